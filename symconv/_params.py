@@ -1,0 +1,132 @@
+"""Parameter normalisation shared by every spec: one place for argument validation.
+
+Every function here either returns a normalised value or raises
+:class:`~symconv.errors.InvalidSpecError` with a message ``name=value must <rule>``.
+Values may be Python ints or SymPy integer expressions (for derivations); this module never
+imports SymPy itself: a SymPy object can only reach it if the caller already imported SymPy.
+
+>>> per_axis("stride", 2, 3)
+(2, 2, 2)
+>>> padding_pairs("padding", ((1, 2), 0), 2)
+((1, 2), (0, 0))
+>>> per_axis("stride", True, 1)
+Traceback (most recent call last):
+...
+symconv.errors.InvalidSpecError: stride=True must be an integer (bool is not accepted)
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any, TypeAlias
+
+from symconv.errors import InvalidSpecError
+
+__all__ = [
+    "Int",
+    "fmt",
+    "is_int",
+    "is_symbolic",
+    "padding_pairs",
+    "per_axis",
+    "scalar",
+]
+
+#: A size or hyper-parameter: a Python int or a SymPy integer expression.
+Int: TypeAlias = Any
+
+
+def fmt(value: object) -> str:
+    """Render a parameter value for an error message (tuples without spaces after commas)."""
+    if isinstance(value, tuple | list):
+        inner = ",".join(fmt(v) for v in value)
+        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def is_symbolic(value: object) -> bool:
+    """True for a SymPy expression (detected without importing SymPy)."""
+    return type(value).__module__.startswith("sympy") and hasattr(value, "free_symbols")
+
+
+def is_int(value: object) -> bool:
+    """True for an integer that is not a bool (Python int or numpy integer)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def scalar(name: str, value: object, *, minimum: int | None = None, rule: str = "") -> Int:
+    """Validate one integer parameter (int or SymPy integer expression).
+
+    ``minimum`` is checked for ints; for a symbolic value it is checked only when SymPy's
+    assumptions decide it (a symbol declared ``positive=True`` passes ``minimum=1``).
+    """
+    if is_symbolic(value):
+        if getattr(value, "is_integer", None) is False:
+            raise InvalidSpecError(f"{name}={fmt(value)} must be an integer expression")
+        if minimum is not None:
+            below = (value - minimum).is_negative  # type: ignore[operator]
+            if below:
+                raise InvalidSpecError(f"{name}={fmt(value)} must be >= {minimum}{rule}")
+        return value
+    if isinstance(value, bool):
+        raise InvalidSpecError(f"{name}={value} must be an integer (bool is not accepted)")
+    if not is_int(value):
+        raise InvalidSpecError(f"{name}={fmt(value)} must be an integer")
+    iv = int(value)  # type: ignore[call-overload]
+    if minimum is not None and iv < minimum:
+        what = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f">= {minimum}")
+        raise InvalidSpecError(f"{name}={iv} must be {what}{rule}")
+    return iv
+
+
+def per_axis(name: str, value: object, ndim: int, *, minimum: int | None = 1) -> tuple[Int, ...]:
+    """Broadcast an int to ``ndim`` axes or check a sequence has one entry per axis."""
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        items = tuple(value)
+        if len(items) != ndim:
+            raise InvalidSpecError(
+                f"{name}={fmt(items)} must have one entry per spatial axis ({ndim})"
+            )
+        return tuple(_item(name, items, v, minimum) for v in items)
+    return (scalar(name, value, minimum=minimum),) * ndim
+
+
+def _item(name: str, whole: tuple[Any, ...], v: object, minimum: int | None) -> Int:
+    try:
+        return scalar(name, v, minimum=minimum)
+    except InvalidSpecError as exc:
+        # Report the whole tuple so the user sees which value they passed.
+        raise InvalidSpecError(f"{name}={fmt(whole)}: {exc}") from None
+
+
+def padding_pairs(name: str, value: object, ndim: int) -> tuple[tuple[Int, Int], ...]:
+    """Normalise numeric padding to one ``(before, after)`` pair per axis.
+
+    Accepts an int (all sides), a sequence with one int or ``(before, after)`` pair per axis.
+    Strings are not handled here (they are padding *modes*, resolved by a convention).
+    """
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        items = tuple(value)
+        if len(items) != ndim:
+            raise InvalidSpecError(
+                f"{name}={fmt(items)} must have one entry (int or (before, after)) per "
+                f"spatial axis ({ndim})"
+            )
+        out = []
+        for v in items:
+            if isinstance(v, Sequence) and not isinstance(v, str):
+                pair = tuple(v)
+                if len(pair) != 2:
+                    raise InvalidSpecError(
+                        f"{name}={fmt(items)} must give each axis an int or a (before, after) pair"
+                    )
+                out.append((_item(name, items, pair[0], 0), _item(name, items, pair[1], 0)))
+            else:
+                p = _item(name, items, v, 0)
+                out.append((p, p))
+        return tuple(out)
+    p = scalar(name, value, minimum=0, rule=" (negative padding is not supported)")
+    return ((p, p),) * ndim

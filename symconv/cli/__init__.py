@@ -1,0 +1,21 @@
+"""The ``symconv`` command line: thin commands that parse, call one library function, render.
+
+Exit codes: 0 success, 1 a check failed, 2 bad input (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import click
+
+from symconv import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="symconv")
+def cli() -> None:
+    """Exact convolution arithmetic: shapes, matrices, proofs and reports."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="symconv")

@@ -1,0 +1,634 @@
+"""Output-size arithmetic for every layer and framework convention.
+
+Two levels:
+
+* the scalar functions of the public contract (:func:`conv_output_size`,
+  :func:`conv_transpose_output_size`, :func:`pool_output_size`, :func:`same_padding`, plus
+  :func:`unpool_output_size` and :func:`resize_output_size`), one axis at a time;
+* :func:`resolve` / :func:`output_shape` for a whole :mod:`symconv.spec` layer on an N-D input,
+  returning the padding each convention actually applies as explicit ``(before, after)`` pairs.
+
+Sizes may be ints or SymPy integer expressions: ints give ints (and never import SymPy),
+symbols give exact expressions with ``floor``/``ceiling``.  Input-dependent rules (kernel larger
+than the padded input, output too small, requested transposed sizes out of range) raise
+:class:`~symconv.errors.InvalidSpecError` for ints.
+
+>>> conv_output_size(224, 7, stride=2, padding="same", convention="tensorflow")
+112
+>>> same_padding(224, 7, stride=2), same_padding(225, 7, stride=2)
+((2, 3), (3, 3))
+>>> conv_transpose_output_size(6, 3, stride=2, padding=1, output_padding=1)
+12
+>>> pool_output_size(9, 4, stride=4, padding=2, ceil_mode=True)
+3
+>>> resolve(Conv(kernel=7, stride=2, padding="same", convention="tensorflow"), (224, 225)).pads
+((2, 3), (3, 3))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import Any
+
+from symconv import formulas as F
+from symconv._params import Int, fmt, is_symbolic, scalar
+from symconv.errors import InvalidSpecError
+from symconv.spec import (
+    AvgPool,
+    Conv,
+    ConvTranspose,
+    Convention,
+    Layer,
+    MaxPool,
+    MaxUnpool,
+    PadMode,
+    PixelShuffle,
+    PixelUnshuffle,
+    Resize,
+    parse_enum,
+)
+
+__all__ = [
+    "Resolved",
+    "conv_output_size",
+    "conv_transpose_output_size",
+    "output_channels",
+    "output_shape",
+    "pool_output_size",
+    "resize_output_size",
+    "resolve",
+    "same_padding",
+    "unpool_output_size",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A layer applied to a concrete (or symbolic) spatial input size.
+
+    ``pads`` are the ``(before, after)`` paddings actually applied per axis.  For a transposed
+    convolution they are PyTorch-style crops of the full output and ``output_padding`` holds the
+    extra zeros appended at the end, whatever the convention's own parameterisation was.
+    """
+
+    layer: Layer
+    input: tuple[Int, ...]
+    output: tuple[Int, ...]
+    pads: tuple[tuple[Int, Int], ...]
+    output_padding: tuple[Int, ...] | None = None
+    notes: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _known(*values: Int) -> bool:
+    return not any(is_symbolic(v) for v in values)
+
+
+def _size(name: str, value: object) -> Int:
+    return scalar(name, value, minimum=1)
+
+
+def _axis_label(axis: int, ndim: int) -> str:
+    return "" if ndim == 1 else f" on axis {axis}"
+
+
+def _mode_pads(
+    mode: PadMode, conv: Convention, n: Int, k: Int, s: Int, d: Int
+) -> tuple[Int, Int]:
+    """Padding a named mode resolves to on one axis (CONVENTIONS.md, Convolution)."""
+    if mode is PadMode.VALID:
+        return (0, 0)
+    if mode is PadMode.CAUSAL:  # Keras Conv1D: everything at the start
+        return (d * (k - 1), 0)
+    if mode is PadMode.SAME and conv is Convention.TORCH:
+        # PyTorch 'same' (stride 1 only): total d(k-1), left total//2, the rest on the right.
+        return F.split_padding(d * (k - 1), extra_at_end=True)
+    total = F.same_total_padding(n, k, s, d)
+    return F.split_padding(total, extra_at_end=mode is not PadMode.SAME_LOWER)
+
+
+def _window_pads(layer: Any, n: Int, axis: int) -> tuple[Int, Int]:
+    if isinstance(layer.padding, tuple):
+        return layer.padding[axis]  # type: ignore[no-any-return]
+    return _mode_pads(layer.padding, layer.convention, n, layer.kernel[axis],
+                      layer.stride[axis], layer.dilation[axis])
+
+
+def _check_fits(layer: Any, n: Int, pads: tuple[Int, Int], axis: int, nd: int) -> None:
+    k, d = layer.kernel[axis], layer.dilation[axis]
+    keff = F.effective_kernel(k, d)
+    if not _known(n, keff, *pads):
+        return
+    if n + pads[0] + pads[1] < keff:
+        ext = "" if d == 1 else f" (dilated extent {keff})"
+        raise InvalidSpecError(
+            f"kernel={k}{ext} must not exceed the padded input size {n + pads[0] + pads[1]} "
+            f"(input {n} + padding {pads[0]}+{pads[1]}){_axis_label(axis, nd)} "
+            "(PyTorch: Kernel size can't be greater than actual input size)"
+        )
+
+
+def _check_positive(name: str, value: Int, detail: str) -> None:
+    if _known(value) and value < 1:
+        raise InvalidSpecError(f"{name}={value} must be at least 1: {detail} (output size is too small)")
+
+
+# --------------------------------------------------------------------------- per layer
+
+
+def _resolve_conv(layer: Conv, sizes: tuple[Int, ...]) -> Resolved:
+    nd = len(sizes)
+    out, pads = [], []
+    for a, n in enumerate(sizes):
+        pb, pe = _window_pads(layer, n, a)
+        _check_fits(layer, n, (pb, pe), a, nd)
+        out.append(F.conv_size(n, layer.kernel[a], layer.stride[a], pb, pe, layer.dilation[a]))
+        pads.append((pb, pe))
+    return Resolved(layer, sizes, tuple(out), tuple(pads))
+
+
+def _resolve_pool(layer: MaxPool | AvgPool, sizes: tuple[Int, ...]) -> Resolved:
+    nd = len(sizes)
+    out, pads = [], []
+    for a, n in enumerate(sizes):
+        k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
+        pb, pe = _window_pads(layer, n, a)
+        named = isinstance(layer.padding, PadMode)
+        # Named modes fix the output (ONNX: SAME -> ceil(n/s) whatever ceil_mode says).
+        o = F.pool_size(n, k, s, pb, pe, d, ceil_mode=layer.ceil_mode and not named)
+        _check_fits(layer, n, (pb, pe), a, nd) if not layer.ceil_mode else None
+        _check_positive(
+            "output", o,
+            f"pooling input {n} with kernel={k}, stride={s}, padding={pb}+{pe}, dilation={d}"
+            f"{_axis_label(a, nd)}",
+        )
+        out.append(o)
+        pads.append((pb, pe))
+    return Resolved(layer, sizes, tuple(out), tuple(pads))
+
+
+def _resolve_conv_transpose(layer: ConvTranspose, sizes: tuple[Int, ...]) -> Resolved:
+    nd = len(sizes)
+    conv = layer.convention
+    outs, pads, ops, notes = [], [], [], []
+    for a, n in enumerate(sizes):
+        k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
+        keff = F.effective_kernel(k, d)
+        op = None if layer.output_padding is None else layer.output_padding[a]
+        target = None if layer.output_size is None else layer.output_size[a]
+        full = (n - 1) * s + keff  # the uncropped scatter extent
+        where = _axis_label(a, nd)
+        if conv is Convention.TORCH:
+            pb, pe = layer.padding[a]
+            if target is not None:
+                lo = full - pb - pe
+                if _known(lo, target) and not lo <= target <= lo + s - 1:
+                    raise InvalidSpecError(
+                        f"output_size={target} must lie in [{lo}, {lo + s - 1}]{where} for an "
+                        f"input of {n} (PyTorch: requested an output size of {target}, but valid "
+                        f"sizes range from {lo} to {lo + s - 1})"
+                    )
+                op = target - lo
+                notes.append(f"output_size={target} sets output_padding={op}{where}")
+        elif conv is Convention.ONNX:
+            pb, pe, op = _onnx_transpose(layer, n, a, op, target)
+        elif conv is Convention.TENSORFLOW:
+            pb, pe, op = _tf_transpose(layer, n, a, target)
+        elif conv is Convention.KERAS:
+            pb, pe, op = _keras_transpose(layer, n, a, op)
+        else:
+            pb, pe, op = _jax_transpose(layer, n, a, target)
+        o = F.conv_transpose_size(n, k, s, pb, pe, d, op)
+        _check_positive("output", o, f"transposed conv of input {n} with kernel={k}, "
+                        f"stride={s}, padding={pb}+{pe}, dilation={d}{where}")
+        outs.append(o)
+        pads.append((pb, pe))
+        ops.append(op)
+    return Resolved(layer, sizes, tuple(outs), tuple(pads), tuple(ops), tuple(notes))
+
+
+def _onnx_transpose(
+    layer: ConvTranspose, n: Int, a: int, op: Int, target: Int | None
+) -> tuple[Int, Int, Int]:
+    """ONNX ConvTranspose: explicit pads, or pads derived from ``output_shape``/``auto_pad``.
+
+    With an output shape, ``total = s(n-1) + op + k_eff - output_shape``; SAME_UPPER puts
+    ``total//2`` first, NOTSET/SAME_LOWER put the larger half first (onnx#1609, PR #2095).  As in
+    onnxruntime a negative total pads nothing and appends the missing zeros at the end, and the
+    size must not exceed ``s(n-1) + k_eff + s - 1`` (onnxruntime's consistency check).
+    """
+    k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
+    mode = layer.padding if isinstance(layer.padding, PadMode) else None
+    if target is None and mode in (PadMode.SAME_UPPER, PadMode.SAME_LOWER):
+        target = n * s  # auto_pad SAME: output = input * stride
+    if target is None:
+        if mode is PadMode.VALID:
+            return 0, 0, op
+        pb, pe = layer.padding[a]
+        return pb, pe, op
+    keff = F.effective_kernel(k, d)
+    top = (n - 1) * s + keff + s - 1
+    if _known(target, top) and target > top:
+        raise InvalidSpecError(
+            f"output_size={target} must be at most {top} = s(n-1)+k_eff+s-1 for an input of {n} "
+            "under convention onnx (onnxruntime: Explicit output_shape is inconsistent with "
+            "input spatial dimensions)"
+        )
+    total = (n - 1) * s + op + keff - target
+    if _known(total) and total < 0:
+        return 0, 0, op - total
+    pb, pe = F.split_padding(total, extra_at_end=mode is PadMode.SAME_UPPER)
+    return pb, pe, op
+
+
+def _tf_transpose(
+    layer: ConvTranspose, n: Int, a: int, target: Int | None
+) -> tuple[Int, Int, Int]:
+    """TensorFlow ``conv2d_transpose``: the gradient of the forward conv on ``output_shape``."""
+    k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
+    keff = F.effective_kernel(k, d)
+    mode = layer.padding
+    if mode is PadMode.SAME:
+        lo, hi = (n - 1) * s + 1, n * s
+    else:
+        lo, hi = (n - 1) * s + keff, (n - 1) * s + keff + s - 1
+    if target is None:
+        raise InvalidSpecError(
+            f"output_size=None must be given under convention tensorflow: conv2d_transpose needs "
+            f"output_shape, admissible sizes for an input of {n} with padding={mode.value!r} are "
+            f"[{lo}, {hi}]"
+        )
+    if _known(target, lo, hi) and not lo <= target <= hi:
+        raise InvalidSpecError(
+            f"output_size={target} must lie in [{lo}, {hi}] for an input of {n} with "
+            f"padding={mode.value!r} under convention tensorflow (the forward conv of output_shape "
+            f"must give back {n})"
+        )
+    fb, _ = _mode_pads(mode, Convention.TENSORFLOW, target, k, s, d)
+    crop_end = (n - 1) * s + keff - fb - target
+    if _known(crop_end) and crop_end < 0:
+        return fb, 0, -crop_end
+    return fb, crop_end, 0
+
+
+def _keras_transpose(layer: ConvTranspose, n: Int, a: int, op: Int | None) -> tuple[Int, Int, Int]:
+    """Keras ``Conv*Transpose``: lengths of ``deconv_output_length``; the padding it applies
+    is Keras's conversion to a conv over the zero-stretched input (left/right pads of that conv).
+    """
+    k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
+    keff = F.effective_kernel(k, d)
+    if layer.padding is PadMode.VALID:
+        extra = max(keff, s) - keff if op is None else op
+        left, right = keff - 1, keff - 1 + extra
+    else:
+        pad_len = s + keff - 2 if op is None else keff + keff % 2 - 2 + op
+        left = min(pad_len // 2 + pad_len % 2, keff - 1)
+        right = pad_len - left
+    return _from_lhs_pads(keff, left, right)
+
+
+def _from_lhs_pads(keff: Int, left: Int, right: Int) -> tuple[Int, Int, Int]:
+    """Padding ``(left, right)`` of the zero-stretched input -> PyTorch crops + output padding."""
+    pb, pe = keff - 1 - left, keff - 1 - right
+    if _known(pe) and pe < 0:
+        return pb, 0, -pe
+    return pb, pe, 0
+
+
+def _jax_transpose(
+    layer: ConvTranspose, n: Int, a: int, target: Int | None
+) -> tuple[Int, Int, Int]:
+    """``jax.lax.conv_transpose``: 'SAME'/'VALID' via ``_conv_transpose_padding``; explicit pairs
+    pad the zero-stretched input (lax semantics, not PyTorch's)."""
+    k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
+    keff = F.effective_kernel(k, d)
+    if target is not None:
+        raise InvalidSpecError(
+            f"output_size={target} is not a parameter of jax conv_transpose (use padding pairs)"
+        )
+    if layer.padding is PadMode.SAME:
+        pad_len = keff + s - 2
+        left = keff - 1 if s > keff - 1 else F.ceildiv(pad_len, 2)
+    elif layer.padding is PadMode.VALID:
+        pad_len = keff + s - 2 + max(keff - s, 0)
+        left = keff - 1
+    else:
+        left, right = layer.padding[a]
+        return _from_lhs_pads(keff, left, right)
+    return _from_lhs_pads(keff, left, pad_len - left)
+
+
+def _resolve_unpool(layer: MaxUnpool, sizes: tuple[Int, ...]) -> Resolved:
+    nd = len(sizes)
+    outs, notes = [], []
+    for a, n in enumerate(sizes):
+        k, s = layer.kernel[a], layer.stride[a]
+        pb, pe = layer.padding[a]
+        default = F.unpool_size(n, k, s, pb, pe)
+        target = None if layer.output_size is None else layer.output_size[a]
+        where = _axis_label(a, nd)
+        if target is None:
+            _check_positive("output", default, f"max-unpooling of input {n}{where}")
+            outs.append(default)
+            continue
+        if layer.convention is Convention.TORCH and _known(default, target):
+            if not default - s < target < default + s:
+                raise InvalidSpecError(
+                    f"output_size={target} must be strictly between {default - s} and "
+                    f"{default + s}{where} (PyTorch: invalid output_size)"
+                )
+        outs.append(target)
+        notes.append(
+            "indices are flat positions in the output plane (PyTorch) but in the pre-pool plane "
+            "(ONNX): with an explicit output size they land in different places"
+        )
+    return Resolved(layer, sizes, tuple(outs), tuple(layer.padding), None, tuple(dict.fromkeys(notes)))
+
+
+def _resolve_resize(layer: Resize, sizes: tuple[Int, ...]) -> Resolved:
+    nd = len(sizes)
+    outs = []
+    for a, n in enumerate(sizes):
+        if layer.size is not None:
+            o = layer.size[a]
+        else:
+            sf = layer.scale_factor[a]
+            o = F.resize_size(n, sf, float32=layer.convention is Convention.ONNX)
+            _check_positive(
+                "output", o, f"floor({n} * scale_factor={fmt(sf)}){_axis_label(a, nd)}"
+            )
+        outs.append(o)
+    zero = tuple((0, 0) for _ in sizes)
+    return Resolved(layer, sizes, tuple(outs), zero)
+
+
+def _resolve_shuffle(layer: PixelShuffle | PixelUnshuffle, sizes: tuple[Int, ...]) -> Resolved:
+    r = layer.factor
+    zero = tuple((0, 0) for _ in sizes)
+    if isinstance(layer, PixelShuffle):
+        return Resolved(layer, sizes, tuple(n * r for n in sizes), zero)
+    for a, n in enumerate(sizes):
+        if _known(n) and n % r:
+            raise InvalidSpecError(
+                f"input size {n}{_axis_label(a, len(sizes))} must be divisible by factor={r} "
+                "(pixel unshuffle)"
+            )
+    return Resolved(layer, sizes, tuple(F.floordiv(n, r) for n in sizes), zero)
+
+
+_RESOLVERS: dict[type, Any] = {
+    Conv: _resolve_conv,
+    ConvTranspose: _resolve_conv_transpose,
+    MaxPool: _resolve_pool,
+    AvgPool: _resolve_pool,
+    MaxUnpool: _resolve_unpool,
+    Resize: _resolve_resize,
+    PixelShuffle: _resolve_shuffle,
+    PixelUnshuffle: _resolve_shuffle,
+}
+
+
+def resolve(layer: Layer, input_size: Any) -> Resolved:
+    """Apply ``layer`` to a spatial input size (an int for 1-D, or one entry per axis).
+
+    Returns the output size, the ``(before, after)`` padding actually applied on each axis and,
+    for transposed convolutions, the output padding.
+
+    >>> r = resolve(ConvTranspose(kernel=3, stride=2, padding="SAME_UPPER", convention="onnx"), 4)
+    >>> r.output, r.pads, r.output_padding
+    ((8,), ((0, 1),), (0,))
+    """
+    sizes = _spatial(input_size)
+    layer = layer.at(len(sizes))
+    return _RESOLVERS[type(layer)](layer, sizes)  # type: ignore[no-any-return]
+
+
+def _spatial(input_size: Any) -> tuple[Int, ...]:
+    if isinstance(input_size, tuple | list):
+        if not input_size:
+            raise InvalidSpecError("input size=() must have at least one spatial axis")
+        return tuple(_size("input size", n) for n in input_size)
+    return (_size("input size", input_size),)
+
+
+def output_shape(layer: Layer, input_size: Any) -> tuple[Int, ...]:
+    """Spatial output size of ``layer`` for a spatial input size.
+
+    >>> output_shape(Conv(kernel=3, stride=2, padding=1), (5, 6))
+    (3, 3)
+    """
+    return resolve(layer, input_size).output
+
+
+def output_channels(layer: Layer, channels: Int, ndim: int = 2) -> Int | None:
+    """Channel count after ``layer`` (``None`` when a conv does not say its ``out_channels``).
+
+    >>> output_channels(PixelShuffle(factor=2), 12, ndim=2)
+    3
+    """
+    c = _size("channels", channels)
+    if isinstance(layer, Conv | ConvTranspose):
+        if layer.in_channels is not None and _known(c) and layer.in_channels != c:
+            raise InvalidSpecError(
+                f"in_channels={layer.in_channels} must equal the input's channel count {c}"
+            )
+        if _known(c) and c % layer.groups:
+            raise InvalidSpecError(f"groups={layer.groups} must divide in_channels={c}")
+        return layer.out_channels
+    if isinstance(layer, PixelShuffle):
+        r = layer.factor**ndim
+        if _known(c) and c % r:
+            raise InvalidSpecError(
+                f"channels={c} must be divisible by factor**{ndim}={r} (pixel shuffle)"
+            )
+        return F.floordiv(c, r)
+    if isinstance(layer, PixelUnshuffle):
+        return c * layer.factor**ndim
+    return c
+
+
+# --------------------------------------------------------------------------- contract functions
+
+
+def conv_output_size(
+    size: Int,
+    kernel: Int,
+    stride: Int = 1,
+    padding: Any = 0,
+    dilation: Int = 1,
+    *,
+    convention: str = "torch",
+) -> Int:
+    """Output size of a convolution along one axis.
+
+    ``padding`` is an int, a ``(before, after)`` pair or a name the convention knows
+    (``'same'``, ``'valid'``, ``'SAME_UPPER'``, ...).  Symbolic arguments give an exact formula.
+
+    >>> conv_output_size(5, 3, stride=2, padding=1)
+    3
+    >>> conv_output_size(7, 3, dilation=2)
+    3
+    >>> import sympy
+    >>> i = sympy.Symbol("i", integer=True, positive=True)
+    >>> conv_output_size(i, 3, stride=2, padding=1)
+    floor(i/2 - 1/2) + 1
+    """
+    if _known(size, kernel, stride, dilation) and _known(*_flat(padding)):
+        spec = Conv(kernel=kernel, stride=stride, padding=_pad1(padding),
+                    dilation=dilation, convention=convention, ndim=1)
+        return resolve(spec, size).output[0]
+    pb, pe = _sym_pads(padding)
+    return F.conv_size(size, kernel, stride, pb, pe, dilation)
+
+
+def conv_transpose_output_size(
+    size: Int,
+    kernel: Int,
+    stride: Int = 1,
+    padding: Any = 0,
+    dilation: Int = 1,
+    output_padding: Int | None = None,
+    *,
+    convention: str = "torch",
+    output_size: Int | None = None,
+) -> Int:
+    """Output size of a transposed convolution along one axis.
+
+    PyTorch/ONNX: ``(size - 1) stride - pb - pe + dilation (kernel - 1) + 1 + output_padding``.
+    ``output_padding=None`` is the convention's default (0; Keras: infer the length).
+
+    >>> conv_transpose_output_size(3, 3, stride=2, padding=1)
+    5
+    >>> conv_transpose_output_size(3, 3, stride=2, padding="same", convention="keras")
+    6
+    >>> conv_transpose_output_size(3, 3, stride=2, padding="valid", convention="jax")
+    7
+    """
+    if _known(size, kernel, stride, dilation, output_padding or 0) and _known(*_flat(padding)):
+        spec = ConvTranspose(kernel=kernel, stride=stride, padding=_pad1(padding),
+                             dilation=dilation, output_padding=output_padding,
+                             output_size=output_size, convention=convention, ndim=1)
+        return resolve(spec, size).output[0]
+    pb, pe = _sym_pads(padding)
+    return F.conv_transpose_size(size, kernel, stride, pb, pe, dilation, output_padding or 0)
+
+
+def pool_output_size(
+    size: Int,
+    kernel: Int,
+    stride: Int | None = None,
+    padding: Any = 0,
+    dilation: Int = 1,
+    ceil_mode: bool = False,
+    *,
+    convention: str = "torch",
+) -> Int:
+    """Output size of max/avg pooling along one axis (``stride`` defaults to ``kernel``).
+
+    Ceil mode uses PyTorch's rule (a last window may not start in the end padding), which ONNX
+    adopted; plain ``ceil`` is wrong: ``(32, k=1, s=2)`` gives 16, not 17.
+
+    >>> pool_output_size(32, 1, stride=2, ceil_mode=True)
+    16
+    >>> pool_output_size(5, 2, stride=2, padding=1, ceil_mode=True)
+    3
+    """
+    s = kernel if stride is None else stride
+    if _known(size, kernel, s, dilation) and _known(*_flat(padding)):
+        spec = MaxPool(kernel=kernel, stride=s, padding=_pad1(padding), dilation=dilation,
+                       ceil_mode=ceil_mode, convention=convention, ndim=1)
+        return resolve(spec, size).output[0]
+    pb, pe = _sym_pads(padding)
+    return F.pool_size(size, kernel, s, pb, pe, dilation, ceil_mode=ceil_mode)
+
+
+def unpool_output_size(
+    size: Int, kernel: Int, stride: Int | None = None, padding: Any = 0
+) -> Int:
+    """Default max-unpooling output size ``(size - 1) stride - pb - pe + kernel``.
+
+    >>> unpool_output_size(3, 2)
+    6
+    """
+    s = kernel if stride is None else stride
+    if _known(size, kernel, s) and _known(*_flat(padding)):
+        return resolve(MaxUnpool(kernel=kernel, stride=s, padding=_pad1(padding), ndim=1),
+                       size).output[0]
+    pb, pe = _sym_pads(padding)
+    return F.unpool_size(size, kernel, s, pb, pe)
+
+
+def resize_output_size(
+    size: Int, scale_factor: int | Fraction | float | str, *, convention: str = "torch"
+) -> Int:
+    """Resize output ``floor(size * scale_factor)`` (float factors multiplied as the framework
+    does: double in PyTorch, float32 in ONNX runtimes).
+
+    >>> resize_output_size(5, 1.5), resize_output_size(7, "2/3")
+    (7, 4)
+    """
+    if _known(size):
+        return resolve(Resize(scale_factor=scale_factor, convention=convention, ndim=1),
+                       size).output[0]
+    sf = Resize(scale_factor=scale_factor, ndim=1).scale_factor[0]
+    return F.resize_size(size, Fraction(sf))
+
+
+def same_padding(
+    size: Int, kernel: Int, stride: Int = 1, dilation: Int = 1, mode: str = "upper"
+) -> tuple[Int, Int]:
+    """``(before, after)`` padding of a SAME convolution: output ``ceil(size / stride)``.
+
+    ``mode='upper'`` puts the odd unit at the end (TensorFlow, Keras, JAX ``'SAME'``, ONNX
+    ``SAME_UPPER``), ``'lower'`` at the beginning (ONNX ``SAME_LOWER``, JAX ``'SAME_LOWER'``).
+
+    >>> same_padding(224, 7, 2), same_padding(224, 7, 2, mode="lower")
+    ((2, 3), (3, 2))
+    """
+    which = parse_enum("mode", mode, _SameSide)
+    for name, v in (("size", size), ("kernel", kernel), ("stride", stride),
+                    ("dilation", dilation)):
+        _size(name, v)
+    total = F.same_total_padding(size, kernel, stride, dilation)
+    return F.split_padding(total, extra_at_end=which is _SameSide.UPPER)
+
+
+class _SameSide(str, __import__("enum").Enum):
+    UPPER = "upper"
+    LOWER = "lower"
+
+
+def _flat(padding: Any) -> tuple[Any, ...]:
+    if isinstance(padding, tuple | list):
+        return tuple(padding)
+    return () if isinstance(padding, str) else (padding,)
+
+
+def _pad1(padding: Any) -> Any:
+    """A scalar-axis padding argument as a spec's per-axis padding."""
+    if isinstance(padding, tuple | list):
+        if len(padding) != 2:
+            raise InvalidSpecError(
+                f"padding={fmt(padding)} must be an int, a (before, after) pair or a name"
+            )
+        return (tuple(padding),)
+    return padding
+
+
+def _sym_pads(padding: Any) -> tuple[Int, Int]:
+    if isinstance(padding, str):
+        raise InvalidSpecError(
+            f"padding={padding!r} with a symbolic size: use resolve() with a spec, or give "
+            "numeric padding"
+        )
+    if isinstance(padding, tuple | list):
+        return padding[0], padding[1]
+    return padding, padding
+
+
+def with_output_size(layer: ConvTranspose, size: Any) -> ConvTranspose:
+    """``layer`` with a requested output size (helper for inverse problems)."""
+    return replace(layer, output_size=size)
