@@ -113,6 +113,11 @@ def pool_size(n: Int, k: Int, s: Int, pb: Int, pe: Int, d: Int, *, ceil_mode: bo
     if _sym(n, k, s, pb, pe, d):
         import sympy
 
+        # The correction needs (o-1)s >= n + pb, i.e. pe + s - 1 - k_eff >= the residue of
+        # (n + pb + pe - k_eff + s - 1) mod s: impossible when pe + s <= k_eff.
+        slack = pe + s - effective_kernel(k, d)
+        if not _sym(slack) and slack <= 0:
+            return o
         return sympy.Piecewise((o - 1, (o - 1) * s >= n + pb), (o, True))
     return o - 1 if (o - 1) * s >= n + pb else o
 
@@ -155,7 +160,10 @@ def same_total_padding(n: Int, k: Int, s: Int, d: Int) -> Int:
     (TensorFlow ``GetWindowedOutputSize``; ONNX Conv ``auto_pad``).  It depends on ``n mod s``:
     ``(224, 7, 2)`` gives 5 (split (2, 3)) but ``(225, 7, 2)`` gives 6 (split (3, 3)).
     """
-    return maximum((ceildiv(n, s) - 1) * s + effective_kernel(k, d) - n, 0)
+    total = (ceildiv(n, s) - 1) * s + effective_kernel(k, d) - n
+    if _sym(n) and not _sym(k, s, d) and effective_kernel(k, d) >= s:
+        return total  # (ceil(n/s) - 1) s >= n - s, so the total is >= k_eff - s >= 0
+    return maximum(total, 0)
 
 
 def split_padding(total: Int, *, extra_at_end: bool) -> tuple[Int, Int]:

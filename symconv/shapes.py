@@ -145,7 +145,13 @@ def _resolve_conv(layer: Conv, sizes: tuple[Int, ...]) -> Resolved:
     for a, n in enumerate(sizes):
         pb, pe = _window_pads(layer, n, a)
         _check_fits(layer, n, (pb, pe), a, nd)
-        out.append(F.conv_size(n, layer.kernel[a], layer.stride[a], pb, pe, layer.dilation[a]))
+        if layer.padding in (PadMode.SAME, PadMode.SAME_UPPER, PadMode.SAME_LOWER, PadMode.CAUSAL):
+            # By definition ceil(n / s) (torch 'same' has s = 1); T21 proves the padded window
+            # count agrees, and the closed form stays readable for symbolic n.
+            o = F.ceildiv(n, layer.stride[a])
+        else:
+            o = F.conv_size(n, layer.kernel[a], layer.stride[a], pb, pe, layer.dilation[a])
+        out.append(o)
         pads.append((pb, pe))
     return Resolved(layer, sizes, tuple(out), tuple(pads))
 

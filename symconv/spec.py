@@ -313,6 +313,7 @@ class Conv(_Spatial):
                 f"padding='causal' must be used with 1-D convolutions (Keras Conv1D), got "
                 f"ndim={self.ndim}"
             )
+        _check_stride_dilation(self)
         if c is Convention.KERAS and isinstance(self.padding, tuple) and any(
             p != (0, 0) for p in self.padding
         ):
@@ -320,6 +321,19 @@ class Conv(_Spatial):
                 f"padding={_show(self.padding, self.ndim)} must be 'valid', 'same' or 'causal' "
                 "under convention keras (numeric padding needs a ZeroPadding layer)"
             )
+
+
+def _check_stride_dilation(spec: Any) -> None:
+    """TensorFlow/Keras: a stride > 1 is incompatible with a dilation > 1 (tf.nn.convolution)."""
+    c = spec.convention
+    if c in (Convention.TENSORFLOW, Convention.KERAS) and any(
+        s != 1 for s in spec.stride
+    ) and any(d != 1 for d in spec.dilation):
+        raise InvalidSpecError(
+            f"stride={_show(spec.stride, spec.ndim)} must be 1 when "
+            f"dilation={_show(spec.dilation, spec.ndim)} is not, under convention {c.value} "
+            "(TensorFlow/Keras: any stride != 1 is incompatible with any dilation_rate != 1)"
+        )
 
 
 def _check_channels(groups: object, cin: object, cout: object) -> None:
@@ -373,6 +387,7 @@ class ConvTranspose(_Spatial):
                       dilation=self.dilation, stride_default_kernel=False)
         c, axes = self.convention, self.ndim or 1
         _check_channels(self.groups, self.in_channels, self.out_channels)
+        _check_stride_dilation(self)
         if op_in is None and c is Convention.KERAS:
             op = None  # Keras infers the length (deconv_output_length with output_padding=None)
         else:
