@@ -220,11 +220,11 @@ def _show(value: object, ndim: int | None) -> str:
     """Compact repr: broadcast parameters shown as the int the user gave."""
     if isinstance(value, enum.Enum):
         return repr(value.value)
-    if ndim is None and isinstance(value, tuple) and len(value) == 1:
+    if ndim in (None, 1) and isinstance(value, tuple) and len(value) == 1:
         inner = value[0]
         if isinstance(inner, tuple) and len(inner) == 2 and inner[0] == inner[1]:
             return str(inner[0])
-        return repr(inner)
+        return fmt(inner) if isinstance(inner, tuple) else repr(inner)
     if isinstance(value, tuple) and value and all(
         isinstance(v, tuple) and len(v) == 2 and v[0] == v[1] for v in value
     ):
