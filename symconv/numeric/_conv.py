@@ -141,7 +141,7 @@ def conv(
     InvalidSpecError
         For bad parameters, mismatched shapes, or a kernel larger than the padded input.
     """
-    xa, wa = v.array("x", x), v.array("w", w)
+    xa, wa = v.array("x", x), v.array("w", w, "(C_out, C_in/groups, *kernel)")
     geom = v.conv_geom(xa.shape, wa.shape, stride, padding, dilation, groups)
     dt = np.result_type(xa, wa)
     xp = pad_constant(xa.astype(dt, copy=False), geom.pads)
@@ -193,7 +193,7 @@ def conv_transpose(
     InvalidSpecError
         For bad parameters or shapes, or a non-positive output size.
     """
-    xa, wa = v.array("x", x), v.array("w", w)
+    xa, wa = v.array("x", x), v.array("w", w, "(C_in, C_out/groups, *kernel)")
     geom, _ = v.conv_transpose_geom(
         xa.shape, wa.shape, stride, padding, output_padding, dilation, groups
     )
@@ -243,7 +243,7 @@ def conv_grad_input(
     InvalidSpecError
         For bad parameters, or when ``grad_out`` is not the conv output shape.
     """
-    go, wa = v.array("grad_out", grad_out), v.array("w", w)
+    go, wa = v.array("grad_out", grad_out), v.array("w", w, "(C_out, C_in/groups, *kernel)")
     geom, n = v.grad_input_geom(go, wa, input_size, stride, padding, dilation, groups)
     a = tuple(
         (n[i] + pb + pe - d * (k - 1) - 1) % s

@@ -101,7 +101,7 @@ def check_bool(name: str, value: object) -> bool:
 
 def per_axis(name: str, value: object, nd: int, minimum: int) -> Ints:
     """Resolve an int-or-tuple parameter to one int per spatial axis."""
-    if is_int(value):
+    if is_int(value) or isinstance(value, bool | np.bool_):
         return (int_param(name, value, minimum),) * nd
     if isinstance(value, list | tuple):
         if len(value) != nd:
@@ -159,13 +159,13 @@ def check_pad_mode(shape: Sequence[int], pairs: Pairs, mode: object) -> None:
             )
 
 
-def array(name: str, value: ArrayLike, *, spatial: bool = True) -> NDArray[Any]:
-    """Convert to an ndarray and check it is numeric with layout ``(N, C, *spatial)``."""
+def array(name: str, value: ArrayLike, layout: str = "(N, C, *spatial)") -> NDArray[Any]:
+    """Convert to an ndarray and check it is numeric with at least one spatial axis."""
     arr = np.asarray(value)
     if arr.dtype.kind not in "iufcO":
         fail(f"{name}.dtype={arr.dtype} must be numeric (integer, float, complex or object)")
-    if spatial and arr.ndim < 3:
-        fail(f"{name}.ndim={arr.ndim} must be at least 3 (N, C, *spatial)")
+    if arr.ndim < 3:
+        fail(f"{name}.ndim={arr.ndim} must be at least 3 {layout}")
     if 0 in arr.shape:
         fail(f"{name}.shape={_fmt(arr.shape)} must not contain a zero-size axis")
     return arr
