@@ -1,6 +1,8 @@
 """The ``symconv`` command line: thin commands that parse, call one library function, render.
 
 Exit codes: 0 success, 1 a check failed, 2 bad input (one line on stderr, no traceback).
+Commands are registered lazily (``add_lazy_command``): a command's module is imported only when
+that command runs or ``--help`` lists it, so start-up stays fast.
 """
 
 from __future__ import annotations
@@ -8,12 +10,17 @@ from __future__ import annotations
 import click
 
 from symconv import __version__
+from symconv.cli._common import SymconvGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=SymconvGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="symconv")
 def cli() -> None:
     """Exact convolution arithmetic: shapes, matrices, proofs and reports."""
+
+
+cli.add_lazy_command("shape", "symconv.cli.shape:shape")
 
 
 def main() -> None:
