@@ -82,10 +82,16 @@ __all__ = [
 ]
 
 # Heavy parts load on first use (numpy/scipy/sympy), so `import symconv` stays cheap.
-_LAZY_MODULES = {"numeric", "inverse", "receptive", "sizeproof", "bruteforce"}
+_LAZY_MODULES = {"numeric", "inverse", "receptive", "sizeproof", "bruteforce", "core"}
+
+
+# The operator core's contract functions (they need numpy; sympy only when called).
+_LAZY_CORE = {"conv_matrix", "conv_transpose_matrix", "weight_symbols", "linear_map", "IndexMap"}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY_MODULES:
         return importlib.import_module(f"symconv.{name}")
+    if name in _LAZY_CORE:
+        return getattr(importlib.import_module("symconv.core"), name)
     raise AttributeError(f"module 'symconv' has no attribute {name!r}")

@@ -1,0 +1,197 @@
+"""The operator core: every layer as an exact sparse linear map.
+
+:func:`linear_map` turns a layer spec and an input shape ``(C, *spatial)`` into an
+:class:`IndexMap`, whose views are the symbolic matrix (``.symbolic()``), the numeric matrix
+(``.numeric(weights)``), and whose algebra (``.T``, ``@``, ``.equals``) is exact.
+:func:`conv_matrix` and :func:`conv_transpose_matrix` are the contract's one-call forms.
+
+>>> from symconv.core import conv_matrix, conv_transpose_matrix
+>>> C = conv_matrix((1, 3), (1, 1, 2))
+>>> C.shape
+(2, 3)
+>>> conv_transpose_matrix((1, 2), (1, 1, 2)) == C.T
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from symconv.core.index import DEFAULT_MAX_NNZ, IndexMap, WeightRef, check_budget
+from symconv.core.layers import (
+    avg_pool_map,
+    conv_map,
+    conv_transpose_map,
+    crop_map,
+    max_pool_selection_map,
+    max_unpool_map,
+    pad_map,
+    pixel_shuffle_map,
+    pixel_unshuffle_map,
+    resize_map,
+    subsample_map,
+    zero_stretch_map,
+)
+from symconv.core.views import to_numeric, to_symbolic, weight_symbols
+from symconv.errors import InvalidSpecError, UnsupportedError
+from symconv.spec import (
+    AvgPool,
+    Conv,
+    ConvTranspose,
+    Layer,
+    MaxPool,
+    MaxUnpool,
+    PixelShuffle,
+    PixelUnshuffle,
+    Resize,
+)
+
+__all__ = [
+    "DEFAULT_MAX_NNZ",
+    "IndexMap",
+    "WeightRef",
+    "avg_pool_map",
+    "check_budget",
+    "conv_map",
+    "conv_matrix",
+    "conv_transpose_map",
+    "conv_transpose_matrix",
+    "crop_map",
+    "linear_map",
+    "max_pool_selection_map",
+    "max_unpool_map",
+    "pad_map",
+    "pixel_shuffle_map",
+    "pixel_unshuffle_map",
+    "resize_map",
+    "subsample_map",
+    "to_numeric",
+    "to_symbolic",
+    "weight_symbols",
+    "zero_stretch_map",
+]
+
+
+def linear_map(
+    layer: Layer,
+    input_shape: Sequence[int],
+    *,
+    out_channels: int | None = None,
+    weight_name: str = "w",
+    x: Any = None,
+    indices: Any = None,
+    max_nnz: int | None = None,
+    view: str = "numeric",
+) -> IndexMap:
+    """The exact linear map of ``layer`` on one sample of shape ``(C, *spatial)``.
+
+    Max pooling is linear only for a fixed input: pass ``x`` to get its selection matrix.
+    Max-unpooling needs the switches: pass ``indices`` (shape ``(C, *pooled)``).
+
+    >>> from symconv.spec import AvgPool
+    >>> linear_map(AvgPool(kernel=2), (1, 4)).symbolic()
+    Matrix([
+    [1/2, 1/2,   0,   0],
+    [  0,   0, 1/2, 1/2]])
+    """
+    if isinstance(layer, Conv):
+        return conv_map(layer, input_shape, out_channels, weight_name=weight_name,
+                        max_nnz=max_nnz, view=view)
+    if isinstance(layer, ConvTranspose):
+        return conv_transpose_map(layer, input_shape, out_channels, weight_name=weight_name,
+                                  max_nnz=max_nnz, view=view)
+    if isinstance(layer, AvgPool):
+        return avg_pool_map(layer, input_shape, max_nnz=max_nnz)
+    if isinstance(layer, MaxPool):
+        if x is None:
+            raise InvalidSpecError(
+                "x=None must be given for max pooling: it is linear only for a fixed input "
+                "(its selection matrix S(x))"
+            )
+        return max_pool_selection_map(layer, x, max_nnz=max_nnz)
+    if isinstance(layer, MaxUnpool):
+        if indices is None:
+            raise InvalidSpecError("indices=None must be given for max-unpooling (the switches)")
+        return max_unpool_map(layer, indices, max_nnz=max_nnz)
+    if isinstance(layer, Resize):
+        return resize_map(layer, input_shape, max_nnz=max_nnz)
+    if isinstance(layer, PixelShuffle):
+        return pixel_shuffle_map(layer, input_shape)
+    if isinstance(layer, PixelUnshuffle):
+        return pixel_unshuffle_map(layer, input_shape)
+    raise UnsupportedError(f"layer={layer!r} has no linear map")
+
+
+def _weight_layout(
+    input_shape: Sequence[int], weight_shape: Sequence[int], groups: int, transposed: bool
+) -> tuple[int, tuple[int, ...]]:
+    ws = tuple(int(v) for v in weight_shape)
+    shape = tuple(int(v) for v in input_shape)
+    if len(ws) != len(shape) + 1:
+        raise InvalidSpecError(
+            f"weight_shape={ws} must have 2 + {len(shape) - 1} spatial entries for "
+            f"input_shape={shape}"
+        )
+    if transposed:
+        if ws[0] != shape[0]:
+            raise InvalidSpecError(
+                f"weight_shape={ws} must start with the input channels {shape[0]} "
+                "(transposed-conv weight layout (C_in, C_out/groups, *k))"
+            )
+        return ws[1] * groups, ws[2:]
+    if ws[1] * groups != shape[0]:
+        raise InvalidSpecError(
+            f"weight_shape={ws} must have C_in/groups={shape[0]}/{groups} in its second entry "
+            "(conv weight layout (C_out, C_in/groups, *k))"
+        )
+    return ws[0], ws[2:]
+
+
+def conv_matrix(
+    input_shape: Sequence[int],
+    weight_shape: Sequence[int],
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+    *,
+    max_nnz: int | None = None,
+) -> Any:
+    """``sympy.SparseMatrix`` ``C`` with ``conv(x) = C x`` (PyTorch semantics) over the symbols
+    of ``weight_symbols(weight_shape)``; ``input_shape`` is ``(C, *spatial)``.
+
+    >>> conv_matrix((1, 3, 3), (1, 1, 2, 2)).shape
+    (4, 9)
+    """
+    c_out, k = _weight_layout(input_shape, weight_shape, groups, transposed=False)
+    layer = Conv(kernel=k, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                 ndim=len(k))
+    return conv_map(layer, input_shape, c_out, max_nnz=max_nnz, view="symbolic").symbolic(
+        max_nnz=max_nnz
+    )
+
+
+def conv_transpose_matrix(
+    input_shape: Sequence[int],
+    weight_shape: Sequence[int],
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+    *,
+    max_nnz: int | None = None,
+) -> Any:
+    """``sympy.SparseMatrix`` of a transposed convolution (PyTorch semantics, weight layout
+    ``(C_in, C_out/groups, *k)``) over ``weight_symbols(weight_shape)``.
+
+    >>> conv_transpose_matrix((1, 2), (1, 1, 3), stride=2).shape
+    (5, 2)
+    """
+    c_out, k = _weight_layout(input_shape, weight_shape, groups, transposed=True)
+    layer = ConvTranspose(kernel=k, stride=stride, padding=padding,
+                          output_padding=output_padding, dilation=dilation, groups=groups,
+                          ndim=len(k))
+    return conv_transpose_map(layer, input_shape, c_out, max_nnz=max_nnz,
+                              view="symbolic").symbolic(max_nnz=max_nnz)

@@ -1,0 +1,580 @@
+"""Index structures of every layer, computed with numpy in O(nnz).
+
+Each builder takes a :mod:`symconv.spec` layer and the input shape ``(C, *spatial)`` of one
+sample and returns an :class:`~symconv.core.index.IndexMap`.  The per-axis index arithmetic is
+done once per axis (a few thousand entries at most) and combined across axes and channels by
+broadcasting, so the cost is proportional to the number of entries.
+
+>>> from symconv.spec import Conv
+>>> m = conv_map(Conv(kernel=3), (1, 4, 4), out_channels=1)
+>>> m.shape, m.nnz
+((4, 16), 36)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from math import prod
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from symconv.core.index import IndexMap, WeightRef, check_budget
+from symconv.errors import InvalidSpecError, UnsupportedError
+from symconv.shapes import resolve
+from symconv.spec import (
+    AvgPool,
+    Conv,
+    ConvTranspose,
+    CoordinateMode,
+    MaxPool,
+    MaxUnpool,
+    PaddingFill,
+    PixelShuffle,
+    PixelUnshuffle,
+    Resize,
+    ResizeMode,
+    ShuffleOrder,
+    parse_enum,
+)
+
+__all__ = [
+    "avg_pool_map",
+    "conv_map",
+    "conv_transpose_map",
+    "crop_map",
+    "max_pool_selection_map",
+    "max_unpool_map",
+    "pad_map",
+    "pixel_shuffle_map",
+    "pixel_unshuffle_map",
+    "resize_map",
+    "subsample_map",
+    "zero_stretch_map",
+]
+
+_I64 = np.int64
+Axis = tuple[NDArray[np.int64], ...]  # per-axis parallel arrays
+
+
+def _shape(input_shape: Sequence[int]) -> tuple[int, tuple[int, ...]]:
+    shape = tuple(int(v) for v in input_shape)
+    if len(shape) < 2 or any(v < 1 for v in shape):
+        raise InvalidSpecError(
+            f"input_shape={shape} must be (C, *spatial) with positive entries"
+        )
+    return shape[0], shape[1:]
+
+
+def _combine(axes: Sequence[Axis], sizes: Sequence[Sequence[int]]) -> list[NDArray[np.int64]]:
+    """Cartesian product of per-axis entry lists; each component raveled over its sizes.
+
+    ``axes[a]`` holds parallel arrays (one per component, e.g. output index, tap, input index)
+    for axis ``a``; ``sizes[j]`` gives the per-axis extents of component ``j``.
+    """
+    lens = [len(ax[0]) for ax in axes]
+    grid = np.indices(lens, dtype=_I64).reshape(len(axes), -1) if lens else np.zeros((0, 1), _I64)
+    out = []
+    for j, extents in enumerate(sizes):
+        parts = [axes[a][j][grid[a]] for a in range(len(axes))]
+        out.append(np.ravel_multi_index(parts, tuple(extents)).astype(_I64) if parts
+                   else np.zeros(1, _I64))
+    return out
+
+
+def _window_axis(o: int, k: int, s: int, pb: int, d: int) -> tuple[NDArray[Any], ...]:
+    """All (output, tap, padded-input position) triples of one axis (position may be outside)."""
+    oo, tt = np.meshgrid(np.arange(o, dtype=_I64), np.arange(k, dtype=_I64), indexing="ij")
+    return oo.ravel(), tt.ravel(), (oo * s - pb + tt * d).ravel()
+
+
+def _fill(pos: NDArray[Any], n: int, fill: PaddingFill) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Map padded positions to input positions per padding mode; returns (keep mask, source)."""
+    if fill is PaddingFill.ZEROS:
+        keep = (pos >= 0) & (pos < n)
+        return keep, pos
+    if fill is PaddingFill.REPLICATE:
+        return np.ones(pos.size, bool), np.clip(pos, 0, n - 1)
+    if fill is PaddingFill.CIRCULAR:
+        return np.ones(pos.size, bool), np.mod(pos, n)
+    src = np.where(pos < 0, -pos, pos)
+    src = np.where(src >= n, 2 * (n - 1) - src, src)
+    return np.ones(pos.size, bool), src
+
+
+def _check_fill(fill: PaddingFill, pads: Sequence[tuple[int, int]], sizes: Sequence[int]) -> None:
+    for (b, e), n in zip(pads, sizes, strict=True):
+        if fill is PaddingFill.REFLECT and max(b, e) >= n:
+            raise InvalidSpecError(
+                f"padding=({b},{e}) must be smaller than the input size {n} for "
+                "padding_mode='reflect' (PyTorch: padding size should be less than the "
+                "corresponding input dimension)"
+            )
+        if fill is PaddingFill.CIRCULAR and max(b, e) > n:
+            raise InvalidSpecError(
+                f"padding=({b},{e}) must be at most the input size {n} for "
+                "padding_mode='circular'"
+            )
+
+
+def _channels(name: str, value: int | None, groups: int, default: int | None = None) -> int:
+    if value is None:
+        if default is None:
+            raise InvalidSpecError(f"{name}=None must be given to build the map")
+        value = default
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise InvalidSpecError(f"{name}={value!r} must be a positive integer")
+    if value % groups:
+        raise InvalidSpecError(f"groups={groups} must divide {name}={value}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------- convolutions
+
+
+def conv_map(
+    layer: Conv,
+    input_shape: Sequence[int],
+    out_channels: int | None = None,
+    *,
+    weight_name: str = "w",
+    max_nnz: int | None = None,
+    view: str = "numeric",
+) -> IndexMap:
+    """Convolution (cross-correlation) with weight ``(C_out, C_in/groups, *k)``.
+
+    Output ``(co, o)`` receives input ``(ci, o*s - p_b + t*d)`` through tap
+    ``w[co, ci mod (C_in/g), t]`` for every ``ci`` in the group of ``co``; with a non-zero
+    ``padding_mode`` padded positions map back into the input (reflect/replicate/circular).
+    """
+    c_in, sizes = _shape(input_shape)
+    r = resolve(layer, sizes)
+    layer = r.layer  # broadcast to the input's rank
+    g = layer.groups
+    c_in = _channels("in_channels", c_in, g)
+    if layer.in_channels is not None and layer.in_channels != c_in:
+        raise InvalidSpecError(
+            f"in_channels={layer.in_channels} must equal the input's channel count {c_in}"
+        )
+    c_out = _channels("out_channels", out_channels or layer.out_channels, g)
+    cin_g, cout_g = c_in // g, c_out // g
+    fill = layer.padding_mode
+    _check_fill(fill, r.pads, sizes)
+    ks = layer.kernel
+    check_budget(c_out * cin_g * prod(r.output) * prod(ks), max_nnz, view)
+    axes = []
+    for a, n in enumerate(sizes):
+        o, t, pos = _window_axis(r.output[a], ks[a], layer.stride[a], r.pads[a][0],
+                                 layer.dilation[a])
+        keep, src = _fill(pos, n, fill)
+        axes.append((o[keep], t[keep], src[keep]))
+    out_f, tap_f, in_f = _combine(axes, [r.output, ks, sizes])
+    n_out, n_in, n_k = prod(r.output), prod(sizes), prod(ks)
+    co = np.arange(c_out, dtype=_I64)[:, None, None]
+    cl = np.arange(cin_g, dtype=_I64)[None, :, None]
+    ci = (co // cout_g) * cin_g + cl
+    rows = co * n_out + out_f[None, None, :]
+    cols = ci * n_in + in_f[None, None, :]
+    taps = (co * cin_g + cl) * n_k + tap_f[None, None, :]
+    shape = (c_out * n_out, c_in * n_in)
+    rows, cols, taps = np.broadcast_arrays(rows, cols, taps)
+    w = WeightRef(weight_name, (c_out, cin_g, *ks))
+    return IndexMap.from_arrays(shape, rows.ravel(), cols.ravel(), taps.ravel(), weights=(w,),
+                                in_shape=(c_in, *sizes), out_shape=(c_out, *r.output))
+
+
+def conv_transpose_map(
+    layer: ConvTranspose,
+    input_shape: Sequence[int],
+    out_channels: int | None = None,
+    *,
+    weight_name: str = "w",
+    max_nnz: int | None = None,
+    view: str = "numeric",
+) -> IndexMap:
+    """Transposed convolution with weight ``(C_in, C_out/groups, *k)`` (PyTorch layout).
+
+    Input ``(ci, i)`` is scattered to output ``(co, i*s - p_b + t*d)`` through
+    ``w[ci, co mod (C_out/g), t]``; positions cropped by the padding are dropped and the
+    output padding appends never-written positions at the end.
+    """
+    c_in, sizes = _shape(input_shape)
+    r = resolve(layer, sizes)
+    layer = r.layer
+    g = layer.groups
+    c_in = _channels("in_channels", c_in, g)
+    if layer.in_channels is not None and layer.in_channels != c_in:
+        raise InvalidSpecError(
+            f"in_channels={layer.in_channels} must equal the input's channel count {c_in}"
+        )
+    c_out = _channels("out_channels", out_channels or layer.out_channels, g)
+    cin_g, cout_g = c_in // g, c_out // g
+    ks = layer.kernel
+    check_budget(c_in * cout_g * prod(sizes) * prod(ks), max_nnz, view)
+    axes = []
+    for a, n in enumerate(sizes):
+        i, t, j = _window_axis(n, ks[a], layer.stride[a], r.pads[a][0], layer.dilation[a])
+        keep = (j >= 0) & (j < r.output[a])
+        axes.append((j[keep], t[keep], i[keep]))
+    out_f, tap_f, in_f = _combine(axes, [r.output, ks, sizes])
+    n_out, n_in, n_k = prod(r.output), prod(sizes), prod(ks)
+    ci = np.arange(c_in, dtype=_I64)[:, None, None]
+    cl = np.arange(cout_g, dtype=_I64)[None, :, None]
+    co = (ci // cin_g) * cout_g + cl
+    rows = co * n_out + out_f[None, None, :]
+    cols = ci * n_in + in_f[None, None, :]
+    taps = (ci * cout_g + cl) * n_k + tap_f[None, None, :]
+    rows, cols, taps = np.broadcast_arrays(rows, cols, taps)
+    w = WeightRef(weight_name, (c_in, cout_g, *ks))
+    return IndexMap.from_arrays((c_out * n_out, c_in * n_in), rows.ravel(), cols.ravel(),
+                                taps.ravel(), weights=(w,), in_shape=(c_in, *sizes),
+                                out_shape=(c_out, *r.output))
+
+
+# --------------------------------------------------------------------------- channel-diagonal maps
+
+
+def _diagonal(
+    channels: int,
+    out_sizes: Sequence[int],
+    in_sizes: Sequence[int],
+    out_f: NDArray[Any],
+    in_f: NDArray[Any],
+    num: NDArray[Any] | None = None,
+    den: NDArray[Any] | None = None,
+) -> IndexMap:
+    """Repeat one spatial map on every channel (pooling, resizing, padding...)."""
+    n_out, n_in = prod(out_sizes), prod(in_sizes)
+    c = np.arange(channels, dtype=_I64)[:, None]
+    rows = (c * n_out + out_f[None, :]).ravel()
+    cols = (c * n_in + in_f[None, :]).ravel()
+    nu = None if num is None else np.broadcast_to(num, (channels, num.size)).ravel()
+    de = None if den is None else np.broadcast_to(den, (channels, den.size)).ravel()
+    return IndexMap.from_arrays((channels * n_out, channels * n_in), rows, cols, None, nu, de,
+                                in_shape=(channels, *in_sizes),
+                                out_shape=(channels, *out_sizes))
+
+
+def _separable(
+    channels: int,
+    out_sizes: Sequence[int],
+    in_sizes: Sequence[int],
+    axes: Sequence[tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]],
+) -> IndexMap:
+    """Tensor product of per-axis maps given as (out, in, num, den) arrays."""
+    lens = [len(ax[0]) for ax in axes]
+    grid = np.indices(lens, dtype=_I64).reshape(len(axes), -1)
+    out_f = np.ravel_multi_index([axes[a][0][grid[a]] for a in range(len(axes))], out_sizes)
+    in_f = np.ravel_multi_index([axes[a][1][grid[a]] for a in range(len(axes))], in_sizes)
+    num = np.ones(grid.shape[1], _I64)
+    den = np.ones(grid.shape[1], _I64)
+    bound = 1
+    for a in range(len(axes)):
+        bound *= max(int(np.abs(axes[a][2]).max(initial=1)), int(axes[a][3].max(initial=1)))
+        num = num * axes[a][2][grid[a]]
+        den = den * axes[a][3][grid[a]]
+    if bound >= 2**62:
+        raise UnsupportedError("exact coefficients of this separable map exceed int64")
+    g = np.gcd(num, den)
+    g[g == 0] = 1
+    return _diagonal(channels, out_sizes, in_sizes, out_f.astype(_I64), in_f.astype(_I64),
+                     num // g, den // g).canonical()
+
+
+def avg_pool_map(
+    layer: AvgPool, input_shape: Sequence[int], *, max_nnz: int | None = None
+) -> IndexMap:
+    """Average pooling with exact ``1/divisor`` coefficients.
+
+    The divisor follows PyTorch: with ``count_include_pad`` the window clipped to the padded
+    input (``min(start + k, n + p_e) - start`` per axis, so ceil-mode windows hanging past the
+    end count less), otherwise the number of real input positions in the window.
+    """
+    c, sizes = _shape(input_shape)
+    r = resolve(layer, sizes)
+    layer = r.layer
+    check_budget(c * prod(r.output) * prod(layer.kernel), max_nnz)
+    axes = []
+    for a, n in enumerate(sizes):
+        pb, pe = r.pads[a]
+        k, d = layer.kernel[a], layer.dilation[a]
+        o, t, pos = _window_axis(r.output[a], k, layer.stride[a], pb, d)
+        inside = (pos >= 0) & (pos < n)
+        if layer.count_include_pad:
+            counted = (pos >= -pb) & (pos < n + pe)
+        else:
+            counted = inside
+        div = np.bincount(o[counted], minlength=r.output[a]).astype(_I64)
+        if np.any(div[o[inside]] == 0):  # cannot happen for valid specs
+            raise InvalidSpecError("avg-pool window with no counted position")
+        axes.append((o[inside], pos[inside], np.ones(int(inside.sum()), _I64), div[o[inside]]))
+    return _separable(c, r.output, sizes, axes)
+
+
+def max_pool_selection_map(
+    layer: MaxPool, x: NDArray[Any], *, max_nnz: int | None = None
+) -> IndexMap:
+    """The 0/1 selection matrix ``S(x)`` of max pooling at the sample ``x`` (shape (C, *n)):
+    ``maxpool(x) = S(x) x``; row ``o`` has a single 1 at the arg-max PyTorch reports."""
+    from symconv import numeric
+
+    arr = np.asarray(x)
+    c, sizes = _shape(arr.shape)
+    r = resolve(layer, sizes)
+    layer = r.layer
+    check_budget(c * prod(r.output), max_nnz)
+    _, idx = numeric.max_pool(arr[None], layer.kernel, stride=layer.stride,
+                              padding=tuple(r.pads), dilation=layer.dilation,
+                              ceil_mode=layer.ceil_mode, return_indices=True)
+    flat = np.asarray(idx, dtype=_I64).reshape(c, -1)
+    n_out, n_in = prod(r.output), prod(sizes)
+    ch = np.arange(c, dtype=_I64)[:, None]
+    rows = (ch * n_out + np.arange(n_out, dtype=_I64)[None, :]).ravel()
+    cols = (ch * n_in + flat).ravel()
+    return IndexMap.from_arrays((c * n_out, c * n_in), rows, cols,
+                                in_shape=(c, *sizes), out_shape=(c, *r.output))
+
+
+def max_unpool_map(
+    layer: MaxUnpool, indices: NDArray[Any], *, max_nnz: int | None = None
+) -> IndexMap:
+    """Max-unpooling for given switches ``indices`` (shape (C, *o), flat positions in each
+    output plane, PyTorch semantics); repeated indices sum (where PyTorch is nondeterministic)."""
+    idx = np.asarray(indices)
+    if idx.dtype.kind not in "iu":
+        raise InvalidSpecError(f"indices dtype={idx.dtype} must be an integer type")
+    c, sizes = _shape(idx.shape)
+    r = resolve(layer, sizes)
+    n_out, n_in = prod(r.output), prod(sizes)
+    flat = idx.reshape(c, -1).astype(_I64)
+    if flat.size and (flat.min() < 0 or flat.max() >= n_out):
+        bad = int(flat.max() if flat.max() >= n_out else flat.min())
+        raise InvalidSpecError(
+            f"indices value {bad} must lie in [0, {n_out}) (the output plane of size "
+            f"{'x'.join(map(str, r.output))})"
+        )
+    check_budget(c * n_in, max_nnz)
+    ch = np.arange(c, dtype=_I64)[:, None]
+    rows = (ch * n_out + flat).ravel()
+    cols = (ch * n_in + np.arange(n_in, dtype=_I64)[None, :]).ravel()
+    return IndexMap.from_arrays((c * n_out, c * n_in), rows, cols,
+                                in_shape=(c, *sizes), out_shape=(c, *r.output))
+
+
+# --------------------------------------------------------------------------- resizing
+
+
+def _scale_fraction(layer: Resize, a: int, n: int, o: int) -> Fraction:
+    """Input/output coordinate scale as PyTorch uses it: 1/scale_factor if given, else n/o."""
+    if layer.scale_factor is not None:
+        sf = layer.scale_factor[a]
+        # A float factor is read as the simplest fraction within 1e-12 of it (2.5 -> 5/2,
+        # 0.1*7 -> 7/10): the exact map of the intended factor, which PyTorch's floating-point
+        # arithmetic approximates to rounding error.  Use a Fraction to be explicit.
+        return 1 / (_float_fraction(sf) if isinstance(sf, float) else Fraction(sf))
+    return Fraction(n, o)
+
+
+def _float_fraction(value: float) -> Fraction:
+    """The simplest fraction (smallest denominator <= 10**6) within 1e-12 relative of ``value``."""
+    exact = Fraction(value)
+    near = exact.limit_denominator(10**6)
+    if abs(near - exact) > abs(exact) * Fraction(1, 10**12):
+        raise UnsupportedError(
+            f"scale_factor={value!r} has no simple rational value; give it as a Fraction"
+        )
+    return near
+
+
+def _source_coordinate(
+    mode: CoordinateMode, dst: NDArray[Any], n: int, o: int, scale: Fraction
+) -> tuple[NDArray[Any], int]:
+    """Exact source coordinates ``num / den`` (numerators returned with a common ``den``)."""
+    p, q = scale.numerator, scale.denominator
+    if mode is CoordinateMode.ALIGN_CORNERS:
+        if o == 1:
+            return np.zeros_like(dst), 1
+        return dst * (n - 1), o - 1
+    if mode is CoordinateMode.ASYMMETRIC:
+        return dst * p, q
+    if mode is CoordinateMode.PYTORCH_HALF_PIXEL and o == 1:
+        return np.zeros_like(dst), 1
+    # half pixel: (dst + 1/2) * p/q - 1/2 = ((2 dst + 1) p - q) / (2 q)
+    return (2 * dst + 1) * p - q, 2 * q
+
+
+def _nearest_axis(layer: Resize, a: int, n: int, o: int) -> NDArray[np.int64]:
+    dst = np.arange(o, dtype=_I64)
+    sf = None if layer.scale_factor is None else layer.scale_factor[a]
+    if isinstance(sf, float):
+        # PyTorch computes the nearest source in float32: floorf(dst * (float)(1/scale)).
+        scale32 = np.float32(1.0 / sf)
+        base = dst.astype(np.float32) + (np.float32(0.5) if layer.mode is
+                                         ResizeMode.NEAREST_EXACT else np.float32(0))
+        return np.minimum(np.floor(base * scale32).astype(_I64), n - 1)
+    scale = _scale_fraction(layer, a, n, o)
+    p, q = scale.numerator, scale.denominator
+    if layer.mode is ResizeMode.NEAREST_EXACT:
+        src = ((2 * dst + 1) * p) // (2 * q)  # floor((dst + 1/2) * scale)
+    else:
+        src = (dst * p) // q  # floor(dst * scale)
+    return np.minimum(src, n - 1)
+
+
+def _linear_axis(layer: Resize, a: int, n: int, o: int) -> tuple[NDArray[Any], ...]:
+    dst = np.arange(o, dtype=_I64)
+    num, den = _source_coordinate(layer.coordinate_mode, dst, n, o,
+                                  _scale_fraction(layer, a, n, o))
+    num = np.maximum(num, 0)  # PyTorch clamps negative half-pixel coordinates to 0
+    x0 = num // den
+    frac = num - x0 * den  # lambda = frac / den
+    x1 = np.minimum(x0 + 1, n - 1)
+    x0 = np.minimum(x0, n - 1)
+    out = np.concatenate([dst, dst])
+    src = np.concatenate([x0, x1])
+    nu = np.concatenate([den - frac, frac])
+    de = np.full(out.size, den, dtype=_I64)
+    keep = nu != 0
+    return out[keep], src[keep], nu[keep], de[keep]
+
+
+def resize_map(layer: Resize, input_shape: Sequence[int], *, max_nnz: int | None = None) -> IndexMap:
+    """Nearest / nearest-exact / multilinear resizing with exact rational coefficients.
+
+    Coordinates follow the layer's coordinate mode (PyTorch defaults: nearest = asymmetric
+    with floor, linear = half-pixel clamped at 0, or align-corners); integer and Fraction
+    factors are exact, float factors follow PyTorch's arithmetic.
+    """
+    c, sizes = _shape(input_shape)
+    r = resolve(layer, sizes)
+    layer = r.layer
+    mode = parse_enum("mode", layer.mode, ResizeMode)
+    check_budget(c * prod(r.output) * (2 ** len(sizes) if mode is ResizeMode.LINEAR else 1),
+                 max_nnz)
+    axes = []
+    for a, (n, o) in enumerate(zip(sizes, r.output, strict=True)):
+        if mode is ResizeMode.LINEAR:
+            axes.append(_linear_axis(layer, a, n, o))
+        else:
+            if layer.coordinate_mode not in (CoordinateMode.ASYMMETRIC, CoordinateMode.HALF_PIXEL):
+                raise UnsupportedError(
+                    f"coordinate_mode={layer.coordinate_mode.value!r} with nearest resizing is "
+                    "not modelled (PyTorch nearest = asymmetric, nearest-exact = half_pixel)"
+                )
+            src = _nearest_axis(layer, a, n, o)
+            one = np.ones(o, _I64)
+            axes.append((np.arange(o, dtype=_I64), src, one, one))
+    return _separable(c, r.output, sizes, axes)
+
+
+# --------------------------------------------------------------------------- permutations
+
+
+def _shuffle_indices(
+    c_out: int, r: int, sizes: Sequence[int], order: ShuffleOrder
+) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Flat (low-resolution, high-resolution) index pairs of pixel shuffle."""
+    nd = len(sizes)
+    big = tuple(n * r for n in sizes)
+    hi = np.indices((c_out, *big), dtype=_I64).reshape(nd + 1, -1)
+    ch = hi[0]
+    offs = [hi[1 + a] % r for a in range(nd)]
+    lows = [hi[1 + a] // r for a in range(nd)]
+    off_flat = np.ravel_multi_index(offs, (r,) * nd) if nd else np.zeros_like(ch)
+    c_low = ch * r**nd + off_flat if order is ShuffleOrder.CRD else off_flat * c_out + ch
+    low = np.ravel_multi_index([c_low, *lows], (c_out * r**nd, *sizes))
+    return low.astype(_I64), np.arange(ch.size, dtype=_I64)
+
+
+def pixel_shuffle_map(layer: PixelShuffle, input_shape: Sequence[int]) -> IndexMap:
+    """Pixel shuffle ``(C r^D, *n) -> (C, *(r n))`` as a permutation (CRD or DCR order)."""
+    c, sizes = _shape(input_shape)
+    r = layer.factor
+    nd = len(sizes)
+    if c % r**nd:
+        raise InvalidSpecError(f"channels={c} must be divisible by factor**{nd}={r**nd}")
+    low, high = _shuffle_indices(c // r**nd, r, sizes, layer.order)
+    return IndexMap.from_arrays((high.size, low.size), high, low, in_shape=(c, *sizes),
+                                out_shape=(c // r**nd, *(n * r for n in sizes)))
+
+
+def pixel_unshuffle_map(layer: PixelUnshuffle, input_shape: Sequence[int]) -> IndexMap:
+    """Pixel unshuffle: the inverse (= transpose) permutation of pixel shuffle."""
+    c, sizes = _shape(input_shape)
+    r = layer.factor
+    for n in sizes:
+        if n % r:
+            raise InvalidSpecError(f"input size {n} must be divisible by factor={r}")
+    small = tuple(n // r for n in sizes)
+    low, high = _shuffle_indices(c, r, small, layer.order)
+    return IndexMap.from_arrays((low.size, high.size), low, high, in_shape=(c, *sizes),
+                                out_shape=(c * r ** len(sizes), *small))
+
+
+# --------------------------------------------------------------------------- plumbing maps
+
+
+def _axiswise(
+    input_shape: Sequence[int], per_axis: Sequence[tuple[int, NDArray[Any], NDArray[Any]]]
+) -> IndexMap:
+    c, sizes = _shape(input_shape)
+    out_sizes = tuple(p[0] for p in per_axis)
+    axes = [(dst, src, np.ones(dst.size, _I64), np.ones(dst.size, _I64))
+            for _, dst, src in per_axis]
+    return _separable(c, out_sizes, sizes, axes)
+
+
+def pad_map(
+    input_shape: Sequence[int],
+    pads: Sequence[tuple[int, int]],
+    mode: str | PaddingFill = "zeros",
+) -> IndexMap:
+    """Explicit padding ``(before, after)`` per axis with zeros, reflect, replicate or circular."""
+    fill = parse_enum("mode", mode, PaddingFill)
+    _, sizes = _shape(input_shape)
+    if len(pads) != len(sizes):
+        raise InvalidSpecError(f"pads={tuple(pads)} must have one pair per spatial axis")
+    _check_fill(fill, pads, sizes)
+    per_axis = []
+    for (b, e), n in zip(pads, sizes, strict=True):
+        if b < 0 or e < 0:
+            raise InvalidSpecError(f"padding=({b},{e}) must be non-negative (use crop_map)")
+        pos = np.arange(-b, n + e, dtype=_I64)
+        keep, src = _fill(pos, n, fill)
+        per_axis.append((n + b + e, (pos + b)[keep], src[keep]))
+    return _axiswise(input_shape, per_axis)
+
+
+def crop_map(input_shape: Sequence[int], crops: Sequence[tuple[int, int]]) -> IndexMap:
+    """Remove ``(before, after)`` positions per axis."""
+    _, sizes = _shape(input_shape)
+    per_axis = []
+    for (b, e), n in zip(crops, sizes, strict=True):
+        if b < 0 or e < 0 or b + e >= n:
+            raise InvalidSpecError(f"crop=({b},{e}) must be non-negative and leave at least 1 "
+                                   f"of the input size {n}")
+        dst = np.arange(n - b - e, dtype=_I64)
+        per_axis.append((n - b - e, dst, dst + b))
+    return _axiswise(input_shape, per_axis)
+
+
+def zero_stretch_map(input_shape: Sequence[int], stride: Sequence[int]) -> IndexMap:
+    """Insert ``s - 1`` zeros between samples (input dilation): size ``(n - 1) s + 1``."""
+    _, sizes = _shape(input_shape)
+    per_axis = []
+    for s, n in zip(stride, sizes, strict=True):
+        src = np.arange(n, dtype=_I64)
+        per_axis.append(((n - 1) * s + 1, src * s, src))
+    return _axiswise(input_shape, per_axis)
+
+
+def subsample_map(input_shape: Sequence[int], stride: Sequence[int]) -> IndexMap:
+    """Keep every ``s``-th sample starting at 0: size ``ceil(n / s)``."""
+    _, sizes = _shape(input_shape)
+    per_axis = []
+    for s, n in zip(stride, sizes, strict=True):
+        dst = np.arange(-(-n // s), dtype=_I64)
+        per_axis.append((dst.size, dst, dst * s))
+    return _axiswise(input_shape, per_axis)
