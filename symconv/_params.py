@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 from symconv.errors import InvalidSpecError
 
@@ -67,7 +67,7 @@ def scalar(name: str, value: object, *, minimum: int | None = None, rule: str = 
         if getattr(value, "is_integer", None) is False:
             raise InvalidSpecError(f"{name}={fmt(value)} must be an integer expression")
         if minimum is not None:
-            below = (value - minimum).is_negative  # type: ignore[operator]
+            below = getattr(cast(Any, value) - minimum, "is_negative", None)
             if below:
                 raise InvalidSpecError(f"{name}={fmt(value)} must be >= {minimum}{rule}")
         return value

@@ -27,6 +27,7 @@ than the padded input, output too small, requested transposed sizes out of range
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
@@ -37,8 +38,8 @@ from symconv.errors import InvalidSpecError
 from symconv.spec import (
     AvgPool,
     Conv,
-    ConvTranspose,
     Convention,
+    ConvTranspose,
     Layer,
     MaxPool,
     MaxUnpool,
@@ -72,7 +73,7 @@ class Resolved:
     extra zeros appended at the end, whatever the convention's own parameterisation was.
     """
 
-    layer: Layer
+    layer: Any  # the Layer, broadcast to the input's rank
     input: tuple[Int, ...]
     output: tuple[Int, ...]
     pads: tuple[tuple[Int, Int], ...]
@@ -112,7 +113,7 @@ def _mode_pads(
 
 def _window_pads(layer: Any, n: Int, axis: int) -> tuple[Int, Int]:
     if isinstance(layer.padding, tuple):
-        return layer.padding[axis]  # type: ignore[no-any-return]
+        return layer.padding[axis]
     return _mode_pads(layer.padding, layer.convention, n, layer.kernel[axis],
                       layer.stride[axis], layer.dilation[axis])
 
@@ -162,9 +163,10 @@ def _resolve_pool(layer: MaxPool | AvgPool, sizes: tuple[Int, ...]) -> Resolved:
     for a, n in enumerate(sizes):
         k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
         pb, pe = _window_pads(layer, n, a)
-        named = isinstance(layer.padding, PadMode)
-        # Named modes fix the output (ONNX: SAME -> ceil(n/s) whatever ceil_mode says).
-        o = F.pool_size(n, k, s, pb, pe, d, ceil_mode=layer.ceil_mode and not named)
+        same = isinstance(layer.padding, PadMode) and layer.padding is not PadMode.VALID
+        # SAME modes fix the output (ONNX: SAME -> ceil(n/s) whatever ceil_mode says);
+        # VALID is zero padding, so ceil_mode applies to it (onnxruntime).
+        o = F.pool_size(n, k, s, pb, pe, d, ceil_mode=layer.ceil_mode and not same)
         _check_fits(layer, n, (pb, pe), a, nd) if not layer.ceil_mode else None
         _check_positive(
             "output", o,
@@ -409,7 +411,7 @@ def resolve(layer: Layer, input_size: Any) -> Resolved:
     """
     sizes = _spatial(input_size)
     layer = layer.at(len(sizes))
-    return _RESOLVERS[type(layer)](layer, sizes)  # type: ignore[no-any-return]
+    return _RESOLVERS[type(layer)](layer, sizes)
 
 
 def _spatial(input_size: Any) -> tuple[Int, ...]:
@@ -602,7 +604,7 @@ def same_padding(
     return F.split_padding(total, extra_at_end=which is _SameSide.UPPER)
 
 
-class _SameSide(str, __import__("enum").Enum):
+class _SameSide(enum.StrEnum):
     UPPER = "upper"
     LOWER = "lower"
 

@@ -189,15 +189,15 @@ class _Spatial:
         if self.ndim == ndim:
             return self
         changes: dict[str, Any] = {"ndim": ndim}
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.metadata.get("per_axis") and isinstance(value, tuple) and len(value) == 1:
                 changes[f.name] = value * ndim
-        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+        return dataclasses.replace(self, **changes)
 
     def __repr__(self) -> str:
         parts = []
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in dataclasses.fields(self):
             if f.name in ("ndim",) or not f.repr:
                 continue
             value = getattr(self, f.name)
@@ -408,6 +408,11 @@ class ConvTranspose(_Spatial):
                 f"padding={_show(self.padding, self.ndim)} must be 'same' or 'valid' under "
                 f"convention {c.value}"
             )
+        if self.padding is PadMode.CAUSAL:
+            raise InvalidSpecError(
+                "padding='causal' must only be used with Conv (Keras Conv1DTranspose takes "
+                "'valid' or 'same')"
+            )
         if c is Convention.JAX and self.padding is PadMode.SAME_LOWER:
             raise InvalidSpecError(
                 "padding='same_lower' must not be used with jax conv_transpose "
@@ -440,7 +445,13 @@ class ConvTranspose(_Spatial):
 def _check_pool_padding(spec: Any) -> None:
     """Per-convention limits on pooling padding."""
     c = spec.convention
+    if spec.ceil_mode and c not in (Convention.TORCH, Convention.ONNX):
+        raise InvalidSpecError(
+            f"ceil_mode=True is only available under conventions torch and onnx, not {c.value}"
+        )
     if not isinstance(spec.padding, tuple):
+        if spec.padding is PadMode.CAUSAL:
+            raise InvalidSpecError("padding='causal' must only be used with Conv (Keras Conv1D)")
         if c is Convention.TORCH:
             raise InvalidSpecError(
                 f"padding={spec.padding.value!r} must be a number under convention torch"
@@ -464,12 +475,6 @@ def _check_pool_padding(spec: Any) -> None:
                 f"padding={_show(spec.padding, spec.ndim)} must be 'same' or 'valid' under "
                 f"convention {c.value} (pooling takes no numeric padding)"
             )
-    if spec.ceil_mode and c not in (Convention.TORCH, Convention.ONNX):
-        raise InvalidSpecError(
-            f"ceil_mode=True is only available under conventions torch and onnx, not {c.value}"
-        )
-    if spec.ceil_mode and not isinstance(spec.ceil_mode, bool):
-        raise InvalidSpecError(f"ceil_mode={spec.ceil_mode!r} must be True or False")
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -591,7 +596,7 @@ def _norm_scale(value: object) -> int | Fraction | float:
             ) from None
         if value.denominator == 1:
             value = value.numerator
-    if isinstance(value, float) and not value == value or value <= 0 or value == float("inf"):
+    if (isinstance(value, float) and not value == value) or value <= 0 or value == float("inf"):
         raise InvalidSpecError(f"scale_factor={fmt(value)} must be a positive finite number")
     return value
 

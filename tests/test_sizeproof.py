@@ -288,26 +288,20 @@ def test_wrong_rejection_below_threshold_is_caught() -> None:
     assert "a rejection" in str(proof)
 
 
-# --------------------------------------------------------------------------- bugs found elsewhere
+# --------------------------------------------------------------------------- regressions
 
 
-@pytest.mark.xfail(strict=True, reason="shapes._resolve_pool ignores ceil_mode for padding='valid'"
-                   "; onnxruntime gives 5 for MaxPool(k=3, s=2, VALID, ceil_mode=1) on n=10")
 def test_onnx_valid_ceil_mode_is_honoured() -> None:
     spec = MaxPool(kernel=3, stride=2, padding="valid", ceil_mode=True, convention="onnx")
     assert closed(spec, 10) == brute_output_size(spec, 10) == 5
     assert prove_output_size(spec).verdict
 
 
-@pytest.mark.xfail(strict=True, reason="spec._check_pool_padding returns before its ceil_mode "
-                   "check when the padding is a name")
 def test_ceil_mode_rejected_outside_torch_and_onnx() -> None:
     with pytest.raises(InvalidSpecError, match="ceil_mode"):
         MaxPool(kernel=2, padding="valid", ceil_mode=True, convention="jax")
 
 
-@pytest.mark.xfail(strict=True, reason="spec.ConvTranspose accepts padding='causal' under keras, "
-                   "which Conv1DTranspose does not")
 def test_keras_transposed_causal_rejected() -> None:
     with pytest.raises(InvalidSpecError, match="causal"):
         ConvTranspose(kernel=3, padding="causal", convention="keras")

@@ -128,7 +128,7 @@ class IndexMap:
     # ------------------------------------------------------------------ algebra
 
     @property
-    def T(self) -> IndexMap:  # noqa: N802 - matrix convention
+    def T(self) -> IndexMap:
         """The transposed map (exact adjoint)."""
         return IndexMap(
             (self.shape[1], self.shape[0]), self.cols, self.rows, self.taps, self.num, self.den,
@@ -209,7 +209,7 @@ class IndexMap:
         if self.shape != other.shape:
             return False
         a, b = self.canonical(), other.canonical()
-        if a.nnz != b.nnz or a.degree != b.degree and a.nnz:
+        if a.nnz != b.nnz or (a.degree != b.degree and a.nnz):
             return False
         wa = [(w.name, w.shape) for w in a.weights]
         wb = [(w.name, w.shape) for w in b.weights]

@@ -300,7 +300,7 @@ def avg_pool_map(
     for a, n in enumerate(sizes):
         pb, pe = r.pads[a]
         k, d = layer.kernel[a], layer.dilation[a]
-        o, t, pos = _window_axis(r.output[a], k, layer.stride[a], pb, d)
+        o, _, pos = _window_axis(r.output[a], k, layer.stride[a], pb, d)
         inside = (pos >= 0) & (pos < n)
         if layer.count_include_pad:
             counted = (pos >= -pb) & (pos < n + pe)
@@ -423,7 +423,7 @@ def _nearest_axis(layer: Resize, a: int, n: int, o: int) -> NDArray[np.int64]:
     return np.minimum(src, n - 1)
 
 
-def _linear_axis(layer: Resize, a: int, n: int, o: int) -> tuple[NDArray[Any], ...]:
+def _linear_axis(layer: Resize, a: int, n: int, o: int) -> tuple[Any, Any, Any, Any]:
     dst = np.arange(o, dtype=_I64)
     num, den = _source_coordinate(layer.coordinate_mode, dst, n, o,
                                   _scale_fraction(layer, a, n, o))
@@ -453,7 +453,7 @@ def resize_map(layer: Resize, input_shape: Sequence[int], *, max_nnz: int | None
     mode = parse_enum("mode", layer.mode, ResizeMode)
     check_budget(c * prod(r.output) * (2 ** len(sizes) if mode is ResizeMode.LINEAR else 1),
                  max_nnz)
-    axes = []
+    axes: list[tuple[Any, Any, Any, Any]] = []
     for a, (n, o) in enumerate(zip(sizes, r.output, strict=True)):
         if mode is ResizeMode.LINEAR:
             axes.append(_linear_axis(layer, a, n, o))

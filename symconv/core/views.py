@@ -88,7 +88,8 @@ def to_symbolic(m: IndexMap, weights: Any = None, *, max_nnz: int | None = None)
     unit = bool(np.all(m.num == 1) and np.all(m.den == 1))
     if m.degree == 1 and unit and _unique_pairs(m):
         values = flat[m.taps[:, 0]].tolist()
-        return sympy.SparseMatrix(m.shape[0], m.shape[1], dict(zip(zip(rows, cols), values)))
+        pairs = dict(zip(zip(rows, cols, strict=True), values, strict=True))
+        return sympy.SparseMatrix(m.shape[0], m.shape[1], pairs)
     c = m.canonical()
     rationals: dict[tuple[int, int], Any] = {}
     entries: dict[tuple[int, int], Any] = {}
