@@ -235,7 +235,7 @@ INVALID: list[tuple[str, Any, type[Exception], str]] = [
         MaxUnpool(kernel=2, output_size=5), 2), UnsupportedError, "output_size"),
     ("keras causal transposed", lambda: B.brute_output_size(
         ConvTranspose(kernel=3, padding="causal", convention="keras"), 4),
-     UnsupportedError, "causal"),
+     InvalidSpecError, "padding='causal' must only be used with Conv"),
     ("axis out of range", lambda: B.brute_output_size(Conv(kernel=(3, 3)), 5, axis=2),
      InvalidSpecError, "axis=2"),
     ("n = 0", lambda: B.brute_output_size(Conv(kernel=3), 0), InvalidSpecError, "n=0"),
