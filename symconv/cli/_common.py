@@ -248,18 +248,39 @@ def broadcast(name: str, value: Any, ndim: int) -> Any:
 
 
 def dump_json(data: Any) -> str:
-    """Deterministic JSON text: sorted keys, two-space indent, ASCII only, trailing newline.
+    """Deterministic JSON text: sorted keys, two-space indent, ASCII only, trailing newline;
+    a list of plain values (numbers, strings, null) stays on one line.
 
-    >>> print(dump_json({"b": [1, 2], "a": None}), end="")
+    >>> print(dump_json({"pads": [[2, 3], [2, 3]], "a": None, "b": []}), end="")
     {
       "a": null,
-      "b": [
-        1,
-        2
+      "b": [],
+      "pads": [
+        [2, 3],
+        [2, 3]
       ]
     }
     """
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=True, allow_nan=False) + "\n"
+    return _encode(data, "") + "\n"
+
+
+def _encode(value: Any, indent: str) -> str:
+    inner = indent + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{inner}{_scalar(str(k))}: {_encode(value[k], inner)}"
+                 for k in sorted(value, key=str)]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    if isinstance(value, list | tuple):
+        if all(not isinstance(v, dict | list | tuple) for v in value):
+            return "[" + ", ".join(_scalar(v) for v in value) + "]"
+        return "[\n" + ",\n".join(inner + _encode(v, inner) for v in value) + f"\n{indent}]"
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=True, allow_nan=False)
 
 
 def stdout_is_unicode() -> bool:
