@@ -21,7 +21,7 @@ from strategies import CONVENTIONS, conv_specs, pool_specs, valid_input_sizes
 
 import symconv
 from symconv.cli import cli
-from symconv.cli._common import SymconvCommand, SymconvGroup
+from symconv.cli._common import SymconvCommand, SymconvGroup, dump_json
 from symconv.cli.shape import EPILOG, Query, analyse
 from symconv.errors import InvalidSpecError
 
@@ -334,12 +334,8 @@ BAD = [
     ("shape conv-transpose --in 6 --kernel 3 --stride 2 --padding same --convention tensorflow",
      "output_size=None must be given under convention tensorflow"),
     ("shape max-pool --in 5 --kernel 3 --padding 2", "padding=2 must be at most half"),
-    pytest.param(
-        "shape max-pool --in 5 --kernel 3 --ceil-mode --convention keras --padding valid",
-        "ceil_mode=True is only available",
-        marks=pytest.mark.xfail(strict=True, reason="spec.py: _check_pool_padding returns "
-                                "before the ceil_mode check when the padding is a name"),
-    ),
+    ("shape max-pool --in 5 --kernel 3 --ceil-mode --convention keras --padding valid",
+     "ceil_mode=True is only available"),
     ("shape avg-pool --in 5 --kernel 3 --count-include-pad --convention tensorflow "
      "--padding valid", "count_include_pad=True is not available"),
     ("shape resize --in 5", "exactly one must be given"),
@@ -420,11 +416,13 @@ def test_deterministic_bytes(extra: str) -> None:
     assert first == _subprocess(shlex.split(TF_EXAMPLE + extra)).stdout.encode()
 
 
-def test_json_keys_sorted() -> None:
-    text = run(TF_EXAMPLE + " --json").stdout
-    data = json.loads(text)
-    assert list(data) == sorted(data)
-    assert text == json.dumps(data, sort_keys=True, indent=2) + "\n"
+def test_json_keys_sorted_and_canonical() -> None:
+    for extra in ("", f" --compare {ALL}", " --target 113"):
+        text = run(TF_EXAMPLE + extra + " --json").stdout
+        data = json.loads(text)
+        assert list(data) == sorted(data)
+        assert text == dump_json(data)  # the canonical form: re-encoding gives the same bytes
+        assert text.isascii() and text.endswith("}\n")
 
 
 def _subprocess(argv: list[str]) -> subprocess.CompletedProcess[str]:
@@ -512,3 +510,70 @@ def test_examples_match_pytorch(requires: Any) -> None:
         torch.zeros(1, 1, 6)).shape[-1] == 12
     conv = torch.nn.Conv1d(1, 1, 3, stride=2, padding=1)
     assert conv(torch.zeros(1, 1, 5)).shape[-1] == conv(torch.zeros(1, 1, 6)).shape[-1] == 3
+
+
+# --------------------------------------------------------------------------- README
+
+
+def _readme_blocks() -> list[tuple[str, list[str]]]:
+    """Fenced code blocks of README.md: (info string, lines)."""
+    blocks: list[tuple[str, list[str]]] = []
+    current: tuple[str, list[str]] | None = None
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            if current is None:
+                current = (line[3:].strip(), [])
+            else:
+                blocks.append(current)
+                current = None
+        elif current is not None:
+            current[1].append(line)
+    assert current is None, "unclosed code block in README.md"
+    return blocks
+
+
+def _readme_sessions() -> list[tuple[str, str]]:
+    """``$ symconv ...`` commands in README.md code blocks and the output pasted under each."""
+    sessions: list[tuple[str, str]] = []
+    for _, lines in _readme_blocks():
+        command, output = None, []
+        for line in lines:
+            if line.startswith("$ "):
+                if command is not None:
+                    sessions.append((command, "\n".join(output)))
+                command, output = line[2:], []
+            elif command is not None:
+                output.append(line)
+        if command is not None:
+            sessions.append((command, "\n".join(output)))
+    return sessions
+
+
+def test_readme_python_examples() -> None:
+    import doctest
+
+    blocks = ["\n".join(lines) + "\n" for info, lines in _readme_blocks() if info == "python"]
+    assert blocks
+    for i, text in enumerate(blocks):
+        test = doctest.DocTestParser().get_doctest(text, {}, f"README python block {i}",
+                                                   "README.md", 0)
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+        runner.run(test)
+        assert runner.failures == 0, f"README python block {i} failed (see captured output)"
+
+
+def test_readme_quickstart_has_exactly_two_commands() -> None:
+    lines = next(lines for info, lines in _readme_blocks() if info == "bash")
+    assert len(lines) == 2
+    assert "symconv shape" in lines[0] and "python -m pytest" in lines[1]
+    assert lines[1].startswith("pip install torch==2.13.0 && ")
+
+
+@pytest.mark.parametrize(("command", "expected"), _readme_sessions(), ids=lambda v: v[:60])
+def test_readme_examples_print_what_the_readme_shows(command: str, expected: str) -> None:
+    argv = shlex.split(command)
+    assert argv[0] == "symconv"
+    result = CliRunner().invoke(cli, argv[1:], prog_name="symconv")
+    assert result.exit_code in (0, 2)
+    shown = result.stdout if result.exit_code == 0 else result.stderr
+    assert shown.rstrip("\n") == expected.rstrip("\n")
