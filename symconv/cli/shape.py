@@ -279,13 +279,15 @@ def analyse(q: Query) -> ShapeView | CompareView:
         evaluated, notes = _evaluate(q, layer, r)
         return ShapeView(q.command, layer, r, channels, notes=notes,
                          residues=_residues(layer, r), evaluated=evaluated, proofs=proofs)
+    if q.target is not None and target is None:
+        target = _padding_target(layer, r, q.target)
     return ShapeView(
         q.command, layer, r, channels,
         notes=(*_ceil_notes(r), *_same_notes(r)),
         same_output=_same_output(layer, r),
         reachable=_reachable(layer, r),
         round_trip=_round_trip(layer, r),
-        target=target if q.target is None or target else _padding_target(layer, r, q.target),
+        target=target,
         proofs=proofs,
     )
 
