@@ -21,6 +21,8 @@ def cli() -> None:
 
 
 cli.add_lazy_command("shape", "symconv.cli.shape:shape")
+cli.add_lazy_command("prove", "symconv.cli.prove:prove")
+cli.add_lazy_command("explain", "symconv.cli.prove:explain")
 
 
 def main() -> None:
