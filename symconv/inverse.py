@@ -807,7 +807,8 @@ def ambiguity_set_axis(
     Fixed padding ``P`` (numeric, 'valid', 'causal', PyTorch 'same'): with ``o`` the output,
     ``[(o-1)s + k_eff - P, (o-1)s + k_eff - P + s - 1]`` intersected with the sizes the layer
     accepts.  SAME modes of TensorFlow/Keras/JAX/ONNX: ``{m : ceil(m/s) = o}``.  Ceil-mode
-    pools: computed exactly from the PyTorch rule (the output is monotone in the size).
+    pools: the PyTorch rule is monotone in the size, so the preimage is scanned exactly with
+    :func:`symconv.shapes.resolve` (O(s) sizes).
 
     >>> ambiguity_set_axis(Conv(kernel=3, stride=2, padding=1), 6)
     range(5, 7)
@@ -825,13 +826,14 @@ def ambiguity_set_axis(
     k, s, d = spec.kernel[0], spec.stride[0], spec.dilation[0]
     keff = F.effective_kernel(k, d)
     o = resolve(spec, n).output[0]  # rejects sizes the layer does not accept
-    mode = spec.padding if isinstance(spec.padding, PadMode) else None
-    ceil = isinstance(spec, MaxPool | AvgPool) and spec.ceil_mode and mode is None
-    if ceil:
-        pb, pe = spec.padding[0]
-
+    if isinstance(spec, MaxPool | AvgPool) and spec.ceil_mode:
+        # Scan the forward map itself (monotone in the size, so the preimage is a range of at
+        # most about s sizes); named paddings follow resolve's rule for ceil mode.
         def out(m: int) -> int | None:
-            return _window_output(spec, m, pb, pe)
+            try:
+                return int(resolve(spec, m).output[0])
+            except InvalidSpecError:
+                return None
 
         lo = n
         while lo > 1 and out(lo - 1) == o:
@@ -893,7 +895,8 @@ class RoundTrip:
     """Conv then transposed conv with the same kernel, stride, padding and dilation.
 
     ``output`` is the conv output, ``restored`` the transposed conv's output with
-    ``output_padding``; ``restores`` says whether it equals ``input_size``.
+    ``output_padding`` (``None`` when that would be empty, i.e. the transposed layer is rejected);
+    ``restores`` says whether it equals ``input_size``.
     ``needed_output_padding`` is ``a = (n + pb + pe - k_eff) mod s``, which always restores n;
     with these pads ``output_padding=0`` restores exactly the sizes ``n = residue (mod modulus)``.
     """
@@ -902,7 +905,7 @@ class RoundTrip:
     output: int
     pads: tuple[int, int]
     output_padding: int
-    restored: int
+    restored: int | None
     restores: bool
     needed_output_padding: int
     residue: int
@@ -935,7 +938,9 @@ def round_trip_axis(
     op = 0 if output_padding is None else _int_size("output_padding", output_padding, 0)
     # The transposed layer must exist (PyTorch: output_padding < stride or < dilation).
     ConvTranspose(kernel=k, stride=s, padding=((pb, pe),), dilation=d, output_padding=op, ndim=1)
-    restored = int(F.conv_transpose_size(o, k, s, pb, pe, d, op))
+    restored: int | None = int(F.conv_transpose_size(o, k, s, pb, pe, d, op))
+    if restored is not None and restored < 1:
+        restored = None  # shapes.resolve rejects an empty output
     return RoundTrip(
         input_size=n,
         output=o,

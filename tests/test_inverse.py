@@ -169,6 +169,7 @@ def brute_settings(spec: ConvTranspose, n: int) -> dict[RouteKind, dict[int, set
             r = resolve(trial, n)
         except InvalidSpecError:
             return
+        assert r.output_padding is not None
         found[kind].setdefault(int(r.output[0]), set()).add(int(r.output_padding[0]))
 
     if c in ("torch", "onnx"):
@@ -270,7 +271,7 @@ def test_output_padding_for_every_admissible_size(spec: ConvTranspose, n: int) -
     for target in admissible:
         ch = output_padding_for(spec, n, target)
         r = resolve(ch.spec, n)
-        assert r.output == (target,)
+        assert r.output == (target,) and r.output_padding is not None
         assert ch.output_padding == r.output_padding[0] and ch.pads == r.pads[0]
         assert ch.adjoint == (r.output_padding[0] < spec.stride[0])
     outside = [x for x in (admissible[0] - 1, admissible[-1] + 1) if x >= 1] if admissible else []
@@ -344,16 +345,23 @@ def test_round_trip_by_resolving_the_transpose(spec: Conv, n: int) -> None:
     pads = r.pads[0]
     assert rt.output == r.output[0] and rt.pads == pads and rt.modulus == spec.stride[0]
 
-    def back(op: int) -> int:
+    def back(op: int) -> int | None:
         t = ConvTranspose(kernel=spec.kernel, stride=spec.stride, dilation=spec.dilation,
                           padding=(pads,), output_padding=op, ndim=1)
-        return int(resolve(t, rt.output).output[0])
+        return out_or_none(t, rt.output)
 
     assert rt.restored == back(0) and rt.restores == (back(0) == n)
     a = rt.needed_output_padding
     assert 0 <= a < spec.stride[0] and back(a) == n
     assert round_trip(spec, n, output_padding=a).restores
     assert rt.restores == (n % rt.modulus == rt.residue)
+
+
+def test_round_trip_with_an_empty_transpose() -> None:
+    # k=1, s=3, p=1 maps 1 -> 1; the transposed conv with op=0 would have size -1.
+    rt = round_trip(Conv(kernel=1, stride=3, padding=1), 1)
+    assert (rt.output, rt.restored, rt.restores, rt.needed_output_padding) == (1, None, False, 2)
+    assert round_trip(Conv(kernel=1, stride=3, padding=1), 1, output_padding=2).restored == 1
 
 
 @given(st.integers(1, 5), st.integers(1, 4), st.integers(0, 3), st.integers(1, 3))
