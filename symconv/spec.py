@@ -428,6 +428,14 @@ class ConvTranspose(_Spatial):
                         f"stride={_show(self.stride, self.ndim)} under convention keras "
                         "(Keras: strides must be greater than output padding)"
                     )
+            elif c is Convention.ONNX:
+                if not o < s:
+                    raise InvalidSpecError(
+                        f"output_padding={_show(op, self.ndim)} must be smaller than "
+                        f"stride={_show(self.stride, self.ndim)} under convention onnx "
+                        "(onnxruntime and the reference evaluator reject output_padding >= "
+                        "stride even when it is smaller than the dilation)"
+                    )
             elif c is Convention.JAX or c is Convention.TENSORFLOW:
                 if o != 0:
                     raise InvalidSpecError(
