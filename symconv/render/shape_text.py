@@ -24,6 +24,7 @@ from typing import Any
 
 from symconv._params import is_symbolic
 from symconv.shapes import Resolved
+from symconv.spec import ConvTranspose
 
 __all__ = [
     "AxisRange",
@@ -243,8 +244,10 @@ def _shape_text(v: ShapeView, unicode: bool) -> str:
     if r is not None:
         nd = len(r.input)
         rows += [("input", _sizes(r.input)), ("output", _sizes(r.output))]
-        rows.append(("pads", _pads(r.pads) + ("  (before, after)" if nd == 1 else
-                                               "  (before, after) per axis")))
+        what = "  (before, after)" + ("" if nd == 1 else " per axis")
+        if isinstance(r.layer, ConvTranspose):
+            what += ", cropped from the full transposed output"
+        rows.append(("pads", _pads(r.pads) + what))
         if r.output_padding is not None:
             rows.append(("output_padding", _sizes(r.output_padding).replace("x", ", ")))
         if v.channels is not None:

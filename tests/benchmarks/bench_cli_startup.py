@@ -37,6 +37,11 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("symconv --help", [sys.executable, "-m", "symconv", "--help"]),
 ]
 
+# The installed console script (next to the interpreter, not a shell shim), when present.
+_SCRIPT = Path(sys.executable).with_name("symconv")
+if _SCRIPT.exists():
+    COMMANDS.append(("symconv shape (console script)", [str(_SCRIPT), *SHAPE_ARGS]))
+
 BUDGET = 2.0
 
 
