@@ -71,7 +71,9 @@ def max_pool(
     row-major tap order like PyTorch's CPU kernel: a value replaces the running maximum if it is
     strictly greater, so ties go to the first maximum; a NaN (float input) always replaces it, so
     NaN propagates and its index is that of the window's last NaN.  A window whose real values
-    are all ``-inf`` reports its first in-bounds position.
+    are all ``-inf`` reports its first in-bounds position.  With dilation a ceil-mode window can
+    miss the input entirely (n=2, k=2, s=3, p=1, d=3): like PyTorch the result is ``-inf`` and
+    the index is that of the window's first tap past the left padding, outside the plane.
 
     >>> import numpy as np
     >>> from symconv import numeric
