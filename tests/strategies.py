@@ -10,7 +10,7 @@ test using them checks symconv against the frameworks' rules:
 
 * conv: TensorFlow/Keras never combine a stride > 1 with a dilation > 1; PyTorch 'same' only
   with stride 1 and numeric padding symmetric; Keras takes no numeric padding.
-* transposed conv: output_padding < stride or < dilation (PyTorch, ONNX), < stride (Keras),
+* transposed conv: output_padding < stride or < dilation (PyTorch), < stride (ONNX, Keras),
   0 (TensorFlow, JAX); TensorFlow needs ``output_size``.
 * pooling: PyTorch pad <= k//2, ONNX pad < k, TensorFlow/Keras names only; ceil mode only
   under PyTorch/ONNX.
@@ -105,7 +105,8 @@ def conv_transpose_specs(
 ) -> symconv.ConvTranspose:
     """Valid :class:`symconv.ConvTranspose` specs with a legal ``output_padding``.
 
-    PyTorch/ONNX: ``op < max(stride, dilation)``; Keras: ``op < stride`` or ``None`` (infer);
+    PyTorch: ``op < max(stride, dilation)``; ONNX: ``op < stride``; Keras: ``op < stride`` or
+    ``None`` (infer);
     TensorFlow: 'same'/'valid' with a drawn ``output_size`` (the input size it admits is then
     unique, see :func:`valid_input_sizes`); JAX: names or input-side pairs, ``op = 0``.
     """
@@ -125,10 +126,12 @@ def conv_transpose_specs(
             )
     else:
         kw["padding"] = draw(st.sampled_from(("same", "valid")))
-    if convention in ("torch", "onnx"):
+    if convention == "torch":  # PyTorch: op < stride or op < dilation
         kw["output_padding"] = tuple(
             draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation, strict=True)
         )
+    elif convention == "onnx":  # onnxruntime: op < stride
+        kw["output_padding"] = tuple(draw(st.integers(0, s - 1)) for s in stride)
     elif convention == "keras":
         kw["output_padding"] = draw(
             st.none() | st.tuples(*[st.integers(0, s - 1) for s in stride])
