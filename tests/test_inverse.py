@@ -606,6 +606,12 @@ def test_torch_explicit_padding_advice_for_asymmetric_pools() -> None:
 @pytest.mark.onnx
 def test_onnxruntime_accepts_exactly_the_reported_sizes() -> None:
     for n, k, s, d, op, p in ORT_GRID:
+        if op >= s:  # symconv and onnxruntime both refuse output_padding >= stride
+            with pytest.raises(InvalidSpecError, match="smaller than stride"):
+                ConvTranspose(kernel=k, stride=s, dilation=d, padding=p, output_padding=op,
+                              convention="onnx")
+            assert _ort_length(n, k, s, d, pads=[p, p], output_padding=[op]) is None
+            continue
         spec = ConvTranspose(kernel=k, stride=s, dilation=d, padding=p, output_padding=op,
                              convention="onnx")
         t = transposed_sizes(spec, n)
