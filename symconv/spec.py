@@ -46,6 +46,7 @@ __all__ = [
     "Layer",
     "MaxPool",
     "MaxUnpool",
+    "NearestMode",
     "PadMode",
     "PaddingFill",
     "PixelShuffle",
@@ -100,6 +101,15 @@ class CoordinateMode(enum.StrEnum):
     PYTORCH_HALF_PIXEL = "pytorch_half_pixel"
     ALIGN_CORNERS = "align_corners"
     ASYMMETRIC = "asymmetric"  # PyTorch nearest
+
+
+class NearestMode(enum.StrEnum):
+    """How a nearest resize rounds the source coordinate (ONNX ``nearest_mode``)."""
+
+    FLOOR = "floor"  # PyTorch nearest
+    CEIL = "ceil"
+    ROUND_PREFER_FLOOR = "round_prefer_floor"  # ONNX default
+    ROUND_PREFER_CEIL = "round_prefer_ceil"  # PyTorch nearest-exact
 
 
 class ShuffleOrder(enum.StrEnum):
@@ -613,10 +623,14 @@ def _norm_scale(value: object) -> int | Fraction | float:
 class Resize(_Spatial):
     """Resizing (PyTorch ``Upsample``/``interpolate``, ONNX ``Resize``).
 
-    Give ``scale_factor`` (output ``floor(n * scale)``) or ``size``.  ``coordinate_mode`` defaults
-    to what the convention does for the mode: PyTorch ``nearest`` is ``asymmetric`` with floor,
-    ``nearest-exact`` and ``linear`` are ``half_pixel`` (``align_corners=True`` ->
-    ``align_corners``).
+    Give ``scale_factor`` (output ``floor(n * scale)``) or ``size``.  ``coordinate_mode`` and
+    ``nearest_mode`` default to what the convention does for the mode: PyTorch ``nearest`` is
+    ``asymmetric`` with ``floor``, ``nearest-exact`` is ``half_pixel`` with
+    ``round_prefer_ceil``, ``linear`` is ``half_pixel`` (``align_corners=True`` ->
+    ``align_corners``); ONNX ``nearest`` defaults to ``half_pixel`` with ``round_prefer_floor``.
+
+    >>> Resize(scale_factor=2, convention="onnx").nearest_mode
+    <NearestMode.ROUND_PREFER_FLOOR: 'round_prefer_floor'>
 
     >>> Resize(scale_factor=2, mode="linear", align_corners=True).coordinate_mode
     <CoordinateMode.ALIGN_CORNERS: 'align_corners'>
@@ -629,11 +643,13 @@ class Resize(_Spatial):
     mode: Any = ResizeMode.NEAREST
     coordinate_mode: Any = None
     align_corners: bool | None = None
+    nearest_mode: Any = None
     convention: Any = Convention.TORCH
     ndim: int | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "convention", parse_enum("convention", self.convention, Convention))
+        conv = parse_enum("convention", self.convention, Convention)
+        object.__setattr__(self, "convention", conv)
         mode = parse_enum("mode", self.mode, ResizeMode)
         object.__setattr__(self, "mode", mode)
         sf, size = self.scale_factor, self.size
@@ -659,7 +675,7 @@ class Resize(_Spatial):
                 )
         cm = self.coordinate_mode
         if cm is None:
-            if mode is ResizeMode.NEAREST:
+            if mode is ResizeMode.NEAREST and conv is not Convention.ONNX:
                 cm = CoordinateMode.ASYMMETRIC
             elif ac:
                 cm = CoordinateMode.ALIGN_CORNERS
@@ -672,6 +688,21 @@ class Resize(_Spatial):
                     f"align_corners={ac} contradicts coordinate_mode={cm.value!r}"
                 )
         object.__setattr__(self, "coordinate_mode", cm)
+        nm = self.nearest_mode
+        if nm is None:
+            if mode is ResizeMode.NEAREST_EXACT:
+                nm = NearestMode.ROUND_PREFER_CEIL
+            elif mode is ResizeMode.NEAREST:
+                onnx = conv is Convention.ONNX
+                nm = NearestMode.ROUND_PREFER_FLOOR if onnx else NearestMode.FLOOR
+        else:
+            nm = parse_enum("nearest_mode", nm, NearestMode)
+            if mode is ResizeMode.LINEAR:
+                raise InvalidSpecError(
+                    f"nearest_mode={nm.value!r} must only be set for nearest modes, not "
+                    "mode='linear'"
+                )
+        object.__setattr__(self, "nearest_mode", nm)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
