@@ -279,6 +279,8 @@ def ort_outcome(model: Any, feeds: dict[str, np.ndarray]) -> Outcome:
     ort = require("onnxruntime")
     opts = ort.SessionOptions()
     opts.log_severity_level = 4
+    opts.intra_op_num_threads = 1  # tiny models: a thread pool per session only costs time
+    opts.inter_op_num_threads = 1
     try:
         sess = ort.InferenceSession(model.SerializeToString(), opts,
                                     providers=["CPUExecutionProvider"])

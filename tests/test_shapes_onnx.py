@@ -28,6 +28,7 @@ Where the three ONNX implementations disagree with each other (onnx 1.23, onnxru
 * ConvTranspose ``output_padding`` with ``stride <= output_padding < dilation``: ORT rejects
   (its forward-consistency check needs output_padding < stride); shape inference accepts; the
   reference evaluator fails; the spec text says "less than the corresponding stride/dilation".
+  symconv: ORT (output_padding < stride).
 * ConvTranspose ``output_shape`` (no pads): ORT accepts sizes up to ``s(n-1) + k_eff + s - 1``
   (appending zeros) and below the op=0 size (cropping); the reference evaluator rejects both
   ranges except the exact size.
@@ -57,11 +58,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-import symconv
-from tests._frameworks import (
+from _frameworks import (
     Outcome,
     describe,
     disagreement,
@@ -71,6 +68,10 @@ from tests._frameworks import (
     reference_outcome,
     symconv_outcome,
 )
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+import symconv
 
 pytestmark = pytest.mark.onnx
 
@@ -514,8 +515,19 @@ def transpose_value_cases(draw: st.DrawFn) -> tuple[dict[str, Any], int]:
     return kw, n
 
 
+def _odd_split(mode: str, target: int) -> Any:
+    kw = {"kernel": 3, "stride": 2, "dilation": 1, "output_padding": 0, "padding": mode,
+          "output_size": target}
+    return example((kw, 3))  # n=3, k=3, s=2: full extent 7, so targets 6 and 4 split oddly
+
+
 @settings(deadline=None)
 @given(transpose_value_cases())
+@_odd_split("same_upper", 6)
+@_odd_split("same_lower", 6)
+@_odd_split("notset", 6)
+@_odd_split("same_upper", 4)
+@_odd_split("same_lower", 4)
 def test_conv_transpose_values_land_where_symconv_pads_say(case: tuple[Any, int]) -> None:
     """Impulse inputs and an all-ones kernel: input j must reach exactly the outputs
     ``j*s + t*d - pad_begin`` (0 <= t < k) inside ``[0, output)``, with symconv's pads; this pins
