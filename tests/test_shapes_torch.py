@@ -81,7 +81,8 @@ def conv_transpose_cases(draw: st.DrawFn) -> Case:
         "out_channels": draw(st.integers(1, 4)),
     }
     if draw(st.booleans()):
-        # Around the admissible range [lo, lo + s - 1] of forward(output_size=...).
+        # Around the admissible range [lo, lo + s - 1] of forward(output_size=...); PyTorch then
+        # ignores output_padding (a named edge case covers giving both).
         lo = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n in sizes]
         kw["output_size"] = tuple(max(v + draw(st.integers(-2, s + 1)), 0) for v in lo)
     else:
@@ -255,6 +256,9 @@ EDGE_CASES: list[tuple[str, Case]] = [
     ("transposed output_size = lo + s",
      ("ConvTranspose", {"kernel": 3, "stride": 3, "output_size": 12, "in_channels": 1,
                         "out_channels": 1}, (3,), 1)),
+    ("transposed output_size with an invalid output_padding (PyTorch ignores the latter)",
+     ("ConvTranspose", {"kernel": 3, "stride": 3, "output_padding": 5, "output_size": 10,
+                        "in_channels": 1, "out_channels": 1}, (3,), 1)),
     ("transposed string padding",
      ("ConvTranspose", {"kernel": 3, "padding": "same", "in_channels": 1, "out_channels": 1},
       (3,), 1)),
