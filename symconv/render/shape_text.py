@@ -68,7 +68,7 @@ class RoundTrip:
     input: tuple[int, ...]
     pads: tuple[tuple[int, int], ...]
     output_padding: tuple[int, ...]
-    plain: tuple[int, ...]
+    plain: tuple[int | None, ...]
     residue: tuple[int, ...]
     modulus: tuple[int, ...]
 
@@ -281,10 +281,17 @@ def _same_output(ranges: Sequence[AxisRange | None], r: Resolved) -> str:
         if rng is None:
             continue
         where = "" if len(ranges) == 1 else f" on axis {a}"
-        parts.append(f"inputs {rng} all give {_s(r.output[a])}{where}")
-    if len(parts) > 1 and len(set(ranges)) == 1 and len(set(r.output)) == 1:
-        return f"inputs {ranges[0]} all give {_s(r.output[0])} on each axis"
+        parts.append(_inputs_giving(rng, r.output[a]) + where)
+    first = ranges[0]
+    if first is not None and len(parts) > 1 and len(set(ranges)) == 1 and len(set(r.output)) == 1:
+        return _inputs_giving(first, r.output[0]) + " on each axis"
     return "; ".join(parts) if parts else "-"
+
+
+def _inputs_giving(rng: AxisRange, output: Any) -> str:
+    if rng.lo == rng.hi:
+        return f"only input {rng.lo} gives {_s(output)}"
+    return f"inputs {rng} all give {_s(output)}"
 
 
 def _ranges(ranges: Sequence[AxisRange]) -> str:
@@ -312,7 +319,8 @@ def _round_trip(rt: RoundTrip) -> str:
     text = (f"the transposed conv with the same kernel, stride, dilation and pads gives back "
             f"{_sizes(rt.input)} with output_padding={ops}")
     if any(rt.output_padding):
-        text += f" (with 0 it gives {_sizes(rt.plain)})"
+        plain = [("an empty output" if x is None else x) for x in rt.plain]
+        text += f" (with 0 it gives {_sizes(plain) if None not in rt.plain else _axes(plain, nd)})"
     classes = [f"{c} (mod {m})" for c, m in zip(rt.residue, rt.modulus, strict=True)]
     if any(m > 1 for m in rt.modulus):
         text += (f"; with these pads output_padding=0 restores exactly the inputs "
