@@ -136,6 +136,14 @@ def test_round_trip_for_strided_conv() -> None:
     assert (rt["output_padding"], rt["plain"]) == ([1], [5])
 
 
+def test_round_trip_whose_plain_transpose_is_empty() -> None:
+    args = "shape conv --in 1 --kernel 1 --stride 3 --padding 1"
+    out = run(args).stdout
+    assert "only input 1 gives 1" in out
+    assert "output_padding=2 (with 0 it gives an empty output)" in out
+    assert as_json(args)["round_trip"]["plain"] == [None]
+
+
 def test_channels() -> None:
     out = run("shape pixel-shuffle --in 8x8 --factor 2 --channels 12").stdout
     f = fields(out)
