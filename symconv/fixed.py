@@ -90,12 +90,17 @@ def with_fixed_weights(m: IndexMap, values: Mapping[str, Any]) -> IndexMap:
     vden = np.ones(total, dtype=_I64)
     for name, raw in values.items():
         ref = known[name]
-        arr = np.asarray(raw, dtype=object)
+        arr = np.asarray(raw)
         if arr.shape != ref.shape:
             raise InvalidSpecError(f"values[{name!r}] shape={arr.shape} must be {ref.shape}")
-        pairs = [_exact(name, v) for v in arr.ravel()]
         span = slice(ref.offset, ref.offset + ref.size)
         fixed[span] = True
+        if arr.dtype.kind in "iu":  # integer arrays: no per-entry conversion
+            if arr.size and max(abs(int(arr.min())), abs(int(arr.max()))) >= _BIG:
+                raise InvalidSpecError(f"values[{name!r}] entries must fit in int64")
+            vnum[span] = arr.ravel().astype(_I64)
+            continue
+        pairs = [_exact(name, v) for v in arr.astype(object).ravel()]
         vnum[span] = [p[0] for p in pairs]
         vden[span] = [p[1] for p in pairs]
     if m.degree == 0 or not values:
