@@ -491,6 +491,9 @@ def _transpose(layer: ConvTranspose, n: int, a: int) -> int:
         return jax_transpose_length(n, k, s, d, pads)
     # torch, onnx
     if padding in (PadMode.SAME_UPPER, PadMode.SAME_LOWER):
-        return same_transpose_length(n, k, s, d)
+        # ONNX auto_pad SAME crops the scatter to the SAME size; onnxruntime and shape inference
+        # never pad, so a scatter shorter than that stays as it is.
+        return min(same_transpose_length(n, k, s, d), conv_transpose_length(n, k, s, 0, 0, d,
+                                                                             op or 0))
     pb, pe = (0, 0) if padding is PadMode.VALID else padding[a]
     return conv_transpose_length(n, k, s, pb, pe, d, op or 0)

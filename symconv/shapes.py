@@ -30,6 +30,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from math import prod
 from typing import Any
 
 from symconv import formulas as F
@@ -43,6 +44,7 @@ from symconv.spec import (
     Layer,
     MaxPool,
     MaxUnpool,
+    PaddingFill,
     PadMode,
     PixelShuffle,
     PixelUnshuffle,
@@ -132,6 +134,27 @@ def _check_fits(layer: Any, n: Int, pads: tuple[Int, Int], axis: int, nd: int) -
         )
 
 
+def _check_fill(layer: Conv, n: Int, pads: tuple[Int, Int], axis: int, nd: int) -> None:
+    """PyTorch's limits for non-zero padding modes (F.pad): reflect needs pad < n, circular
+    pad <= n ("wrapping around more than once")."""
+    fill = layer.padding_mode
+    if fill is PaddingFill.ZEROS or not _known(n, *pads):
+        return
+    worst = max(pads)
+    if fill is PaddingFill.REFLECT and worst >= n:
+        raise InvalidSpecError(
+            f"padding={pads[0]}+{pads[1]} must be smaller than the input size {n}"
+            f"{_axis_label(axis, nd)} for padding_mode='reflect' (PyTorch: padding size should "
+            "be less than the corresponding input dimension)"
+        )
+    if fill is PaddingFill.CIRCULAR and worst > n:
+        raise InvalidSpecError(
+            f"padding={pads[0]}+{pads[1]} must be at most the input size {n}"
+            f"{_axis_label(axis, nd)} for padding_mode='circular' (PyTorch: padding value "
+            "causes wrapping around more than once)"
+        )
+
+
 def _check_positive(name: str, value: Int, detail: str) -> None:
     if _known(value) and value < 1:
         raise InvalidSpecError(f"{name}={value} must be at least 1: {detail} (output size is too small)")
@@ -146,6 +169,7 @@ def _resolve_conv(layer: Conv, sizes: tuple[Int, ...]) -> Resolved:
     for a, n in enumerate(sizes):
         pb, pe = _window_pads(layer, n, a)
         _check_fits(layer, n, (pb, pe), a, nd)
+        _check_fill(layer, n, (pb, pe), a, nd)
         if layer.padding in (PadMode.SAME, PadMode.SAME_UPPER, PadMode.SAME_LOWER, PadMode.CAUSAL):
             # By definition ceil(n / s) (torch 'same' has s = 1); T21 proves the padded window
             # count agrees, and the closed form stays readable for symbolic n.
@@ -164,6 +188,22 @@ def _resolve_pool(layer: MaxPool | AvgPool, sizes: tuple[Int, ...]) -> Resolved:
         k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
         pb, pe = _window_pads(layer, n, a)
         same = isinstance(layer.padding, PadMode) and layer.padding is not PadMode.VALID
+        where = _axis_label(a, nd)
+        if (isinstance(layer, AvgPool) and layer.convention is Convention.TORCH and nd == 3
+                and _known(n) and n < k):
+            raise InvalidSpecError(
+                f"input size {n}{where} must be at least kernel={k} for 3-D average pooling "
+                f"under convention torch (PyTorch avg_pool3d: input image smaller than kernel "
+                "size, whatever the padding)"
+            )
+        if same and layer.convention is Convention.ONNX and _known(n, k, s, d):
+            total = (F.ceildiv(n, s) - 1) * s + F.effective_kernel(k, d) - n
+            if total < 0:
+                raise InvalidSpecError(
+                    f"stride={s} must not exceed the kernel's reach for auto_pad "
+                    f"{layer.padding.value.upper()} pooling of input {n}{where}: the SAME "
+                    f"padding would be {total} (onnxruntime: padding values must be non-negative)"
+                )
         # SAME modes fix the output (ONNX: SAME -> ceil(n/s) whatever ceil_mode says);
         # VALID is zero padding, so ceil_mode applies to it (onnxruntime).
         o = F.pool_size(n, k, s, pb, pe, d, ceil_mode=layer.ceil_mode and not same)
@@ -231,7 +271,15 @@ def _onnx_transpose(
     k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
     mode = layer.padding if isinstance(layer.padding, PadMode) else None
     if target is None and mode in (PadMode.SAME_UPPER, PadMode.SAME_LOWER):
-        target = n * s  # auto_pad SAME: output = input * stride
+        # auto_pad SAME: output = input * stride, by padding total = s(n-1) + op + k_eff - n*s;
+        # onnxruntime and shape inference clamp a negative total at 0 (so when k_eff + op < s
+        # the output is the unpadded (n-1)s + k_eff + op, shorter than n*s).
+        keff = F.effective_kernel(k, d)
+        total = (n - 1) * s + op + keff - n * s
+        if _known(total) and total < 0:
+            return 0, 0, op
+        pb, pe = F.split_padding(total, extra_at_end=mode is PadMode.SAME_UPPER)
+        return pb, pe, op
     if target is None:
         if mode is PadMode.VALID:
             return 0, 0, op
@@ -331,7 +379,7 @@ def _jax_transpose(
 
 def _resolve_unpool(layer: MaxUnpool, sizes: tuple[Int, ...]) -> Resolved:
     nd = len(sizes)
-    outs, notes = [], []
+    outs, notes, defaults = [], [], []
     for a, n in enumerate(sizes):
         k, s = layer.kernel[a], layer.stride[a]
         pb, pe = layer.padding[a]
@@ -348,12 +396,23 @@ def _resolve_unpool(layer: MaxUnpool, sizes: tuple[Int, ...]) -> Resolved:
                     f"output_size={target} must be strictly between {default - s} and "
                     f"{default + s}{where} (PyTorch: invalid output_size)"
                 )
+        if layer.convention is Convention.ONNX:
+            _check_positive("output", default, f"max-unpooling of input {n}{where}")
+            defaults.append(default)
         outs.append(target)
         notes.append(
             "indices are flat positions in the output plane (PyTorch) but in the pre-pool plane "
             "(ONNX): with an explicit output size they land in different places"
         )
-    return Resolved(layer, sizes, tuple(outs), tuple(layer.padding), None, tuple(dict.fromkeys(notes)))
+    if defaults and _known(*defaults, *outs) and prod(outs) < prod(defaults):
+        # onnxruntime compares element counts, not axes: (1, 4) is accepted where (2, 2) is due.
+        raise InvalidSpecError(
+            f"output_size={fmt(tuple(outs))} must have at least as many elements as the default "
+            f"size {fmt(tuple(defaults))} under convention onnx (onnxruntime: output_shape is "
+            "smaller than minimum required)"
+        )
+    return Resolved(layer, sizes, tuple(outs), tuple(layer.padding), None,
+                    tuple(dict.fromkeys(notes)))
 
 
 def _resolve_resize(layer: Resize, sizes: tuple[Int, ...]) -> Resolved:

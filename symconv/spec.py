@@ -146,19 +146,25 @@ def parse_enum(name: str, value: object, enum_type: type[enum.StrEnum]) -> Any:
 
 
 def _infer_ndim(ndim: int | None, **params: object) -> int | None:
-    """The spatial rank implied by tuple-valued parameters (they must agree)."""
-    found: dict[str, int] = {}
-    for name, value in params.items():
-        if isinstance(value, Sequence) and not isinstance(value, str):
-            found[name] = len(value)
+    """The spatial rank implied by tuple-valued parameters (they must agree).
+
+    The first tuple-valued parameter (``ndim`` if given, else in the order passed: kernel
+    first) sets the rank; a later one that disagrees is named in the error with its value.
+    """
+    ref: tuple[str, object, int] | None = None
     if ndim is not None:
         scalar("ndim", ndim, minimum=1)
-        found = {"ndim": ndim, **found}
-    lengths = set(found.values())
-    if len(lengths) > 1:
-        detail = ", ".join(f"{k} has {v}" for k, v in found.items())
-        raise InvalidSpecError(f"per-axis parameters must agree on the number of axes: {detail}")
-    return lengths.pop() if lengths else None
+        ref = ("ndim", ndim, int(ndim))
+    for name, value in params.items():
+        if isinstance(value, Sequence) and not isinstance(value, str):
+            if ref is None:
+                ref = (name, tuple(value), len(value))
+            elif len(value) != ref[2]:
+                raise InvalidSpecError(
+                    f"{name}={fmt(tuple(value))} must have one entry per spatial axis "
+                    f"({ref[2]}, as {ref[0]}={fmt(ref[1])})"
+                )
+    return ref[2] if ref is not None else None
 
 
 def _norm_padding(
@@ -189,7 +195,8 @@ class _Spatial:
         """Check a spatial rank against this spec and return it."""
         if self.ndim is not None and self.ndim != n:
             raise InvalidSpecError(
-                f"input has {n} spatial axes but the layer was specified for {self.ndim}"
+                f"input size rank={n} must equal the layer's ndim={self.ndim} "
+                f"({type(self).__name__} was specified per axis for {self.ndim} spatial axes)"
             )
         return n
 
@@ -253,13 +260,18 @@ def _setup_window(
     padding: object,
     dilation: object,
     stride_default_kernel: bool,
+    **extra: object,
 ) -> None:
-    """Normalise the window parameters shared by conv, transposed conv and pooling."""
+    """Normalise the window parameters shared by conv, transposed conv and pooling.
+
+    ``extra`` are further per-axis parameters (output_padding, output_size) whose length must
+    agree with the others.
+    """
     conv = parse_enum("convention", self.convention, Convention)
     object.__setattr__(self, "convention", conv)
     nd = _infer_ndim(
         self.ndim, kernel=kernel, stride=stride, dilation=dilation,
-        padding=None if isinstance(padding, str | PadMode) else padding,
+        padding=None if isinstance(padding, str | PadMode) else padding, **extra,
     )
     axes = nd or 1
     k = per_axis("kernel", kernel, axes)
@@ -391,10 +403,9 @@ class ConvTranspose(_Spatial):
 
     def __post_init__(self) -> None:
         op_in, size_in = self.output_padding, self.output_size
-        nd = _infer_ndim(self.ndim, output_padding=op_in, output_size=size_in)
-        object.__setattr__(self, "ndim", nd)
         _setup_window(self, kernel=self.kernel, stride=self.stride, padding=self.padding,
-                      dilation=self.dilation, stride_default_kernel=False)
+                      dilation=self.dilation, stride_default_kernel=False,
+                      output_padding=op_in, output_size=size_in)
         c, axes = self.convention, self.ndim or 1
         _check_channels(self.groups, self.in_channels, self.out_channels)
         _check_stride_dilation(self)
@@ -423,6 +434,11 @@ class ConvTranspose(_Spatial):
                 "padding='causal' must only be used with Conv (Keras Conv1DTranspose takes "
                 "'valid' or 'same')"
             )
+        if c is Convention.KERAS and self.output_size is not None:
+            raise InvalidSpecError(
+                f"output_size={_show(self.output_size, self.ndim)} is not a parameter under "
+                "convention keras (Keras infers the length; give output_padding instead)"
+            )
         if c is Convention.JAX and self.padding is PadMode.SAME_LOWER:
             raise InvalidSpecError(
                 "padding='same_lower' must not be used with jax conv_transpose "
@@ -430,6 +446,8 @@ class ConvTranspose(_Spatial):
             )
         if op is None:
             return
+        if c is Convention.TORCH and self.output_size is not None:
+            return  # PyTorch ignores output_padding when forward() gets output_size
         for o, s, d in zip(op, self.stride, self.dilation, strict=True):
             if c is Convention.KERAS:
                 if not o < s:
@@ -466,6 +484,14 @@ def _check_pool_padding(spec: Any) -> None:
     if spec.ceil_mode and c not in (Convention.TORCH, Convention.ONNX):
         raise InvalidSpecError(
             f"ceil_mode=True is only available under conventions torch and onnx, not {c.value}"
+        )
+    if (c is Convention.ONNX and spec.padding in (PadMode.SAME_UPPER, PadMode.SAME_LOWER)
+            and any(d != 1 for d in spec.dilation)):
+        raise InvalidSpecError(
+            f"dilation={_show(spec.dilation, spec.ndim)} must be 1 with auto_pad "
+            f"{spec.padding.value.upper()} for ONNX pooling: the spec, the reference evaluator "
+            "and shape inference pad for the dilated kernel, onnxruntime for the undilated one, "
+            "so the output size depends on the runtime (give explicit pads instead)"
         )
     if not isinstance(spec.padding, tuple):
         if spec.padding is PadMode.CAUSAL:
@@ -582,10 +608,8 @@ class MaxUnpool(_Spatial):
     dilation: Any = field(default=1, metadata=_AX, repr=False)
 
     def __post_init__(self) -> None:
-        nd = _infer_ndim(self.ndim, output_size=self.output_size)
-        object.__setattr__(self, "ndim", nd)
         _setup_window(self, kernel=self.kernel, stride=self.stride, padding=self.padding,
-                      dilation=1, stride_default_kernel=True)
+                      dilation=1, stride_default_kernel=True, output_size=self.output_size)
         if self.convention not in (Convention.TORCH, Convention.ONNX):
             raise InvalidSpecError(
                 f"convention={self.convention.value!r} has no max-unpooling layer "
@@ -593,6 +617,14 @@ class MaxUnpool(_Spatial):
             )
         if not isinstance(self.padding, tuple):
             raise InvalidSpecError(f"padding={self.padding.value!r} must be a number for MaxUnpool")
+        if self.convention is Convention.ONNX and any(
+            b >= k or e >= k for (b, e), k in zip(self.padding, self.kernel, strict=True)
+        ):
+            raise InvalidSpecError(
+                f"padding={_show(self.padding, self.ndim)} must be smaller than "
+                f"kernel={_show(self.kernel, self.ndim)} under convention onnx (onnxruntime: "
+                "Pad should be smaller than kernel)"
+            )
         if self.output_size is not None:
             object.__setattr__(
                 self, "output_size", per_axis("output_size", self.output_size, self.ndim or 1)

@@ -166,6 +166,12 @@ def pool_specs(
     elif convention == "onnx":
         if draw(st.booleans()):
             padding = draw(st.sampled_from(_SAME_NAMES["onnx"]))
+            if padding != "valid":
+                # runtimes disagree on SAME with dilation (symconv refuses it), and onnxruntime
+                # rejects SAME pools whose padding would be negative (k_eff < s)
+                dilation = (1,) * ndim
+                if stride is not None:
+                    stride = tuple(min(st_, k) for st_, k in zip(stride, kernel, strict=True))
         else:
             padding = tuple(
                 draw(st.tuples(st.integers(0, k - 1), st.integers(0, k - 1))) for k in kernel
