@@ -5,7 +5,9 @@ copies input ``floor(j / s)``) equals the depthwise transposed convolution (``gr
 the all-ones kernel of size ``s``, stride ``s``, padding 0 — exactly, on every axis, in 1-D,
 2-D and 3-D, with per-axis factors (the N-D kernel is the outer product of the axis kernels).
 Each output ``j = s i + t`` (``0 <= t < s``) receives exactly one input, ``i = floor(j/s)``,
-through a tap of value 1.  The kernel, stride and padding proven are those returned by
+through a tap of value 1.  For an integer ``s`` PyTorch's ``nearest-exact`` (half-pixel
+centres, ``floor((j + 1/2)/s)``) reads the same input, so it is the same transposed conv.
+The kernel, stride and padding proven are those returned by
 ``symconv.derive.upsampling_as_transposed_conv("nearest", s)``.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
+from functools import cache
 from math import prod
 from typing import Any
 
@@ -22,7 +25,7 @@ from symconv import formulas as F
 from symconv.core import conv_transpose_map, resize_map
 from symconv.derive import upsampling_as_transposed_conv
 from symconv.fixed import with_fixed_weights
-from symconv.numeric import conv_transpose, upsample_nearest
+from symconv.numeric import conv_transpose, upsample_nearest, upsample_nearest_exact
 from symconv.spec import ConvTranspose, Resize
 from symconv.theorem import Check, Step, Theorem, product_grid
 
@@ -34,14 +37,16 @@ def _axes(v: Any, nd: int) -> tuple[int, ...]:
 def _grid(size: str) -> list[dict[str, Any]]:
     big = size == "full"
     one_d = product_grid(ndim=[1], n=range(1, 13 if big else 9), s=range(1, 6 if big else 5),
-                         C=[1, 3])
+                         C=[1, 3], mode=["nearest", "nearest-exact"])
     two_d = product_grid(ndim=[2], n=[(1, 1), (2, 3), (4, 1), (3, 5)] + ([(6, 7)] if big else []),
-                         s=[(1, 1), (2, 2), (3, 1), (2, 3)] + ([(4, 4)] if big else []), C=[1, 2])
+                         s=[(1, 1), (2, 2), (3, 1), (2, 3)] + ([(4, 4)] if big else []), C=[1, 2],
+                         mode=["nearest", "nearest-exact"])
     three_d = product_grid(ndim=[3], n=[(1, 2, 3), (2, 2, 2)] + ([(3, 1, 4)] if big else []),
-                           s=[(2, 2, 2), (1, 3, 2)], C=[2])
+                           s=[(2, 2, 2), (1, 3, 2)], C=[2], mode=["nearest", "nearest-exact"])
     return one_d + two_d + three_d
 
 
+@cache
 def equivalent(s: tuple[int, ...], channels: int) -> tuple[ConvTranspose, Any]:
     """The library's transposed conv for nearest upsampling by ``s`` (per axis), and its fixed
     depthwise weight ``(C, 1, *k)``: the outer product of the per-axis kernels."""
@@ -59,13 +64,14 @@ def equivalent(s: tuple[int, ...], channels: int) -> tuple[ConvTranspose, Any]:
         kernel = np.multiply.outer(kernel, e.kernel)
     weight = np.empty((channels, 1, *kernel.shape[1:]), dtype=object)
     weight[:] = kernel[0]
+    weight.setflags(write=False)  # cached: shared by every call
     return layer, weight
 
 
 def _check(params: Mapping[str, Any]) -> Check:
     nd, c = params["ndim"], params["C"]
     n, s = _axes(params["n"], nd), _axes(params["s"], nd)
-    up = resize_map(Resize(scale_factor=s, mode="nearest", ndim=nd), (c, *n))
+    up = resize_map(Resize(scale_factor=s, mode=params["mode"], ndim=nd), (c, *n))
     layer, weight = equivalent(s, c)
     t = conv_transpose_map(layer, (c, *n), c)
     fixed = with_fixed_weights(t, {"w": weight})
@@ -90,7 +96,7 @@ def _numeric(params: Mapping[str, Any], rng: Any) -> Check:
     n, s = _axes(params["n"], nd), _axes(params["s"], nd)
     x = rng.standard_normal((2, c, *n))
     layer, weight = equivalent(s, c)
-    a = upsample_nearest(x, s)
+    a = (upsample_nearest if params["mode"] == "nearest" else upsample_nearest_exact)(x, s)
     b = conv_transpose(x, weight.astype(float), stride=layer.stride, padding=layer.padding,
                        groups=c)
     if a.shape != b.shape:
@@ -118,6 +124,9 @@ def _derivation() -> list[Step]:
         # PyTorch nearest: src = min(floor(j * (1/s)), n - 1); the scatter writes i = floor(j/s)
         return min(v[j] // v[s], v[n] - 1), v[j] // v[s]
 
+    def exact(v: Any) -> tuple[int, int]:
+        return min((2 * v[j] + 1) // (2 * v[s]), v[n] - 1), v[j] // v[s]
+
     def tap(v: Any) -> tuple[int, int]:
         return v[j] - v[s] * (v[j] // v[s]), v[t]
 
@@ -136,6 +145,10 @@ def _derivation() -> list[Step]:
         Step("Nearest upsampling reads min(floor(j/s), n-1) = floor(j/s) for j < s n, the same "
              "input with coefficient 1",
              sympy.Min(sympy.floor(j / s), n - 1), sympy.floor(j / s), values, source),
+        Step("nearest-exact reads min(floor((j + 1/2)/s), n-1): for integer s, j = s q + r with "
+             "r <= s - 1 gives (j + 1/2)/s = q + (r + 1/2)/s < q + 1, the same floor(j/s)",
+             sympy.Min(sympy.floor((j + sympy.Rational(1, 2)) / s), n - 1), sympy.floor(j / s),
+             values, exact),
     ]
 
 
@@ -145,12 +158,12 @@ THEOREM = Theorem(
     statement=r"\operatorname{up}^{\mathrm{nearest}}_{s}(x) = "
               r"\operatorname{convT}_{s,p=0,\mathrm{groups}=C}\bigl(x;\ \mathbf{1}_{s}^{\otimes D}"
               r"\bigr)",
-    parameters=("n", "s", "C", "ndim"),
+    parameters=("n", "s", "C", "ndim", "mode"),
     grid=_grid,
     check=_check,
     numeric=_numeric,
     derivation=_derivation,
-    references=("PyTorch nn.Upsample(mode='nearest')",
+    references=("PyTorch nn.Upsample(mode='nearest' / 'nearest-exact')",
                 "Odena, Dumoulin & Olah (2016), Deconvolution and Checkerboard Artifacts"),
     source=__doc__ or "",
 )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,7 @@ def _expected(params: Mapping[str, Any]) -> bool:
     return params["target"] == "size" or all(v == 1 for v in _axes(params["s"], params["ndim"]))
 
 
+@cache
 def equivalent(s: tuple[int, ...], channels: int) -> tuple[ConvTranspose, Any]:
     """The library's transposed conv and its fixed depthwise weight ``(C, 1, *k)``."""
     eqs = [upsampling_as_transposed_conv("linear", f, align_corners=True) for f in s]
@@ -68,6 +70,7 @@ def equivalent(s: tuple[int, ...], channels: int) -> tuple[ConvTranspose, Any]:
         kernel = np.multiply.outer(kernel, e.kernel)
     weight = np.empty((channels, 1, *kernel.shape[1:]), dtype=object)
     weight[:] = kernel[0]
+    weight.setflags(write=False)  # cached: shared by every call
     return layer, weight
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -76,6 +77,7 @@ def border(n: int, s: int) -> list[int]:
     return list(range(b)) + list(range(s * n - b, s * n))
 
 
+@cache
 def equivalent(s: tuple[int, ...], channels: int, extra_pad: int = 0) -> tuple[ConvTranspose, Any]:
     """The library's FCN transposed conv (padding + ``extra_pad``) and its depthwise weight."""
     eqs = [upsampling_as_transposed_conv("linear", f) for f in s]
@@ -93,6 +95,7 @@ def equivalent(s: tuple[int, ...], channels: int, extra_pad: int = 0) -> tuple[C
         kernel = np.multiply.outer(kernel, e.kernel)
     weight = np.empty((channels, 1, *kernel.shape[1:]), dtype=object)
     weight[:] = kernel[0]
+    weight.setflags(write=False)  # cached: shared by every call
     return layer, weight
 
 
