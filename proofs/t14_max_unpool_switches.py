@@ -7,13 +7,16 @@ matrix ``S(x)[o, q] = [q = idx_o(x)]`` (``idx`` = PyTorch's switches).  Its grad
 
 * ``max_unpool_map(layer, idx)`` (symconv's exact map: repeated switches sum) equals
   ``S(x)^T`` for every ``x`` — always (claim ``map``).
-* PyTorch's ``MaxUnpool`` *assigns* ``out[idx_o] = g_o`` (with repeated switches one write
-  wins; PyTorch calls it nondeterministic, its CPU kernel keeps the last).  It equals the
+* PyTorch's ``MaxUnpool`` *assigns* ``out[idx_o] = g_o``: with repeated switches one write
+  wins and which one is unspecified (PyTorch documents it as nondeterministic; torch 2.13 on
+  CPU kept the first of two writes and the last of three in our runs; symconv's reference
+  ``numeric.max_unpool`` keeps the last).  It equals the
   gradient ``S(x)^T g`` for every ``x`` and ``g`` **iff no two pooling windows share an input
   position**, i.e. on every axis ``s_a >= k_a`` or there is a single window (``m_a = 1``)
   (claim ``assign``; floor mode, dilation 1).  When two windows ``o1 < o2`` share ``q``, the
   input that is 0 except ``x[q] = 1`` makes ``q`` the switch of both, and the unpooled
-  ``out[q] = g[o2]`` while the gradient is ``g[o1] + g[o2]`` — the stated counterexample.
+  ``out[q]`` is ``g[o1]`` or ``g[o2]`` while the gradient is ``g[o1] + g[o2]`` — the stated
+  counterexample (any single write differs from the sum for generic ``g``).
 
 DeconvNet (Zeiler & Fergus 2013) reconstructs through a conv -> max-pool pair with "unpool
 with switches, then transposed conv"; the gradient of ``<g, maxpool(conv(x))>`` is
@@ -137,8 +140,9 @@ def _check(params: Mapping[str, Any]) -> Check:
             where = tuple(int(v) for v in np.unravel_index(int(flat.ravel()[o1]), n))
             return Check(False, f"x={x.tolist()}: pooled outputs {_pos(o1, flat.shape)} and "
                                 f"{_pos(o2, flat.shape)} both switch to input {where}; "
-                                "unpool(g) there = g[o2] (assignment, last write), the "
-                                "gradient S(x)^T g = g[o1] + g[o2]")
+                                "unpool(g) there = g[o2] (assignment; the reference keeps "
+                                "the last write, PyTorch either), the gradient "
+                                "S(x)^T g = g[o1] + g[o2]")
     return Check(True, "switches are distinct for every input: assignment unpool = S(x)^T")
 
 

@@ -333,3 +333,16 @@ def test_t15_mutations_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(m, "subpixel_weight", no_flip)
     assert not m._check(params).holds
     assert not m._numeric(params, np.random.default_rng(0)).holds
+
+
+@pytest.mark.parametrize(("tid", "mode", "ac"), [
+    ("T09", "nearest", False), ("T11", "linear", True), ("T12", "linear", False)])
+def test_library_layer_is_the_proven_layer(tid: str, mode: str, ac: bool) -> None:
+    m = _load(tid)
+    for s in (1, 2, 3, 4):
+        eq = upsampling_as_transposed_conv(mode, s, align_corners=ac)
+        assert eq.theorem == tid
+        proven, _ = m.equivalent((s, s), 3)
+        lib = eq.layer(ndim=2, channels=3)
+        assert (lib.kernel, lib.stride, lib.padding, lib.groups) == (
+            proven.kernel, proven.stride, proven.padding, proven.groups)
