@@ -198,7 +198,17 @@ def upsampling_as_transposed_conv(
     >>> [str(v) for v in e.kernel], e.stride, e.padding, e.exact
     (['1/4', '3/4', '3/4', '1/4'], 2, 1, 'interior')
     """
-    frac = Fraction(str(factor)) if isinstance(factor, float) else Fraction(factor)
+    if isinstance(factor, bool) or not isinstance(factor, int | float | Fraction | str):
+        raise InvalidSpecError(f"factor={factor!r} must be a number (bool is not accepted)")
+    if mode == "nearest" and align_corners:
+        raise InvalidSpecError(
+            "align_corners=True must only be used with linear modes, not mode='nearest' "
+            "(PyTorch rejects it too)"
+        )
+    try:
+        frac = Fraction(str(factor)) if isinstance(factor, float) else Fraction(factor)
+    except (ValueError, ZeroDivisionError):
+        raise InvalidSpecError(f"factor={factor!r} must be a number such as 2 or 3/2") from None
     if frac.denominator != 1 or frac < 1:
         return UpsamplingEquivalence(
             mode, factor, False,
@@ -224,7 +234,8 @@ def upsampling_as_transposed_conv(
     size = 2 * s - s % 2
     center = Fraction(s - 1) if size % 2 else Fraction(2 * s - 1, 2)
     return UpsamplingEquivalence(
-        mode, s, True, _triangle(s, size, center), s, -(-(s - 1) // 2), "interior",
+        mode, s, True, _triangle(s, size, center), s, -(-(s - 1) // 2),
+        "interior" if s // 2 else "everywhere",
         f"differs on floor(s/2)={s // 2} border positions per side per axis (PyTorch clamps "
         "to the edge sample, the transposed conv sees zeros); equal everywhere on the "
         "edge-replicated input", "T12",

@@ -224,8 +224,10 @@ def max_unpool(
     """Max-unpooling with switches (Zeiler & Fergus), PyTorch semantics.
 
     Every value is written at its flat index in the *output* plane (row-major over the output's
-    spatial axes); everything else is zero.  Repeated indices keep the last value (PyTorch's CPU
-    kernel does the same; with overlapping pooling windows the repeated values are equal anyway).
+    spatial axes); everything else is zero.  Repeated indices (overlapping windows sharing an
+    arg-max) keep the last value here; which write wins is unspecified in PyTorch (its CPU kernel
+    has been seen keeping the first), and the values differ when unpooling a gradient rather
+    than the pooled values — the max-pool *gradient* sums them instead (theorem T14).
 
     >>> import numpy as np
     >>> from symconv import numeric
