@@ -48,13 +48,15 @@ def _grid(size: str) -> list[dict[str, Any]]:
                          k=[(2, 3), (3, 1)], s=[(2, 1), (3, 2)],
                          p=[0, ((1, 0), (0, 2))], d=[1, (2, 1)], ndim=[2],
                          channels=[(1, 1, 1), (4, 2, 2), (3, 6, 3)])
-    return [q for q in one_d + two_d if _valid(q)]
+    three_d = [{"n": (3, 4, 3), "k": (2, 1, 2), "s": (2, 1, 1), "p": (1, 0, 1), "d": (1, 1, 2),
+                "ndim": 3, "channels": (4, 2, 2)}]
+    return [q for q in one_d + two_d + three_d if _valid(q)]
 
 
 def _numeric_grid(size: str) -> list[dict[str, Any]]:
     """Every 2-D case and every eighth 1-D case (the exact check already covers all)."""
     grid = _grid(size)
-    return [q for i, q in enumerate(grid) if q["ndim"] == 2 or i % 8 == 0]
+    return [q for i, q in enumerate(grid) if q["ndim"] >= 2 or i % 8 == 0]
 
 
 def _axes(v: Any, nd: int) -> tuple[Any, ...]:
@@ -183,8 +185,16 @@ def _derivation() -> list[Step]:
     pb, pe, t, o = sympy.symbols("p_b p_e t o", integer=True, nonnegative=True)
     big_o = F.conv_size(n, k, s, pb, pe, d)
     pos = o * s - pb + t * d
-    closed = sympy.Max(0, sympy.Min(big_o - 1, sympy.floor((n - 1 + pb - t * d) / s))
-                       - sympy.Max(0, sympy.ceiling((pb - t * d) / s)) + 1)
+
+    def closed_form(before: Any, after: Any) -> Any:
+        # Unevaluated Max/Min: SymPy's Max simplification (assumption queries) costs seconds
+        # here, and these steps are checked by evaluation anyway.
+        first = sympy.Max(0, sympy.ceiling((before - t * d) / s), evaluate=False)
+        last = sympy.Min(F.conv_size(n, k, s, before, after, d) - 1,
+                         sympy.floor((n - 1 + before - t * d) / s), evaluate=False)
+        return sympy.Max(0, last - first + 1, evaluate=False)
+
+    closed = closed_form(pb, pe)
     brute = sympy.Sum(sympy.Piecewise((1, sympy.And(pos >= 0, pos < n)), (0, True)),
                       (o, 0, big_o - 1))
     per_tap = tuple(
@@ -231,7 +241,7 @@ def _derivation() -> list[Step]:
              sympy.Sum(brute, (t, 0, k - 1)), sympy.Sum(closed, (t, 0, k - 1)), axis_values,
              axis_total),
         Step("Without padding every tap of every window is inside: O k entries per axis",
-             sympy.Sum(closed, (t, 0, k - 1)).subs({pb: 0, pe: 0}),
+             sympy.Sum(closed_form(0, 0), (t, 0, k - 1)),
              F.conv_size(n, k, s, 0, 0, d) * k, valid_values, valid_total),
         Step("Axes multiply (the index sets are products); each output channel reads the "
              "C_in/g channels of its group: nnz = C_out (C_in/g) prod_a N_a",

@@ -49,16 +49,17 @@ def _axes(v: Any, nd: int) -> tuple[Any, ...]:
     return tuple(v) if isinstance(v, tuple) else (v,) * nd
 
 
-# 2-D cases: (m, k, s, p, d, channels (C_in, C_out, groups)); op = 0, the largest legal op
+# 2-D and 3-D cases: (m, k, s, p, d, channels (C_in, C_out, groups)); op = 0, the largest legal op
 # per axis, and the largest on the first axis only.
-_TWO_D = [
+_MULTI_D = [
     ((2, 3), (2, 3), (2, 1), 0, (1, 3), (1, 1, 1)),
     ((3, 1), (3, 1), (1, 2), (1, 0), 2, (1, 1, 1)),
     ((2, 3), (2, 3), (2, 1), (1, 0), 2, (4, 2, 2)),
     ((3, 1), (3, 1), (1, 2), 0, (1, 3), (2, 6, 2)),
     ((2, 2), (3, 2), (2, 3), ((2, 0), (1, 1)), 1, (4, 4, 2)),
+    ((2, 1, 3), (2, 1, 2), (2, 1, 1), (0, 0, 1), (1, 1, 2), (2, 2, 2)),
 ]
-_TWO_D_FULL = [
+_MULTI_D_FULL = [
     ((4, 4), (3, 2), (3, 2), 1, (2, 1), (4, 2, 2)),
     ((3, 5), (2, 2), (1, 3), (2, 1), 3, (3, 3, 3)),
 ]
@@ -69,10 +70,10 @@ def _grid(size: str) -> list[dict[str, Any]]:
     one_d = product_grid(m=range(1, 11 if big else 7), k=range(1, 6 if big else 5),
                          s=range(1, 5 if big else 4), p=range(0, 3),
                          d=range(1, 4 if big else 3), ndim=[1], channels=[(1, 1, 1)])
-    two_d = [{"m": m, "k": k, "s": s, "p": p, "d": d, "ndim": 2, "channels": ch}
-             for m, k, s, p, d, ch in _TWO_D + (_TWO_D_FULL if big else [])]
+    multi_d = [{"m": m, "k": k, "s": s, "p": p, "d": d, "ndim": len(m), "channels": ch}
+               for m, k, s, p, d, ch in _MULTI_D + (_MULTI_D_FULL if big else [])]
     out = []
-    for params in one_d + two_d:
+    for params in one_d + multi_d:
         nd = params["ndim"]
         ss, dd = _axes(params["s"], nd), _axes(params["d"], nd)
         for op in _output_paddings(ss, dd):
@@ -96,7 +97,7 @@ def _output_paddings(ss: tuple[int, ...], dd: tuple[int, ...]) -> list[tuple[int
 
 def _numeric_grid(size: str) -> list[dict[str, Any]]:
     grid = _grid(size)
-    return [q for i, q in enumerate(grid) if q["ndim"] == 2 or i % 10 == 0]
+    return [q for i, q in enumerate(grid) if q["ndim"] >= 2 or i % 10 == 0]
 
 
 def _tconv(params: Params) -> ConvTranspose:

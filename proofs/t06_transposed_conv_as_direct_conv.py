@@ -57,17 +57,18 @@ def _axes(v: Any, nd: int) -> tuple[Any, ...]:
     return tuple(v) if isinstance(v, tuple) else (v,) * nd
 
 
-# 2-D cases: (m, k, s, p, d, channels (C_in, C_out, groups)), each with op = 0 and the largest
+# 2-D and 3-D cases: (m, k, s, p, d, channels (C_in, C_out, groups)), each with op = 0 and the largest
 # legal op per axis.
-_TWO_D = [
+_MULTI_D = [
     ((2, 3), (2, 3), (2, 1), 0, (1, 3), (1, 1, 1)),
     ((3, 1), (3, 1), (1, 2), (1, 0), 2, (1, 1, 1)),
     ((2, 3), (2, 3), (2, 1), (1, 0), 2, (4, 2, 2)),
     ((3, 1), (3, 1), (1, 2), 0, (1, 3), (2, 6, 2)),
     ((2, 2), (1, 1), (2, 2), 0, 1, (2, 6, 2)),
     ((3, 2), (3, 3), (2, 3), ((2, 0), (1, 1)), 1, (4, 4, 2)),
+    ((2, 1, 3), (2, 1, 2), (2, 1, 1), (0, 0, 1), (1, 1, 2), (2, 2, 2)),
 ]
-_TWO_D_FULL = [
+_MULTI_D_FULL = [
     ((4, 4), (3, 2), (3, 2), 1, (2, 1), (4, 2, 2)),
     ((3, 5), (2, 2), (1, 3), (2, 1), 3, (3, 3, 3)),
 ]
@@ -78,22 +79,22 @@ def _grid(size: str) -> list[dict[str, Any]]:
     one_d = product_grid(m=range(1, 9 if big else 6), k=range(1, 6 if big else 5),
                          s=range(1, 5 if big else 4), p=range(0, 3),
                          d=range(1, 4 if big else 3), ndim=[1], channels=[(1, 1, 1)])
-    two_d = [{"m": m, "k": k, "s": s, "p": p, "d": d, "ndim": 2, "channels": ch}
-             for m, k, s, p, d, ch in _TWO_D + (_TWO_D_FULL if big else [])]
+    multi_d = [{"m": m, "k": k, "s": s, "p": p, "d": d, "ndim": len(m), "channels": ch}
+               for m, k, s, p, d, ch in _MULTI_D + (_MULTI_D_FULL if big else [])]
     out = []
-    for params in one_d + two_d:
+    for params in one_d + multi_d:
         nd = params["ndim"]
         ss, dd = _axes(params["s"], nd), _axes(params["d"], nd)
         limits = [max(s, d) for s, d in zip(ss, dd, strict=True)]
         ops = ([(op,) for op in range(limits[0])] if nd == 1
-               else sorted({(0, 0), (limits[0] - 1, limits[1] - 1)}))
+               else sorted({(0,) * nd, tuple(x - 1 for x in limits)}))
         for op in ops:
             q = {**params, "op": op, "form": "flipped"}
             if not _valid(q):
                 continue
             out.append(q)
             # the guide's unflipped kernel: on a sub-box of 1-D cases and every 2-D case
-            if nd == 2 or _axes(params["m"], nd)[0] <= (3 if big else 2):
+            if nd >= 2 or _axes(params["m"], nd)[0] <= (3 if big else 2):
                 out.append({**q, "form": "unflipped"})
     return out
 
@@ -101,7 +102,7 @@ def _grid(size: str) -> list[dict[str, Any]]:
 def _numeric_grid(size: str) -> list[dict[str, Any]]:
     out = []
     for i, q in enumerate(_grid(size)):
-        if q["ndim"] == 2 or i % 10 == 0:
+        if q["ndim"] >= 2 or i % 10 == 0:
             out.append({**q, "kernel": "random"})
             if q["form"] == "unflipped":
                 out.append({**q, "kernel": "symmetric"})

@@ -60,12 +60,14 @@ def _grid(size: str) -> list[dict[str, Any]]:
     two_d = product_grid(n=[(5, 4), (7, 7)] if big else [(5, 4)],
                          k=[(2, 3), (3, 1)], s=[(2, 1), (3, 2)], p=[0, ((1, 0), (0, 2))],
                          d=[1, (2, 1)], ndim=[2], channels=[(1, 1, 1), (4, 2, 2), (2, 6, 2)])
-    return [q for q in one_d + two_d if _valid(q)]
+    three_d = [{"n": (3, 4, 3), "k": (2, 1, 2), "s": (2, 1, 1), "p": (1, 0, 1), "d": (1, 1, 2),
+                "ndim": 3, "channels": (4, 2, 2)}]
+    return [q for q in one_d + two_d + three_d if _valid(q)]
 
 
 def _numeric_grid(size: str) -> list[dict[str, Any]]:
     grid = _grid(size)
-    return [q for i, q in enumerate(grid) if q["ndim"] == 2 or i % 8 == 0]
+    return [q for i, q in enumerate(grid) if q["ndim"] >= 2 or i % 8 == 0]
 
 
 def _layer(params: Params, stride: Any = None, pads: Any = None) -> Conv:
