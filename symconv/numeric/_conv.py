@@ -1,13 +1,14 @@
 """Convolution, transposed convolution and the two convolution gradients, from the definitions.
 
 Nothing here builds a matrix.  ``conv`` is a sliding-window correlation (im2col by strides, one
-BLAS product per group); ``conv_transpose`` is the scatter-add of its definition (one BLAS
-product per group for all taps, then one strided slice-add per tap); the gradients are computed
+BLAS product per group); ``conv_transpose`` is the scatter-add of its definition gathered per
+output phase (one such correlation per phase of the stride); the gradients are computed
 through their equivalences with those two operations.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -51,46 +52,58 @@ def _correlate(
     return np.ascontiguousarray(np.moveaxis(y, 0, 1))
 
 
-def _scatter(x: NDArray[Any], w: NDArray[Any], geom: v.ConvGeom) -> NDArray[Any]:
-    """Transposed convolution by its definition: input ``i`` and tap ``t`` add into ``i*s + t*d``.
+def _window(x: NDArray[Any], start: v.Ints, length: v.Ints) -> NDArray[Any]:
+    """``x[..., start : start + length]`` per spatial axis, zero outside ``x``."""
+    n = x.shape[2:]
+    lo = [min(max(st, 0), m) for st, m in zip(start, n, strict=True)]
+    hi = [max(min(st + ln, m), lo_) for st, ln, m, lo_ in zip(start, length, n, lo, strict=True)]
+    inner: tuple[Any, ...] = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
+    pairs = tuple((a - st, st + ln - b) for a, b, st, ln in zip(lo, hi, start, length, strict=True))
+    return pad_constant(x[(slice(None), slice(None), *inner)], pairs)
 
-    One product per group gives every tap's contribution ``z[:, t] = sum_c w[c, :, t] x[:, c]``;
-    each tap is then added at positions ``i*s + t*d`` of the full (uncropped) output grid.
-    The grid is stored phase-major (position ``p`` at ``[p % s][p // s]``) so that every add is
-    a unit-stride slice; the phases are interleaved and cropped by ``p_b`` once at the end.
+
+def _transpose_by_phase(x: NDArray[Any], w: NDArray[Any], geom: v.ConvGeom) -> NDArray[Any]:
+    """Transposed convolution by its definition, gathered per output phase.
+
+    By definition input ``i`` and tap ``t`` add ``x[i] w[t]`` into uncropped position
+    ``p = i*s + t*d``.  The positions with ``p = r (mod s)`` receive exactly the taps with
+    ``t*d = r (mod s)``, at ``p // s = i + (t*d) // s``; those offsets step by
+    ``d / gcd(d, s)``, so on one phase the sum is a stride-1 correlation of ``x`` with these
+    taps in reverse order, dilated by that step: one im2col product per phase (the output's
+    ``p_b`` crop and ``output_padding`` only choose which positions of each phase are kept).
     """
     nd = x.ndim - 2
-    n, k, s, d, pads = x.shape[2:], geom.kernel, geom.stride, geom.dilation, geom.pads
+    k, s, d, pads, out = geom.kernel, geom.stride, geom.dilation, geom.pads, geom.out
     g = geom.groups
     cg, og = x.shape[1] // g, w.shape[1]
-    full = tuple(
-        max((n[a] - 1) * s[a] + d[a] * (k[a] - 1) + 1, pads[a][0] + geom.out[a]) for a in range(nd)
-    )
-    dt = np.result_type(x, w)
-    y = np.zeros((og * g, x.shape[0], *s, *(-(-full[a] // s[a]) for a in range(nd))), dtype=dt)
-    for gi in range(g):
-        # (og, *k, N, *n): the contribution of every tap, channels already summed.
-        z = np.tensordot(w[gi * cg : (gi + 1) * cg], x[:, gi * cg : (gi + 1) * cg], axes=(0, 1))
-        for t in np.ndindex(*k):
-            phase = tuple(d[a] * t[a] % s[a] for a in range(nd))
-            dst = tuple(slice(d[a] * t[a] // s[a], d[a] * t[a] // s[a] + n[a]) for a in range(nd))
-            y[(slice(gi * og, (gi + 1) * og), slice(None), *phase, *dst)] += z[(slice(None), *t)]
-    out = np.empty((x.shape[0], og * g, *geom.out), dtype=dt)
+    # (C_in, C_out/g, *k) -> the correlation layout (C_out, C_in/g, *k), group by group
+    wc = w.reshape((g, cg, og, *k)).swapaxes(1, 2).reshape((g * og, cg, *k))
+    y = np.empty((x.shape[0], g * og, *out), dtype=np.result_type(x, w))
     for rho in np.ndindex(*s):
-        # Output q = rho + s*j sits at full position p = q + p_b = s*m + r.
-        count = tuple(len(range(rho[a], geom.out[a], s[a])) for a in range(nd))
+        # output q = rho + s*j (j < count) is uncropped p = q + p_b = s*(m0 + j) + r
+        dst = (slice(None), slice(None), *(slice(rho[a], None, s[a]) for a in range(nd)))
+        count = tuple(len(range(rho[a], out[a], s[a])) for a in range(nd))
         if 0 in count:
             continue
-        r = tuple((rho[a] + pads[a][0]) % s[a] for a in range(nd))
-        m = tuple(
-            slice((rho[a] + pads[a][0]) // s[a], (rho[a] + pads[a][0]) // s[a] + count[a])
-            for a in range(nd)
+        r = [(rho[a] + pads[a][0]) % s[a] for a in range(nd)]
+        m0 = [(rho[a] + pads[a][0]) // s[a] for a in range(nd)]
+        taps = [[t for t in range(k[a]) if d[a] * t % s[a] == r[a]] for a in range(nd)]
+        if not all(taps):
+            y[dst] = 0
+            continue
+        step = tuple(d[a] // math.gcd(d[a], s[a]) for a in range(nd))
+        last = [d[a] * taps[a][-1] // s[a] for a in range(nd)]
+        sub = wc
+        for a in range(nd):
+            sub = np.take(sub, taps[a][::-1], axis=2 + a)
+        # y_r[m0 + j] = sum_u sub[u] * x[m0 + j - last + u*step]
+        xs = _window(
+            x,
+            tuple(m0[a] - last[a] for a in range(nd)),
+            tuple(count[a] + (len(taps[a]) - 1) * step[a] for a in range(nd)),
         )
-        src = y[(slice(None), slice(None), *r, *m)]
-        out[(slice(None), slice(None), *(slice(rho[a], None, s[a]) for a in range(nd)))] = (
-            np.swapaxes(src, 0, 1)
-        )
-    return out
+        y[dst] = _correlate(xs, sub, (1,) * nd, step, g)
+    return y
 
 
 def conv(
@@ -198,7 +211,7 @@ def conv_transpose(
         xa.shape, wa.shape, stride, padding, output_padding, dilation, groups
     )
     dt = np.result_type(xa, wa)
-    return _scatter(xa.astype(dt, copy=False), wa.astype(dt, copy=False), geom)
+    return _transpose_by_phase(xa.astype(dt, copy=False), wa.astype(dt, copy=False), geom)
 
 
 def conv_grad_input(
