@@ -65,8 +65,10 @@ def adjoint_of(conv: Conv, input_size: Any) -> ConvTranspose:
 class DirectConv:
     """A transposed conv written as zero-stretch + padding + stride-1 conv (theorem T06).
 
-    ``stretch`` inserts ``s - 1`` zeros between samples; ``conv`` is a stride-1 conv with the
-    same dilation, padding ``(d(k-1) - p_b, d(k-1) - p_e + op)`` (negative = crop), and its
+    ``stretch`` inserts ``s - 1`` zeros between samples; then ``padding``
+    ``(d(k-1) - p_b, d(k-1) - p_e + op)`` is applied — pad first, then crop the negative
+    parts (cropping first can remove the whole stretched input); ``conv`` is the stride-1 conv
+    with the same dilation (carrying the non-negative part of the padding), and its
     weight is the transposed conv's weight with **every spatial axis flipped** and the
     in/out channels swapped within each group — the flip the conv-arithmetic guide omits.
     """
