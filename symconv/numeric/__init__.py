@@ -7,7 +7,8 @@ of spatial axes; per-axis parameters take an int or a tuple; PyTorch semantics u
 
 Float arrays compute in floating point; integer arrays stay integer where the operation is
 integral (convolutions, pooling maxima, nearest resizing, shuffles) and become exact
-``Fraction`` object arrays where it is not (average pooling, linear resizing); object arrays of
+``Fraction`` object arrays where it is not (average pooling; linear resizing by integer or
+``Fraction`` factors, while float factors give float64); object arrays of
 ``int``, ``Fraction`` or sympy numbers are computed exactly.  Bad arguments raise
 :class:`symconv.errors.InvalidSpecError` with a message ``name=value must <rule>``.
 

@@ -9,6 +9,7 @@ through their equivalences with those two operations.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -109,9 +110,9 @@ def _transpose_by_phase(x: NDArray[Any], w: NDArray[Any], geom: v.ConvGeom) -> N
 def conv(
     x: ArrayLike,
     w: ArrayLike,
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    stride: v.IntOrTuple = 1,
+    padding: v.PadSpec | str = 0,
+    dilation: v.IntOrTuple = 1,
     groups: int = 1,
 ) -> NDArray[Any]:
     """N-D cross-correlation ("convolution" in every DL framework), PyTorch semantics.
@@ -164,10 +165,10 @@ def conv(
 def conv_transpose(
     x: ArrayLike,
     w: ArrayLike,
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
-    dilation: Any = 1,
+    stride: v.IntOrTuple = 1,
+    padding: v.PadSpec = 0,
+    output_padding: v.IntOrTuple = 0,
+    dilation: v.IntOrTuple = 1,
     groups: int = 1,
 ) -> NDArray[Any]:
     """N-D transposed convolution, by its scatter-add definition (PyTorch semantics).
@@ -217,10 +218,10 @@ def conv_transpose(
 def conv_grad_input(
     grad_out: ArrayLike,
     w: ArrayLike,
-    input_size: Any,
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    input_size: Sequence[int],
+    stride: v.IntOrTuple = 1,
+    padding: v.PadSpec | str = 0,
+    dilation: v.IntOrTuple = 1,
     groups: int = 1,
 ) -> NDArray[Any]:
     """Gradient of ``conv`` with respect to its input, computed as a transposed convolution.
@@ -270,10 +271,10 @@ def conv_grad_input(
 def conv_grad_weight(
     x: ArrayLike,
     grad_out: ArrayLike,
-    kernel_size: Any,
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: Sequence[int],
+    stride: v.IntOrTuple = 1,
+    padding: v.PadSpec | str = 0,
+    dilation: v.IntOrTuple = 1,
     groups: int = 1,
 ) -> NDArray[Any]:
     """Gradient of ``conv`` with respect to its weight: a correlation, stride and dilation swapped.

@@ -30,7 +30,7 @@ def pad_constant(x: NDArray[Any], pairs: v.Pairs, fill: object = 0) -> NDArray[A
     return out
 
 
-def pad(x: ArrayLike, padding: Any, mode: str = "zeros") -> NDArray[Any]:
+def pad(x: ArrayLike, padding: v.PadSpec, mode: str = "zeros") -> NDArray[Any]:
     """Pad the spatial axes of ``x`` as PyTorch's ``padding_mode`` does before a convolution.
 
     >>> import numpy as np
@@ -64,7 +64,7 @@ def pad(x: ArrayLike, padding: Any, mode: str = "zeros") -> NDArray[Any]:
     return np.pad(arr, width, mode=_NP_MODE[mode])  # type: ignore[call-overload]
 
 
-def zero_stretch(x: ArrayLike, s: Any) -> NDArray[Any]:
+def zero_stretch(x: ArrayLike, s: v.IntOrTuple) -> NDArray[Any]:
     """Insert ``s - 1`` zeros between neighbouring samples on every spatial axis.
 
     An axis of size ``n`` becomes ``(n - 1) * s + 1``.  This is the input dilation of a
@@ -94,7 +94,7 @@ def zero_stretch(x: ArrayLike, s: Any) -> NDArray[Any]:
     return out
 
 
-def subsample(x: ArrayLike, s: Any) -> NDArray[Any]:
+def subsample(x: ArrayLike, s: v.IntOrTuple) -> NDArray[Any]:
     """Keep every ``s``-th sample on every spatial axis, starting at 0 (a copy).
 
     >>> import numpy as np

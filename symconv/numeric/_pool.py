@@ -6,6 +6,7 @@ slice of the padded input), so the work is O(output * kernel) and vectorised ove
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -57,10 +58,10 @@ def _axis_view(vec: NDArray[Any], a: int, nd: int) -> NDArray[Any]:
 
 def max_pool(
     x: ArrayLike,
-    kernel: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel: v.IntOrTuple,
+    stride: v.IntOrTuple | None = None,
+    padding: v.PadSpec = 0,
+    dilation: v.IntOrTuple = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> NDArray[Any] | tuple[NDArray[Any], NDArray[np.int64]]:
@@ -147,9 +148,9 @@ def max_pool(
 
 def avg_pool(
     x: ArrayLike,
-    kernel: Any,
-    stride: Any = None,
-    padding: Any = 0,
+    kernel: v.IntOrTuple,
+    stride: v.IntOrTuple | None = None,
+    padding: v.PadSpec = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
 ) -> NDArray[Any]:
@@ -216,10 +217,10 @@ def avg_pool(
 def max_unpool(
     x: ArrayLike,
     indices: ArrayLike,
-    kernel: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    output_size: Any = None,
+    kernel: v.IntOrTuple,
+    stride: v.IntOrTuple | None = None,
+    padding: v.PadSpec = 0,
+    output_size: Sequence[int] | None = None,
 ) -> NDArray[Any]:
     """Max-unpooling with switches (Zeiler & Fergus), PyTorch semantics.
 

@@ -66,7 +66,7 @@ def _gather(x: NDArray[Any], sources: list[NDArray[np.int64]]) -> NDArray[Any]:
     return x
 
 
-def _nearest(x: ArrayLike, scale_factor: Any, half: bool) -> NDArray[Any]:
+def _nearest(x: ArrayLike, scale_factor: v.ScaleSpec, half: bool) -> NDArray[Any]:
     xa = v.array("x", x)
     nd = xa.ndim - 2
     sfs = v.scale_factors(scale_factor, nd)
@@ -81,7 +81,7 @@ def _nearest(x: ArrayLike, scale_factor: Any, half: bool) -> NDArray[Any]:
     return _gather(xa, [_nearest_src(n[a], o[a], sfs[a], half, cl) for a in range(nd)])
 
 
-def upsample_nearest(x: ArrayLike, scale_factor: Any) -> NDArray[Any]:
+def upsample_nearest(x: ArrayLike, scale_factor: v.ScaleSpec) -> NDArray[Any]:
     """Nearest-neighbour resizing, PyTorch ``mode='nearest'`` (OpenCV's ``INTER_NEAREST``).
 
     Output size ``floor(n * sf)`` per axis; output ``dst`` copies input
@@ -121,7 +121,7 @@ def upsample_nearest(x: ArrayLike, scale_factor: Any) -> NDArray[Any]:
     return _nearest(x, scale_factor, half=False)
 
 
-def upsample_nearest_exact(x: ArrayLike, scale_factor: Any) -> NDArray[Any]:
+def upsample_nearest_exact(x: ArrayLike, scale_factor: v.ScaleSpec) -> NDArray[Any]:
     """Nearest-neighbour resizing with pixel centres aligned, PyTorch ``mode='nearest-exact'``.
 
     Output ``dst`` copies input ``min(floor((dst + 1/2) / sf), n - 1)``; otherwise as
@@ -207,7 +207,7 @@ def _linear_axis(
 
 def upsample_linear(
     x: ArrayLike,
-    scale_factor: Any,
+    scale_factor: v.ScaleSpec,
     align_corners: bool = False,
     coordinate_mode: str | None = None,
 ) -> NDArray[Any]:
@@ -273,12 +273,12 @@ def upsample_linear(
     return y
 
 
-def _check_r(x: ArrayLike, r: Any) -> tuple[NDArray[Any], int, int]:
+def _check_r(x: ArrayLike, r: int) -> tuple[NDArray[Any], int, int]:
     xa = v.array("x", x)
     return xa, v.int_param("r", r, 1), xa.ndim - 2
 
 
-def pixel_shuffle(x: ArrayLike, r: Any) -> NDArray[Any]:
+def pixel_shuffle(x: ArrayLike, r: int) -> NDArray[Any]:
     """Sub-pixel rearrangement ``(N, C r^D, *s) -> (N, C, *(s r))``, PyTorch's PixelShuffle.
 
     ``y[n, c, h r + i, w r + j] = x[n, c r^2 + i r + j, h, w]`` in 2-D, the same pattern in any
@@ -308,7 +308,7 @@ def pixel_shuffle(x: ArrayLike, r: Any) -> NDArray[Any]:
     return y.transpose(perm).reshape((xa.shape[0], c, *(n * r for n in sp)))
 
 
-def pixel_unshuffle(x: ArrayLike, r: Any) -> NDArray[Any]:
+def pixel_unshuffle(x: ArrayLike, r: int) -> NDArray[Any]:
     """Inverse of :func:`pixel_shuffle`: ``(N, C, *(s r)) -> (N, C r^D, *s)``.
 
     >>> import numpy as np
@@ -333,7 +333,7 @@ def pixel_unshuffle(x: ArrayLike, r: Any) -> NDArray[Any]:
     return y.transpose(perm).reshape((xa.shape[0], xa.shape[1] * r**nd, *sp))
 
 
-def depth_to_space(x: ArrayLike, r: Any, mode: str = "DCR") -> NDArray[Any]:
+def depth_to_space(x: ArrayLike, r: int, mode: str = "DCR") -> NDArray[Any]:
     """ONNX DepthToSpace: ``(N, C r^D, *s) -> (N, C, *(s r))`` in 'DCR' or 'CRD' order.
 
     'DCR' (ONNX's default) reads the channel as ``(block offsets, c)``:
@@ -361,9 +361,7 @@ def depth_to_space(x: ArrayLike, r: Any, mode: str = "DCR") -> NDArray[Any]:
     ndarray, shape ``(N, C, *(spatial * r))``.
     """
     xa, r, nd = _check_r(x, r)
-    if mode not in ("DCR", "CRD"):
-        v.fail(f"mode={mode!r} must be 'DCR' or 'CRD'")
-    if mode == "CRD":
+    if v.shuffle_mode(mode) == "CRD":
         return pixel_shuffle(xa, r)
     c = v.channels_by_block("x", xa.shape[1], r, nd)
     sp = xa.shape[2:]
@@ -372,7 +370,7 @@ def depth_to_space(x: ArrayLike, r: Any, mode: str = "DCR") -> NDArray[Any]:
     return y.transpose(perm).reshape((xa.shape[0], c, *(n * r for n in sp)))
 
 
-def space_to_depth(x: ArrayLike, r: Any) -> NDArray[Any]:
+def space_to_depth(x: ArrayLike, r: int) -> NDArray[Any]:
     """ONNX SpaceToDepth: ``(N, C, *(s r)) -> (N, r^D C, *s)``, the inverse of DCR DepthToSpace.
 
     >>> import numpy as np

@@ -25,7 +25,10 @@ from symconv.errors import InvalidSpecError
 
 __all__ = [
     "ConvGeom",
+    "IntOrTuple",
+    "PadSpec",
     "PoolGeom",
+    "ScaleSpec",
     "array",
     "axis_suffix",
     "channels_by_block",
@@ -47,6 +50,7 @@ __all__ = [
     "resize_mode",
     "resize_out_size",
     "scale_factors",
+    "shuffle_mode",
     "spatial_by_block",
     "unpool_out_size",
 ]
@@ -54,6 +58,13 @@ __all__ = [
 Ints = tuple[int, ...]
 Pairs = tuple[tuple[int, int], ...]
 Scale = Fraction | float
+
+#: Public parameter types: one value for every spatial axis, or one per axis.
+IntOrTuple = int | Sequence[int]
+#: Padding: an int, one per axis, or per-axis ``(before, after)`` pairs.
+PadSpec = int | Sequence[int | tuple[int, int]]
+#: A resize factor (int and Fraction are exact), or one per axis.
+ScaleSpec = int | float | Fraction | Sequence[int | float | Fraction]
 
 _RULE = {0: "non-negative integer", 1: "positive integer"}
 
@@ -316,6 +327,13 @@ def conv_transpose_geom(
                 f"(got {out[a]}{axis_suffix(a, nd)})"
             )
     return ConvGeom(s, pads, d, g, k, out), op
+
+
+def shuffle_mode(mode: object) -> str:
+    """DepthToSpace channel order: ONNX's 'DCR' (default) or 'CRD' (= pixel shuffle)."""
+    if mode not in ("DCR", "CRD"):
+        fail(f"mode={_fmt(mode)} must be 'DCR' or 'CRD'")
+    return str(mode)
 
 
 def full_size(name: str, size: object, nd: int, lead: tuple[int, int]) -> Ints:
