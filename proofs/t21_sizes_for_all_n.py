@@ -27,9 +27,9 @@ def _specs(size: str) -> list[Any]:
     ss = range(1, 5 if big else 4)
     out: list[Any] = []
 
-    def add(make: Any) -> None:
+    def add(cls: Any, **kwargs: Any) -> None:
         try:
-            out.append(make())
+            out.append(cls(**kwargs))
         except InvalidSpecError:
             pass
 
@@ -37,29 +37,27 @@ def _specs(size: str) -> list[Any]:
         for s in ss:
             for d in (1, 2):
                 for p in range(0, 3):
-                    add(lambda: Conv(kernel=k, stride=s, padding=p, dilation=d))
+                    add(Conv, kernel=k, stride=s, padding=p, dilation=d)
                     for op in range(max(s, d)):
-                        add(lambda: ConvTranspose(kernel=k, stride=s, padding=p, dilation=d,
-                                                  output_padding=op))
+                        add(ConvTranspose, kernel=k, stride=s, padding=p, dilation=d,
+                            output_padding=op)
                     for ceil in (False, True):
-                        add(lambda: MaxPool(kernel=k, stride=s, padding=p, dilation=d,
-                                            ceil_mode=ceil))
-                        add(lambda: MaxPool(kernel=k, stride=s, padding=(p, max(p - 1, 0)),
-                                            ceil_mode=ceil, convention="onnx"))
-                add(lambda: AvgPool(kernel=k, stride=s, padding=min(d - 1, k // 2)))
+                        add(MaxPool, kernel=k, stride=s, padding=p, dilation=d, ceil_mode=ceil)
+                        add(MaxPool, kernel=k, stride=s, padding=((p, max(p - 1, 0)),),
+                            ceil_mode=ceil, convention="onnx")
+                add(AvgPool, kernel=k, stride=s, padding=min(d - 1, k // 2))
                 for conv in ("tensorflow", "keras", "jax"):
                     for mode in ("same", "valid"):
-                        add(lambda: Conv(kernel=k, stride=s, dilation=d if s == 1 else 1,
-                                         padding=mode, convention=conv))
+                        add(Conv, kernel=k, stride=s, dilation=d if s == 1 else 1,
+                            padding=mode, convention=conv)
                         if conv != "tensorflow":
-                            add(lambda: ConvTranspose(kernel=k, stride=s, padding=mode,
-                                                      convention=conv))
+                            add(ConvTranspose, kernel=k, stride=s, padding=mode,
+                                convention=conv)
                 for mode in ("same_upper", "same_lower"):
-                    add(lambda: Conv(kernel=k, stride=s, dilation=d, padding=mode,
-                                     convention="onnx"))
-                    add(lambda: ConvTranspose(kernel=k, stride=s, dilation=d, padding=mode,
-                                              convention="onnx"))
-            add(lambda: MaxUnpool(kernel=k, stride=s))
+                    add(Conv, kernel=k, stride=s, dilation=d, padding=mode, convention="onnx")
+                    add(ConvTranspose, kernel=k, stride=s, dilation=d, padding=mode,
+                        convention="onnx")
+            add(MaxUnpool, kernel=k, stride=s)
     for sf in ("2", "3", "3/2", "2/3", "5/4"):
         out.append(Resize(scale_factor=sf))
     for r in (2, 3):
