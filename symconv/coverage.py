@@ -1,0 +1,1016 @@
+"""Coverage and checkerboard analysis, read off the operator core's index structure.
+
+*Forward coverage* of an output position is the number of (input, tap) terms that reach it
+(the row counts of the layer's single-channel map); *gradient coverage* of an input position is
+the number of (output, tap) terms it feeds (the column counts: how often it is touched when the
+gradient flows back).  For a stack, coverage is the number of *paths* from the input to each
+position, the product of the layers' 0/1 structure matrices applied to ones (theorem T18).
+
+A transposed convolution writes every input through its ``k`` taps at stride ``s``: output
+``j`` receives ``#{t in [0, k): j + p - d t = 0 (mod s)}`` terms away from the borders
+(theorem T16), a pattern of period ``s`` that is uniform iff ``gcd(s, d) = 1`` and ``s | k``.
+The same count governs the input gradient of a strided convolution (T17).
+
+Interior (exact definition)
+    Each layer reads, for output ``j`` of an axis, a *window* of input positions ``[lo(j),
+    hi(j)]`` (holes included): ``[j s - p_b, j s - p_b + d(k-1)]`` for a convolution or a pool,
+    ``[ceil((j + p_b - d(k-1)) / s), floor((j + p_b) / s)]`` for a transposed convolution (the
+    input positions a tap can land on), ``floor(j / r)`` for pixel shuffle, and the unclamped
+    source samples (:func:`symconv.receptive.receptive_field` spans) for resizing.  Output ``j``
+    is *interior* when its window lies in ``[0, n - 1]``; input ``i`` is *gradient-interior*
+    when every output of the unbounded layer whose window holds ``i`` exists
+    (``hi(-1) < i < lo(o)``) and no padding mode or resize clamp redirects a read onto ``i``.
+    On interior positions the coverage equals the border-free count; border positions are
+    reported separately.  For a stack a position is interior when every node on every path to
+    it is interior for its layer (computed per axis; the N-D interior is the product box).
+
+>>> from symconv.spec import ConvTranspose
+>>> cb = checkerboard(ConvTranspose(kernel=3, stride=2, padding=1), 8)
+>>> cb.pattern.tolist(), cb.ratio, cb.uniform
+([1, 2], Fraction(2, 1), False)
+>>> overlap_pattern(3, 2, p=1), is_uniform_overlap(4, 2)
+((1, 2), True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from math import gcd, prod
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from symconv.core import (
+    IndexMap,
+    WeightRef,
+    avg_pool_map,
+    conv_map,
+    conv_transpose_map,
+    pixel_shuffle_map,
+    pixel_unshuffle_map,
+    resize_map,
+)
+from symconv.errors import InvalidSpecError, UnsupportedError
+from symconv.shapes import Resolved, resolve
+from symconv.spec import (
+    AvgPool,
+    Conv,
+    Convention,
+    ConvTranspose,
+    Layer,
+    MaxPool,
+    MaxUnpool,
+    PaddingFill,
+    PixelShuffle,
+    PixelUnshuffle,
+    Resize,
+)
+
+__all__ = [
+    "Checkerboard",
+    "CoverageAnalysis",
+    "KernelSuggestion",
+    "LayerCoverage",
+    "ResizeConv",
+    "StackCoverage",
+    "analyze",
+    "checkerboard",
+    "gradient_checkerboard",
+    "is_uniform_overlap",
+    "overlap_count",
+    "overlap_pattern",
+    "phase_sums",
+    "preserves_constant",
+    "resize_conv_alternative",
+    "stack_coverage",
+    "structure_map",
+    "suggest_kernels",
+    "windows",
+]
+
+_I64 = np.int64
+Box = tuple[tuple[int, int], ...]  # per axis, half-open [lo, hi)
+
+
+# --------------------------------------------------------------------------- closed forms (T16)
+
+
+def overlap_count(j: int, k: int, s: int, p: int = 0, d: int = 1) -> int:
+    """Interior coverage of output ``j`` of a transposed conv: ``#{t in [0,k): j+p-dt = 0 mod s}``.
+
+    >>> [overlap_count(j, 3, 2) for j in range(4)]
+    [2, 1, 2, 1]
+    """
+    return sum(1 for t in range(k) if (j + p - d * t) % s == 0)
+
+
+def overlap_pattern(k: int, s: int, p: int = 0, d: int = 1) -> tuple[int, ...]:
+    """The interior coverage of outputs ``j = 0 .. s-1`` (it repeats with period ``s``).
+
+    >>> overlap_pattern(3, 2), overlap_pattern(4, 2, d=2)
+    ((2, 1), (4, 0))
+    """
+    t = np.arange(k, dtype=_I64)
+    phase = (d * t - p) % s  # output residue that tap t serves: j = d t - p (mod s)
+    return tuple(int(v) for v in np.bincount(phase, minlength=s))
+
+
+def is_uniform_overlap(k: int, s: int, d: int = 1) -> bool:
+    """True iff a transposed conv (kernel ``k``, stride ``s``, dilation ``d``) covers its
+    interior evenly: ``gcd(s, d) = 1`` and ``s | k`` (theorem T16).
+
+    >>> is_uniform_overlap(3, 2), is_uniform_overlap(4, 2), is_uniform_overlap(4, 2, d=2)
+    (False, True, False)
+    """
+    return gcd(s, d) == 1 and k % s == 0
+
+
+def phase_sums(kernel: ArrayLike, stride: Any, dilation: Any = 1) -> NDArray[Any]:
+    """Sums of the kernel taps that serve each output phase of a transposed conv.
+
+    ``S[r] = sum of w[t] over the taps with d t = r (mod s)`` (per axis; ``r`` runs over
+    ``[0, s)`` on each axis).  In the interior, a transposed conv maps the constant input
+    ``c`` to ``c * S[(j + p_b) mod s]`` at output ``j``.  With ``gcd(s, d) = 1`` these are the
+    usual polyphase sums ``sum_{t = r' (mod s)} w[t]`` in another order; with ``gcd(s, d) > 1``
+    the phases not divisible by the gcd receive no tap at all (``S = 0`` there).
+
+    ``kernel`` holds the spatial taps (one kernel slice, e.g. ``w[c_in, c_out]``); integers and
+    ``Fraction`` objects are summed exactly.
+
+    >>> phase_sums([1, 3, 3, 1], 2).tolist()
+    [4, 4]
+    >>> phase_sums([1, 1], 2, dilation=2).tolist()  # both taps land on even outputs
+    [2, 0]
+    """
+    w = np.asarray(kernel)
+    if w.ndim == 0 or w.size == 0:
+        raise InvalidSpecError(f"kernel shape={w.shape} must have at least one tap per axis")
+    s = _per_axis("stride", stride, w.ndim)
+    d = _per_axis("dilation", dilation, w.ndim)
+    grid = np.indices(w.shape, dtype=_I64)
+    phase = np.zeros(w.shape, dtype=_I64)
+    for a in range(w.ndim):
+        phase = phase * s[a] + (d[a] * grid[a]) % s[a]
+    if w.dtype.kind == "O":
+        out = np.empty(prod(s), dtype=object)
+        out[:] = [0] * out.size
+    else:
+        out = np.zeros(prod(s), dtype=w.dtype if w.dtype.kind in "iuf" else float)
+    np.add.at(out, phase.ravel(), w.ravel())
+    return out.reshape(s)
+
+
+def preserves_constant(kernel: ArrayLike, stride: Any, dilation: Any = 1) -> bool:
+    """True iff a transposed conv with this kernel maps a constant input to a constant output
+    in the interior: all its :func:`phase_sums` are equal (compared exactly).
+
+    >>> preserves_constant([0.25, 0.75, 0.75, 0.25], 2), preserves_constant([1, 1, 1], 2)
+    (True, False)
+    >>> preserves_constant([1, 1], 2, dilation=2)  # equal usual polyphase sums, yet uneven
+    False
+    """
+    sums = phase_sums(kernel, stride, dilation).ravel()
+    return bool(all(v == sums[0] for v in sums[1:]))
+
+
+def _per_axis(name: str, value: Any, ndim: int) -> tuple[int, ...]:
+    items = tuple(value) if isinstance(value, tuple | list) else (value,) * ndim
+    if len(items) != ndim or not all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 1 for v in items
+    ):
+        raise InvalidSpecError(
+            f"{name}={value!r} must be a positive integer or one per kernel axis ({ndim})"
+        )
+    return tuple(int(v) for v in items)
+
+
+# --------------------------------------------------------------------------- structure maps
+
+
+def _sizes(input_size: Any) -> tuple[int, ...]:
+    sizes = tuple(input_size) if isinstance(input_size, tuple | list) else (input_size,)
+    if not sizes or not all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 1 for v in sizes
+    ):
+        raise InvalidSpecError(
+            f"input_size={input_size!r} must be a positive integer or one per spatial axis"
+        )
+    return tuple(int(v) for v in sizes)
+
+
+def _pool_as_avg(layer: MaxPool | AvgPool, r: Resolved) -> AvgPool:
+    """An average pool with the same windows (dilation and explicit pads: ONNX rules)."""
+    if isinstance(layer, AvgPool) and layer.convention is Convention.TORCH:
+        return layer
+    return AvgPool(kernel=layer.kernel, stride=layer.stride, padding=r.pads,
+                   dilation=layer.dilation, ceil_mode=layer.ceil_mode, count_include_pad=False,
+                   convention="onnx", ndim=len(r.input))
+
+
+def _window_taps(m: IndexMap, r: Resolved) -> NDArray[np.int64]:
+    """Flat window offset of every entry of a pooling map (from its positions)."""
+    layer = r.layer
+    outs = np.unravel_index(m.rows, r.output)
+    ins = np.unravel_index(m.cols, r.input)
+    offs = [(ins[a] - (outs[a] * layer.stride[a] - r.pads[a][0])) // layer.dilation[a]
+            for a in range(len(r.input))]
+    return np.ravel_multi_index(offs, layer.kernel).astype(_I64)
+
+
+def structure_map(layer: Layer, input_size: Any) -> IndexMap:
+    """The single-channel 0/1 structure of ``layer`` on a spatial input size.
+
+    Built by the operator core on one channel (groups and channel counts dropped); every
+    coefficient is 1 and ``taps`` says which weight or window offset an entry uses (flat index
+    in C order over the kernel), or, for pixel (un)shuffle, which channel (phase) carries it;
+    resizes have no taps.  Max pooling gives its windows (the pixels it *can* select);
+    max-unpooling has no fixed structure (it depends on the switches).
+
+    >>> m = structure_map(ConvTranspose(kernel=3, stride=2), 3)
+    >>> m.shape, np.bincount(m.rows).tolist()
+    ((7, 3), [1, 1, 2, 1, 2, 1, 1])
+    """
+    sizes = _sizes(input_size)
+    r = resolve(layer, sizes)
+    one = (1, *sizes)
+    if isinstance(layer, Conv | ConvTranspose):
+        single = r.layer
+        if (single.groups, single.in_channels, single.out_channels) != (1, None, None):
+            single = dataclasses.replace(single, groups=1, in_channels=None, out_channels=None)
+        build = conv_map if isinstance(layer, Conv) else conv_transpose_map
+        return build(single, one, 1)
+    if isinstance(layer, AvgPool | MaxPool):
+        avg = _pool_as_avg(r.layer, r)
+        m = avg_pool_map(avg, one)
+        if m.out_shape != (1, *r.output):
+            raise UnsupportedError(f"layer={layer!r} has windows symconv cannot rebuild")
+        taps = _window_taps(m, r)
+        w = WeightRef("window", tuple(r.layer.kernel))
+        return IndexMap.from_arrays(m.shape, m.rows, m.cols, taps, weights=(w,),
+                                    in_shape=m.in_shape, out_shape=m.out_shape)
+    if isinstance(layer, Resize):
+        m = resize_map(layer, one)
+        return IndexMap.from_arrays(m.shape, m.rows, m.cols, in_shape=m.in_shape,
+                                    out_shape=m.out_shape)
+    if isinstance(layer, PixelShuffle | PixelUnshuffle):
+        f, nd = layer.factor, len(sizes)
+        if isinstance(layer, PixelShuffle):
+            # Spatial view: output position r*i + q reads input i through channel q.
+            small = sizes
+            m = pixel_shuffle_map(layer, (f**nd, *small))
+            n_in = prod(small)
+            rows, cols, taps = m.rows, m.cols % n_in, m.cols // n_in
+            shape = (m.shape[0], n_in)
+            out_shape = m.out_shape
+        else:
+            m = pixel_unshuffle_map(layer, one)
+            n_out = prod(r.output)
+            rows, cols, taps = m.rows % n_out, m.cols, m.rows // n_out
+            shape = (n_out, m.shape[1])
+            out_shape = (1, *r.output)
+        w = WeightRef("phase", (f**nd,))
+        return IndexMap.from_arrays(shape, rows, cols, taps, weights=(w,), in_shape=one,
+                                    out_shape=out_shape)
+    if isinstance(layer, MaxUnpool):
+        raise UnsupportedError(
+            f"layer={layer!r} has no fixed coverage: where max-unpooling writes depends on the "
+            "switches of the max pool (build its map with symconv.core.max_unpool_map)"
+        )
+    raise InvalidSpecError(f"layer={layer!r} must be a symconv layer spec")
+
+
+def _csr(m: IndexMap) -> Any:
+    """The 0/1 structure as an int64 CSR matrix (repeated entries summed: multiplicities)."""
+    import scipy.sparse as sp
+
+    data = np.ones(m.nnz, dtype=_I64)
+    return sp.csr_matrix((data, (m.rows, m.cols)), shape=m.shape)
+
+
+# --------------------------------------------------------------------------- windows and interior
+
+
+def windows(layer: Layer, input_size: Any, axis: int,
+            positions: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The input window ``[lo(j), hi(j)]`` (holes included) of output positions ``j`` on
+    ``axis``, for the unbounded layer (``j`` may be negative or past the end).
+
+    >>> lo, hi = windows(ConvTranspose(kernel=3, stride=2, padding=1), 4, 0, [-1, 0, 1, 2])
+    >>> lo.tolist(), hi.tolist()
+    ([-1, 0, 0, 1], [0, 0, 1, 1])
+    """
+    sizes = _sizes(input_size)
+    r = resolve(layer, sizes)
+    return _windows(r, axis, np.asarray(positions, dtype=_I64))
+
+
+def _windows(r: Resolved, a: int, j: NDArray[np.int64]) -> tuple[NDArray[Any], NDArray[Any]]:
+    layer = r.layer
+    if isinstance(layer, Conv | AvgPool | MaxPool):
+        k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
+        lo = j * s - r.pads[a][0]
+        return lo, lo + d * (k - 1)
+    if isinstance(layer, ConvTranspose):
+        k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
+        u = j + r.pads[a][0]
+        return -((d * (k - 1) - u) // s), u // s
+    if isinstance(layer, PixelShuffle):
+        return j // layer.factor, j // layer.factor
+    if isinstance(layer, PixelUnshuffle):
+        return j * layer.factor, j * layer.factor + layer.factor - 1
+    if isinstance(layer, Resize):
+        from symconv.receptive import receptive_field
+
+        rf = receptive_field([layer], input_size=r.input, axis=a)
+        if any(span is None for span in rf.spans):
+            raise UnsupportedError(f"layer={layer!r} has outputs that read no input")
+        base = np.array(rf.spans, dtype=_I64).reshape(-1, 2)
+        q, rem = np.divmod(j, rf.period)
+        return base[rem, 0] + q * rf.shift, base[rem, 1] + q * rf.shift
+    raise UnsupportedError(f"layer={layer!r} has no windows")
+
+
+def _forward_interior(r: Resolved, a: int) -> NDArray[np.bool_]:
+    """Outputs of one axis whose window lies inside the input."""
+    o, n = int(r.output[a]), int(r.input[a])
+    lo, hi = _windows(r, a, np.arange(o, dtype=_I64))
+    return (lo >= 0) & (hi <= n - 1)
+
+
+def _gradient_interior(r: Resolved, a: int) -> NDArray[np.bool_]:
+    """Inputs of one axis that only unbounded outputs read and no read is redirected onto."""
+    o, n = int(r.output[a]), int(r.input[a])
+    lo_e, hi_e = _windows(r, a, np.array([-1, o], dtype=_I64))
+    i = np.arange(n, dtype=_I64)
+    ok = (i > hi_e[0]) & (i < lo_e[1])
+    layer = r.layer
+    if isinstance(layer, Conv) and layer.padding_mode is not PaddingFill.ZEROS:
+        reach = max(r.pads[a])  # reflect/replicate/circular fold reads onto the first/last ones
+        if reach:
+            ok &= (i > reach) & (i < n - 1 - reach)
+    if isinstance(layer, Resize):
+        lo, hi = _windows(r, a, np.arange(o, dtype=_I64))
+        if lo.min() < 0:
+            ok[0] = False  # clamped reads land on the first sample
+        if hi.max() > n - 1:
+            ok[n - 1] = False
+    return ok
+
+
+def _box(mask: NDArray[np.bool_]) -> tuple[int, int]:
+    """The interval ``[lo, hi)`` a 1-D interior mask is (it is an interval by monotonicity)."""
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return (0, 0)
+    lo, hi = int(idx[0]), int(idx[-1]) + 1
+    if not mask[lo:hi].all():
+        raise UnsupportedError("interior is not an interval (a non-monotone layer)")
+    return (lo, hi)
+
+
+# --------------------------------------------------------------------------- checkerboard metrics
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Checkerboard:
+    """Coverage counts with their checkerboard metrics.
+
+    ``counts`` has the spatial shape of the positions counted.  ``interior`` is a box, per
+    axis ``[lo, hi)`` (see the module docs; empty when ``lo == hi``).  ``pattern[r]`` is the
+    count at every interior position ``j`` with ``j = r (mod period)`` (per axis; ``-1`` where
+    the interior shows no such position); ``structural_period`` is the period the layers force,
+    ``period`` the smallest one the pattern actually has.  ``complete``: the interior holds a
+    whole structural period on every axis (only then does "uniform" speak for the layer rather
+    than for a short interior).  ``ratio`` = interior max / min (``None`` when the interior has
+    holes, ``min == 0``, or is empty).  ``border`` positions are all the others.
+    """
+
+    counts: NDArray[np.int64]
+    interior: Box
+    structural_period: tuple[int, ...]
+    period: tuple[int, ...]
+    pattern: NDArray[np.int64]
+    complete: bool
+    periodic: bool
+
+    @property
+    def ndim(self) -> int:
+        return self.counts.ndim
+
+    @property
+    def empty(self) -> bool:
+        """No interior position at all."""
+        return any(lo >= hi for lo, hi in self.interior)
+
+    def _inside(self) -> NDArray[np.int64]:
+        return self.counts[tuple(slice(lo, hi) for lo, hi in self.interior)]
+
+    @property
+    def min(self) -> int | None:
+        return None if self.empty else int(self._inside().min())
+
+    @property
+    def max(self) -> int | None:
+        return None if self.empty else int(self._inside().max())
+
+    @property
+    def holes(self) -> bool:
+        """Some interior position has coverage 0."""
+        return not self.empty and self.min == 0
+
+    @property
+    def ratio(self) -> Fraction | None:
+        """Interior ``max / min``; ``None`` when empty or with holes (``min == 0``)."""
+        lo, hi = self.min, self.max
+        if lo is None or hi is None or lo == 0:
+            return None
+        return Fraction(hi, lo)
+
+    @property
+    def uniform(self) -> bool:
+        """Every interior position has the same positive coverage."""
+        return not self.empty and self.min == self.max and (self.min or 0) > 0
+
+    @property
+    def border_mask(self) -> NDArray[np.bool_]:
+        mask = np.ones(self.counts.shape, dtype=bool)
+        mask[tuple(slice(lo, hi) for lo, hi in self.interior)] = False
+        return mask
+
+    @property
+    def border_positions(self) -> int:
+        return int(self.counts.size - (0 if self.empty else self._inside().size))
+
+    @property
+    def border_range(self) -> tuple[int, int] | None:
+        """``(min, max)`` coverage over the border positions (``None``: no border)."""
+        values = self.counts[self.border_mask]
+        return None if values.size == 0 else (int(values.min()), int(values.max()))
+
+    def axis_ratio(self) -> tuple[Fraction | None, ...]:
+        """Per-axis ratio of the pattern's marginal extremes (for separable coverage the
+        N-D ratio is their product, theorem T16)."""
+        out: list[Fraction | None] = []
+        for a in range(self.ndim):
+            other = tuple(b for b in range(self.ndim) if b != a)
+            inside = self._inside()
+            if inside.size == 0:
+                out.append(None)
+                continue
+            line = inside.max(axis=other) if other else inside
+            lo, hi = int(line.min()), int(line.max())
+            out.append(None if lo == 0 else Fraction(hi, lo))
+        return tuple(out)
+
+
+def _make_checkerboard(counts: NDArray[np.int64], box: Box,
+                       structural: tuple[int, ...]) -> Checkerboard:
+    """Metrics of ``counts`` over the interior ``box`` with the layers' period ``structural``."""
+    nd = counts.ndim
+    structural = tuple(max(int(p), 1) for p in structural)
+    empty = any(lo >= hi for lo, hi in box)
+    complete = not empty and all(hi - lo >= p for (lo, hi), p in zip(box, structural, strict=True))
+    if empty:
+        return Checkerboard(counts, box, structural, structural,
+                            np.full(structural, -1, dtype=_I64), False, True)
+    # pattern[r] = count at the first interior position with j = r (mod P), per axis
+    picks, valid = [], []
+    for (lo, hi), p in zip(box, structural, strict=True):
+        first = lo + (np.arange(p) - lo) % p
+        valid.append(first < hi)
+        picks.append(np.minimum(first, hi - 1))
+    pattern = counts[np.ix_(*picks)].astype(_I64)
+    seen = np.ones(pattern.shape, dtype=bool)
+    for a, v in enumerate(valid):
+        shape = [1] * nd
+        shape[a] = -1
+        seen = seen & v.reshape(shape)
+    pattern[~seen] = -1
+    inside = counts[tuple(slice(lo, hi) for lo, hi in box)]
+    phases = [np.arange(lo, hi) % p for (lo, hi), p in zip(box, structural, strict=True)]
+    periodic = bool(np.array_equal(pattern[np.ix_(*phases)], inside))
+    period = list(structural)
+    if complete and periodic:
+        for a in range(nd):
+            p = structural[a]
+            for q in range(1, p + 1):
+                if p % q:
+                    continue
+                if np.array_equal(np.take(pattern, np.arange(p) % q, axis=a), pattern):
+                    period[a] = q
+                    break
+        pattern = pattern[tuple(slice(0, q) for q in period)]
+    return Checkerboard(counts, box, structural, tuple(period), pattern, complete, periodic)
+
+
+def _layer_period(layers: Sequence[Layer], sizes: tuple[int, ...]) -> tuple[tuple[int, ...],
+                                                                             tuple[int, ...]]:
+    """Per axis, the period of the outputs (P) and of the inputs (Q) of a stack."""
+    from symconv.receptive import receptive_field
+
+    ps, qs = [], []
+    for a in range(len(sizes)):
+        rf = receptive_field(list(layers), input_size=sizes, axis=a)
+        ps.append(rf.period)
+        qs.append(rf.shift)
+    return tuple(ps), tuple(qs)
+
+
+def _single_periods(r: Resolved) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Output and input periods of one layer per axis (closed forms; resizes via receptive)."""
+    layer = r.layer
+    nd = len(r.input)
+    if isinstance(layer, Conv | AvgPool | MaxPool):
+        return (1,) * nd, tuple(layer.stride)
+    if isinstance(layer, ConvTranspose):
+        return tuple(layer.stride), (1,) * nd
+    if isinstance(layer, PixelShuffle):
+        return (layer.factor,) * nd, (1,) * nd
+    if isinstance(layer, PixelUnshuffle):
+        return (1,) * nd, (layer.factor,) * nd
+    return _layer_period([layer], tuple(int(v) for v in r.input))
+
+
+def checkerboard(layer: Layer, input_size: Any) -> Checkerboard:
+    """Forward coverage of one layer (row counts of its single-channel map) and its metrics.
+
+    >>> cb = checkerboard(ConvTranspose(kernel=4, stride=2, padding=1), (4, 4))
+    >>> cb.uniform, cb.interior, cb.border_range
+    (True, ((1, 7), (1, 7)), (1, 2))
+    """
+    sizes = _sizes(input_size)
+    r = resolve(layer, sizes)
+    return _forward_checkerboard(structure_map(r.layer, sizes), r)
+
+
+def _forward_checkerboard(m: IndexMap, r: Resolved) -> Checkerboard:
+    counts = np.bincount(m.rows, minlength=m.shape[0]).astype(_I64).reshape(r.output)
+    box = tuple(_box(_forward_interior(r, a)) for a in range(len(r.input)))
+    return _make_checkerboard(counts, box, _single_periods(r)[0])
+
+
+def _gradient_checkerboard(m: IndexMap, r: Resolved) -> Checkerboard:
+    counts = np.bincount(m.cols, minlength=m.shape[1]).astype(_I64).reshape(r.input)
+    box = tuple(_box(_gradient_interior(r, a)) for a in range(len(r.input)))
+    return _make_checkerboard(counts, box, _single_periods(r)[1])
+
+
+def gradient_checkerboard(layer: Layer, input_size: Any) -> Checkerboard:
+    """Gradient coverage of one layer (column counts: how many terms each input feeds).
+
+    A stride-2 conv with kernel 3 touches every other input twice (theorem T17):
+
+    >>> cb = gradient_checkerboard(Conv(kernel=3, stride=2, padding=1), 8)
+    >>> cb.pattern.tolist(), cb.counts.tolist()
+    ([1, 2], [1, 2, 1, 2, 1, 2, 1, 1])
+    """
+    sizes = _sizes(input_size)
+    r = resolve(layer, sizes)
+    return _gradient_checkerboard(structure_map(r.layer, sizes), r)
+
+
+# --------------------------------------------------------------------------- stacks (T18)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StackCoverage:
+    """Path counts of a stack, computed as sparse products of the layers' 0/1 structures.
+
+    ``sizes[l]`` is the spatial size after ``l`` layers (``sizes[0]`` the input);
+    ``maps[l]`` the structure of layer ``l`` (:func:`structure_map`); ``forward[l]`` the number
+    of paths from the input to each position after layer ``l`` (``forward[0]`` all ones);
+    ``gradient`` the number of paths from each input position to the output.
+    """
+
+    layers: tuple[Layer, ...]
+    resolved: tuple[Resolved, ...]
+    sizes: tuple[tuple[int, ...], ...]
+    maps: tuple[IndexMap, ...]
+    forward: tuple[NDArray[np.int64], ...]
+    gradient: NDArray[np.int64]
+
+    def depth(self, l: int) -> Checkerboard:  # noqa: E741
+        """Path-count metrics after layer ``l`` (1-based depth; ``len(layers)`` = output)."""
+        if not 1 <= l <= len(self.layers):
+            raise InvalidSpecError(f"l={l} must be a depth in 1..{len(self.layers)}")
+        period, _ = _layer_period(self.layers[:l], self.sizes[0])
+        return _make_checkerboard(self.forward[l], self._forward_box(l), period)
+
+    def gradient_checkerboard(self) -> Checkerboard:
+        """Metrics of :attr:`gradient` (period: the stack's input period per axis)."""
+        _, shift = _layer_period(self.layers, self.sizes[0])
+        return _make_checkerboard(self.gradient, self._gradient_box(), shift)
+
+    def layer_forward(self, index: int) -> Checkerboard:
+        """Row-count metrics of layer ``index`` (0-based) alone."""
+        return _forward_checkerboard(self.maps[index], self.resolved[index])
+
+    def layer_gradient(self, index: int) -> Checkerboard:
+        """Column-count metrics of layer ``index`` (0-based) alone."""
+        return _gradient_checkerboard(self.maps[index], self.resolved[index])
+
+    # Interiors of the stack, per axis.  Forward: output j of layer l is clean when its window
+    # [lo(j), hi(j)] lies in the clean interval [a, b] of layer l - 1 (the whole input for
+    # l = 1); windows are monotone in j, so the clean set is again an interval.  Gradient:
+    # input i of layer l is clean when every output whose window holds i lies in the clean
+    # interval [a, b] of layer l (hi(a - 1) < i < lo(b + 1)) and no read is redirected onto i.
+
+    def _forward_box(self, depth: int) -> Box:
+        out = []
+        for a in range(len(self.sizes[0])):
+            lo_ok, hi_ok = 0, self.sizes[0][a] - 1
+            for r in self.resolved[:depth]:
+                lo, hi = _windows(r, a, np.arange(int(r.output[a]), dtype=_I64))
+                box = _box((lo >= lo_ok) & (hi <= hi_ok))
+                lo_ok, hi_ok = box[0], box[1] - 1
+            out.append((lo_ok, hi_ok + 1))
+        return tuple(out)
+
+    def _gradient_box(self) -> Box:
+        out = []
+        for a in range(len(self.sizes[0])):
+            lo_ok, hi_ok = 0, self.sizes[-1][a] - 1
+            for r in reversed(self.resolved):
+                if lo_ok > hi_ok:
+                    break
+                lo_e, hi_e = _windows(r, a, np.array([lo_ok - 1, hi_ok + 1], dtype=_I64))
+                i = np.arange(int(r.input[a]), dtype=_I64)
+                clean = (i > hi_e[0]) & (i < lo_e[1]) & _gradient_interior(r, a)
+                box = _box(clean)
+                lo_ok, hi_ok = box[0], box[1] - 1
+            out.append((lo_ok, hi_ok + 1) if lo_ok <= hi_ok else (0, 0))
+        return tuple(out)
+
+
+def _check_layers(layers: Sequence[Layer]) -> tuple[Layer, ...]:
+    items = tuple(layers) if not isinstance(layers, Layer) else (layers,)
+    if not items:
+        raise InvalidSpecError("layers=() must hold at least one layer")
+    for layer in items:
+        if not isinstance(layer, Conv | ConvTranspose | AvgPool | MaxPool | MaxUnpool | Resize
+                          | PixelShuffle | PixelUnshuffle):
+            raise InvalidSpecError(f"layers must hold symconv layer specs, got {layer!r}")
+    return items
+
+
+def stack_coverage(layers: Sequence[Layer], input_size: Any) -> StackCoverage:
+    """Path counts of ``layers`` (applied first to last) on a spatial input size (T18).
+
+    The counts are sparse matrix-vector products of the layers' 0/1 structures (int64,
+    exact); the graph (:mod:`symconv.graph`) is never needed for them.
+
+    >>> st = stack_coverage([ConvTranspose(kernel=3, stride=2)] * 2, 8)
+    >>> st.depth(2).pattern.tolist()
+    [3, 2, 3, 1]
+    >>> int(st.forward[2].sum()) == 3 * 3 * 8  # every path: 3 taps per layer from each input
+    True
+    """
+    items = _check_layers(layers)
+    sizes = [_sizes(input_size)]
+    resolved, maps = [], []
+    for layer in items:
+        r = resolve(layer, sizes[-1])
+        resolved.append(r)
+        maps.append(structure_map(r.layer, sizes[-1]))
+        sizes.append(tuple(int(v) for v in r.output))
+    mats = [_csr(m) for m in maps]
+    forward = [np.ones(prod(sizes[0]), dtype=_I64)]
+    for mat in mats:
+        forward.append(np.asarray(mat @ forward[-1], dtype=_I64))
+    back = np.ones(prod(sizes[-1]), dtype=_I64)
+    for mat in reversed(mats):
+        back = np.asarray(mat.T @ back, dtype=_I64)
+    return StackCoverage(
+        items, tuple(resolved), tuple(sizes), tuple(maps),
+        tuple(f.reshape(sz) for f, sz in zip(forward, sizes, strict=True)),
+        back.reshape(sizes[0]),
+    )
+
+
+# --------------------------------------------------------------------------- suggestions
+
+
+@dataclass(frozen=True, slots=True)
+class KernelSuggestion:
+    """A nearby layer whose overlap is even: the kernel size (and, if needed, the dilation)
+    changed per axis, padding / output padding re-chosen to keep the output size if possible."""
+
+    layer: Conv | ConvTranspose
+    kernel: tuple[int, ...]
+    dilation: tuple[int, ...]
+    output_size: tuple[int, ...]
+    keeps_output_size: bool
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ResizeConv:
+    """The resize-convolution alternative to a transposed conv (Odena et al.; theorem T13):
+    nearest upsampling by ``s``, then a stride-1 conv.  It is a transposed conv with kernel
+    ``flip(K) (*) ones(s)`` of size ``k_c + s - 1`` whose polyphase sums are all equal, so its
+    coverage is even for every kernel ``K``."""
+
+    upsample: Resize
+    conv: Conv
+    output_size: tuple[int, ...]
+    keeps_output_size: bool
+    equivalent_kernel: tuple[int, ...]
+    note: str = ""
+
+
+def _nearest_multiples(k: int, s: int) -> list[int]:
+    """Multiples of ``s`` ordered by distance to ``k`` (ties: the larger first)."""
+    below = max(s, (k // s) * s)
+    above = -(-k // s) * s
+    return sorted({below, above, above + s}, key=lambda v: (abs(v - k), -v))
+
+
+def _coprime_dilations(s: int, d: int) -> list[int]:
+    """Dilations coprime with ``s``, nearest to ``d`` first (ties: the smaller)."""
+    found = [v for v in range(1, d + 2 * s + 1) if gcd(v, s) == 1]
+    return sorted(found, key=lambda v: (abs(v - d), v))
+
+
+def suggest_kernels(layer: Conv | ConvTranspose, input_size: Any,
+                    count: int = 2) -> tuple[KernelSuggestion, ...]:
+    """The nearest kernel sizes that make the overlap even at this stride and dilation.
+
+    For a transposed conv this removes the forward checkerboard, for a strided conv the
+    gradient checkerboard (T16, T17): per axis the kernel becomes a multiple of the stride; if
+    ``gcd(s, d) > 1`` no kernel size can, and the dilation changes to the nearest value coprime
+    with ``s``.  Padding and output padding are re-chosen so the output size stays the same when
+    possible (symmetric padding first).  Returns ``()`` when the overlap is already even.
+
+    >>> [s.layer for s in suggest_kernels(ConvTranspose(kernel=3, stride=2, padding=1,
+    ...                                                 output_padding=1), 8)]
+    [ConvTranspose(kernel=4, stride=2, padding=1, output_padding=0), ConvTranspose(kernel=2, stride=2, output_padding=0)]
+    """
+    if not isinstance(layer, Conv | ConvTranspose):
+        raise InvalidSpecError(f"layer={layer!r} must be a Conv or ConvTranspose")
+    sizes = _sizes(input_size)
+    r = resolve(layer, sizes)
+    spec = r.layer
+    ks, ss, ds = spec.kernel, spec.stride, spec.dilation
+    if all(is_uniform_overlap(k, s, d) for k, s, d in zip(ks, ss, ds, strict=True)):
+        return ()
+    per_axis: list[list[tuple[int, int]]] = []
+    for k, s, d in zip(ks, ss, ds, strict=True):
+        if is_uniform_overlap(k, s, d):
+            per_axis.append([(k, d)])
+        elif gcd(s, d) == 1:
+            per_axis.append([(v, d) for v in _nearest_multiples(k, s)])
+        else:
+            # keep about the same dilated extent d(k-1)+1 with the new dilation
+            options = []
+            for dv in _coprime_dilations(s, d)[:3]:
+                target = -(-(d * (k - 1)) // dv) + 1
+                options.append((_nearest_multiples(target, s)[0], dv))
+            per_axis.append(options)
+    out: list[KernelSuggestion] = []
+    for rank in range(max(len(c) for c in per_axis)):
+        choice = tuple(c[min(rank, len(c) - 1)] for c in per_axis)
+        found = _resized(r, layer.ndim is None, tuple(c[0] for c in choice),
+                         tuple(c[1] for c in choice))
+        if found is not None and all(found.layer != o.layer for o in out):
+            out.append(found)
+        if len(out) >= count:
+            break
+    return tuple(out)
+
+
+def _collapse(values: Sequence[Any], broadcast: bool) -> Any:
+    """An int for a broadcast spec whose axes agree, else the per-axis tuple."""
+    items = tuple(values)
+    return items[0] if broadcast and len(set(items)) == 1 else items
+
+
+def _resized(r: Resolved, broadcast: bool, ks: tuple[int, ...],
+             ds: tuple[int, ...]) -> KernelSuggestion | None:
+    """The layer with kernels ``ks`` and dilations ``ds``, padded to keep its output size."""
+    spec = r.layer
+    nd = len(r.input)
+    pads: list[tuple[int, int]] = []
+    ops: list[int] = []
+    for a in range(nd):
+        s = spec.stride[a]
+        grow = ds[a] * (ks[a] - 1) - spec.dilation[a] * (spec.kernel[a] - 1)
+        pb, pe = r.pads[a]
+        if isinstance(spec, ConvTranspose):
+            op = (r.output_padding or (0,) * nd)[a]
+            if grow == 0 and ds[a] == spec.dilation[a]:  # axis unchanged: keep it as it was
+                pads.append((pb, pe))
+                ops.append(op)
+                continue
+            # o = (n-1)s - (pb+pe) + extent + op: keep (pb'+pe') - op' = pb+pe - op + grow
+            need = pb + pe - op + grow
+            if need >= 0:
+                op_new = need % 2 if need % 2 < s else 0
+                total = need + op_new
+            else:
+                op_new, total = (-need, 0) if -need < s else (0, 0)
+            pads.append((total // 2, total - total // 2))
+            ops.append(op_new)
+        else:
+            n, o = int(r.input[a]), int(r.output[a])
+            extent = ds[a] * (ks[a] - 1) + 1
+            lo = (o - 1) * s - n + extent  # o = floor((n + P - extent)/s) + 1 iff P in [lo, lo+s)
+            choices = [v for v in range(lo, lo + s) if v >= 0] or [0]
+            even = [v for v in choices if v % 2 == 0]
+            total = (even or choices)[0]
+            pads.append((total // 2, total - total // 2))
+    same_pads = all(b == e for b, e in pads)
+    pad_arg: Any = _collapse([b for b, _ in pads], broadcast) if same_pads else tuple(pads)
+    if broadcast and not same_pads and len(set(pads)) == 1:
+        pad_arg = (pads[0],)
+    kw: dict[str, Any] = {"kernel": _collapse(ks, broadcast), "dilation": _collapse(ds, broadcast),
+                          "stride": _collapse(spec.stride, broadcast), "padding": pad_arg}
+    try:
+        new: Conv | ConvTranspose
+        if isinstance(spec, ConvTranspose):
+            new = ConvTranspose(output_padding=_collapse(ops, broadcast), **kw)
+        else:
+            new = Conv(padding_mode=spec.padding_mode, **kw)
+        out_size = tuple(int(v) for v in resolve(new, r.input).output)
+    except InvalidSpecError:
+        return None  # e.g. a kernel that no longer fits the input
+    keeps = out_size == tuple(int(v) for v in r.output)
+    changed = any(ds[a] != spec.dilation[a] for a in range(nd))
+    note = ("no kernel size evens the overlap when gcd(stride, dilation) > 1: dilation changed"
+            if changed else "")
+    return KernelSuggestion(new, tuple(ks), tuple(ds), out_size, keeps, note)
+
+
+def resize_conv_alternative(layer: ConvTranspose, input_size: Any) -> ResizeConv:
+    """Nearest upsampling by the stride, then a stride-1 conv, with the same output size.
+
+    The conv kernel ``k_c`` spans about the transposed conv's extent (``k_c + s - 1`` is the
+    equivalent transposed kernel, T13); its padding makes the output size equal (asymmetric
+    when the total is odd: PyTorch needs an explicit ``F.pad`` then).
+
+    >>> alt = resize_conv_alternative(ConvTranspose(kernel=4, stride=2, padding=1), 8)
+    >>> alt.upsample.scale_factor, alt.conv, alt.keeps_output_size, alt.equivalent_kernel
+    ((2,), Conv(kernel=3, padding=1), True, (4,))
+    """
+    if not isinstance(layer, ConvTranspose):
+        raise InvalidSpecError(f"layer={layer!r} must be a ConvTranspose")
+    sizes = _sizes(input_size)
+    r = resolve(layer, sizes)
+    spec = r.layer
+    broadcast = layer.ndim is None
+    kcs, pads, equiv = [], [], []
+    for a in range(len(sizes)):
+        k, s, d = spec.kernel[a], spec.stride[a], spec.dilation[a]
+        # after upsampling: s n + P - (k_c - 1) = o, so P = o - s n + k_c - 1 (o - s n does
+        # not depend on n)
+        base = int(r.output[a]) - s * sizes[a]
+        kc = max(1, d * (k - 1) + 1 - s + 1, 1 - base)
+        total = base + kc - 1
+        kcs.append(kc)
+        pads.append((total // 2, total - total // 2))
+        equiv.append(kc + s - 1)
+    up = Resize(scale_factor=_collapse(spec.stride, broadcast))
+    same_pads = all(b == e for b, e in pads)
+    pad_arg: Any = _collapse([b for b, _ in pads], broadcast) if same_pads else tuple(pads)
+    if broadcast and not same_pads and len(set(pads)) == 1:
+        pad_arg = (pads[0],)
+    conv = Conv(kernel=_collapse(kcs, broadcast), padding=pad_arg)
+    out = tuple(int(v) for v in resolve(conv, resolve(up, sizes).output).output)
+    keeps = out == tuple(int(v) for v in r.output)
+    note = "" if same_pads else "asymmetric padding: PyTorch needs F.pad before the conv"
+    return ResizeConv(up, conv, out, keeps, tuple(equiv), note)
+
+
+# --------------------------------------------------------------------------- one-call analysis
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LayerCoverage:
+    """One layer of an analysed stack: its own forward and gradient coverage, the path counts
+    up to its output, and what would make it even."""
+
+    index: int
+    layer: Layer
+    input_size: tuple[int, ...]
+    output_size: tuple[int, ...]
+    forward: Checkerboard
+    gradient: Checkerboard
+    path: Checkerboard
+    suggestions: tuple[KernelSuggestion, ...] = ()
+    alternative: ResizeConv | None = None
+    constant_preserving: bool | None = None
+
+
+def _constant_preserving(layer: Layer, r: Resolved, box: Box) -> bool | None:
+    """For a fixed-weight layer (resize, average pool): does it map a constant input to a
+    constant output on the interior?  Exact row sums of its coefficients.  ``None`` for layers
+    with learned weights (see :func:`preserves_constant`) and for max pooling."""
+    if not isinstance(layer, Resize | AvgPool):
+        return None
+    one = (1, *(int(v) for v in r.input))
+    m = resize_map(layer, one) if isinstance(layer, Resize) else avg_pool_map(r.layer, one)
+    if any(lo >= hi for lo, hi in box) or m.nnz == 0:
+        return None
+    scale = int(np.lcm.reduce(m.den))
+    sums = np.zeros(m.shape[0], dtype=_I64)
+    np.add.at(sums, m.rows, m.num * (scale // m.den))
+    inside = sums.reshape(r.output)[tuple(slice(lo, hi) for lo, hi in box)]
+    return bool(np.all(inside == inside.flat[0]))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CoverageAnalysis:
+    """Everything ``symconv coverage`` reports about a stack on one input size."""
+
+    layers: tuple[Layer, ...]
+    input_size: tuple[int, ...]
+    output_size: tuple[int, ...]
+    per_layer: tuple[LayerCoverage, ...]
+    stack: Checkerboard
+    gradient: Checkerboard
+    coverage: StackCoverage
+
+    @property
+    def uniform(self) -> bool:
+        """The stack's output coverage is even (over a whole period of a non-empty interior)."""
+        return self.stack.uniform and self.stack.complete
+
+    @property
+    def interaction(self) -> str:
+        """How the layers' uneven overlaps combine in the stack's output coverage.
+
+        ``uniform`` (no layer uneven), ``cancels`` (uneven layers, even stack), ``damps``
+        (stack ratio below the worst layer's), ``persists`` (equal), ``compounds`` (above).
+        """
+        ratios = [_ratio_key(lc.forward) for lc in self.per_layer]
+        worst = max(ratios)
+        if self.stack.uniform:
+            return "uniform" if worst == 1 else "cancels"
+        mine = _ratio_key(self.stack)
+        if mine > worst:
+            return "compounds"
+        return "persists" if mine == worst else "damps"
+
+
+def _ratio_key(cb: Checkerboard) -> Fraction | float:
+    """The ratio for comparisons: ``inf`` for holes, 1 for an empty interior."""
+    if cb.empty:
+        return Fraction(1)
+    return float("inf") if cb.ratio is None else cb.ratio
+
+
+def analyze(layers: Sequence[Layer], input_size: Any) -> CoverageAnalysis:
+    """Coverage of a stack: per layer, along the stack, for the gradient, with suggestions.
+
+    Parameters
+    ----------
+    layers : sequence of layer specs
+        Applied first to last (convolutions, transposed convolutions, pools, resizes, pixel
+        (un)shuffles).
+    input_size : int or tuple of int
+        The spatial input size.
+
+    Returns
+    -------
+    CoverageAnalysis
+
+    Raises
+    ------
+    InvalidSpecError
+        When a layer does not fit the size it receives.
+    UnsupportedError
+        For max-unpooling (its coverage depends on the switches).
+
+    Examples
+    --------
+    Two 3x3 stride-2 transposed convs on 16x16 compound their unevenness (ratio 2 per axis
+    each, 3 per axis together); kernel 4 fixes it:
+
+    >>> from symconv.layer_syntax import parse_layers
+    >>> a = analyze(parse_layers(["conv-transpose k=3 s=2", "conv-transpose k=3 s=2"]), (16, 16))
+    >>> a.uniform, a.stack.ratio, a.interaction
+    (False, Fraction(9, 1), 'compounds')
+    >>> a.per_layer[0].suggestions[0].layer
+    ConvTranspose(kernel=4, stride=2, padding=1, output_padding=1)
+    """
+    st = stack_coverage(layers, input_size)
+    per = []
+    for i, (layer, r) in enumerate(zip(st.layers, st.resolved, strict=True)):
+        suggestions: tuple[KernelSuggestion, ...] = ()
+        alternative = None
+        if isinstance(layer, ConvTranspose) or (
+            isinstance(layer, Conv) and any(s > 1 for s in r.layer.stride)
+        ):
+            suggestions = suggest_kernels(layer, st.sizes[i])
+        if isinstance(layer, ConvTranspose) and suggestions:
+            alternative = resize_conv_alternative(layer, st.sizes[i])
+        forward = st.layer_forward(i)
+        per.append(LayerCoverage(i, layer, st.sizes[i], st.sizes[i + 1], forward,
+                                 st.layer_gradient(i), st.depth(i + 1), suggestions,
+                                 alternative, _constant_preserving(layer, r, forward.interior)))
+    return CoverageAnalysis(st.layers, st.sizes[0], st.sizes[-1], tuple(per), per[-1].path,
+                            st.gradient_checkerboard(), st)
+
