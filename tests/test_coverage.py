@@ -47,7 +47,8 @@ from symconv.coverage import (
 from symconv.layer_syntax import parse_layers
 from symconv.numeric import conv, conv_transpose
 from symconv.receptive import receptive_field
-from tests.strategies import conv_specs, conv_transpose_specs, pool_specs, resize_specs
+
+from strategies import conv_specs, conv_transpose_specs, pool_specs, resize_specs
 
 # --------------------------------------------------------------------------- closed forms
 

@@ -77,9 +77,9 @@ def test_same_bytes_on_every_call(rendered: dict[str, bytes]) -> None:
 
 @pytest.mark.slow
 def test_same_bytes_in_a_fresh_process(rendered: dict[str, bytes], tmp_path: Path) -> None:
-    code = ("import sys; from tests.test_figures import figures; "
+    code = ("import sys; from test_figures import figures; "
             "sys.stdout.buffer.write(figures()['stack2d'])")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "tests", check=True,
                          capture_output=True).stdout
     assert out == rendered["stack2d"]
 

@@ -26,7 +26,8 @@ from symconv.graph import (
 )
 from symconv.layer_syntax import parse_layers
 from symconv.receptive import receptive_field
-from tests.strategies import conv_specs, conv_transpose_specs
+
+from strategies import conv_specs, conv_transpose_specs
 
 
 @st.composite

@@ -28,7 +28,8 @@ from symconv import (
     Resize,
 )
 from symconv.layer_syntax import KINDS, LayerSyntaxError, format_layer, parse_layer, parse_layers
-from tests.strategies import CONVENTIONS, conv_specs, conv_transpose_specs, pool_specs
+
+from strategies import CONVENTIONS, conv_specs, conv_transpose_specs, pool_specs
 
 VALID: list[tuple[str, Any]] = [
     ("conv k=3", Conv(kernel=3)),
