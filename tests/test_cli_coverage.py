@@ -1,0 +1,120 @@
+"""``symconv coverage``: the report, JSON, files written atomically and deterministically, exit
+statuses (0, 1 with --check, 2 with the column of a bad layer text)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from click.testing import CliRunner
+
+from symconv.cli import cli
+from symconv.cli.coverage import EPILOG
+from symconv.coverage import analyze
+from symconv.layer_syntax import parse_layers
+from symconv.render.coverage_text import render_text, to_dict
+
+EXAMPLE = '--layer "conv-transpose k=3 s=2" --layer "conv-transpose k=4 s=2" --in 16x16'
+
+
+def run(args: str, code: int = 0) -> Any:
+    result = CliRunner().invoke(cli, ["coverage", *shlex.split(args)], prog_name="symconv")
+    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+    return result
+
+
+def test_the_issue_example() -> None:
+    out = run(EXAMPLE).stdout
+    expected = render_text(analyze(parse_layers(["conv-transpose k=3 s=2",
+                                                 "conv-transpose k=4 s=2"]), (16, 16)))
+    assert out == expected + "\n"
+    assert "layer 1: conv-transpose k=3 s=2  (16x16 -> 33x33)" in out
+    assert "UNEVEN  1..4, ratio 4 (per axis 2 x 2), period 2x2, pattern [[4 2] [2 1]]" in out
+    assert "fix       conv-transpose k=4 s=2 p=1 op=1  (same output 33x33)" in out
+    assert "stack output: even, 9 paths per position (the layers' unevenness cancels)" in out
+
+
+def test_json_is_the_analysis_and_deterministic() -> None:
+    first = run(EXAMPLE + " --json").stdout
+    assert first == run(EXAMPLE + " --json").stdout
+    data = json.loads(first)
+    assert data == json.loads(json.dumps(to_dict(analyze(
+        parse_layers(["conv-transpose k=3 s=2", "conv-transpose k=4 s=2"]), (16, 16)))))
+    layer = data["layers"][0]
+    assert layer["forward"]["ratio"] == "4" and layer["forward"]["pattern"] == [[4, 2], [2, 1]]
+    assert layer["suggestions"][0]["layer"] == "conv-transpose k=4 s=2 p=1 op=1"
+    assert data["uniform"] is True and data["interaction"] == "cancels"
+    assert len(data["stack"]["counts"]) == 68
+
+
+def test_gradient_checkerboard_of_a_strided_conv() -> None:
+    data = json.loads(run('--layer "conv k=3 s=2 p=1" --in 32x32 --json').stdout)
+    assert data["gradient"]["pattern"] == [[1, 2], [2, 4]]
+    assert data["layers"][0]["suggestions"][0]["layer"] == "conv k=4 s=2 p=1"
+
+
+def test_check_flag() -> None:
+    run('--layer "conv-transpose k=3 s=2" --in 8 --check', code=1)
+    run('--layer "conv-transpose k=4 s=2 p=1" --in 8 --check', code=0)
+
+
+def test_bad_layer_text_gives_the_column() -> None:
+    result = run('--layer "conv k=3" --layer "conv-transpose k=3 s=2 q=1" --in 16', code=2)
+    assert result.stderr.count("\n") == 1
+    assert "symconv: error: layer 2: parameter q=1 (column 24 of layer " in result.stderr
+    assert "Traceback" not in result.output
+    bad_value = run('--layer "conv k=3x" --in 16', code=2).stderr
+    assert "k=3x (column 8 of layer 'conv k=3x')" in bad_value
+    rule = run('--layer "conv-transpose k=3 s=2 op=2" --in 16', code=2).stderr
+    assert "output_padding=2 must be smaller than stride=2" in rule and "column 24" in rule
+
+
+def test_other_bad_input_exits_2() -> None:
+    assert "--in='abc'" in run('--layer "conv k=3" --in abc', code=2).stderr
+    assert "kernel=9" in run('--layer "conv k=9" --in 4', code=2).stderr
+    run("--in 4", code=2)
+
+
+def test_files_are_written_atomically_and_deterministically(tmp_path: Path) -> None:
+    paths = {ext: tmp_path / f"cov.{ext}" for ext in ("png", "graphml", "dot")}
+    args = (f'--layer "conv-transpose k=3 s=2 p=1" --layer "conv k=2" --in 6 '
+            f'--png {paths["png"]} --graphml {paths["graphml"]} --dot {paths["dot"]}')
+    run(args)
+    first = {k: p.read_bytes() for k, p in paths.items()}
+    run(args)
+    assert {k: p.read_bytes() for k, p in paths.items()} == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cov.dot", "cov.graphml", "cov.png"]
+    assert first["png"][:8] == b"\x89PNG\r\n\x1a\n"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert all(p.stat().st_mode & 0o777 == 0o666 & ~umask for p in paths.values())
+    G = nx.read_graphml(paths["graphml"])
+    assert G.number_of_nodes() == 6 + 11 + 10
+    assert first["dot"].decode().count(" -> ") == G.number_of_edges()
+
+
+def test_unwritable_file_exits_2(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "dir" / "x.png"
+    err = run(f'--layer "conv k=3" --in 8 --png {missing}', code=2).stderr
+    assert err.startswith("symconv: error: --png=") and err.count("\n") == 1
+
+
+def test_help_has_examples_and_the_syntax() -> None:
+    out = run("--help").stdout
+    for fragment in ("Examples:", "conv-transpose k=4 s=2 p=1 op=0 d=1", "upsample-nearest f=2",
+                     "--png", "--graphml", "--dot", "--json", "--check", "Exit status"):
+        assert fragment in out
+    assert EPILOG.splitlines()[1].strip() in out
+
+
+def test_console_script_runs_the_example() -> None:
+    argv = [sys.executable, "-m", "symconv", "coverage", *shlex.split(EXAMPLE)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "stack output: even" in done.stdout
