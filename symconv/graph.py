@@ -29,7 +29,7 @@ does the rest.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from math import prod
 from typing import Any
 
@@ -92,9 +92,17 @@ def edge_list(maps: Sequence[IndexMap]) -> list[tuple[Node, Node, dict[str, int]
     >>> edge_list([structure_map(Conv(kernel=2), 3)])[:2]
     [((0, 0, (0,)), (1, 0, (0,)), {'layer': 1, 'tap': 0, 'count': 1}), ((0, 0, (1,)), (1, 0, (0,)), {'layer': 1, 'tap': 1, 'count': 1})]
     """
+    edges: list[tuple[Node, Node, dict[str, int]]] = []
+    for layer_edges in _edges(maps):
+        edges.extend(layer_edges)
+    return edges
+
+
+def _edges(maps: Sequence[IndexMap]) -> Iterator[Iterator[tuple[Node, Node, dict[str, int]]]]:
+    """Per layer, an iterator of ``(u, v, data)`` (node tuples made once per node, data dicts
+    once per distinct ``(tap, count)``)."""
     if not maps:
         raise InvalidSpecError("maps=() must hold at least one structure map")
-    edges: list[tuple[Node, Node, dict[str, int]]] = []
     previous: list[Node] | None = None
     for layer, m in enumerate(maps, 1):
         if m.in_shape is None or m.out_shape is None:
@@ -123,10 +131,9 @@ def edge_list(maps: Sequence[IndexMap]) -> list[tuple[Node, Node, dict[str, int]
                      for p, t, c in zip(*(np.unique(np.stack([pairs, taps, counts]), axis=1)
                                          .tolist()), strict=True)}
             data = map(table.__getitem__, pairs.tolist())
-        edges.extend(zip(map(inputs.__getitem__, cols.tolist()),
-                         map(outputs.__getitem__, rows.tolist()), data, strict=False))
+        yield zip(map(inputs.__getitem__, cols.tolist()),
+                  map(outputs.__getitem__, rows.tolist()), data, strict=False)
         previous = outputs
-    return edges
 
 
 def graph_from_maps(maps: Sequence[IndexMap]) -> Any:
@@ -139,22 +146,30 @@ def graph_from_maps(maps: Sequence[IndexMap]) -> Any:
 
     import networkx as nx
 
-    edges = edge_list(maps)
     G = nx.DiGraph()
-    G.graph["shapes"] = [tuple(maps[0].in_shape or ())] + [tuple(m.out_shape or ()) for m in maps]
-    # Millions of fresh dicts would trigger the cyclic collector over and over (it halves the
-    # speed of add_edges_from); none of them can form a cycle, so pause it while inserting.
+    # Millions of fresh tuples and dicts would trigger the cyclic collector over and over (it
+    # slows add_edges_from by half); none of them can form a cycle, so pause it meanwhile.
     paused = gc.isenabled()
     gc.disable()
     try:
-        G.add_edges_from(edges)
+        for layer_edges in _edges(maps):  # streamed: no list of every edge in between
+            G.add_edges_from(layer_edges)
+        G.graph["shapes"] = ([tuple(maps[0].in_shape or ())]
+                             + [tuple(m.out_shape or ()) for m in maps])
+        _add_untouched(G, maps)
     finally:
         if paused:
             gc.enable()
-    # Positions no edge touches (coverage 0, or inputs nobody reads) are nodes too.
-    for layer, shape in enumerate(G.graph["shapes"]):
-        if G.number_of_nodes() == sum(prod(s) for s in G.graph["shapes"]):
-            break
+    return G
+
+
+def _add_untouched(G: Any, maps: Sequence[IndexMap]) -> None:
+    """Positions no edge touches (coverage 0, or inputs nobody reads) are nodes too."""
+    shapes = G.graph["shapes"]
+    total = sum(prod(s) for s in shapes)
+    for layer, shape in enumerate(shapes):
+        if G.number_of_nodes() == total:
+            return
         touched = np.zeros(prod(shape), dtype=bool)
         if layer > 0:
             touched[maps[layer - 1].rows] = True
@@ -163,7 +178,6 @@ def graph_from_maps(maps: Sequence[IndexMap]) -> Any:
         if not touched.all():
             nodes = _nodes(layer, shape)
             G.add_nodes_from(nodes[i] for i in np.flatnonzero(~touched).tolist())
-    return G
 
 
 def coverage_graph(layers: Sequence[Any], input_size: Any) -> Any:
