@@ -84,7 +84,10 @@ __all__ = [
 ]
 
 # Heavy parts load on first use (numpy/scipy/sympy), so `import symconv` stays cheap.
-_LAZY_MODULES = {"numeric", "inverse", "receptive", "sizeproof", "bruteforce", "core"}
+_LAZY_MODULES = {
+    "bruteforce", "core", "coverage", "derive", "graph", "inverse", "layer_syntax", "numeric",
+    "receptive", "sizeproof", "theorem",
+}
 
 
 # The operator core's contract functions (they need numpy; sympy only when called).
