@@ -24,6 +24,7 @@ cli.add_lazy_command("shape", "symconv.cli.shape:shape")
 cli.add_lazy_command("prove", "symconv.cli.prove:prove")
 cli.add_lazy_command("explain", "symconv.cli.prove:explain")
 cli.add_lazy_command("coverage", "symconv.cli.coverage:coverage")
+cli.add_lazy_command("report", "symconv.cli.report:report")
 cli.add_lazy_command("latex", "symconv.cli.latex:latex")
 
 
