@@ -526,6 +526,23 @@ def _coverage(on_case: Callable[[str], None] | None = None) -> tuple[tuple[Cover
 # --------------------------------------------------------------------------- stage 1
 
 
+def _run(theorem: Theorem, grid: str, seed: int,
+         on_done: Callable[[Result], None] | None) -> Result:
+    """Run one theorem as ``symconv prove`` does (same seed for each); a theorem module that
+    crashes (a bug, not a verdict) becomes an ``error`` result shown in the report, instead of
+    a traceback that would lose the whole report."""
+    from symconv.theorem import run_theorem
+
+    try:
+        result = run_theorem(theorem, grid=grid, seed=seed)
+    except Exception as exc:  # any bug in a theorem module is reported, not raised
+        result = Result(theorem, verdict="error",
+                        error=f"{type(exc).__name__} while running the theorem: {exc}")
+    if on_done is not None:
+        on_done(result)
+    return result
+
+
 def collect(
     *,
     grid: str = "small",
@@ -539,12 +556,12 @@ def collect(
     examples, the coverage analyses and the figures; return the data and the seconds each
     stage took."""
     from symconv import __version__
-    from symconv.runner import run_catalogue, select
+    from symconv.runner import select
 
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     chosen = list(theorems) if theorems is not None else select(proofs_dir, ())
-    results = run_catalogue(chosen, grid=grid, seed=seed, on_done=on_done)
+    results = [_run(t, grid, seed, on_done) for t in chosen]
     t1 = time.perf_counter()
     seconds["catalogue"] = t1 - t0
     ids = {t.id for t in chosen}

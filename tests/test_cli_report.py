@@ -24,6 +24,18 @@ THEOREM = Theorem(
 )
 '''
 
+CRASHING_THEOREM = '''
+from symconv.theorem import Theorem
+
+
+def _check(params):
+    return params["missing"].apply_exact()
+
+
+THEOREM = Theorem(id="X02", title="A theorem module with a bug", statement=r"0 = 0",
+                  grid=lambda size: [{"n": 1}], check=_check)
+'''
+
 
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(cli, ["report", *args], prog_name="symconv", env=env)
@@ -96,6 +108,18 @@ def test_contradicted_report_compiles(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "PDF: written" in result.stdout
     rasterise(out / "symconv-report.pdf")
+
+
+def test_crashing_theorem_is_an_error_in_the_report(tmp_path: Path) -> None:
+    folder = tmp_path / "proofs"
+    folder.mkdir()
+    (folder / "x02_crash.py").write_text(CRASHING_THEOREM)
+    out = tmp_path / "out"
+    result = run("--out", str(out), "--no-pdf", "--proofs", str(folder))
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "error" in result.stdout
+    tex = (out / "symconv-report.tex").read_text(encoding="ascii")
+    assert "KeyError while running the theorem" in tex
 
 
 def test_failing_pdflatex_is_one_line_and_keeps_previous(proofs: Path, tmp_path: Path) -> None:
