@@ -64,6 +64,11 @@ class WeightRef:
         return prod(self.shape)
 
 
+def _unit(n: int) -> NDArray[np.int64]:
+    """n ones as a read-only zero-stride view."""
+    return np.broadcast_to(np.ones(1, dtype=_I64), (n,))
+
+
 def _arr(values: ArrayLike, dtype: Any = _I64) -> NDArray[Any]:
     return np.ascontiguousarray(np.asarray(values, dtype=dtype))
 
@@ -106,8 +111,10 @@ class IndexMap:
         else:
             t = _arr(taps)
             t = t.reshape(n, 1) if t.ndim == 1 else t
-        nu = np.ones(n, dtype=_I64) if num is None else _arr(num).ravel()
-        de = np.ones(n, dtype=_I64) if den is None else _arr(den).ravel()
+        # Unit coefficients are a read-only zero-stride view: no O(nnz) allocation for the
+        # common weight-only and 0/1 maps (every consumer only reads or fancy-indexes them).
+        nu = _unit(n) if num is None else _arr(num).ravel()
+        de = _unit(n) if den is None else _arr(den).ravel()
         return cls((int(shape[0]), int(shape[1])), r, c, t, nu, de, tuple(weights),
                    in_shape, out_shape)
 
@@ -143,7 +150,8 @@ class IndexMap:
         coefficients multiply exactly.  Weights with the same name and shape are shared."""
         if self.shape[1] != other.shape[0]:
             raise InvalidSpecError(
-                f"shapes {self.shape} and {other.shape} must agree on the inner size to compose"
+                f"other.shape={other.shape} must have {self.shape[1]} rows (the columns of "
+                f"self.shape={self.shape}) to compose"
             )
         weights, remap = _merge_weights(self.weights, other.weights)
         order = np.argsort(other.rows, kind="stable")
@@ -205,15 +213,27 @@ class IndexMap:
                         self.in_shape, self.out_shape)
 
     def equals(self, other: IndexMap) -> bool:
-        """Exact equality of the two linear maps (as polynomials in the weights)."""
+        """Exact equality of the two linear maps (as polynomials in the weights).
+
+        The weight tensors are matched by name and shape, whatever order they were registered
+        in: ``(A @ B).T`` lists A's weights first, ``B.T @ A.T`` B's, yet they are equal.
+        """
         if self.shape != other.shape:
             return False
+        for mine, theirs in ((self.in_shape, other.in_shape), (self.out_shape, other.out_shape)):
+            if mine is not None and theirs is not None and mine != theirs:
+                return False  # e.g. (1, 1, 2) and (1, 2, 1): same size, other spaces
+        wa = sorted((w.name, w.shape) for w in self.weights)
+        wb = sorted((w.name, w.shape) for w in other.weights)
+        if (self.degree or other.degree) and wa != wb:
+            return False
+        if other.weights != self.weights and other.degree:
+            # relabel other's tap ids into self's weight layout (same tensors, other offsets)
+            _, remap = _merge_weights(self.weights, other.weights)
+            other = IndexMap(other.shape, other.rows, other.cols, remap[other.taps], other.num,
+                             other.den, self.weights, other.in_shape, other.out_shape)
         a, b = self.canonical(), other.canonical()
         if a.nnz != b.nnz or (a.degree != b.degree and a.nnz):
-            return False
-        wa = [(w.name, w.shape) for w in a.weights]
-        wb = [(w.name, w.shape) for w in b.weights]
-        if a.degree and wa != wb:
             return False
         return bool(
             np.array_equal(a.rows, b.rows) and np.array_equal(a.cols, b.cols)
@@ -256,6 +276,12 @@ class IndexMap:
 
         return apply(self, x, weights)
 
+    def apply_exact(self, x: ArrayLike, weights: Any = None) -> NDArray[Any]:
+        """Apply exactly to integer / ``Fraction`` data (see :func:`views.apply_exact`)."""
+        from symconv.core.views import apply_exact
+
+        return apply_exact(self, x, weights)
+
     def row_counts(self) -> NDArray[np.int64]:
         """Distinct (input, monomial) terms reaching each output (forward coverage)."""
         c = self.canonical()
@@ -281,10 +307,12 @@ def _merge_weights(
     for w in b:
         found = by_key.get((w.name, w.shape))
         if found is None:
-            if any(x.name == w.name for x in merged):
-                raise InvalidSpecError(
-                    f"weight name={w.name!r} is used with two different shapes; rename one"
-                )
+            for x in merged:
+                if x.name == w.name:
+                    raise InvalidSpecError(
+                        f"name={w.name!r} must name one weight tensor, not two of shapes "
+                        f"{x.shape} and {w.shape}; rename one"
+                    )
             found = WeightRef(w.name, w.shape, total)
             total += w.size
             merged.append(found)

@@ -27,10 +27,12 @@ from symconv.shapes import resolve
 from symconv.spec import (
     AvgPool,
     Conv,
+    Convention,
     ConvTranspose,
     CoordinateMode,
     MaxPool,
     MaxUnpool,
+    NearestMode,
     PaddingFill,
     PixelShuffle,
     PixelUnshuffle,
@@ -74,13 +76,22 @@ def _combine(axes: Sequence[Axis], sizes: Sequence[Sequence[int]]) -> list[NDArr
     ``axes[a]`` holds parallel arrays (one per component, e.g. output index, tap, input index)
     for axis ``a``; ``sizes[j]`` gives the per-axis extents of component ``j``.
     """
-    lens = [len(ax[0]) for ax in axes]
-    grid = np.indices(lens, dtype=_I64).reshape(len(axes), -1) if lens else np.zeros((0, 1), _I64)
+    nd = len(axes)
     out = []
     for j, extents in enumerate(sizes):
-        parts = [axes[a][j][grid[a]] for a in range(len(axes))]
-        out.append(np.ravel_multi_index(parts, tuple(extents)).astype(_I64) if parts
-                   else np.zeros(1, _I64))
+        if not nd:
+            out.append(np.zeros(1, _I64))
+            continue
+        # C-order flat index = sum_a part_a * stride_a, built as a broadcast outer sum (one
+        # pass per axis over the result) instead of gathering through an index grid.
+        flat = np.zeros((1,) * nd, _I64)
+        stride = 1
+        for a in range(nd - 1, -1, -1):
+            shape = [1] * nd
+            shape[a] = -1
+            flat = flat + (np.asarray(axes[a][j], _I64) * stride).reshape(shape)
+            stride *= int(extents[a])
+        out.append(flat.ravel())
     return out
 
 
@@ -172,15 +183,18 @@ def conv_map(
         axes.append((o[keep], t[keep], src[keep]))
     out_f, tap_f, in_f = _combine(axes, [r.output, ks, sizes])
     n_out, n_in, n_k = prod(r.output), prod(sizes), prod(ks)
+    shape = (c_out * n_out, c_in * n_in)
+    w = WeightRef(weight_name, (c_out, cin_g, *ks))
+    if c_out == cin_g == 1:  # one channel: the spatial arrays are the map (no copies)
+        return IndexMap.from_arrays(shape, out_f, in_f, tap_f, weights=(w,),
+                                    in_shape=(c_in, *sizes), out_shape=(c_out, *r.output))
     co = np.arange(c_out, dtype=_I64)[:, None, None]
     cl = np.arange(cin_g, dtype=_I64)[None, :, None]
     ci = (co // cout_g) * cin_g + cl
     rows = co * n_out + out_f[None, None, :]
     cols = ci * n_in + in_f[None, None, :]
     taps = (co * cin_g + cl) * n_k + tap_f[None, None, :]
-    shape = (c_out * n_out, c_in * n_in)
     rows, cols, taps = np.broadcast_arrays(rows, cols, taps)
-    w = WeightRef(weight_name, (c_out, cin_g, *ks))
     return IndexMap.from_arrays(shape, rows.ravel(), cols.ravel(), taps.ravel(), weights=(w,),
                                 in_shape=(c_in, *sizes), out_shape=(c_out, *r.output))
 
@@ -352,7 +366,7 @@ def max_unpool_map(
     if flat.size and (flat.min() < 0 or flat.max() >= n_out):
         bad = int(flat.max() if flat.max() >= n_out else flat.min())
         raise InvalidSpecError(
-            f"indices value {bad} must lie in [0, {n_out}) (the output plane of size "
+            f"indices={bad} must lie in [0, {n_out}) (the output plane of size "
             f"{'x'.join(map(str, r.output))})"
         )
     check_budget(c * n_in, max_nnz)
@@ -405,26 +419,79 @@ def _source_coordinate(
     return (2 * dst + 1) * p - q, 2 * q
 
 
-def _nearest_axis(layer: Resize, a: int, n: int, o: int) -> NDArray[np.int64]:
+def _torch_channels_last_kernel(c: int, sizes: Sequence[int], out: Sequence[int]) -> bool:
+    """Whether PyTorch's CPU nearest resize of a contiguous ``(N, c, *sizes)`` tensor runs the
+    channels-last kernel (UpSampleKernel.cpp, ``_use_vectorized_kernel_cond_2d/3d``): the input
+    is also channels-last contiguous (all spatial sizes 1) with ``c > 3``, or, in 2-D, the
+    output's ``H + W <= 128``."""
+    nd = len(sizes)
+    if nd not in (2, 3):
+        return False
+    return (c > 3 and all(n == 1 for n in sizes)) or (nd == 2 and sum(out) <= 128)
+
+
+def _nearest_axis(layer: Resize, a: int, n: int, o: int, cl: bool) -> NDArray[np.int64]:
+    """Source index of every output: the exact source coordinate of the layer's coordinate
+    mode, rounded by its nearest mode, clamped into ``[0, n)``.
+
+    PyTorch ``nearest`` is asymmetric + floor, ``nearest-exact`` half_pixel +
+    round_prefer_ceil (``floor((dst + 1/2) * scale)``); ONNX's default is half_pixel +
+    round_prefer_floor.  A float factor in PyTorch's own pairs follows PyTorch's float kernels
+    (:func:`_float_nearest`); every other case is exact (a float read as its simple fraction).
+    """
     dst = np.arange(o, dtype=_I64)
     sf = None if layer.scale_factor is None else layer.scale_factor[a]
-    if isinstance(sf, float):
-        # PyTorch computes the nearest source in float32: floorf(dst * (float)(1/scale)).
-        scale32 = np.float32(1.0 / sf)
-        base = dst.astype(np.float32) + (np.float32(0.5) if layer.mode is
-                                         ResizeMode.NEAREST_EXACT else np.float32(0))
-        return np.minimum(np.floor(base * scale32).astype(_I64), n - 1)
-    scale = _scale_fraction(layer, a, n, o)
-    p, q = scale.numerator, scale.denominator
-    if layer.mode is ResizeMode.NEAREST_EXACT:
-        src = ((2 * dst + 1) * p) // (2 * q)  # floor((dst + 1/2) * scale)
+    cm, nm = layer.coordinate_mode, layer.nearest_mode
+    torch_pair = (cm, nm) in ((CoordinateMode.ASYMMETRIC, NearestMode.FLOOR),
+                              (CoordinateMode.HALF_PIXEL, NearestMode.ROUND_PREFER_CEIL))
+    if isinstance(sf, float) and layer.convention is Convention.TORCH and torch_pair:
+        return np.clip(_float_nearest(nm, dst, n, o, sf, cl), 0, n - 1)
+    num, den = _source_coordinate(cm, dst, n, o, _scale_fraction(layer, a, n, o))
+    low = num // den
+    twice_rem = 2 * (num - low * den)  # 2 * frac * den, frac in [0, 1)
+    if nm is NearestMode.FLOOR:
+        src = low
+    elif nm is NearestMode.CEIL:
+        src = low + (twice_rem > 0)
+    elif nm is NearestMode.ROUND_PREFER_FLOOR:
+        src = low + (twice_rem > den)
+    else:  # ROUND_PREFER_CEIL
+        src = low + (twice_rem >= den)
+    return np.clip(src, 0, n - 1).astype(_I64)
+
+
+def _float_nearest(
+    nm: NearestMode, dst: NDArray[Any], n: int, o: int, sf: float, cl: bool
+) -> NDArray[np.int64]:
+    """Nearest sources for a float factor, reproducing PyTorch's float64 CPU kernels.
+
+    Generic kernel: ``floorf((dst + h) * (1.0 / sf))`` (product in double, rounded to float
+    before the floor).  Channels-last kernel (``cl``): ``nearest`` copies when ``o == n``,
+    shifts when ``o == 2n``, else ``floorf((float)dst * (float)(1.0 / sf))``; ``nearest-exact``
+    takes ``floorf((dst + 0.5) * (double)(float)(1.0 / sf))``.
+    """
+    exact_mode = nm is NearestMode.ROUND_PREFER_CEIL
+    real: NDArray[Any]
+    if not cl:
+        real = (dst + (0.5 if exact_mode else 0.0)) * (1.0 / sf)
+    elif exact_mode:
+        real = (dst + 0.5) * np.float64(np.float32(1.0 / sf))
+    elif o == n:
+        return dst.copy()
+    elif o == 2 * n:
+        return dst // 2
     else:
-        src = (dst * p) // q  # floor(dst * scale)
-    return np.minimum(src, n - 1)
+        real = dst.astype(np.float32) * np.float32(1.0 / sf)
+    return np.floor(np.asarray(real).astype(np.float32)).astype(_I64)
 
 
 def _linear_axis(layer: Resize, a: int, n: int, o: int) -> tuple[Any, Any, Any, Any]:
     dst = np.arange(o, dtype=_I64)
+    if o == n and layer.convention is Convention.TORCH:
+        # PyTorch copies an axis whose length does not change, whatever the scale factor
+        # (compute_source_index_and_lambda: "if (output_size == input_size) ... simply copy")
+        one = np.ones(o, _I64)
+        return dst, dst.copy(), one, one
     num, den = _source_coordinate(layer.coordinate_mode, dst, n, o,
                                   _scale_fraction(layer, a, n, o))
     num = np.maximum(num, 0)  # PyTorch clamps negative half-pixel coordinates to 0
@@ -454,16 +521,12 @@ def resize_map(layer: Resize, input_shape: Sequence[int], *, max_nnz: int | None
     check_budget(c * prod(r.output) * (2 ** len(sizes) if mode is ResizeMode.LINEAR else 1),
                  max_nnz)
     axes: list[tuple[Any, Any, Any, Any]] = []
+    cl = _torch_channels_last_kernel(c, sizes, r.output)
     for a, (n, o) in enumerate(zip(sizes, r.output, strict=True)):
         if mode is ResizeMode.LINEAR:
             axes.append(_linear_axis(layer, a, n, o))
         else:
-            if layer.coordinate_mode not in (CoordinateMode.ASYMMETRIC, CoordinateMode.HALF_PIXEL):
-                raise UnsupportedError(
-                    f"coordinate_mode={layer.coordinate_mode.value!r} with nearest resizing is "
-                    "not modelled (PyTorch nearest = asymmetric, nearest-exact = half_pixel)"
-                )
-            src = _nearest_axis(layer, a, n, o)
+            src = _nearest_axis(layer, a, n, o, cl)
             one = np.ones(o, _I64)
             axes.append((np.arange(o, dtype=_I64), src, one, one))
     return _separable(c, r.output, sizes, axes)
@@ -506,7 +569,10 @@ def pixel_unshuffle_map(layer: PixelUnshuffle, input_shape: Sequence[int]) -> In
     r = layer.factor
     for n in sizes:
         if n % r:
-            raise InvalidSpecError(f"input size {n} must be divisible by factor={r}")
+            raise InvalidSpecError(
+                f"input_shape={tuple(input_shape)} must have spatial sizes divisible by "
+                f"factor={r}"
+            )
     small = tuple(n // r for n in sizes)
     low, high = _shuffle_indices(c, r, small, layer.order)
     return IndexMap.from_arrays((low.size, high.size), low, high, in_shape=(c, *sizes),

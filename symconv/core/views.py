@@ -14,6 +14,7 @@ Matrix([
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 from symconv.core.index import IndexMap, check_budget
 from symconv.errors import InvalidSpecError
 
-__all__ = ["apply", "flat_weights", "to_numeric", "to_symbolic", "weight_symbols"]
+__all__ = ["apply", "apply_exact", "flat_weights", "to_numeric", "to_symbolic", "weight_symbols"]
 
 
 def weight_symbols(weight_shape: Sequence[int], name: str = "w") -> NDArray[Any]:
@@ -62,13 +63,16 @@ def flat_weights(m: IndexMap, weights: Any, *, symbolic: bool = False) -> NDArra
             arr = weight_symbols(w.shape, w.name)
         elif isinstance(weights, Mapping):
             if w.name not in weights:
-                raise InvalidSpecError(f"weights must include {w.name!r} (shape {w.shape})")
+                raise InvalidSpecError(
+                    f"weights={sorted(weights)} must include {w.name!r} (shape {w.shape})"
+                )
             arr = np.asarray(weights[w.name])
         elif len(m.weights) == 1 and weights is not None:
             arr = np.asarray(weights)
         else:
             names = ", ".join(repr(x.name) for x in m.weights)
-            raise InvalidSpecError(f"weights must be a mapping with keys {names}")
+            raise InvalidSpecError(f"weights={type(weights).__name__} must be a mapping with "
+                                   f"keys {names}")
         if arr.shape != w.shape:
             raise InvalidSpecError(
                 f"weights[{w.name!r}] shape={arr.shape} must be {w.shape}"
@@ -85,11 +89,12 @@ def to_symbolic(m: IndexMap, weights: Any = None, *, max_nnz: int | None = None)
     check_budget(m.nnz, max_nnz, "symbolic")
     flat = flat_weights(m, weights, symbolic=True)
     rows, cols = m.rows.tolist(), m.cols.tolist()
-    unit = bool(np.all(m.num == 1) and np.all(m.den == 1))
-    if m.degree == 1 and unit and _unique_pairs(m):
+    unit = _is_unit(m.num) and _is_unit(m.den)
+    if m.degree == 1 and unit:
         values = flat[m.taps[:, 0]].tolist()
         pairs = dict(zip(zip(rows, cols, strict=True), values, strict=True))
-        return sympy.SparseMatrix(m.shape[0], m.shape[1], pairs)
+        if len(pairs) == m.nnz:  # no repeated (row, col): the dict is the matrix
+            return sympy.SparseMatrix.from_dok(m.shape[0], m.shape[1], pairs)
     c = m.canonical()
     rationals: dict[tuple[int, int], Any] = {}
     entries: dict[tuple[int, int], Any] = {}
@@ -101,12 +106,7 @@ def to_symbolic(m: IndexMap, weights: Any = None, *, max_nnz: int | None = None)
         term = sympy.Mul(coef, *(flat[t] for t in taps)) if taps else coef
         key = (r, col)
         entries[key] = entries[key] + term if key in entries else term
-    return sympy.SparseMatrix(m.shape[0], m.shape[1], entries)
-
-
-def _unique_pairs(m: IndexMap) -> bool:
-    key = m.rows * m.shape[1] + m.cols
-    return bool(np.unique(key).size == key.size)
+    return sympy.SparseMatrix.from_dok(m.shape[0], m.shape[1], entries)
 
 
 def to_numeric(m: IndexMap, weights: Any = None, *, max_nnz: int | None = None) -> Any:
@@ -114,11 +114,24 @@ def to_numeric(m: IndexMap, weights: Any = None, *, max_nnz: int | None = None) 
     import scipy.sparse as sp
 
     check_budget(m.nnz, max_nnz, "numeric")
-    values = m.num / m.den
+    unit = _is_unit(m.num) and _is_unit(m.den)
     if m.degree:
         w = flat_weights(m, weights).astype(float)
-        values = values * (w[m.taps[:, 0]] if m.degree == 1 else np.prod(w[m.taps], axis=1))
-    return sp.csr_matrix((values, (m.rows, m.cols)), shape=m.shape)
+        values = w[m.taps[:, 0]] if m.degree == 1 else np.prod(w[m.taps], axis=1)
+        if not unit:
+            values *= m.num / m.den
+    else:
+        values = np.ones(m.nnz) if unit else m.num / m.den
+    # COO -> CSR is SciPy's linear-time conversion (duplicates summed); going through
+    # ``csr_matrix((data, (r, c)))`` adds a second validation pass.
+    return sp.coo_matrix((values, (m.rows, m.cols)), shape=m.shape).tocsr()
+
+
+def _is_unit(a: NDArray[Any]) -> bool:
+    """All ones (O(1) for the zero-stride unit view the builders use)."""
+    if a.ndim == 1 and a.strides == (0,):
+        return bool(a.size == 0 or a[0] == 1)
+    return bool(np.all(a == 1))
 
 
 def apply(m: IndexMap, x: ArrayLike, weights: Any = None) -> NDArray[Any]:
@@ -132,4 +145,65 @@ def apply(m: IndexMap, x: ArrayLike, weights: Any = None) -> NDArray[Any]:
         raise InvalidSpecError(f"x shape={arr.shape} must be (N, *{m.in_shape})")
     y = (to_numeric(m, weights) @ batch.reshape(batch.shape[0], -1).T).T
     out = y.reshape((batch.shape[0], *m.out_shape)) if m.out_shape else y
+    return out[0] if single else out
+
+
+def apply_exact(m: IndexMap, x: ArrayLike, weights: Any = None) -> NDArray[Any]:
+    """Apply the map exactly to a batch ``x`` of shape ``(N, *in_shape)`` (or one sample).
+
+    ``x`` and ``weights`` hold integers (any integer dtype) or exact Python numbers (``int``,
+    ``Fraction``) in object arrays; floats are refused.  The map's coefficients are scaled by the
+    lcm ``L`` of their denominators, so the products and the scatter-add run in integer
+    arithmetic (int64 when a bound on the magnitudes allows it, Python ints otherwise), and the
+    result is divided by ``L`` once.  Returns an int64 array when ``L == 1`` and the inputs are
+    integer arrays, else an object array of exact ``int``/``Fraction`` values.
+
+    >>> from symconv.spec import AvgPool
+    >>> from symconv.core.layers import avg_pool_map
+    >>> apply_exact(avg_pool_map(AvgPool(kernel=2), (1, 4)), np.array([[1, 2, 4, 4]]))
+    array([[Fraction(3, 2), Fraction(4, 1)]], dtype=object)
+    """
+    from fractions import Fraction
+
+    arr = np.asarray(x)
+    if m.in_shape is None or m.out_shape is None:
+        raise InvalidSpecError("this map has no input shape; build it with a layer builder")
+    single = arr.shape == m.in_shape
+    batch = arr[None] if single else arr
+    if batch.ndim != len(m.in_shape) + 1 or batch.shape[1:] != m.in_shape:
+        raise InvalidSpecError(f"x shape={arr.shape} must be {m.in_shape} or (N, *{m.in_shape})")
+    w = flat_weights(m, weights) if m.degree else np.zeros(0, dtype=np.int64)
+    for name, a in (("x", batch), ("weights", w)):
+        if a.dtype.kind not in "iuO" or (a.dtype.kind == "O" and not all(
+            isinstance(v, int | Fraction) and not isinstance(v, bool) for v in a.flat
+        )):
+            raise InvalidSpecError(
+                f"{name} dtype={a.dtype} must hold integers or Fractions for an exact apply"
+            )
+    lcm = math.lcm(*np.unique(m.den).tolist()) if m.nnz else 1  # Python ints: no overflow
+    if lcm < 2**62:
+        coef = m.num * (lcm // m.den)  # exact: L / den is an integer
+    else:
+        coef = m.num.astype(object) * (lcm // m.den.astype(object))
+    n = batch.shape[0]
+    flat_x = batch.reshape(n, -1)
+    ints = batch.dtype.kind in "iu" and w.dtype.kind in "iu" and coef.dtype != object
+    if ints and m.nnz:
+        # |y * L| <= max|coef| * max|w|^degree * max|x| * (entries per row): stay in int64.
+        per_row = int(np.bincount(m.rows, minlength=1).max())
+        bound = (int(np.abs(coef).max()) * int(np.abs(w).max(initial=1)) ** m.degree
+                 * int(np.abs(flat_x).max(initial=0)) * per_row)
+        ints = bound < 2**62
+    dtype: Any = np.int64 if ints else object
+    vals = coef.astype(dtype)
+    for j in range(m.degree):
+        vals = vals * w.astype(dtype)[m.taps[:, j]]
+    terms = vals[None, :] * flat_x.astype(dtype)[:, m.cols]
+    scaled = np.zeros((n, m.shape[0]), dtype=dtype)  # object zeros are Python ints
+    np.add.at(scaled.T, m.rows, terms.T)  # scatter-add into rows (a view of ``scaled``)
+    if lcm == 1 and ints:
+        out: NDArray[Any] = scaled
+    else:
+        out = np.frompyfunc(lambda v: Fraction(v) / lcm, 1, 1)(scaled).astype(object)
+    out = out.reshape((n, *m.out_shape))
     return out[0] if single else out
