@@ -391,6 +391,13 @@ def _conv_transpose(layer: ConvTranspose, r: Resolved, c_in: int, c_out: int,
     draft = _Draft(tm, "T", "Row o is output position o, column i input position i (C order over "
                    "(C, *spatial)); entry (o, i) is the weight through which input i is written "
                    "to output o, zero where none is.")
+    if any(b < 0 or e < 0 for b, e in r.pads):
+        draft.notes.append(
+            f"The resolved crops {r.pads} include negative values (the {spec.convention.value} "
+            "convention pads this transposed convolution's output): it is not the transpose of "
+            "a convolution with the same parameters, so no transpose, direct-convolution or "
+            "gradient relation is stated.")
+        return draft
     conv = Conv(kernel=spec.kernel, stride=spec.stride, padding=r.pads, dilation=spec.dilation,
                 groups=g, ndim=len(n))
     adjoint = all(op < s for op, s in zip(ops, spec.stride, strict=True))
@@ -694,6 +701,25 @@ def _channels(layer: Layer, channels: int | None, out_channels: int | None,
     return int(channels or 1), 0
 
 
+def _build(layer: Layer, r: Resolved, c_in: int, c_out: int,
+           rng: np.random.Generator) -> _Draft:
+    if isinstance(layer, Conv):
+        return _conv(layer, r, c_in, c_out, rng)
+    if isinstance(layer, ConvTranspose):
+        return _conv_transpose(layer, r, c_in, c_out, rng)
+    if isinstance(layer, AvgPool):
+        return _avg_pool(layer, r, c_in, rng)
+    if isinstance(layer, MaxPool):
+        return _max_pool(layer, r, c_in, rng)
+    if isinstance(layer, MaxUnpool):
+        return _max_unpool(layer, r, c_in, rng)
+    if isinstance(layer, Resize):
+        return _resize(layer, r, c_in, rng)
+    if isinstance(layer, PixelShuffle | PixelUnshuffle):
+        return _shuffle(layer, r, c_in, rng)
+    raise UnsupportedError(f"layer={layer!r} has no LaTeX derivation")
+
+
 def layer_facts(layer: Layer, input_size: Sequence[int], *, channels: int | None = None,
                 out_channels: int | None = None, seed: int = 0) -> LayerFacts:
     """Everything ``symconv latex`` states about ``layer`` on spatial ``input_size``.
@@ -716,22 +742,13 @@ def layer_facts(layer: Layer, input_size: Sequence[int], *, channels: int | None
     nd = len(sizes)
     c_in, c_out = _channels(layer, channels, out_channels, nd)
     rng = np.random.default_rng(seed)
-    if isinstance(layer, Conv):
-        draft = _conv(layer, r, c_in, c_out, rng)
-    elif isinstance(layer, ConvTranspose):
-        draft = _conv_transpose(layer, r, c_in, c_out, rng)
-    elif isinstance(layer, AvgPool):
-        draft = _avg_pool(layer, r, c_in, rng)
-    elif isinstance(layer, MaxPool):
-        draft = _max_pool(layer, r, c_in, rng)
-    elif isinstance(layer, MaxUnpool):
-        draft = _max_unpool(layer, r, c_in, rng)
-    elif isinstance(layer, Resize):
-        draft = _resize(layer, r, c_in, rng)
-    elif isinstance(layer, PixelShuffle | PixelUnshuffle):
-        draft = _shuffle(layer, r, c_in, rng)
-    else:
-        raise UnsupportedError(f"layer={layer!r} has no LaTeX derivation")
+    try:
+        draft = _build(layer, r, c_in, c_out, rng)
+    except SymconvError as exc:
+        # the layer fits its input (resolve passed), but a derived construction is outside
+        # what the library models for this convention: say so instead of failing
+        draft = _Draft(None, "", f"The exact matrix and its relations are not available for "
+                       f"this configuration: {exc}")
     if draft.matrix is not None and draft.matrix.out_shape is not None:
         out_shape = _ints(draft.matrix.out_shape)
     else:
@@ -748,7 +765,8 @@ def layer_facts(layer: Layer, input_size: Sequence[int], *, channels: int | None
                          "position (T16).", checkerboard(layer, sizes)))
         coverage.append(("Gradient coverage: how many (output, tap) pairs each input "
                          "position feeds (T17).", gradient_checkerboard(layer, sizes)))
-    except UnsupportedError as exc:
+    except SymconvError as exc:
+        coverage.clear()
         draft.notes.append(f"Coverage: {exc}")
     sections = (
         ("Transpose", tuple(draft.transpose)),

@@ -11,7 +11,7 @@ import pytest
 import sympy
 from _tex import compile_and_rasterise, need_tex
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from symconv.cli import cli
@@ -36,6 +36,8 @@ from symconv.spec import (
     PixelUnshuffle,
     Resize,
 )
+
+from strategies import CONVENTIONS, layer_and_sizes
 
 # --------------------------------------------------------------------------- helpers
 
@@ -203,6 +205,30 @@ def test_layer_facts_hold_for_each_layer(layer: Any, size: tuple[int, ...]) -> N
     assert r"\fitmath" not in frag  # a fragment needs no custom macro
     if facts.matrix is not None:
         assert facts.matrix.out_shape == facts.output_shape
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(CONVENTIONS).flatmap(
+    lambda c: st.integers(1, 2).flatmap(lambda nd: layer_and_sizes(nd, c))))
+def test_layer_facts_hold_for_random_layers(case: tuple[Any, tuple[int, ...]]) -> None:
+    """Any valid layer of any convention: every stated claim holds, nothing raises."""
+    layer, size = case
+    assume(sum(size) <= 30)
+    facts = layer_facts(layer, size)
+    assert facts.ok, [(c.text, c.how) for c in facts.claims if not c.holds]
+    assert layer_document(facts).endswith("\\end{document}\n")
+
+
+def test_layer_facts_say_what_is_not_available() -> None:
+    jax_t = layer_facts(ConvTranspose(kernel=(1, 4), stride=(1, 2), padding=(1, 2),
+                                      dilation=(2, 1), convention="jax"), (5, 6))
+    assert jax_t.ok and jax_t.matrix is not None
+    assert any("negative" in n for n in jax_t.notes)
+    assert [cs for _, cs in jax_t.sections if cs] == []
+    jax_pool = layer_facts(MaxPool(kernel=3, stride=3, padding="same", dilation=(1, 2),
+                                   convention="jax"), (3, 5))
+    assert jax_pool.ok and jax_pool.matrix is None
+    assert "not available for this configuration" in jax_pool.matrix_text
 
 
 def test_layer_facts_cite_the_theorems() -> None:
