@@ -28,7 +28,8 @@ written and shows where), 2 bad input or the report could not be written (one li
 """
 
 
-@click.command(cls=SymconvCommand, epilog=EPILOG)
+@click.command(cls=SymconvCommand, epilog=EPILOG,
+               short_help="The full report: LaTeX/PDF, index.md and figures, into reports/.")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("reports"),
               show_default=True, help="Folder to write the report into.")
 @click.option("--no-pdf", "no_pdf", is_flag=True, help="Do not run pdflatex.")
