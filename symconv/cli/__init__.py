@@ -21,6 +21,7 @@ def cli() -> None:
 
 
 cli.add_lazy_command("shape", "symconv.cli.shape:shape")
+cli.add_lazy_command("matrix", "symconv.cli.matrix:matrix")
 cli.add_lazy_command("prove", "symconv.cli.prove:prove")
 cli.add_lazy_command("explain", "symconv.cli.prove:explain")
 cli.add_lazy_command("coverage", "symconv.cli.coverage:coverage")
