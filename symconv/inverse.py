@@ -553,10 +553,11 @@ def transposed_sizes_axis(
         # although the operator text allows it): every admissible size is an adjoint.
         op = spec.output_padding[0]
         if mode in (PadMode.SAME_UPPER, PadMode.SAME_LOWER):
-            # auto_pad SAME: output n*s whatever output_padding is; the applied output padding
-            # is op while op + k_eff - s >= 0, else s - k_eff.
-            applied = op if op + keff - s >= 0 else s - keff
-            size = _clip(n * s, n * s) if applied < s else range(0)
+            # auto_pad SAME: output n*s, padding s(n-1) + op + k_eff - n*s in total; onnxruntime
+            # and shape inference clamp a negative total at 0, so when op + k_eff < s the output
+            # is the unpadded (n-1)s + k_eff + op instead.
+            same = min(n * s, full + op)
+            size = _clip(same, same)
             routes.append(SizeRoute(RouteKind.FIXED, size, size,
                                     setting=f"auto_pad={mode.value.upper()}"))
         else:
