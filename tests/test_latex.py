@@ -103,7 +103,9 @@ def test_matrix_elided_shows_the_right_corners() -> None:
     m = conv_transpose_map(ConvTranspose(kernel=3, stride=2), (1, 20), 1)  # 41 x 20
     full = m.symbolic()
     tex = matrix(m)
-    rows = tex.removeprefix(r"\begin{bmatrix} ").removesuffix(r" \end{bmatrix}").split(r" \\ ")
+    lines = tex.splitlines()
+    assert lines[0] == r"\begin{bmatrix}" and lines[-1] == r"\end{bmatrix}"
+    rows = [line.removesuffix(r" \\") for line in lines[1:-1]]
     assert len(rows) == 12
     cells = [r.split(" & ") for r in rows]
     assert all(len(c) == 10 for c in cells)  # amsmath's bmatrix limit

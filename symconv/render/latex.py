@@ -20,7 +20,9 @@ the same bytes.
 50\\% of C\\_in \\& \\{k\\}
 >>> import sympy
 >>> print(matrix(sympy.Matrix([[1, sympy.Rational(1, 2)]])))
-\\begin{bmatrix} 1 & \\frac{1}{2} \\end{bmatrix}
+\\begin{bmatrix}
+1 & \\frac{1}{2}
+\\end{bmatrix}
 """
 
 from __future__ import annotations
@@ -390,48 +392,42 @@ def _excerpt(m: Any, rows: Sequence[int], cols: Sequence[int]) -> Any:
     return sympy.Matrix(m).extract(list(rows), list(cols))
 
 
-def matrix(m: Any, *, max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS,
-           zero: str = "0") -> str:
+def matrix(m: Any, *, max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS) -> str:
     """A ``bmatrix`` of a SymPy matrix or an :class:`~symconv.core.IndexMap` (weights as
-    ``w_{...}`` symbols), in full up to ``max_rows`` x ``max_cols`` (at most 10 columns for
-    amsmath), else elided: the first rows/columns, ``\\vdots``/``\\cdots``/``\\ddots``, the
-    last row/column.
+    ``w_{...}`` symbols), in full up to ``max_rows`` x ``max_cols`` (at most 10 columns: the
+    most amsmath's ``bmatrix`` takes unless ``MaxMatrixCols`` is raised, which a pasted
+    fragment cannot rely on), else elided: the first rows/columns, ``\\vdots``/``\\cdots``/
+    ``\\ddots``, the last row/column.  Only the shown block is built; the ``bmatrix`` itself
+    is written by :func:`symconv.render.matrix_text.render_latex` (one LaTeX matrix writer for
+    ``symconv matrix`` and the documents).
 
     >>> from symconv.core import conv_map
     >>> from symconv.spec import Conv
     >>> print(matrix(conv_map(Conv(kernel=2), (1, 3), 1)))
-    \\begin{bmatrix} w_{0,0,0} & w_{0,0,1} & 0 \\\\ 0 & w_{0,0,0} & w_{0,0,1} \\end{bmatrix}
+    \\begin{bmatrix}
+    w_{0,0,0} & w_{0,0,1} & 0 \\\\
+    0 & w_{0,0,0} & w_{0,0,1}
+    \\end{bmatrix}
     >>> tex = matrix(conv_map(Conv(kernel=2), (1, 30), 1))
     >>> r"\\cdots" in tex, r"\\vdots" in tex, r"\\ddots" in tex
     (True, True, True)
     """
+    from symconv.core import IndexMap
+    from symconv.render.matrix_text import MatrixView, render_latex
+
     if max_cols > 10 or max_rows < 3 or max_cols < 3:
         raise ValueError("max_cols must be in [3, 10] and max_rows at least 3")
     total_r, total_c = (int(v) for v in m.shape)
     if total_r == 0 or total_c == 0:
         return r"\begin{bmatrix}\end{bmatrix}"
-    rows = _positions(total_r, max_rows)
-    cols = _positions(total_c, max_cols)
-    real_r = [r for r in rows if r is not None]
-    real_c = [c for c in cols if c is not None]
-    sub = _excerpt(m, real_r, real_c)
-    r_at = {r: i for i, r in enumerate(real_r)}
-    c_at = {c: j for j, c in enumerate(real_c)}
-    lines = []
-    for r in rows:
-        cells = []
-        for c in cols:
-            if r is None and c is None:
-                cells.append(r"\ddots")
-            elif r is None:
-                cells.append(r"\vdots")
-            elif c is None:
-                cells.append(r"\cdots")
-            else:
-                v = sub[r_at[r], c_at[c]]
-                cells.append(zero if v == 0 else math(v))
-        lines.append(" & ".join(cells))
-    return r"\begin{bmatrix} " + r" \\ ".join(lines) + r" \end{bmatrix}"
+    rows = [r for r in _positions(total_r, max_rows) if r is not None]
+    cols = [c for c in _positions(total_c, max_cols) if c is not None]
+    sub = _excerpt(m, rows, cols)
+    block = tuple(tuple(sub[i, j] for j in range(len(cols))) for i in range(len(rows)))
+    nnz = m.nnz if isinstance(m, IndexMap) else sum(1 for v in m if v != 0)
+    view = MatrixView(title="", in_shape=(), out_shape=(), shape=(total_r, total_c), nnz=nnz,
+                      weights=(), numeric=False, rows=tuple(rows), cols=tuple(cols), block=block)
+    return render_latex(view).rstrip("\n")
 
 
 def _shape(m: Any) -> str:
