@@ -61,11 +61,20 @@ def leftovers(parent: Path) -> list[str]:
 # --------------------------------------------------------------------------- a small report
 
 
+@pytest.fixture(autouse=True)
+def one_coverage_case(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fast tests analyse one coverage case instead of all (the full report runs them all)."""
+    if request.node.get_closest_marker("slow") is None:
+        monkeypatch.setattr(report_mod, "COVERAGE_CASES", report_mod.COVERAGE_CASES[:1])
+
+
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
     """A report of two theorems without the PDF (fast): (outcome, folder)."""
     out = tmp_path_factory.mktemp("small") / "report"
-    outcome = write_report(out, theorems=select(None, ("T02", "T09")), pdf=False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report_mod, "COVERAGE_CASES", report_mod.COVERAGE_CASES[:2])
+        outcome = write_report(out, theorems=select(None, ("T02", "T09")), pdf=False)
     return outcome, out
 
 
@@ -74,7 +83,7 @@ def test_small_report_files(small: tuple[Any, Path]) -> None:
     assert TEX in outcome.files and INDEX in outcome.files and PDF not in outcome.files
     assert outcome.pdf == "skipped (--no-pdf)"
     figures = [f for f in outcome.files if f.startswith("figures/")]
-    assert len(figures) == len(report_mod.COVERAGE_CASES)
+    assert len(figures) == len(outcome.data.coverage) == 2
     tex = (out / TEX).read_text(encoding="ascii")
     md = (out / INDEX).read_text(encoding="utf-8")
     for f in figures:
