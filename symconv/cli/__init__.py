@@ -27,6 +27,7 @@ cli.add_lazy_command("explain", "symconv.cli.prove:explain")
 cli.add_lazy_command("coverage", "symconv.cli.coverage:coverage")
 cli.add_lazy_command("report", "symconv.cli.report:report")
 cli.add_lazy_command("latex", "symconv.cli.latex:latex")
+cli.add_lazy_command("review", "symconv.cli.review:review")
 
 
 def main() -> None:

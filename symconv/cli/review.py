@@ -1,0 +1,58 @@
+"""``symconv review``: design review of a network file (YAML, JSON, TOML) or an ONNX model."""
+
+from __future__ import annotations
+
+import click
+
+from symconv.cli._common import SymconvCommand, dump_json, parse_sizes
+
+EPILOG = """\b
+Examples:
+  symconv review symconv/examples/unet.yaml --symbolic     # valid sizes: H = 0 mod 16
+  symconv review symconv/examples/unet.yaml --input 256x256
+  symconv review symconv/examples/autoencoder.yaml --input 100x100 --fail-on warning
+  symconv review model.onnx --json                          # needs symconv[onnx]
+\b
+Findings have stable codes: SC001-SC005 errors (a layer rejects the input, a skip or a
+restore does not match at the given size, no valid size, channel mismatch), SC101-SC301
+warnings (checkerboard risk, SAME asymmetry, ceil-mode, count_include_pad, output_padding,
+resize modes, max-unpool indices, decoder restores, skip constraints, receptive field).
+\b
+Exit status: 0 reviewed, 1 errors found (or warnings, with --fail-on warning),
+2 bad file or options (one line on stderr).
+"""
+
+
+@click.command(cls=SymconvCommand, epilog=EPILOG)
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--input", "input_size", metavar="SIZE",
+              help="Evaluate at this spatial input size, e.g. 256x256.")
+@click.option("--symbolic", is_flag=True,
+              help="Formulas only, even when the file gives integer sizes.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable review.")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error",
+              show_default=True, help="Exit 1 on errors only, or on warnings too.")
+@click.pass_context
+def review(ctx: click.Context, file: str, input_size: str | None, symbolic: bool,
+           as_json: bool, fail_on: str) -> None:
+    """Which input sizes a network accepts, exactly; whether skips and decoders line up; what
+    will go wrong when it is trained or exported."""
+    from symconv.render.review_text import render_text, to_dict
+    from symconv.review import review as run_review
+
+    if symbolic and input_size is not None:
+        raise click.UsageError("--input and --symbolic are mutually exclusive")
+    size = None if input_size is None else parse_sizes(input_size, option="--input")
+    if file.lower().endswith(".onnx"):
+        from symconv.onnx_import import load_onnx
+
+        network = load_onnx(file)
+    else:
+        from symconv.network import load
+
+        network = load(file)
+    result = run_review(network, size, symbolic=symbolic)
+    click.echo(dump_json(to_dict(result)) if as_json else render_text(result),
+               nl=not as_json)
+    failed = result.errors or (fail_on == "warning" and result.warnings)
+    ctx.exit(1 if failed else 0)

@@ -1,0 +1,621 @@
+"""Network descriptions for ``symconv review``: a small graph of layers read from YAML, JSON or TOML.
+
+A network file is a mapping::
+
+    name: tiny-unet             # optional
+    convention: torch           # default convention of every layer (torch, onnx, tensorflow, ...)
+    inputs:
+      - {name: x, size: [H, W], channels: 3}      # sizes: integers or symbol names
+    layers:
+      - {name: enc1, op: conv, kernel: 3, padding: 1, out_channels: 8}
+      - {name: pool1, op: max-pool, kernel: 2}
+      - {name: mid, op: conv, kernel: 3, padding: 1, out_channels: 16}
+      - {name: up1, op: conv-transpose, kernel: 2, stride: 2, out_channels: 8}
+      - {name: cat1, op: concat, inputs: [up1, enc1]}
+      - {name: head, op: conv, kernel: 1, out_channels: 1, restores: x}
+    outputs: [head]             # optional: default = the layers nobody consumes
+
+Edges are sequential by default: a layer without ``inputs`` reads the layer above it (the first
+layer reads the first input).  ``inputs`` (a list of names, or ``input`` for one name) names
+earlier or later layers or inputs; the graph must be acyclic.  ``restores: NAME`` declares that
+this layer's output should have the spatial size of tensor ``NAME`` (a decoder restoring an
+encoder size); ``symconv review`` checks it for every size.
+
+Layer kinds and parameters use the vocabulary of :mod:`symconv.layer_syntax` (long names or
+its short keys):
+
+=================  ==================================================================
+``op``             parameters
+=================  ==================================================================
+conv               kernel/k, stride/s, padding/p, dilation/d, groups, in_channels,
+                   out_channels, padding_mode/pm, convention
+conv-transpose     kernel, stride, padding, output_padding/op, dilation, groups,
+                   in_channels, out_channels, output_size, convention (alias deconv)
+max-pool           kernel, stride, padding, dilation, ceil_mode, convention
+avg-pool           kernel, stride, padding, dilation, ceil_mode, count_include_pad, convention
+max-unpool         kernel, stride, padding, output_size, convention
+resize             scale_factor/f/scale, size, mode, coordinate_mode, align_corners,
+                   nearest_mode, convention (alias upsample)
+pixel-shuffle      factor/r, order, convention (pixel-unshuffle alike)
+concat, add        (inputs: two or more tensors; concat joins channels)
+identity           none: any shape-preserving op (aliases relu, activation, batchnorm, ...)
+=================  ==================================================================
+
+Values: an integer (every axis) or a list (one per axis); padding also ``[[before, after],
+...]`` or a name (``same``, ``valid``, ``same_upper``, ...); scale factors an integer, a
+decimal such as ``1.5`` or a string ``"3/2"`` (read exactly as a fraction).  Padding pairs are
+lists, never ``1:2`` (YAML 1.1 reads ``1:2`` as the base-60 number 62).
+
+Nothing in a file is evaluated: YAML is read with ``yaml.safe_load`` (a Python object tag is
+rejected), symbol names must be identifiers, and every value is type-checked.  Every rejection
+is one :class:`~symconv.errors.InvalidSpecError` line naming the layer and the field.
+
+>>> net = loads('''
+... inputs: [{name: x, size: [H, W]}]
+... layers:
+...   - {name: c1, op: conv, k: 3, s: 2, p: 1}
+...   - {name: up, op: conv-transpose, kernel: 3, stride: 2, padding: 1, output_padding: 1}
+... ''', "yaml")
+>>> [(n.name, n.op, n.inputs) for n in net.nodes]
+[('c1', 'conv', ('x',)), ('up', 'conv-transpose', ('c1',))]
+>>> net.outputs
+('up',)
+>>> loads('{"inputs": [{"name": "x", "size": [8]}], "layers": [{"op": "convv", "k": 3}]}', "json")
+Traceback (most recent call last):
+...
+symconv.errors.InvalidSpecError: layers[0] (layer1): op='convv' must be one of add, avg-pool, concat, conv, conv-transpose, identity, max-pool, max-unpool, pixel-shuffle, pixel-unshuffle, resize (or an alias: activation, batchnorm, deconv, ...)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from symconv.errors import InvalidSpecError, SymconvError
+from symconv.spec import (
+    AvgPool,
+    Conv,
+    Convention,
+    ConvTranspose,
+    Layer,
+    MaxPool,
+    MaxUnpool,
+    PixelShuffle,
+    PixelUnshuffle,
+    Resize,
+    parse_enum,
+)
+
+__all__ = [
+    "FORMATS",
+    "LAYER_OPS",
+    "MERGE_OPS",
+    "OPS",
+    "Input",
+    "Network",
+    "Node",
+    "build",
+    "from_dict",
+    "load",
+    "loads",
+]
+
+#: File formats by suffix.
+FORMATS: dict[str, str] = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
+
+#: Ops that carry a layer spec.
+LAYER_OPS = ("conv", "conv-transpose", "max-pool", "avg-pool", "max-unpool", "resize",
+             "pixel-shuffle", "pixel-unshuffle")
+#: Ops that merge several tensors (their spatial sizes must agree).
+MERGE_OPS = ("concat", "add")
+#: Every canonical op.
+OPS = tuple(sorted((*LAYER_OPS, *MERGE_OPS, "identity")))
+
+_ALIASES: dict[str, str] = {
+    "deconv": "conv-transpose", "conv_transpose": "conv-transpose",
+    "convtranspose": "conv-transpose", "maxpool": "max-pool", "max_pool": "max-pool",
+    "avgpool": "avg-pool", "avg_pool": "avg-pool", "maxunpool": "max-unpool",
+    "max_unpool": "max-unpool", "upsample": "resize", "interpolate": "resize",
+    "pixel_shuffle": "pixel-shuffle", "depth-to-space": "pixel-shuffle",
+    "pixel_unshuffle": "pixel-unshuffle", "space-to-depth": "pixel-unshuffle",
+    "cat": "concat", "sum": "add",
+    **{a: "identity" for a in (
+        "activation", "relu", "leaky-relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh",
+        "elu", "batchnorm", "batch-norm", "instancenorm", "groupnorm", "layernorm", "dropout",
+        "softmax", "clip", "mul", "neg", "abs", "exp", "log", "sqrt", "pow",
+    )},
+}
+
+# op -> {accepted key: spec field}
+_COMMON = {"convention": "convention"}
+_WIN = {"kernel": "kernel", "k": "kernel", "stride": "stride", "s": "stride",
+        "padding": "padding", "p": "padding", "pad": "padding"}
+_DIL = {"dilation": "dilation", "d": "dilation"}
+_CH = {"groups": "groups", "in_channels": "in_channels", "out_channels": "out_channels"}
+_PARAMS: dict[str, dict[str, str]] = {
+    "conv": {**_WIN, **_DIL, **_CH, "padding_mode": "padding_mode", "pm": "padding_mode",
+             **_COMMON},
+    "conv-transpose": {**_WIN, **_DIL, **_CH, "output_padding": "output_padding",
+                       "output_size": "output_size", **_COMMON},
+    "max-pool": {**_WIN, **_DIL, "ceil_mode": "ceil_mode", **_COMMON},
+    "avg-pool": {**_WIN, **_DIL, "ceil_mode": "ceil_mode",
+                 "count_include_pad": "count_include_pad", **_COMMON},
+    "max-unpool": {**_WIN, "output_size": "output_size", **_COMMON},
+    "resize": {"scale_factor": "scale_factor", "f": "scale_factor", "scale": "scale_factor",
+               "factor": "scale_factor", "size": "size", "mode": "mode",
+               "coordinate_mode": "coordinate_mode", "align_corners": "align_corners",
+               "nearest_mode": "nearest_mode", **_COMMON},
+    "pixel-shuffle": {"factor": "factor", "r": "factor", "order": "order", **_COMMON},
+    "pixel-unshuffle": {"factor": "factor", "r": "factor", "order": "order", **_COMMON},
+    "concat": {}, "add": {}, "identity": {},
+}
+_SPECS: dict[str, type] = {
+    "conv": Conv, "conv-transpose": ConvTranspose, "max-pool": MaxPool, "avg-pool": AvgPool,
+    "max-unpool": MaxUnpool, "resize": Resize, "pixel-shuffle": PixelShuffle,
+    "pixel-unshuffle": PixelUnshuffle,
+}
+# Field grammars: how each spec field's value is checked before it reaches the spec.
+_INTS = frozenset({"kernel", "stride", "dilation", "output_padding", "output_size", "size"})
+_INT = frozenset({"groups", "in_channels", "out_channels", "factor"})
+_BOOL = frozenset({"ceil_mode", "count_include_pad", "align_corners"})
+_WORD = frozenset({"padding_mode", "mode", "coordinate_mode", "nearest_mode", "order",
+                   "convention"})
+_NODE_KEYS = frozenset({"name", "op", "inputs", "input", "restores"})
+_TOP_KEYS = frozenset({"name", "convention", "inputs", "layers", "outputs", "description"})
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_RATIO = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*|\s*(\d+(?:\.\d+)?)\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """A network input: ``size`` per spatial axis (ints or symbol names), optional channels."""
+
+    name: str
+    size: tuple[int | str, ...]
+    channels: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.size:
+            raise InvalidSpecError(f"inputs ({self.name}): size=[] must have at least one axis")
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One node: ``op`` (canonical name), its ``layer`` spec (``None`` for concat/add/identity),
+    the tensors it reads, the file's raw parameter keys (``given``) and an optional
+    ``restores`` target; ``alias`` is the op name the file used."""
+
+    name: str
+    op: str
+    layer: Layer | None
+    inputs: tuple[str, ...]
+    given: frozenset[str] = frozenset()
+    restores: str | None = None
+    alias: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """A validated, acyclic network; ``nodes`` are in topological order (file order kept where
+    the edges allow)."""
+
+    name: str
+    convention: Convention
+    inputs: tuple[Input, ...]
+    nodes: tuple[Node, ...]
+    outputs: tuple[str, ...]
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial axes (every input has the same)."""
+        return len(self.inputs[0].size)
+
+    def node(self, name: str) -> Node:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise InvalidSpecError(f"name={name!r} must be a layer of the network")
+
+    def symbols(self) -> tuple[str, ...]:
+        """The symbol names used by the input sizes, in order of appearance."""
+        seen: dict[str, None] = {}
+        for i in self.inputs:
+            for v in i.size:
+                if isinstance(v, str):
+                    seen[v] = None
+        return tuple(seen)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load(path: str | Path) -> Network:
+    """Read a network file (format from the suffix: .yaml/.yml, .json, .toml).
+
+    Raises :class:`~symconv.errors.InvalidSpecError` (one line) for an unreadable or invalid
+    file.
+    """
+    p = Path(path)
+    fmt = FORMATS.get(p.suffix.lower())
+    if fmt is None:
+        raise InvalidSpecError(
+            f"file={str(p)!r} must end in .yaml, .yml, .json or .toml (ONNX models: .onnx)"
+        )
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise InvalidSpecError(f"file={str(p)!r} must be readable ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise InvalidSpecError(f"file={str(p)!r} must be UTF-8 text") from None
+    return loads(text, fmt, source=str(p))
+
+
+def loads(text: str, fmt: str, *, source: str = "<text>") -> Network:
+    """Parse network text in format ``fmt`` ('yaml', 'json' or 'toml') and validate it."""
+    data = _parse(text, fmt, source)
+    return from_dict(data)
+
+
+def _parse(text: str, fmt: str, source: str) -> Any:
+    if fmt == "json":
+        try:
+            return json.loads(text, parse_constant=_no_constant)
+        except json.JSONDecodeError as exc:
+            raise InvalidSpecError(
+                f"file={source!r} must be valid JSON: {exc.msg} at line {exc.lineno} column "
+                f"{exc.colno}"
+            ) from None
+    if fmt == "toml":
+        import tomllib
+
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidSpecError(f"file={source!r} must be valid TOML: {exc}") from None
+    if fmt == "yaml":
+        try:
+            import yaml
+        except ImportError:
+            raise InvalidSpecError(
+                f"file={source!r} is YAML, which needs PyYAML (pip install pyyaml)"
+            ) from None
+        try:
+            return yaml.safe_load(text)
+        except yaml.constructor.ConstructorError as exc:
+            tag = getattr(exc, "problem", "") or "an unknown tag"
+            raise InvalidSpecError(
+                f"file={source!r} must not contain YAML tags that construct objects ({tag}); "
+                "nothing in a network file is executed"
+            ) from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or "syntax error"
+            raise InvalidSpecError(f"file={source!r} must be valid YAML: {problem}{where}") from None
+    raise InvalidSpecError(f"format={fmt!r} must be one of yaml, json, toml")
+
+
+def _no_constant(name: str) -> Any:
+    raise InvalidSpecError(f"value={name} must be a finite number (JSON has no {name})")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def from_dict(data: Any) -> Network:
+    """Build a :class:`Network` from parsed data (a mapping), checking every field."""
+    if not isinstance(data, Mapping):
+        raise InvalidSpecError(
+            f"network={_kind(data)} must be a mapping with 'inputs' and 'layers'"
+        )
+    unknown = sorted(set(map(str, data)) - _TOP_KEYS)
+    if unknown:
+        raise InvalidSpecError(
+            f"key={unknown[0]!r} must be one of {', '.join(sorted(_TOP_KEYS))} (top level)"
+        )
+    name = data.get("name", "network")
+    if not isinstance(name, str):
+        raise InvalidSpecError(f"name={_show(name)} must be a string")
+    conv = parse_enum("convention", data.get("convention", "torch"), Convention)
+    inputs = _inputs(data.get("inputs"))
+    nodes = _nodes(data.get("layers"), inputs, conv)
+    return build(name, conv, inputs, nodes, data.get("outputs"))
+
+
+def build(name: str, conv: Convention, inputs: tuple[Input, ...], nodes: tuple[Node, ...],
+          outputs: Any = None) -> Network:
+    """Check names, edges and acyclicity, order the nodes topologically (the common part of
+    every loader: files and ONNX models)."""
+    names = [i.name for i in inputs]
+    seen: dict[str, str] = {n: "inputs" for n in names}
+    for i, n in enumerate(nodes):
+        if n.name in seen:
+            raise InvalidSpecError(
+                f"layers[{i}] ({n.name}): name={n.name!r} must be unique (already used in "
+                f"{seen[n.name]})"
+            )
+        seen[n.name] = f"layers[{i}]"
+    for i, n in enumerate(nodes):
+        for src in n.inputs:
+            if src not in seen:
+                raise InvalidSpecError(
+                    f"layers[{i}] ({n.name}): inputs={list(n.inputs)!r} must name inputs or "
+                    f"layers; {src!r} is neither (dangling edge)"
+                )
+            if src == n.name:
+                raise InvalidSpecError(
+                    f"layers[{i}] ({n.name}): inputs={list(n.inputs)!r} must not contain the "
+                    "layer itself (cycle)"
+                )
+        if n.restores is not None and n.restores not in seen:
+            raise InvalidSpecError(
+                f"layers[{i}] ({n.name}): restores={n.restores!r} must name an input or a layer"
+            )
+    ordered = _toposort(nodes)
+    return Network(name, conv, inputs, ordered, _outputs(outputs, ordered, seen))
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    names: dict[type, str] = {dict: "a mapping", list: "a list", str: "a string"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _inputs(raw: Any) -> tuple[Input, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise InvalidSpecError(
+            f"inputs={_show(raw)} must be a non-empty list of {{name, size[, channels]}}"
+        )
+    out: list[Input] = []
+    for i, item in enumerate(raw):
+        where = f"inputs[{i}]"
+        if not isinstance(item, Mapping):
+            raise InvalidSpecError(f"{where}={_show(item)} must be a mapping {{name, size}}")
+        bad = sorted(set(map(str, item)) - {"name", "size", "channels"})
+        if bad:
+            raise InvalidSpecError(f"{where}: key={bad[0]!r} must be one of name, size, channels")
+        name = _name(item.get("name", "x" if i == 0 else None), where)
+        where = f"inputs[{i}] ({name})"
+        size = item.get("size")
+        if not isinstance(size, list) or not size:
+            raise InvalidSpecError(
+                f"{where}: size={_show(size)} must be a list of integers or symbol names, one "
+                "per spatial axis"
+            )
+        axes: list[int | str] = []
+        for v in size:
+            if isinstance(v, bool) or not isinstance(v, int | str):
+                raise InvalidSpecError(
+                    f"{where}: size={_show(size)} must hold positive integers or symbol names"
+                )
+            if isinstance(v, int) and v < 1:
+                raise InvalidSpecError(f"{where}: size={_show(size)} must hold positive integers")
+            if isinstance(v, str) and not _SYMBOL.fullmatch(v):
+                raise InvalidSpecError(
+                    f"{where}: size={_show(size)} must hold symbol names such as H (identifiers; "
+                    "expressions are not evaluated)"
+                )
+            axes.append(v)
+        ch = item.get("channels")
+        if ch is not None and (isinstance(ch, bool) or not isinstance(ch, int) or ch < 1):
+            raise InvalidSpecError(f"{where}: channels={_show(ch)} must be a positive integer")
+        out.append(Input(name, tuple(axes), ch))
+    nd = len(out[0].size)
+    for i, inp in enumerate(out):
+        if len(inp.size) != nd:
+            raise InvalidSpecError(
+                f"inputs[{i}] ({inp.name}): size={list(inp.size)!r} must have {nd} axes like "
+                f"inputs[0]"
+            )
+    return tuple(out)
+
+
+def _name(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _IDENT.fullmatch(value):
+        raise InvalidSpecError(
+            f"{where}: name={_show(value)} must be a name (letters, digits, _ . -)"
+        )
+    return value
+
+
+def _nodes(raw: Any, inputs: tuple[Input, ...], conv: Convention) -> tuple[Node, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise InvalidSpecError(f"layers={_show(raw)} must be a non-empty list of layers")
+    out: list[Node] = []
+    previous = inputs[0].name
+    for i, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            raise InvalidSpecError(f"layers[{i}]={_show(item)} must be a mapping with 'op'")
+        name = _name(item.get("name", f"layer{i + 1}"), f"layers[{i}]")
+        where = f"layers[{i}] ({name})"
+        node = _node(item, name, where, previous, conv)
+        out.append(node)
+        previous = name
+    return tuple(out)
+
+
+def _node(item: Mapping[Any, Any], name: str, where: str, previous: str,
+          conv: Convention) -> Node:
+    raw_op = item.get("op")
+    if not isinstance(raw_op, str):
+        raise InvalidSpecError(f"{where}: op={_show(raw_op)} must be a string such as conv")
+    key = raw_op.strip().lower()
+    op = key if key in _PARAMS else _ALIASES.get(key.replace(" ", "-"))
+    if op is None:
+        raise InvalidSpecError(
+            f"{where}: op={raw_op!r} must be one of {', '.join(OPS)} (or an alias: activation, "
+            "batchnorm, deconv, ...)"
+        )
+    if "inputs" in item and "input" in item:
+        raise InvalidSpecError(f"{where}: inputs and input must not both be given")
+    srcs: Any = item.get("inputs", item.get("input", previous))
+    if isinstance(srcs, str):
+        srcs = [srcs]
+    if not isinstance(srcs, list) or not srcs or not all(isinstance(s, str) for s in srcs):
+        raise InvalidSpecError(f"{where}: inputs={_show(srcs)} must be a list of names")
+    if op in MERGE_OPS and len(srcs) < 2:
+        raise InvalidSpecError(f"{where}: inputs={_show(srcs)} must name at least two tensors "
+                               f"for {op}")
+    if op not in MERGE_OPS and len(srcs) != 1:
+        raise InvalidSpecError(f"{where}: inputs={_show(srcs)} must name exactly one tensor "
+                               f"for {op}")
+    restores = item.get("restores")
+    if restores is not None and not isinstance(restores, str):
+        raise InvalidSpecError(f"{where}: restores={_show(restores)} must be a tensor name")
+    accepted = _PARAMS[op]
+    fields: dict[str, Any] = {}
+    given: set[str] = set()
+    for k, v in item.items():
+        if k in _NODE_KEYS:
+            continue
+        if not isinstance(k, str) or k not in accepted:
+            keys = ", ".join(sorted(set(accepted))) or "none"
+            raise InvalidSpecError(
+                f"{where}: parameter {k!r} must be one of: {keys} (op {op})"
+            )
+        f = accepted[k]
+        if f in fields:
+            raise InvalidSpecError(f"{where}: {f} must be given once (also as {k!r})")
+        fields[f] = _value(f, v, where)
+        given.add(f)
+    layer: Layer | None = None
+    if op in _SPECS:
+        fields.setdefault("convention", conv.value)
+        try:
+            layer = _SPECS[op](**fields)
+        except SymconvError as exc:
+            raise InvalidSpecError(f"{where}: {exc}") from None
+        except TypeError as exc:  # a required field missing or similar
+            raise InvalidSpecError(f"{where}: {exc}") from None
+    return Node(name, op, layer, tuple(srcs), frozenset(given), restores, key)
+
+
+def _value(f: str, v: Any, where: str) -> Any:
+    """Check a parameter value's type; the spec checks its rules."""
+    def bad(rule: str) -> InvalidSpecError:
+        return InvalidSpecError(f"{where}: {f}={_show(v)} must be {rule}")
+
+    if f in _INTS:
+        if isinstance(v, int) and not isinstance(v, bool):
+            return v
+        if isinstance(v, list) and v and all(isinstance(x, int) and not isinstance(x, bool)
+                                             for x in v):
+            return tuple(v)
+        raise bad("an integer or a list of integers (one per axis)")
+    if f in _INT:
+        if isinstance(v, int) and not isinstance(v, bool):
+            return v
+        raise bad("an integer")
+    if f in _BOOL:
+        if isinstance(v, bool):
+            return v
+        raise bad("true or false")
+    if f in _WORD:
+        if isinstance(v, str):
+            return v
+        raise bad("a name")
+    if f == "padding":
+        if isinstance(v, str):
+            return v
+        if isinstance(v, int) and not isinstance(v, bool):
+            return v
+        if isinstance(v, list) and v:
+            items: list[Any] = []
+            for x in v:
+                if isinstance(x, int) and not isinstance(x, bool):
+                    items.append(x)
+                elif (isinstance(x, list) and len(x) == 2
+                      and all(isinstance(y, int) and not isinstance(y, bool) for y in x)):
+                    items.append((x[0], x[1]))
+                else:
+                    raise bad("an integer, a list per axis, [[before, after], ...] or a name")
+            return tuple(items)
+        raise bad("an integer, a list per axis, [[before, after], ...] or a name")
+    if f == "scale_factor":
+        vals = v if isinstance(v, list) and v else [v]
+        out = tuple(_factor(x, bad) for x in vals)
+        return out if isinstance(v, list) else out[0]
+    raise bad("a known parameter")  # pragma: no cover - every field has a grammar
+
+
+def _factor(x: Any, bad: Any) -> int | Fraction:
+    if isinstance(x, bool):
+        raise bad("a positive number such as 2, 1.5 or '3/2'")
+    if isinstance(x, int):
+        return x
+    if isinstance(x, float):
+        text = repr(x)
+    elif isinstance(x, str):
+        text = x
+    else:
+        raise bad("a positive number such as 2, 1.5 or '3/2'")
+    m = _RATIO.fullmatch(text)
+    if m is None:
+        raise bad("a positive number such as 2, 1.5 or '3/2'")
+    value = Fraction(int(m[1]), int(m[2])) if m[1] else Fraction(m[3])
+    if value <= 0:
+        raise bad("a positive number")
+    return value.numerator if value.denominator == 1 else value
+
+
+def _toposort(nodes: tuple[Node, ...]) -> tuple[Node, ...]:
+    """Kahn's algorithm, keeping file order among ready nodes; a cycle is named."""
+    index = {n.name: i for i, n in enumerate(nodes)}
+    deps = {n.name: {s for s in n.inputs if s in index} for n in nodes}
+    done: list[Node] = []
+    placed: set[str] = set()
+    remaining = list(nodes)
+    while remaining:
+        for j, n in enumerate(remaining):
+            if deps[n.name] <= placed:
+                done.append(n)
+                placed.add(n.name)
+                del remaining[j]
+                break
+        else:
+            cycle = _find_cycle(remaining, deps)
+            start = min(range(len(cycle)), key=lambda j: index[cycle[j]])
+            cycle = cycle[start:] + cycle[:start]  # data-flow order, from the first in the file
+            first = index[cycle[0]]
+            raise InvalidSpecError(
+                f"layers[{first}] ({cycle[0]}): inputs must not form a cycle "
+                f"({' -> '.join([*cycle, cycle[0]])})"
+            )
+    return tuple(done)
+
+
+def _find_cycle(remaining: list[Node], deps: dict[str, set[str]]) -> list[str]:
+    names = {n.name for n in remaining}
+    start = remaining[0].name
+    path: list[str] = []
+    current = start
+    while current not in path:
+        path.append(current)
+        current = sorted(deps[current] & names)[0]
+    return path[path.index(current):][::-1]
+
+
+def _outputs(raw: Any, nodes: tuple[Node, ...], seen: dict[str, str]) -> tuple[str, ...]:
+    if raw is None:
+        used = {s for n in nodes for s in n.inputs}
+        return tuple(n.name for n in nodes if n.name not in used)
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw or not all(isinstance(x, str) for x in raw):
+        raise InvalidSpecError(f"outputs={_show(raw)} must be a list of layer names")
+    for x in raw:
+        if x not in seen:
+            raise InvalidSpecError(f"outputs={_show(raw)} must name layers; {x!r} is not one")
+    return tuple(raw)

@@ -1,0 +1,126 @@
+"""Render a :class:`~symconv.review.Review` (``symconv review``) as text or as a JSON-able dict.
+
+Pure: the same review always gives the same output.
+
+>>> from symconv.network import loads
+>>> from symconv.review import review
+>>> net = loads('''
+... inputs: [{name: x, size: [H]}]
+... layers:
+...   - {name: down, op: conv, kernel: 3, stride: 2, padding: 1}
+...   - {name: up, op: conv-transpose, kernel: 4, stride: 2, padding: 1}
+...   - {name: cat, op: concat, inputs: [up, x]}
+... ''', "yaml")
+>>> print(render_text(review(net, (32,))))  # doctest: +ELLIPSIS
+network network: 1 spatial axis, convention torch, input 32
+name  op              inputs  size                    value  channels  findings
+x     input                   H                       32     ?
+down  conv            x       floor(H/2 - 1/2) + 1    16     ?         SC102
+up    conv-transpose  down    2*floor(H/2 - 1/2) + 2  32     ?
+cat   concat          up, x   2*floor(H/2 - 1/2) + 2  32     ?         SC208
+<BLANKLINE>
+valid input sizes (exact for every size)
+  axis 0: H = 0 mod 2
+    excluded, e.g. H=1: cat: concat inputs differ: up=2, x=1
+<BLANKLINE>
+skip connections and restores
+  cat (axis 0): inputs differ for some sizes; smallest counterexample H=1 (up=2, x=1)
+    fix: no single output_padding fixes up on axis 0: the missing size is [-1, 0] depending ...
+<BLANKLINE>
+findings
+  warning  SC102 gradient-checkerboard  down: strided conv kernel=3 stride=2 has an uneven ...
+  warning  SC208 skip-size-constraint  cat: inputs differ on axis 0 for some sizes where ...
+<BLANKLINE>
+0 errors, 2 warnings
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from symconv.review import Review
+
+__all__ = ["MAX_REASONS", "render_text", "to_dict"]
+
+#: Excluded residue classes shown per axis in the text output (all are in the JSON).
+MAX_REASONS = 4
+
+
+def to_dict(result: Review) -> dict[str, Any]:
+    """The JSON form (documented in ``symconv/schema/review.schema.json``)."""
+    return result.to_dict()
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
+def render_text(result: Review) -> str:
+    """A table per tensor, the valid-size summary, the skip/restore checks and the findings."""
+    net = result.network
+    nd = net.ndim
+    where = "symbolic" if result.input_size is None else "x".join(map(str, result.input_size))
+    lines = [f"network {net.name}: {nd} spatial ax{'is' if nd == 1 else 'es'}, convention "
+             f"{net.convention.value}, input {where}"]
+    codes: dict[str, list[str]] = {}
+    for f in result.findings:
+        if f.node is not None:
+            codes.setdefault(f.node, []).append(f.code)
+    rows = [["name", "op", "inputs", "size", "value", "channels", "findings"]]
+    for t in result.tensors:
+        rows.append([
+            t.name, t.op, ", ".join(t.inputs), " x ".join(t.formula),
+            "-" if t.value is None else "x".join(map(str, t.value)),
+            "?" if t.channels is None else str(t.channels),
+            " ".join(dict.fromkeys(codes.get(t.name, []))),
+        ])
+    lines += _table(rows)
+    lines += ["", "valid input sizes (exact for every size)"]
+    for a, v in enumerate(result.validity):
+        if v is None:
+            lines.append(f"  axis {a}: not computed (see notes)")
+            continue
+        lines.append(f"  axis {a}: {v.describe()}")
+        for n, why in v.reasons[:MAX_REASONS]:
+            lines.append(f"    excluded, e.g. {v.symbol}={n}: {why}")
+        if len(v.reasons) > MAX_REASONS:
+            lines.append(f"    ... {len(v.reasons) - MAX_REASONS} more excluded classes "
+                         f"mod {v.period} (--json lists them)")
+    if result.checks:
+        lines += ["", "skip connections and restores"]
+        sym = {a: (v.symbol if v is not None else f"n{a}") for a, v in enumerate(result.validity)}
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        first: dict[tuple[Any, ...], Any] = {}
+        for c in result.checks:
+            key = (c.node, c.kind, c.holds_always, c.counterexample, c.sizes,
+                   c.fix.replace(f"axis {c.axis}", "axis *"), c.detail)
+            groups.setdefault(key, []).append(c.axis)
+            first.setdefault(key, c)
+        for key, axes in groups.items():
+            c = first[key]
+            label = f"axis {axes[0]}" if len(axes) == 1 else f"axes {', '.join(map(str, axes))}"
+            target = net.node(c.node).restores
+            if c.holds_always:
+                verdict = ("inputs agree for every size where they exist" if c.kind == "merge"
+                           else f"restores {target} for every valid size")
+                lines.append(f"  {c.node} ({label}): {verdict}")
+                continue
+            shown = ", ".join(f"{n}={s}" for n, s in c.sizes)
+            head = ("inputs differ for some sizes" if c.kind == "merge"
+                    else f"does not restore {target} for every valid size")
+            lines.append(f"  {c.node} ({label}): {head}; smallest counterexample "
+                         f"{sym[c.axis]}={c.counterexample} ({shown})")
+            if c.detail:
+                lines.append(f"    {c.detail}")
+            if c.fix:
+                lines.append(f"    fix: {c.fix}")
+    if result.findings:
+        lines += ["", "findings"]
+        for f in result.findings:
+            lines.append(f"  {f.severity:<8} {f.code} {f.name}  {f.message}")
+    if result.notes:
+        lines += ["", "notes"] + [f"  {n}" for n in result.notes]
+    ne, nw = len(result.errors), len(result.warnings)
+    lines += ["", f"{ne} error{'' if ne == 1 else 's'}, {nw} warning{'' if nw == 1 else 's'}"]
+    return "\n".join(lines)

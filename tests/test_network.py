@@ -1,0 +1,234 @@
+"""The network format: YAML/JSON/TOML load to the same validated graph; every bad file is one
+clear line naming the layer and the field; nothing in a file is executed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from symconv.errors import InvalidSpecError
+from symconv.network import OPS, Network, load, loads
+from symconv.spec import Conv, ConvTranspose, MaxPool
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "examples"
+
+YAML = """
+name: tiny
+inputs: [{name: x, size: [H, W], channels: 3}]
+layers:
+  - {name: c1, op: conv, kernel: 3, stride: 2, padding: [[1, 1], [0, 1]], out_channels: 8}
+  - {name: act, op: relu}
+  - {name: up, op: conv-transpose, k: 4, s: 2, p: 1, out_channels: 3}
+  - {name: cat, op: concat, inputs: [up, x]}
+"""
+JSON = json.dumps({
+    "name": "tiny",
+    "inputs": [{"name": "x", "size": ["H", "W"], "channels": 3}],
+    "layers": [
+        {"name": "c1", "op": "conv", "kernel": 3, "stride": 2, "padding": [[1, 1], [0, 1]],
+         "out_channels": 8},
+        {"name": "act", "op": "relu"},
+        {"name": "up", "op": "conv-transpose", "k": 4, "s": 2, "p": 1, "out_channels": 3},
+        {"name": "cat", "op": "concat", "inputs": ["up", "x"]},
+    ],
+})
+TOML = """
+name = "tiny"
+[[inputs]]
+name = "x"
+size = ["H", "W"]
+channels = 3
+[[layers]]
+name = "c1"
+op = "conv"
+kernel = 3
+stride = 2
+padding = [[1, 1], [0, 1]]
+out_channels = 8
+[[layers]]
+name = "act"
+op = "relu"
+[[layers]]
+name = "up"
+op = "conv-transpose"
+k = 4
+s = 2
+p = 1
+out_channels = 3
+[[layers]]
+name = "cat"
+op = "concat"
+inputs = ["up", "x"]
+"""
+
+
+def test_three_formats_give_the_same_network() -> None:
+    a, b, c = loads(YAML, "yaml"), loads(JSON, "json"), loads(TOML, "toml")
+    assert a == b == c
+    assert [n.name for n in a.nodes] == ["c1", "act", "up", "cat"]
+    assert a.node("c1").layer == Conv(kernel=3, stride=2, padding=((1, 1), (0, 1)),
+                                      out_channels=8)
+    assert a.node("up").layer == ConvTranspose(kernel=4, stride=2, padding=1, out_channels=3)
+    assert a.node("act").op == "identity" and a.node("act").inputs == ("c1",)
+    assert a.outputs == ("cat",)
+    assert a.symbols() == ("H", "W")
+
+
+def test_load_by_suffix(tmp_path: Path) -> None:
+    for suffix, text in ((".yaml", YAML), (".yml", YAML), (".json", JSON), (".toml", TOML)):
+        p = tmp_path / f"net{suffix}"
+        p.write_text(text)
+        assert load(p) == loads(YAML, "yaml")
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_examples_load(path: Path) -> None:
+    net = load(path)
+    assert isinstance(net, Network) and net.nodes
+
+
+def test_nodes_are_topologically_ordered_whatever_the_file_order() -> None:
+    net = loads("""
+inputs: [{name: x, size: [8]}]
+layers:
+  - {name: b, op: conv, kernel: 3, padding: 1, inputs: [a]}
+  - {name: a, op: max-pool, kernel: 2, inputs: [x]}
+""", "yaml")
+    assert [n.name for n in net.nodes] == ["a", "b"]
+
+
+def _base(**layer: object) -> str:
+    return json.dumps({"inputs": [{"name": "x", "size": [8, 8]}],
+                       "layers": [{"name": "l1", **layer}]})
+
+
+# (format, text, a fragment the one-line message must contain)
+BAD = [
+    ("yaml", "inputs: [{name: x, size: [8]}\nlayers: [", "must be valid YAML"),
+    ("yaml", "- 1\n- 2", "network=a list must be a mapping"),
+    ("yaml", "", "network=empty must be a mapping"),
+    ("json", '{"inputs": [}', "must be valid JSON"),
+    ("json", '{"inputs": [{"name": "x", "size": [NaN]}], "layers": []}', "finite number"),
+    ("toml", "inputs = [", "must be valid TOML"),
+    ("json", _base(op="convv", kernel=3), "layers[0] (l1): op='convv' must be one of"),
+    ("json", _base(op="conv", kernel="3"), "layers[0] (l1): kernel='3' must be an integer"),
+    ("json", _base(op="conv", kernel=True), "layers[0] (l1): kernel=true must be an integer"),
+    ("json", _base(op="conv", kernel=3, stride=0), "layers[0] (l1): stride=0 must be"),
+    ("json", _base(op="conv", kernel=3, colour=1), "layers[0] (l1): parameter 'colour' must"),
+    ("json", _base(op="conv", kernel=3, padding=[[1, 2, 3]]), "layers[0] (l1): padding="),
+    ("json", _base(op="max-pool", kernel=2, ceil_mode=1), "ceil_mode=1 must be true or false"),
+    ("json", _base(op="resize", scale_factor="2*x"), "scale_factor='2*x' must be a positive"),
+    ("json", _base(op="conv", kernel=3, inputs=["nope"]), "'nope' is neither (dangling edge)"),
+    ("json", _base(op="concat", inputs=["x"]), "must name at least two tensors for concat"),
+    ("json", _base(op=7), "op=7 must be a string"),
+    ("yaml", "inputs: [{name: x, size: [8]}]\nlayers:\n  - {name: a, op: conv, kernel: 1, "
+             "inputs: [b]}\n  - {name: b, op: conv, kernel: 1, inputs: [a]}",
+     "must not form a cycle (a -> b -> a)"),
+    ("yaml", "inputs: [{name: x, size: [8]}]\nlayers:\n  - {name: a, op: relu, inputs: [a]}",
+     "must not contain the layer itself (cycle)"),
+    ("yaml", "inputs: [{name: x, size: [8]}]\nlayers:\n  - {name: a, op: relu}\n"
+             "  - {name: a, op: relu}", "layers[1] (a): name='a' must be unique"),
+    ("yaml", "inputs: [{name: x, size: [8]}]\nlayers:\n  - {name: x, op: relu}",
+     "name='x' must be unique (already used in inputs)"),
+    ("yaml", "inputs: [{name: x, size: [2*H]}]\nlayers: [{op: relu}]",
+     "must hold symbol names such as H"),
+    ("yaml", "inputs: [{name: x, size: [0]}]\nlayers: [{op: relu}]", "positive integers"),
+    ("yaml", "inputs: [{name: x, size: 8}]\nlayers: [{op: relu}]", "size=8 must be a list"),
+    ("yaml", "inputs: [{name: x, size: [8]}]\nlayers: []", "layers=[] must be a non-empty"),
+    ("yaml", "inputs: [{name: x, size: [8]}]\nlayers: [{op: relu}]\nextra: 1",
+     "key='extra' must be one of"),
+    ("yaml", "inputs: [{name: x, size: [8]}]\nlayers: [{op: relu, restores: y}]",
+     "restores='y' must name an input or a layer"),
+    ("yaml", "inputs: [{name: x, size: [8]}]\nlayers: [{op: relu}]\noutputs: [zz]",
+     "'zz' is not one"),
+    ("yaml", "inputs: [{name: x, size: [8]}]\nconvention: caffe\nlayers: [{op: relu}]",
+     "convention='caffe' must be one of"),
+    ("yaml", "inputs: [{name: x, size: [8]}]\nlayers:\n  - !!python/object/apply:os.system "
+             "['echo pwned']", "must not contain YAML tags that construct objects"),
+]
+
+
+@pytest.mark.parametrize(("fmt", "text", "fragment"), BAD, ids=[b[2][:40] for b in BAD])
+def test_bad_files_are_one_clear_line(fmt: str, text: str, fragment: str) -> None:
+    with pytest.raises(InvalidSpecError) as info:
+        loads(text, fmt)
+    message = str(info.value)
+    assert "\n" not in message
+    assert fragment in message, message
+
+
+def test_python_tags_are_never_executed(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    text = (f"inputs: [{{name: x, size: [8]}}]\nlayers:\n  - !!python/object/apply:os.system "
+            f"['touch {marker}']\n")
+    with pytest.raises(InvalidSpecError, match="YAML tags"):
+        loads(text, "yaml")
+    assert not marker.exists()
+
+
+def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InvalidSpecError, match=r"must end in \.yaml"):
+        load(tmp_path / "net.txt")
+    with pytest.raises(InvalidSpecError, match="must be readable"):
+        load(tmp_path / "missing.yaml")
+
+
+def test_scale_factors_are_read_exactly() -> None:
+    from fractions import Fraction
+
+    net = loads(_base(op="resize", scale_factor=1.5), "json")
+    assert net.node("l1").layer.scale_factor == (Fraction(3, 2),)  # type: ignore[union-attr]
+    net = loads(_base(op="resize", scale_factor="2/3"), "json")
+    assert net.node("l1").layer.scale_factor == (Fraction(2, 3),)  # type: ignore[union-attr]
+
+
+def test_every_op_is_accepted() -> None:
+    params = {"conv": {"kernel": 1}, "conv-transpose": {"kernel": 1}, "max-pool": {"kernel": 1},
+              "avg-pool": {"kernel": 1}, "max-unpool": {"kernel": 1},
+              "resize": {"scale_factor": 2}, "pixel-shuffle": {"factor": 2},
+              "pixel-unshuffle": {"factor": 2}}
+    for op in OPS:
+        extra = {"inputs": ["x", "x"]} if op in ("concat", "add") else {}
+        net = loads(_base(op=op, **params.get(op, {}), **extra), "json")
+        assert net.node("l1").op == op
+
+
+_LAYER = st.one_of(
+    st.builds(lambda k, s, p: {"op": "conv", "kernel": k, "stride": s, "padding": p},
+              st.integers(1, 5), st.integers(1, 3), st.integers(0, 2)),
+    st.builds(lambda k: {"op": "max-pool", "kernel": k}, st.integers(1, 3)),
+    st.builds(lambda k, s: {"op": "conv-transpose", "k": k, "s": s},
+              st.integers(1, 4), st.integers(1, 3)),
+    st.just({"op": "relu"}),
+)
+
+
+@given(st.lists(_LAYER, min_size=1, max_size=6), st.sampled_from(["torch", "onnx"]))
+def test_json_and_yaml_agree_on_random_chains(layers: list[dict[str, object]],
+                                              convention: str) -> None:
+    yaml = pytest.importorskip("yaml")
+    data = {"convention": convention, "inputs": [{"name": "x", "size": ["H"]}],
+            "layers": [{"name": f"l{i}", **layer} for i, layer in enumerate(layers)]}
+    a = loads(json.dumps(data), "json")
+    b = loads(yaml.safe_dump(data), "yaml")
+    assert a == b
+    assert len(a.nodes) == len(layers)
+    assert all(n.inputs == ((f"l{i - 1}",) if i else ("x",)) for i, n in enumerate(a.nodes))
+    assert all(n.layer is None or n.layer.convention.value == convention for n in a.nodes)
+
+
+def test_pool_default_stride_is_the_kernel() -> None:
+    net = loads(_base(op="max-pool", kernel=2), "json")
+    assert net.node("l1").layer == MaxPool(kernel=2)
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_examples_follow_the_json_schema(path: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    yaml = pytest.importorskip("yaml")
+    schema = json.loads((EXAMPLES.parent / "schema" / "network.schema.json").read_text())
+    jsonschema.validate(yaml.safe_load(path.read_text()), schema)
