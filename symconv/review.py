@@ -1169,7 +1169,9 @@ def _receptive_warnings(net: Network, concrete: tuple[int, ...] | None,
 
     out: list[Finding] = []
     names = {n.name: n for n in net.nodes}
-    for output in net.outputs:
+    used = {s for n in net.nodes for s in n.inputs}
+    finals = [o for o in net.outputs if o not in used] or list(net.outputs)
+    for output in finals:
         chain: list[Any] = []
         name = output
         while name in names:
