@@ -522,7 +522,8 @@ def _x(v: Sequence[Any]) -> str:
 
 def _symbolic(net: Network, notes: list[str]) -> dict[str, tuple[str, ...]]:
     """Exact size formulas of every tensor in the inputs' symbols (SymPy, no evaluation of
-    text: symbols are created from identifier names)."""
+    text: symbols are created from identifier names).  Computed per axis on the 1-D network;
+    axes with the same 1-D network share the work (the symbol is substituted)."""
     import sympy
 
     syms: dict[str, Any] = {}
@@ -534,22 +535,36 @@ def _symbolic(net: Network, notes: list[str]) -> dict[str, tuple[str, ...]]:
             syms[v] = sympy.Symbol(v, integer=True, positive=True)
         return syms[v]
 
-    vals: dict[str, tuple[Any, ...]] = {i.name: tuple(sym(v) for v in i.size) for i in net.inputs}
-    for node in net.nodes:
-        srcs = [vals.get(s) for s in node.inputs]
-        if any(s is None for s in srcs):
+    nd = net.ndim
+    cache: dict[Any, tuple[tuple[Any, ...], dict[str, Any]]] = {}
+    axes: list[dict[str, Any]] = []
+    failed: dict[str, str] = {}
+    for a in range(nd):
+        key = _axis_key(net, a)
+        here = tuple(sym(i.size[a]) for i in net.inputs)
+        if key in cache:
+            base, vals = cache[key]
+            mapping = {b: h for b, h in zip(base, here, strict=True) if b != h}
+            axes.append({k: v.xreplace(mapping) if mapping else v for k, v in vals.items()})
             continue
-        first = srcs[0]
-        assert first is not None  # checked just above
-        if node.layer is None:
-            vals[node.name] = first
-            continue
-        try:
-            out = resolve(node.layer, tuple(first)).output
-            vals[node.name] = tuple(sympy.sympify(o) if isinstance(o, int) else o for o in out)
-        except (SymconvError, TypeError) as exc:
-            notes.append(f"{node.name}: no closed form ({exc})")
-    return {k: tuple(str(e) for e in v) for k, v in vals.items()}
+        vals = {i.name: x for i, x in zip(net.inputs, here, strict=True)}
+        for node in net.nodes:
+            first = vals.get(node.inputs[0])
+            if first is None or any(src not in vals for src in node.inputs):
+                continue
+            if node.layer is None:
+                vals[node.name] = first
+                continue
+            try:
+                o = resolve(_project(node.layer, a, nd), (first,)).output[0]
+                vals[node.name] = sympy.sympify(o) if isinstance(o, int) else o
+            except (SymconvError, TypeError) as exc:
+                failed.setdefault(node.name, f"{node.name}: no closed form ({exc})")
+        cache[key] = (here, vals)
+        axes.append(vals)
+    notes.extend(failed.values())
+    names = [i.name for i in net.inputs] + [n.name for n in net.nodes]
+    return {k: tuple(str(ax[k]) for ax in axes) for k in names if all(k in ax for ax in axes)}
 
 
 def _rows(net: Network, formulas: dict[str, tuple[str, ...]],
