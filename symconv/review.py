@@ -121,6 +121,7 @@ __all__ = [
     "Review",
     "SkipCheck",
     "TensorRow",
+    "intersect",
     "review",
 ]
 
@@ -265,7 +266,7 @@ class AxisValidity:
             res = ", ".join(map(str, residues))
             mod = f"{s} = {res} mod {q}" if len(residues) == 1 else f"{s} mod {q} in {{{res}}}"
             cond = mod if first - q < 1 or (first <= m and _all_from_start(self, m, q, residues)) \
-                else f"{s} >= {m} and {mod}"
+                else f"{s} >= {first} and {mod}"
         if extra:
             cond += f", or {s} in {{{', '.join(map(str, sorted(extra)))}}}"
         return cond
@@ -399,12 +400,47 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
         if v.empty:
             findings.append(Finding("SC003", None, f"axis {a}: no input size is accepted: "
                                     f"{v.reasons[0][1] if v.reasons else 'every size fails'}"))
+    notes.extend(_shared_symbols(validity))
     findings.extend(_check_findings(network, checks, concrete, values))
     findings.extend(_layer_warnings(network, concrete, validity))
     order = {c: i for i, c in enumerate(CODES)}
     findings.sort(key=lambda f: (CODES[f.code][1] != "error", order[f.code]))
     return Review(network, concrete, tensors, tuple(validity), tuple(checks),
                   tuple(dict.fromkeys(findings)), tuple(notes))
+
+
+def intersect(sets: Sequence[AxisValidity], symbol: str) -> AxisValidity:
+    """The sizes valid on every one of ``sets`` (a symbol used on several axes), exactly.
+
+    >>> a = AxisValidity(0, "N", 2, 3, (2,), (0,))
+    >>> b = AxisValidity(1, "N", 3, 1, (), (0,))
+    >>> intersect([a, b], "N").describe()
+    'N = 0 mod 6'
+    """
+    period = math.lcm(*(v.period for v in sets))
+    threshold = max(v.threshold for v in sets)
+    below = tuple(n for n in range(1, threshold) if all(n in v for v in sets))
+    classes = tuple(r for r in range(period)
+                    if all((threshold + (r - threshold) % period) % v.period in v.classes
+                           for v in sets))
+    isolated = tuple(sorted({n for v in sets for n in v.isolated
+                             if n >= threshold and n % period not in classes
+                             and all(n in w for w in sets)}))
+    return AxisValidity(sets[0].axis, symbol, period, threshold, below, classes, isolated)
+
+
+def _shared_symbols(validity: Sequence[AxisValidity | None]) -> list[str]:
+    by_symbol: dict[str, list[AxisValidity]] = {}
+    for v in validity:
+        if v is not None:
+            by_symbol.setdefault(v.symbol, []).append(v)
+    out = []
+    for sym, vs in by_symbol.items():
+        if len(vs) > 1:
+            axes = ", ".join(str(v.axis) for v in vs)
+            out.append(f"{sym} is the size of axes {axes}: valid {sym} (every axis): "
+                       f"{intersect(vs, sym).describe()}")
+    return out
 
 
 def _concrete_inputs(net: Network, size: tuple[int, ...] | None) -> tuple[int, ...] | None:
@@ -557,7 +593,7 @@ def _symbolic(net: Network, notes: list[str]) -> dict[str, tuple[str, ...]]:
                 continue
             try:
                 o = resolve(_project(node.layer, a, nd), (first,)).output[0]
-                vals[node.name] = sympy.sympify(o) if isinstance(o, int) else o
+                vals[node.name] = sympy.Integer(o) if isinstance(o, int) else o
             except (SymconvError, TypeError) as exc:
                 failed.setdefault(node.name, f"{node.name}: no closed form ({exc})")
         cache[key] = (here, vals)

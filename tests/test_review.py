@@ -272,3 +272,78 @@ def test_review_json_is_plain_data() -> None:
 def test_input_size_rank_is_checked() -> None:
     with pytest.raises(InvalidSpecError, match="must have 2 axes"):
         review(load(EXAMPLES / "unet.yaml"), (64,))
+
+
+_LAYER_2D = st.one_of(
+    st.builds(lambda k, s, p: {"op": "conv", "kernel": k, "stride": s, "padding": p},
+              st.lists(st.integers(1, 4), min_size=2, max_size=2),
+              st.lists(st.integers(1, 3), min_size=2, max_size=2),
+              st.lists(st.integers(0, 2), min_size=2, max_size=2)),
+    st.builds(lambda k, s: {"op": "max-pool", "kernel": k, "stride": s},
+              st.lists(st.integers(1, 3), min_size=2, max_size=2),
+              st.lists(st.integers(1, 3), min_size=2, max_size=2)),
+    st.builds(lambda k, s: {"op": "conv-transpose", "kernel": k, "stride": s,
+                            "padding": [k[0] // 2, k[1] // 2]},
+              st.lists(st.integers(1, 4), min_size=2, max_size=2),
+              st.lists(st.integers(1, 3), min_size=2, max_size=2)),
+    st.builds(lambda f: {"op": "resize", "scale_factor": f},
+              st.lists(st.sampled_from([1, 2, "1/2", "3/2"]), min_size=2, max_size=2)),
+)
+
+
+@given(st.lists(_LAYER_2D, min_size=1, max_size=4), st.booleans())
+def test_valid_sizes_are_exact_per_axis_in_2d(layers: list[dict[str, Any]],
+                                              skip: bool) -> None:
+    net = chain(layers, (-1, len(layers) - 1) if skip else None, ndim=2)
+    r = review(net, symbolic=True)
+    assert r.validity[0] is not None and r.validity[1] is not None
+    if r.validity[0].empty or r.validity[1].empty:
+        assert any(f.code == "SC003" for f in r.errors)
+        return
+    for v in r.validity:
+        assert v is not None
+        check_exact(net, v, extra=2)
+
+
+def test_description_is_the_set() -> None:
+    """describe() reads back as the same membership (parsed from its simple forms)."""
+    import re
+
+    for text in (EXAMPLES / "unet.yaml", EXAMPLES / "autoencoder.yaml"):
+        for v in review(load(text), symbolic=True).validity:
+            assert v is not None
+            m = re.fullmatch(r"(?:\w+ >= (\d+) and )?\w+ = (\d+) mod (\d+)|every \w+ >= (\d+)",
+                             v.describe())
+            assert m is not None, v.describe()
+            for n in range(1, v.threshold + 3 * v.period):
+                if m[4]:
+                    want = n >= int(m[4])
+                else:
+                    want = n >= int(m[1] or 1) and n % int(m[3]) == int(m[2])
+                assert (n in v) == want, (n, v.describe())
+
+
+def test_a_symbol_on_two_axes_gets_the_intersection() -> None:
+    net = loads("""
+inputs: [{name: x, size: [N, N]}]
+layers:
+  - {name: a, op: conv, kernel: [3, 2], stride: [2, 3]}
+  - {name: b, op: conv-transpose, kernel: [3, 3], stride: [2, 3]}
+  - {name: c, op: concat, inputs: [b, x]}
+""", "yaml")
+    r = review(net)
+    assert [v.describe() for v in r.validity if v] == ["N >= 3 and N = 1 mod 2", "N = 0 mod 3"]
+    assert "valid N (every axis): N = 3 mod 6" in r.notes[0]
+    for n in range(1, 60):
+        assert (brute(net, (n, n)) is not None) == (n % 6 == 3)
+
+
+def test_different_symbols_on_one_axis_are_a_note_not_a_crash() -> None:
+    net = loads("""
+inputs: [{name: x, size: [H]}, {name: y, size: [G]}]
+layers:
+  - {name: c, op: concat, inputs: [x, y]}
+""", "yaml")
+    r = review(net)
+    assert r.validity == (None,)
+    assert "different symbols" in r.notes[0]
