@@ -859,10 +859,15 @@ def layer_document(facts: LayerFacts, *, fragment: bool = False) -> str:
                        f"= ({shape_in}) giving ({shape_out}). Every statement below was checked "
                        "for this configuration when the document was generated."))
     head("Output size")
-    for f in facts.sizes:
-        if len(facts.sizes) > 1:
-            body.append(escape(f"Axis {f.axis}:"))
-        body.append(_size_formula(f, fit=fit))
+    rendered = [_size_formula(f, fit=fit) for f in facts.sizes]
+    if len(set(rendered)) == 1 and len(rendered) > 1:
+        body.append(escape(f"On each of the {len(rendered)} axes:"))
+        body.append(rendered[0])
+    else:
+        for f, tex in zip(facts.sizes, rendered, strict=True):
+            if len(facts.sizes) > 1:
+                body.append(escape(f"Axis {f.axis}:"))
+            body.append(tex)
     for note in facts.size_notes:
         body.append(escape(note, breakable=True))
     body.append(_claim(facts.size_check, fit=fit))
