@@ -238,6 +238,10 @@ def run_theorem(
     except SymconvError as exc:
         result.verdict, result.error = "error", f"{type(exc).__name__}: {exc}"
         return result
+    except Exception as exc:  # a bug in a theorem module is an error verdict, not a crash
+        result.verdict = "error"
+        result.error = f"the theorem's code raised {type(exc).__name__}: {exc}"
+        return result
     bad_steps = [s for s in result.steps if not s.ok]
     if result.contradictions or result.numeric_failed or bad_steps:
         result.verdict = "contradicted"

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.register_profile(
     "ci",
-    max_examples=300,
+    max_examples=100,
     deadline=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
@@ -35,7 +35,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 MARKER_MODULES = {"torch": ("torch",), "onnx": ("onnx", "onnxruntime")}
 
 #: Tools that are programs on PATH rather than Python modules.
-EXECUTABLES = frozenset({"pdflatex"})
+EXECUTABLES = frozenset({"pdflatex", "pdftoppm"})
 
 
 def in_ci() -> bool:

@@ -126,3 +126,12 @@ def test_explain_cites_theorems_of_the_catalogue() -> None:
 
     # Every cited theorem exists in the catalogue.
     assert cited_ids(UPSAMPLING_ANSWER) <= known
+
+
+def test_a_crashing_check_is_an_error_verdict_not_a_traceback() -> None:
+    def boom(params):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("bug in the theorem module")
+
+    r = run_theorem(_theorem(boom))
+    assert r.verdict == "error"
+    assert r.error == "the theorem's code raised ZeroDivisionError: bug in the theorem module"
