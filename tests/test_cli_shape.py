@@ -573,7 +573,7 @@ def test_readme_python_examples() -> None:
 def test_readme_quickstart_has_exactly_two_commands() -> None:
     lines = next(lines for info, lines in _readme_blocks() if info == "bash")
     assert len(lines) == 2
-    assert "symconv shape" in lines[0] and "python -m pytest" in lines[1]
+    assert lines[0] == "pip install -e . && symconv report" and "python -m pytest" in lines[1]
     assert lines[1].startswith("pip install torch==2.13.0 && ")
 
 
