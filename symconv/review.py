@@ -594,8 +594,11 @@ def _symbolic(net: Network, notes: list[str]) -> dict[str, tuple[str, ...]]:
             try:
                 o = resolve(_project(node.layer, a, nd), (first,)).output[0]
                 vals[node.name] = sympy.Integer(o) if isinstance(o, int) else o
-            except (SymconvError, TypeError) as exc:
+            except SymconvError as exc:
                 failed.setdefault(node.name, f"{node.name}: no closed form ({exc})")
+            except Exception as exc:  # SymPy itself can fail on nested Piecewise/floor
+                failed.setdefault(node.name, f"{node.name}: no closed form (SymPy "
+                                  f"{type(exc).__name__}); sizes and valid sets are unaffected")
         cache[key] = (here, vals)
         axes.append(vals)
     notes.extend(failed.values())

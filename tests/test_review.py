@@ -347,3 +347,19 @@ layers:
     r = review(net)
     assert r.validity == (None,)
     assert "different symbols" in r.notes[0]
+
+
+def test_a_sympy_failure_on_a_formula_is_a_note_and_the_sizes_stay_exact() -> None:
+    # SymPy raises PrecisionExhausted on the nested ceil-mode Piecewise of the 4th layer
+    net = chain([{"op": "max-pool", "kernel": 1, "stride": 2, "ceil_mode": True},
+                 {"op": "pixel-unshuffle", "factor": 2},
+                 {"op": "max-pool", "kernel": 3, "stride": 3, "padding": 1, "ceil_mode": True},
+                 {"op": "max-pool", "kernel": 1, "stride": 2, "ceil_mode": True},
+                 {"op": "conv", "kernel": 3}])
+    r = review(net, symbolic=True)
+    v = r.validity[0]
+    assert v is not None
+    check_exact(net, v)
+    if r.notes:
+        assert "no closed form" in r.notes[0]
+        assert r.tensors[-1].formula == ("?",)
