@@ -47,11 +47,6 @@ SC004   channel-mismatch                 error    channel counts disagree (add, 
                                                   groups, pixel shuffle)
 SC005   restore-mismatch                 error    at the given input size a ``restores:``
                                                   target is not restored
-SC207   decoder-restore                  warning  a ``restores:`` target (or a skip fed by a
-                                                  transposed conv) is restored only for some
-                                                  sizes; the fix is given
-SC208   skip-size-constraint             warning  a concat/add restricts the valid sizes (its
-                                                  inputs exist but differ for some sizes)
 SC101   checkerboard-risk                warning  transposed conv with uneven overlap
                                                   (``s`` does not divide ``k``, or
                                                   ``gcd(s, d) > 1``; T16)
@@ -70,6 +65,11 @@ SC205   resize-coordinate-mode           warning  a resize whose result depends 
                                                   framework's coordinate/nearest mode
 SC206   maxunpool-index-semantics        warning  max-unpooling whose indices PyTorch and ONNX
                                                   read differently, or overlapping windows
+SC207   decoder-restore                  warning  a ``restores:`` target (or a skip fed by a
+                                                  transposed conv) is restored only for some
+                                                  sizes; the fix is given
+SC208   skip-size-constraint             warning  a concat/add restricts the valid sizes (its
+                                                  inputs exist but differ for some sizes)
 SC301   receptive-field-exceeds-input    warning  an output's receptive field is larger than
                                                   the input on some axis
 ======  ===============================  =======  =============================================
