@@ -17,13 +17,14 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import CONVENTIONS, conv_specs, pool_specs, valid_input_sizes
 
 import symconv
 from symconv.cli import cli
 from symconv.cli._common import SymconvCommand, SymconvGroup, dump_json
 from symconv.cli.shape import EPILOG, Query, analyse
 from symconv.errors import InvalidSpecError
+
+from strategies import CONVENTIONS, conv_specs, pool_specs, valid_input_sizes
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import CONVENTIONS, conv_specs, conv_transpose_specs, pool_specs
 
 from symconv import (
     AvgPool,
@@ -40,6 +39,8 @@ from symconv.inverse import (
     transposed_sizes,
     transposed_sizes_axis,
 )
+
+from strategies import CONVENTIONS, conv_specs, conv_transpose_specs, pool_specs
 
 
 def out_or_none(spec: Any, n: int) -> int | None:

@@ -58,6 +58,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+import symconv
+
 from _frameworks import (
     Outcome,
     describe,
@@ -68,10 +73,6 @@ from _frameworks import (
     reference_outcome,
     symconv_outcome,
 )
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
-
-import symconv
 
 pytestmark = pytest.mark.onnx
 

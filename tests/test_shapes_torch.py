@@ -22,9 +22,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _frameworks import disagreement, require, symconv_outcome, torch_outcome
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from _frameworks import disagreement, require, symconv_outcome, torch_outcome
 
 pytestmark = pytest.mark.torch
 
