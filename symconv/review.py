@@ -336,6 +336,21 @@ class Review:
     def warnings(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity == "warning")
 
+    def without(self, codes: Sequence[str]) -> Review:
+        """This review with the findings of ``codes`` dropped (e.g. accepted warnings).
+
+        >>> r = Review(None, None, (), (), (), (Finding("SC101", "a", "m"),))  # type: ignore[arg-type]
+        >>> r.without(["SC101"]).findings
+        ()
+        """
+        unknown = [c for c in codes if c not in CODES]
+        if unknown:
+            raise InvalidSpecError(
+                f"code={unknown[0]!r} must be one of {', '.join(CODES)}"
+            )
+        keep = tuple(f for f in self.findings if f.code not in set(codes))
+        return dataclasses.replace(self, findings=keep)
+
     def node_findings(self, name: str) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.node == name)
 

@@ -43,6 +43,9 @@ def test_fail_on_warning() -> None:
     run(f"{DCGAN}")
     run(f"{UNET} --input 256x256")
     run(f"{UNET} --input 256x256 --fail-on warning", code=1)
+    out = run(f"{UNET} --input 256x256 --fail-on warning --ignore SC208,sc301").stdout
+    assert "0 errors, 0 warnings" in out
+    assert "unknown" not in out
 
 
 def test_json_is_deterministic_and_complete() -> None:
@@ -75,6 +78,7 @@ def test_symbolic_ignores_integer_sizes_in_the_file() -> None:
     (f"{UNET} --input 256", "must have 2 axes"),
     (f"{UNET} --input abc", "--input='abc' must be sizes"),
     (f"{UNET} --input 8x8 --symbolic", "mutually exclusive"),
+    (f"{UNET} --ignore SC999", "code='SC999' must be one of"),
     ("{tmp}/corrupt.onnx", "onnx"),
 ])
 def test_bad_input_is_one_line_exit_2(tmp_path: Path, args: str, fragment: str) -> None:

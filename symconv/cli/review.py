@@ -12,6 +12,7 @@ Examples:
   symconv review symconv/examples/unet.yaml --input 256x256
   symconv review symconv/examples/autoencoder.yaml --input 100x100 --fail-on warning
   symconv review model.onnx --json                          # needs symconv[onnx]
+  symconv review unet.yaml --fail-on warning --ignore SC208,SC301   # accepted findings
 \b
 Findings have stable codes: SC001-SC005 errors (a layer rejects the input, a skip or a
 restore does not match at the given size, no valid size, channel mismatch), SC101-SC301
@@ -32,9 +33,11 @@ Exit status: 0 reviewed, 1 errors found (or warnings, with --fail-on warning),
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable review.")
 @click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error",
               show_default=True, help="Exit 1 on errors only, or on warnings too.")
+@click.option("--ignore", metavar="CODES", default="",
+              help="Comma-separated finding codes to drop, e.g. SC208,SC301.")
 @click.pass_context
 def review(ctx: click.Context, file: str, input_size: str | None, symbolic: bool,
-           as_json: bool, fail_on: str) -> None:
+           as_json: bool, fail_on: str, ignore: str) -> None:
     """Which input sizes a network accepts, exactly; whether skips and decoders line up; what
     will go wrong when it is trained or exported."""
     from symconv.render.review_text import render_text, to_dict
@@ -51,7 +54,8 @@ def review(ctx: click.Context, file: str, input_size: str | None, symbolic: bool
         from symconv.network import load
 
         network = load(file)
-    result = run_review(network, size, symbolic=symbolic)
+    codes = [c.strip().upper() for c in ignore.split(",") if c.strip()]
+    result = run_review(network, size, symbolic=symbolic).without(codes)
     click.echo(dump_json(to_dict(result)) if as_json else render_text(result),
                nl=not as_json)
     failed = result.errors or (fail_on == "warning" and result.warnings)
