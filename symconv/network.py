@@ -210,6 +210,7 @@ class Network:
     inputs: tuple[Input, ...]
     nodes: tuple[Node, ...]
     outputs: tuple[str, ...]
+    ignored: tuple[str, ...] = ()  # what a loader left out (e.g. an ONNX classifier head)
 
     @property
     def ndim(self) -> int:
@@ -329,7 +330,7 @@ def from_dict(data: Any) -> Network:
 
 
 def build(name: str, conv: Convention, inputs: tuple[Input, ...], nodes: tuple[Node, ...],
-          outputs: Any = None) -> Network:
+          outputs: Any = None, ignored: tuple[str, ...] = ()) -> Network:
     """Check names, edges and acyclicity, order the nodes topologically (the common part of
     every loader: files and ONNX models)."""
     names = [i.name for i in inputs]
@@ -358,7 +359,7 @@ def build(name: str, conv: Convention, inputs: tuple[Input, ...], nodes: tuple[N
                 f"layers[{i}] ({n.name}): restores={n.restores!r} must name an input or a layer"
             )
     ordered = _toposort(nodes)
-    return Network(name, conv, inputs, ordered, _outputs(outputs, ordered, seen))
+    return Network(name, conv, inputs, ordered, _outputs(outputs, ordered, seen), ignored)
 
 
 def _kind(value: Any) -> str:

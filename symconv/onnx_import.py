@@ -14,8 +14,11 @@ Needs the optional ``onnx`` package (``pip install symconv[onnx]``).  Supported 
   ``Sigmoid``, ...).
 
 Symbolic dimensions (``dim_param``) become the size symbols; a spatial dimension with neither a
-value nor a name gets the symbol ``S<axis>``.  Every other operator is reported by name (one
-line, :class:`~symconv.errors.UnsupportedError`); a truncated or corrupt file is one line too.
+value nor a name gets the symbol ``S<axis>``.  A classifier head (:data:`HEADS`: global
+pooling, ``Flatten``, ``Gemm``, ``Reshape``, ...) and everything computed only from it is left
+out and listed in ``Network.ignored`` (a review note).  Every other operator is reported by
+name (one line, :class:`~symconv.errors.UnsupportedError`); a truncated or corrupt file is one
+line too.
 Nothing in the model is executed.
 """
 
@@ -31,7 +34,7 @@ from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
 from symconv.network import Input, Network, Node, build
 from symconv.spec import Convention, Resize
 
-__all__ = ["ELEMENTWISE", "MERGES", "from_model", "load_onnx"]
+__all__ = ["ELEMENTWISE", "HEADS", "MERGES", "from_model", "load_onnx"]
 
 #: Shape-preserving operators (one data input, same spatial size out).
 ELEMENTWISE = frozenset({
@@ -44,6 +47,13 @@ ELEMENTWISE = frozenset({
 #: Binary elementwise operators (a merge when both operands are computed tensors).
 MERGES = frozenset({"Add", "Sum", "Sub", "Mul", "Div", "Max", "Min", "Mean"})
 _OTHER = frozenset({"Concat", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Constant"})
+#: Operators that end the spatial part of a model (a classifier head): they and everything
+#: computed only from them are left out of the review, and listed in ``Network.ignored``.
+HEADS = frozenset({
+    "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "Flatten", "Gemm", "MatMul",
+    "Reshape", "Squeeze", "Unsqueeze", "Transpose", "ReduceMean", "ReduceMax", "ReduceSum",
+    "Shape", "Gather", "Slice",
+})
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -85,7 +95,9 @@ def from_model(model: Any, name: str = "onnx-model") -> Network:
             for a in node.attribute:
                 if a.name == "value":
                     consts[node.output[0]] = numpy_helper.to_array(a.t)
-    unsupported = sorted({n.op_type for n in graph.node
+    gone, heads = _heads(graph, consts)
+    body = [n for n in graph.node if not (set(n.output) & gone)]
+    unsupported = sorted({n.op_type for n in body
                           if n.op_type not in ONNX_WINDOW_OPS and n.op_type not in ELEMENTWISE
                           and n.op_type not in MERGES and n.op_type not in _OTHER})
     if unsupported:
@@ -99,14 +111,37 @@ def from_model(model: Any, name: str = "onnx-model") -> Network:
     inputs = _inputs(graph, consts, names)
     nd = len(inputs[0].size)
     nodes: list[Node] = []
-    for node in graph.node:
+    for node in body:
         if node.op_type == "Constant":
             continue
         built = _node(node, consts, names, nd)
         if built is not None:
             nodes.append(built)
     outputs = [names.get(o.name) for o in graph.output if names.has(o.name)]
-    return build(name, Convention.ONNX, inputs, tuple(nodes), outputs or None)
+    return build(name, Convention.ONNX, inputs, tuple(nodes), outputs or None, heads)
+
+
+def _heads(graph: Any, consts: dict[str, Any]) -> tuple[set[str], tuple[str, ...]]:
+    """Tensors of the classifier head: outputs of :data:`HEADS` operators and of every node
+    all of whose computed inputs are such tensors (a head feeding back into the spatial part
+    is reported as unsupported by the caller)."""
+    gone: set[str] = set()
+    first: list[str] = []
+    for node in graph.node:
+        data = [i for i in node.input if i and i not in consts]
+        if node.op_type in HEADS or (data and all(i in gone for i in data)):
+            if node.op_type in HEADS and not (data and all(i in gone for i in data)):
+                first.append(f"{node.op_type} {_label(node)} and what follows it (a "
+                             "non-spatial head)")
+            gone.update(node.output)
+    for node in graph.node:
+        data = [i for i in node.input if i and i not in consts]
+        if any(i in gone for i in data) and not all(i in gone for i in data):
+            raise UnsupportedError(
+                f"op_type={node.op_type!r} (node {_label(node)}) mixes a spatial tensor with "
+                "the output of a non-spatial head; symconv review cannot follow it"
+            )
+    return gone, tuple(first)
 
 
 class _Names:

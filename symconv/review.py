@@ -392,7 +392,7 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
             if isinstance(size, bool) or not isinstance(size, int) or size < 1:
                 raise InvalidSpecError(f"input size={size!r} must be positive integers")
     findings: list[Finding] = []
-    notes: list[str] = []
+    notes: list[str] = [f"not analysed: {what}" for what in network.ignored]
     channels = _channels(network, findings)
     concrete = None if symbolic else _concrete_inputs(network, input_size)
     values, first_failure = _evaluate_nd(network, concrete) if concrete else ({}, None)

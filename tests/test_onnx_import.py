@@ -248,3 +248,42 @@ layers:
         assert ok, n
         want = {t.name: t.value for t in review(net, (n, 4)).tensors}
         assert all(shape == want[name] for name, shape in got.items()), n
+
+
+def test_a_classifier_head_is_left_out_and_noted(tmp_path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), "w")
+    fc = numpy_helper.from_array(rng.standard_normal((4, 10)).astype(np.float32), "fc")
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "H", "W"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    graph = helper.make_graph([
+        helper.make_node("Conv", ["x", "w"], ["c"], strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"]),
+        helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[3, 3], strides=[2, 2]),
+        helper.make_node("GlobalAveragePool", ["p"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("MatMul", ["f", "fc"], ["y"]),
+    ], "classifier", [x], [y], [w, fc])
+    p = tmp_path / "classifier.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), p)
+    from symconv.onnx_import import load_onnx
+
+    net = load_onnx(p)
+    assert [n.name for n in net.nodes] == ["c", "r", "p"]
+    assert net.node("c").layer.out_channels == 4  # type: ignore[union-attr]
+    r = review(net, symbolic=True)
+    assert r.notes[0].startswith("not analysed: GlobalAveragePool 'gap'")
+    v = r.validity[0]
+    assert v is not None and v.describe() == "H >= 5"
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(p), providers=["CPUExecutionProvider"])
+    for n in range(5, 12):
+        assert n in v
+        assert sess.run(None, {"x": np.zeros((1, 3, n, 8), np.float32)})[0].shape == (1, 10)
+    # Below 5 the pool's kernel (3) exceeds its input (2): symconv rejects; onnxruntime 1.32
+    # does not: it sizes pools with truncating division, (2 - 3) / 2 + 1 = 1 window.
+    assert 4 not in v
