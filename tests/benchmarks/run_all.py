@@ -82,10 +82,24 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
     lines = ["| benchmark | measured (ms) | floor (ms) | ratio | bar | result |",
              "|---|---:|---:|---:|---:|---|"]
     for r in rows:
-        lines.append(f"| {r['benchmark']} | {r['measured_s'] * 1e3:.1f} | "
-                     f"{r['floor_s'] * 1e3:.1f} | {r['ratio']:.2f}x | <= {r['bar']:.1f}x | "
+        lines.append(f"| {r['benchmark']} | {_ms(r.get('measured_s'))} | "
+                     f"{_ms(r.get('floor_s'))} | {_num(r.get('ratio'), 'x')} | "
+                     f"{_bar(r.get('bar'))} | "
                      f"{'PASS' if r['passed'] else 'FAIL'} |")
     return lines
+
+
+def _ms(seconds: Any) -> str:
+    return "—" if seconds is None else f"{seconds * 1e3:.1f}"
+
+
+def _num(value: Any, unit: str) -> str:
+    return "—" if value is None else f"{value:.2f}{unit}"
+
+
+def _bar(value: Any) -> str:
+    """A bar given as a number (a ratio) or as text such as '<= 2.0 s'."""
+    return value if isinstance(value, str) else f"<= {value:.1f}x"
 
 
 def section(name: str, result: Any, printed: str) -> tuple[list[str], list[tuple[str, bool]]]:
