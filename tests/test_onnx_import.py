@@ -211,15 +211,15 @@ def test_unsupported_ops_are_named(tmp_path: Path) -> None:
 
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, "H", "W"])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
-    shape = helper.make_tensor("shape", TensorProto.INT64, [2], [1, -1])
+    pads = helper.make_tensor("pads", TensorProto.INT64, [8], [0, 0, 1, 1, 0, 0, 1, 1])
     graph = helper.make_graph([helper.make_node("Relu", ["x"], ["r"]),
-                               helper.make_node("Reshape", ["r", "shape"], ["y"], name="flat")],
-                              "g", [x], [y], [shape])
+                               helper.make_node("Pad", ["r", "pads"], ["y"], name="flat")],
+                              "g", [x], [y], [pads])
     p = tmp_path / "m.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), p)
     from symconv.onnx_import import load_onnx
 
-    with pytest.raises(UnsupportedError, match="Reshape \\(node 'flat'\\)"):
+    with pytest.raises(UnsupportedError, match="Pad \\(node 'flat'\\)"):
         load_onnx(p)
 
 
