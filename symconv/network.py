@@ -38,6 +38,8 @@ resize             scale_factor/f/scale, size, mode, coordinate_mode, align_corn
                    nearest_mode, convention (alias upsample)
 pixel-shuffle      factor/r, order, convention (pixel-unshuffle alike)
 concat, add        (inputs: two or more tensors; concat joins channels)
+pad                padding (explicit pairs; an F.pad / ONNX Pad / ZeroPadding layer: the
+                   size grows by before + after whatever the fill)
 identity           none: any shape-preserving op (aliases relu, activation, batchnorm, ...)
 =================  ==================================================================
 
@@ -110,7 +112,7 @@ FORMATS: dict[str, str] = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".t
 
 #: Ops that carry a layer spec.
 LAYER_OPS = ("conv", "conv-transpose", "max-pool", "avg-pool", "max-unpool", "resize",
-             "pixel-shuffle", "pixel-unshuffle")
+             "pixel-shuffle", "pixel-unshuffle", "pad")
 #: Ops that merge several tensors (their spatial sizes must agree).
 MERGE_OPS = ("concat", "add")
 #: Every canonical op.
@@ -123,6 +125,7 @@ _ALIASES: dict[str, str] = {
     "max_unpool": "max-unpool", "upsample": "resize", "interpolate": "resize",
     "pixel_shuffle": "pixel-shuffle", "depth-to-space": "pixel-shuffle",
     "pixel_unshuffle": "pixel-unshuffle", "space-to-depth": "pixel-unshuffle",
+    "zero-pad": "pad", "zeropad": "pad", "zeropadding": "pad",
     "cat": "concat", "sum": "add",
     **{a: "identity" for a in (
         "activation", "relu", "leaky-relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh",
@@ -152,6 +155,7 @@ _PARAMS: dict[str, dict[str, str]] = {
                "nearest_mode": "nearest_mode", **_COMMON},
     "pixel-shuffle": {"factor": "factor", "r": "factor", "order": "order", **_COMMON},
     "pixel-unshuffle": {"factor": "factor", "r": "factor", "order": "order", **_COMMON},
+    "pad": {"padding": "padding", "p": "padding", "pad": "padding", **_COMMON},
     "concat": {}, "add": {}, "identity": {},
 }
 _SPECS: dict[str, type] = {
@@ -492,7 +496,19 @@ def _node(item: Mapping[Any, Any], name: str, where: str, previous: str,
         fields[f] = _value(f, v, where)
         given.add(f)
     layer: Layer | None = None
-    if op in _SPECS:
+    if op == "pad":
+        fields.setdefault("convention", conv.value)
+        if "padding" not in fields or isinstance(fields["padding"], str):
+            raise InvalidSpecError(
+                f"{where}: padding={_show(item.get('padding'))} must be numbers for pad "
+                "(an integer, a list per axis or [[before, after], ...])"
+            )
+        try:
+            # A pad changes sizes exactly as a 1-tap convolution with that padding does.
+            layer = Conv(kernel=1, padding=fields["padding"], convention=fields["convention"])
+        except SymconvError as exc:
+            raise InvalidSpecError(f"{where}: {exc}") from None
+    elif op in _SPECS:
         fields.setdefault("convention", conv.value)
         try:
             layer = _SPECS[op](**fields)

@@ -6,6 +6,7 @@ Needs the optional ``onnx`` package (``pip install symconv[onnx]``).  Supported 
   :func:`symconv.conventions.from_onnx`, which applies ONNX's ``pads`` layout and the
   ``pads``/``auto_pad`` exclusivity; a missing ``kernel_shape`` is read from the weight
   initializer);
+* ``Pad`` with constant spatial pads (the size grows by before + after, whatever the mode);
 * ``Resize`` / ``Upsample`` with constant ``scales`` or ``sizes`` (float scales are read
   exactly, as the binary fractions they are), ``DepthToSpace`` / ``SpaceToDepth``;
 * ``Concat`` on the channel axis, ``Add``/``Sum``/``Sub``/``Mul``/``Div``/``Max``/``Min`` of two
@@ -32,7 +33,7 @@ from typing import Any
 from symconv.conventions import ONNX_WINDOW_OPS, from_onnx
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
 from symconv.network import Input, Network, Node, build
-from symconv.spec import Convention, Resize
+from symconv.spec import Conv, Convention, Resize
 
 __all__ = ["ELEMENTWISE", "HEADS", "MERGES", "from_model", "load_onnx"]
 
@@ -46,7 +47,8 @@ ELEMENTWISE = frozenset({
 })
 #: Binary elementwise operators (a merge when both operands are computed tensors).
 MERGES = frozenset({"Add", "Sum", "Sub", "Mul", "Div", "Max", "Min", "Mean"})
-_OTHER = frozenset({"Concat", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Constant"})
+_OTHER = frozenset({"Concat", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Constant",
+                    "Pad"})
 #: Operators that end the spatial part of a model (a classifier head): they and everything
 #: computed only from them are left out of the review, and listed in ``Network.ignored``.
 HEADS = frozenset({
@@ -233,6 +235,8 @@ def _node(node: Any, consts: dict[str, Any], names: _Names, nd: int) -> Node | N
             return Node(names.add(node.output[0]), "pixel-shuffle" if op == "DepthToSpace"
                         else "pixel-unshuffle", layer, (names.get(node.input[0]),),
                         alias=op)
+        if op == "Pad":
+            return _pad(node, attrs, consts, names, nd)
         if op in ("Resize", "Upsample"):
             return _resize(node, attrs, consts, names, nd)
         if op == "Concat":
@@ -290,6 +294,33 @@ def _window(node: Any, attrs: dict[str, Any], consts: dict[str, Any], names: _Na
     given = frozenset({"count_include_pad"}) if "count_include_pad" in attrs else frozenset()
     return Node(names.add(node.output[0]), kind, layer, (names.get(node.input[0]),), given,
                 alias=op)
+
+
+def _pad(node: Any, attrs: dict[str, Any], consts: dict[str, Any], names: _Names,
+         nd: int) -> Node:
+    """ONNX ``Pad``: ``pads`` = [x1_begin, ..., xR_begin, x1_end, ..., xR_end] over all R axes
+    (an input from opset 11, an attribute before); only the spatial part may be non-zero."""
+    if len(node.input) > 1 and node.input[1]:
+        raw = consts.get(node.input[1])
+        if raw is None:
+            raise UnsupportedError("pads must be a constant for Pad")
+        pads = [int(v) for v in raw]
+    else:
+        pads = [int(v) for v in attrs.get("pads", [])]
+    if len(node.input) > 3 and node.input[3]:
+        raise UnsupportedError("axes must not be given for Pad (pads of every axis are needed)")
+    rank = len(pads) // 2
+    if rank != nd + 2 or any(pads[i] or pads[rank + i] for i in range(2)):
+        raise UnsupportedError(f"pads={pads} must pad the spatial axes of (N, C, spatial...) only")
+    pairs = tuple((pads[2 + a], pads[rank + 2 + a]) for a in range(nd))
+    mode = attrs.get("mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+    # A 1-tap conv with this padding has the pad's size; PyTorch's padding modes carry the
+    # limits onnxruntime applies too (reflect: pad < n; wrap: pad <= n).
+    fill = {"reflect": "reflect", "wrap": "circular"}.get(mode, "zeros")
+    layer = Conv(kernel=1, padding=pairs, padding_mode=fill, ndim=nd)
+    return Node(names.add(node.output[0]), "pad", layer, (names.get(node.input[0]),),
+                alias="Pad")
 
 
 def _resize(node: Any, attrs: dict[str, Any], consts: dict[str, Any], names: _Names,

@@ -507,7 +507,7 @@ def _channels(net: Network, findings: list[Finding]) -> dict[str, int | None]:
                     "channel counts")))
             c = next(iter(known)) if len(known) == 1 and None not in srcs else (
                 next(iter(known)) if known else None)
-        elif node.layer is None:
+        elif node.layer is None or node.op == "pad":
             c = srcs[0]
         else:
             src = srcs[0]

@@ -190,7 +190,7 @@ def test_every_op_is_accepted() -> None:
     params = {"conv": {"kernel": 1}, "conv-transpose": {"kernel": 1}, "max-pool": {"kernel": 1},
               "avg-pool": {"kernel": 1}, "max-unpool": {"kernel": 1},
               "resize": {"scale_factor": 2}, "pixel-shuffle": {"factor": 2},
-              "pixel-unshuffle": {"factor": 2}}
+              "pixel-unshuffle": {"factor": 2}, "pad": {"padding": 1}}
     for op in OPS:
         extra = {"inputs": ["x", "x"]} if op in ("concat", "add") else {}
         net = loads(_base(op=op, **params.get(op, {}), **extra), "json")

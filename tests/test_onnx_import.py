@@ -211,15 +211,14 @@ def test_unsupported_ops_are_named(tmp_path: Path) -> None:
 
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, "H", "W"])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
-    pads = helper.make_tensor("pads", TensorProto.INT64, [8], [0, 0, 1, 1, 0, 0, 1, 1])
     graph = helper.make_graph([helper.make_node("Relu", ["x"], ["r"]),
-                               helper.make_node("Pad", ["r", "pads"], ["y"], name="flat")],
-                              "g", [x], [y], [pads])
+                               helper.make_node("LRN", ["r"], ["y"], size=3, name="flat")],
+                              "g", [x], [y])
     p = tmp_path / "m.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), p)
     from symconv.onnx_import import load_onnx
 
-    with pytest.raises(UnsupportedError, match="Pad \\(node 'flat'\\)"):
+    with pytest.raises(UnsupportedError, match="LRN \\(node 'flat'\\)"):
         load_onnx(p)
 
 
@@ -287,3 +286,33 @@ def test_a_classifier_head_is_left_out_and_noted(tmp_path: Path) -> None:
     # Below 5 the pool's kernel (3) exceeds its input (2): symconv rejects; onnxruntime 1.32
     # does not: it sizes pools with truncating division, (2 - 3) / 2 + 1 = 1 window.
     assert 4 not in v
+
+
+def test_pad_is_imported_and_matches_onnxruntime(tmp_path: Path) -> None:
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    from symconv.onnx_import import load_onnx
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, "H", "W"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    pads = helper.make_tensor("pads", TensorProto.INT64, [8], [0, 0, 0, 1, 0, 0, 1, 2])
+    graph = helper.make_graph([
+        helper.make_node("Pad", ["x", "pads"], ["p"], mode="reflect"),
+        helper.make_node("MaxPool", ["p"], ["y"], kernel_shape=[2, 2], strides=[2, 2]),
+    ], "g", [x], [y], [pads])
+    path = tmp_path / "pad.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    net = load_onnx(path)
+    assert net.node("p").op == "pad"
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for h, w in ((3, 4), (5, 2), (8, 9), (2, 3), (1, 3)):
+        r = review(net, (h, w))
+        try:
+            got = sess.run(None, {"x": np.zeros((1, 1, h, w), np.float32)})[0].shape[2:]
+        except Exception:
+            assert r.errors and r.errors[0].node == "p", (h, w)  # reflect: pad < size
+            continue
+        assert not r.errors, (h, w)
+        assert tuple(got) == next(t.value for t in r.tensors if t.name == "y")
