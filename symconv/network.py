@@ -65,7 +65,7 @@ is one :class:`~symconv.errors.InvalidSpecError` line naming the layer and the f
 >>> loads('{"inputs": [{"name": "x", "size": [8]}], "layers": [{"op": "convv", "k": 3}]}', "json")
 Traceback (most recent call last):
 ...
-symconv.errors.InvalidSpecError: layers[0] (layer1): op='convv' must be one of add, avg-pool, concat, conv, conv-transpose, identity, max-pool, max-unpool, pixel-shuffle, pixel-unshuffle, resize (or an alias: activation, batchnorm, deconv, ...)
+symconv.errors.InvalidSpecError: layers[0] (layer1): op='convv' must be one of add, avg-pool, concat, conv, conv-transpose, identity, max-pool, max-unpool, pad, pixel-shuffle, pixel-unshuffle, resize (or an alias: activation, batchnorm, deconv, ...)
 """
 
 from __future__ import annotations
