@@ -529,15 +529,11 @@ def _coverage(on_case: Callable[[str], None] | None = None) -> tuple[tuple[Cover
 def _run(theorem: Theorem, grid: str, seed: int,
          on_done: Callable[[Result], None] | None) -> Result:
     """Run one theorem as ``symconv prove`` does (same seed for each); a theorem module that
-    crashes (a bug, not a verdict) becomes an ``error`` result shown in the report, instead of
-    a traceback that would lose the whole report."""
+    crashes (a bug, not a verdict) comes back from ``run_theorem`` as an ``error`` result,
+    shown in the report instead of a traceback that would lose the whole report."""
     from symconv.theorem import run_theorem
 
-    try:
-        result = run_theorem(theorem, grid=grid, seed=seed)
-    except Exception as exc:  # any bug in a theorem module is reported, not raised
-        result = Result(theorem, verdict="error",
-                        error=f"{type(exc).__name__} while running the theorem: {exc}")
+    result = run_theorem(theorem, grid=grid, seed=seed)
     if on_done is not None:
         on_done(result)
     return result

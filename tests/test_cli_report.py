@@ -127,7 +127,7 @@ def test_crashing_theorem_is_an_error_in_the_report(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output and "error" in result.stdout
     tex = (out / "symconv-report.tex").read_text(encoding="ascii")
-    assert "KeyError while running the theorem" in tex
+    assert "the theorem's code raised KeyError" in tex
 
 
 def test_failing_pdflatex_is_one_line_and_keeps_previous(proofs: Path, tmp_path: Path) -> None:
