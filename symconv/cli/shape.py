@@ -551,7 +551,9 @@ def _residues(layer: Any, r: Resolved) -> tuple[Residue, ...]:
             continue
         for c in range(m):
             forward, back = {sym: m * q + c}, {q: (sym - c) / m}
-            vals = [sympy.sympify(e).subs(forward).subs(back) for e in expr]
+            # the formulas come from resolve(): SymPy expressions or plain ints, never text
+            vals = [(sympy.Integer(e) if isinstance(e, int) else e).subs(forward).subs(back)
+                    for e in expr]
             out.append(Residue(a, sym, m, c, vals[0], (vals[1], vals[2])))
     return tuple(out)
 
