@@ -28,7 +28,7 @@ than the padded input, output too small, requested transposed sizes out of range
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
 from typing import Any
@@ -694,8 +694,3 @@ def _sym_pads(padding: Any) -> tuple[Int, Int]:
     if isinstance(padding, tuple | list):
         return padding[0], padding[1]
     return padding, padding
-
-
-def with_output_size(layer: ConvTranspose, size: Any) -> ConvTranspose:
-    """``layer`` with a requested output size (helper for inverse problems)."""
-    return replace(layer, output_size=size)
