@@ -422,6 +422,9 @@ def _dispatch(layer: Any, n: int, a: int) -> int | None:
     if isinstance(layer, Conv):
         return _windowed(layer, n, a, ceil=False)
     if isinstance(layer, MaxPool | AvgPool):
+        if (isinstance(layer, AvgPool) and layer.ndim == 3
+                and layer.convention is Convention.TORCH and n < layer.kernel[a]):
+            return None  # PyTorch avg_pool3d: the unpadded input must cover the kernel
         return _windowed(layer, n, a, ceil=layer.ceil_mode)
     if isinstance(layer, ConvTranspose):
         return _transpose(layer, n, a)

@@ -118,7 +118,10 @@ def pool_size(n: Int, k: Int, s: Int, pb: Int, pe: Int, d: Int, *, ceil_mode: bo
         slack = pe + s - effective_kernel(k, d)
         if not _sym(slack) and slack <= 0:
             return o
-        return sympy.Piecewise((o - 1, (o - 1) * s >= n + pb), (o, True))
+        # With pe < k_eff (every framework's padding limit) at most one window starts in the
+        # end padding, so the rule is min(o, #starts before n + pb) = min(o, ceil((n+pb)/s)).
+        # Left unevaluated: SymPy cannot order nested floors in general (PrecisionExhausted).
+        return sympy.Min(o, ceildiv(n + pb, s), evaluate=False)
     return o - 1 if (o - 1) * s >= n + pb else o
 
 
