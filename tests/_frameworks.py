@@ -12,29 +12,25 @@ when ``CI=true``.
 
 from __future__ import annotations
 
-import importlib
-import os
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import numpy as np
-import pytest
 
 import symconv
 from symconv import InvalidSpecError
+
+from conftest import requires
 
 ONNX_OPSET = 22  # Conv, ConvTranspose, pools, MaxUnpool at their newest version here
 
 
 def require(name: str) -> ModuleType:
-    """Import an optional framework: skip when missing, but fail under ``CI=true``."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} must be installed in CI: {exc}")
-        pytest.skip(f"{name} is not installed")
+    """Import an optional framework: skip when missing, but fail under ``CI=true``
+    (the one rule, :func:`conftest.requires`)."""
+    module: ModuleType = requires(name)
+    return module
 
 
 @dataclass(frozen=True)

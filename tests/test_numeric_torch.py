@@ -33,9 +33,7 @@ Optional frameworks: missing locally -> skipped; missing when ``CI=true`` -> fai
 
 from __future__ import annotations
 
-import importlib
 import math
-import os
 from fractions import Fraction
 from types import ModuleType
 from typing import Any
@@ -48,17 +46,15 @@ from hypothesis import strategies as st
 import symconv.numeric as nm
 from symconv.errors import InvalidSpecError
 
+from conftest import requires
+
 ONNX_OPSET = 22
 
 
 def require(name: str) -> ModuleType:
-    """Import an optional framework: ``pytest.skip`` when missing, ``pytest.fail`` if CI=true."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is required when CI=true ({exc})", pytrace=False)
-        pytest.skip(f"{name} is not installed")
+    """Import an optional framework (the one rule of :func:`conftest.requires`)."""
+    module: ModuleType = requires(name)
+    return module
 
 
 @pytest.fixture(scope="module")
