@@ -27,6 +27,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import click
@@ -42,6 +43,7 @@ __all__ = [
     "option_list",
     "parse_padding",
     "parse_per_axis",
+    "parse_scale",
     "parse_sizes",
     "stdout_is_unicode",
 ]
@@ -242,6 +244,34 @@ def broadcast(name: str, value: Any, ndim: int) -> Any:
         shown = "x".join(":".join(map(str, v)) if isinstance(v, tuple) else str(v) for v in value)
         raise InvalidSpecError(f"--{name}={shown} must have one entry per axis of --in ({ndim})")
     return value
+
+
+def parse_scale(text: str, symbolic: bool = False) -> Any:
+    """``2``, ``1.5`` (a float, multiplied as the framework does), ``3/2`` (exact), ``2x3``.
+
+    With ``--symbolic`` a decimal is taken exactly (SymPy needs an exact factor).  Several
+    values come back as a tuple (fit it to the axes with :func:`broadcast`).
+
+    >>> parse_scale("2"), parse_scale("1.5"), parse_scale("3/2"), parse_scale("2x3")
+    (2, 1.5, '3/2', (2, 3))
+    """
+    out: list[Any] = []
+    for tok in text.replace("×", "x").split("x"):
+        t = tok.strip()
+        try:
+            if "/" in t or symbolic:
+                value: Any = Fraction(t)
+                out.append(int(value) if value.denominator == 1 else t)
+            elif "." in t or "e" in t.lower():
+                out.append(float(t))
+            else:
+                out.append(int(t))
+        except (ValueError, ZeroDivisionError):
+            raise InvalidSpecError(
+                f"--scale={text!r} must be a number such as 2, 1.5 or 3/2, or one per axis "
+                "such as 2x3"
+            ) from None
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 # --------------------------------------------------------------------------- output

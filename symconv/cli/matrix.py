@@ -12,7 +12,6 @@ turned into SymPy objects, the full matrix only for ``--json``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import click
@@ -23,6 +22,7 @@ from symconv.cli._common import (
     dump_json,
     parse_padding,
     parse_per_axis,
+    parse_scale,
     parse_sizes,
     stdout_is_unicode,
 )
@@ -147,7 +147,8 @@ def _layer(command: str, given: dict[str, Any], nd: int) -> tuple[Layer, int]:
         return ConvTranspose(**window, groups=groups, output_padding=op), channels
     if command in _RESIZES:
         mode = _RESIZES[command] or given.get("mode", "nearest")
-        scale = _scale(given["scale"], nd) if "scale" in given else None
+        scale = (broadcast("scale", parse_scale(given["scale"]), nd) if "scale" in given
+                 else None)
         size = _ints("size", given, nd)
         if scale is None and size is None:
             raise InvalidSpecError(f"--scale or --size must be given for {command}")
@@ -160,27 +161,6 @@ def _layer(command: str, given: dict[str, Any], nd: int) -> tuple[Layer, int]:
     if command == "pixel-shuffle":
         return PixelShuffle(factor=r, ndim=nd, convention=convention), channels or r**nd
     return PixelUnshuffle(factor=r, ndim=nd, convention=convention), channels or 1
-
-
-def _scale(text: str, nd: int) -> Any:
-    """``2``, ``3/2`` (exact), ``1.5`` (a float, as the framework multiplies it), ``2x3``."""
-    out: list[Any] = []
-    for token in text.replace("×", "x").split("x"):
-        t = token.strip()
-        try:
-            if "/" in t:
-                value = Fraction(t)
-                out.append(int(value) if value.denominator == 1 else value)
-            elif "." in t or "e" in t.lower():
-                out.append(float(t))
-            else:
-                out.append(int(t))
-        except (ValueError, ZeroDivisionError):
-            raise InvalidSpecError(
-                f"--scale={text!r} must be a number such as 2, 1.5 or 3/2, or one per axis "
-                "such as 2x3"
-            ) from None
-    return broadcast("scale", tuple(out), nd) if len(out) > 1 else out[0]
 
 
 # --------------------------------------------------------------------------- analysis

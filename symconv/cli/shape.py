@@ -27,6 +27,7 @@ from symconv.cli._common import (
     option_list,
     parse_padding,
     parse_per_axis,
+    parse_scale,
     parse_sizes,
     stdout_is_unicode,
 )
@@ -163,7 +164,7 @@ def _per_axis_values(given: dict[str, Any], symbolic: bool) -> dict[str, Any]:
     if "padding" in given:
         values["padding"] = parse_padding(given["padding"])
     if "scale" in given:
-        values["scale"] = _parse_scale(given["scale"], symbolic)
+        values["scale"] = parse_scale(given["scale"], symbolic)
     return values
 
 
@@ -172,30 +173,6 @@ def _ndim_of(per_axis: dict[str, Any]) -> int:
     lengths = [len(v) for v in per_axis.values()
                if isinstance(v, tuple) and not (len(v) == 1 and isinstance(v[0], tuple))]
     return max(lengths or [1])
-
-
-def _parse_scale(text: str, symbolic: bool) -> Any:
-    """``2``, ``1.5`` (a float, multiplied as the framework does), ``3/2`` (exact), ``2x3``.
-
-    With ``--symbolic`` a decimal is taken exactly (SymPy needs an exact factor).
-    """
-    out: list[Any] = []
-    for tok in text.replace("×", "x").split("x"):
-        t = tok.strip()
-        try:
-            if "/" in t or symbolic:
-                value: Any = Fraction(t)
-                out.append(int(value) if value.denominator == 1 else t)
-            elif "." in t or "e" in t.lower():
-                out.append(float(t))
-            else:
-                out.append(int(t))
-        except (ValueError, ZeroDivisionError):
-            raise InvalidSpecError(
-                f"--scale={text!r} must be a number such as 2, 1.5 or 3/2, or one per axis "
-                "such as 2x3"
-            ) from None
-    return out[0] if len(out) == 1 else tuple(out)
 
 
 def _input(
@@ -514,7 +491,7 @@ def _evaluate(q: Query, layer: Any, r: Resolved) -> tuple[Resolved | None, tuple
         return None, ()
     framework = layer
     if isinstance(layer, Resize) and "scale" in q.raw:
-        framework = dataclasses.replace(layer, scale_factor=_parse_scale(q.raw["scale"], False))
+        framework = dataclasses.replace(layer, scale_factor=parse_scale(q.raw["scale"], False))
     value = resolve(framework, q.numbers)
     exact = tuple(e.subs(dict(zip(r.input, q.numbers, strict=True))) if is_symbolic(e) else e
                   for e in r.output)
