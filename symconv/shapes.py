@@ -196,7 +196,9 @@ def _resolve_pool(layer: MaxPool | AvgPool, sizes: tuple[Int, ...]) -> Resolved:
                 f"under convention torch (PyTorch avg_pool3d: input image smaller than kernel "
                 "size, whatever the padding)"
             )
-        if same and layer.convention is Convention.ONNX and _known(n, k, s, d):
+        # onnxruntime's MaxPool refuses a negative SAME padding; its AveragePool clamps it at 0.
+        if (same and isinstance(layer, MaxPool) and layer.convention is Convention.ONNX
+                and _known(n, k, s, d)):
             total = (F.ceildiv(n, s) - 1) * s + F.effective_kernel(k, d) - n
             if total < 0:
                 raise InvalidSpecError(
