@@ -1,0 +1,213 @@
+"""Design review of a whole network: shapes for every size, valid sizes, skips, decoders, traps.
+
+:func:`review` takes a :class:`~symconv.network.Network` (from a YAML/JSON/TOML file or an ONNX
+model) and returns a :class:`Review`:
+
+* **symbolic shape propagation**: every tensor's spatial size as an exact formula in the
+  input symbols (:func:`symconv.shapes.resolve` on SymPy symbols), and its value at a given
+  input size;
+* **valid input sizes per axis, exactly** (:class:`AxisValidity`): the sizes for which every
+  layer accepts its input and every concat/add gets equal sizes, as a finite list below a
+  threshold ``N0`` plus residue classes mod ``P`` from ``N0`` on (e.g. ``H >= 16 and H = 0
+  mod 16``), with the first layer that fails, and why, for each excluded class;
+* **skip connections** (concat/add) and **decoder restores** (``restores:`` in the file)
+  checked for all sizes, with the smallest counterexample and the ``output_padding``/padding
+  change that fixes a transposed convolution;
+* **findings with stable codes** (below).
+
+The valid-size proof (the argument of T21, :mod:`symconv.sizeproof`, lifted to a graph).  Fix
+one spatial axis and let ``n`` be its input size.  Every layer's output size is a
+non-decreasing quasi-affine function of its input (sums of ``floor((a m + b)/c)``) with a
+period ``L`` and shift ``g``: ``out(m + L) = out(m) + g`` (conv/pool: ``L = s, g = 1``;
+transposed conv/unpool/pixel shuffle: ``L = 1, g = s`` or ``r``; pixel unshuffle ``L = r, g =
+1``; resize by ``p/q``: ``L = q, g = p``; a fixed output size: ``g = 0``).  Composing along the
+graph gives, for every tensor ``t``, ``size_t(n + P) = size_t(n) + D_t`` with one period ``P``
+for the axis (computed exactly).  Every rejection is one of: a lower bound on a size (kernel
+fits the padded input, output >= 1), an upper bound by a constant (requested output sizes), a
+divisibility condition (pixel unshuffle; periodic mod ``P`` by construction), or an equality of
+two sizes at a concat/add.  Each layer's bounds involve only its own constants, so once every
+growing tensor (``D_t > 0``) is at least the sum ``C`` of its consumers' constants, bounds are
+settled for that residue class; equalities with equal shifts are periodic; equalities with
+unequal shifts ``h(n + mP) = h(n) + m c`` (``c != 0``) hold at most once per class, at the
+solved ``m``.  The scan evaluates every size until each of the ``P`` classes is settled, so
+the set it returns is exact for every ``n``.
+
+Findings (stable codes; ``error`` fails ``symconv review``, ``warning`` fails it with
+``--fail-on warning``):
+
+======  ===============================  =======  =============================================
+code    name                             level    when
+======  ===============================  =======  =============================================
+SC001   layer-rejects-input              error    at the given input size a layer rejects its
+                                                  input (the first such layer, and why)
+SC002   skip-mismatch                    error    at the given input size a concat/add gets
+                                                  different spatial sizes
+SC003   no-valid-size                    error    no input size works on an axis
+SC004   channel-mismatch                 error    channel counts disagree (add, in_channels,
+                                                  groups, pixel shuffle)
+SC005   restore-mismatch                 error    at the given input size a ``restores:``
+                                                  target is not restored
+SC101   checkerboard-risk                warning  transposed conv with uneven overlap
+                                                  (``s`` does not divide ``k``, or
+                                                  ``gcd(s, d) > 1``; T16)
+SC102   gradient-checkerboard            warning  strided conv whose input gradient is uneven
+                                                  (same criterion, T17)
+SC201   tf-same-asymmetric-padding       warning  SAME padding whose split is asymmetric or
+                                                  depends on the input size
+SC202   ceil-mode-last-window            warning  ceil-mode pooling where PyTorch/ONNX's
+                                                  last-window rule differs from plain ceil
+                                                  (older ONNX, Caffe)
+SC203   count-include-pad-default        warning  padded average pooling relying on the
+                                                  framework default of ``count_include_pad``
+SC204   output-padding-not-adjoint       warning  ``output_padding >= stride``: not the
+                                                  adjoint of a conv (T02)
+SC205   resize-coordinate-mode           warning  a resize whose result depends on the
+                                                  framework's coordinate/nearest mode
+SC206   maxunpool-index-semantics        warning  max-unpooling whose indices PyTorch and ONNX
+                                                  read differently, or overlapping windows
+SC207   decoder-restore                  warning  a ``restores:`` target (or a skip fed by a
+                                                  transposed conv) is restored only for some
+                                                  sizes; the fix is given
+SC208   skip-size-constraint             warning  a concat/add restricts the valid sizes (its
+                                                  inputs exist but differ for some sizes)
+SC301   receptive-field-exceeds-input    warning  an output's receptive field is larger than
+                                                  the input on some axis
+======  ===============================  =======  =============================================
+
+>>> from symconv.network import loads
+>>> net = loads('''
+... inputs: [{name: x, size: [H]}]
+... layers:
+...   - {name: down, op: conv, kernel: 3, stride: 2, padding: 1}
+...   - {name: up, op: conv-transpose, kernel: 3, stride: 2, padding: 1, output_padding: 1}
+...   - {name: cat, op: concat, inputs: [up, x]}
+... ''', "yaml")
+>>> r = review(net)
+>>> r.validity[0].describe()
+'H = 0 mod 2'
+>>> [t.formula[0] for t in r.tensors]
+['H', 'floor(H/2 - 1/2) + 1', '2*floor(H/2 - 1/2) + 2', '2*floor(H/2 - 1/2) + 2']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from symconv.errors import InvalidSpecError, UnsupportedError
+from symconv.network import Network
+from symconv.review.model import (
+    CODES,
+    AxisValidity,
+    Finding,
+    Review,
+    SkipCheck,
+    TensorRow,
+    intersect,
+)
+from symconv.review.propagate import (
+    concrete_inputs,
+    evaluate,
+    propagate_channels,
+    symbolic_formulas,
+    tensor_rows,
+)
+from symconv.review.skips import check_findings, skip_checks
+from symconv.review.traps import layer_warnings
+from symconv.review.validity import analyse_axis, axis_key, make_plan
+
+__all__ = [
+    "CODES",
+    "AxisValidity",
+    "Finding",
+    "Review",
+    "SkipCheck",
+    "TensorRow",
+    "intersect",
+    "review",
+]
+
+
+def review(network: Network, input_size: Sequence[int] | None = None, *,
+           symbolic: bool = False) -> Review:
+    """Review ``network``: formulas, values at ``input_size`` (default: the file's sizes when
+    they are all integers, unless ``symbolic``), valid sizes per axis, skip/restore checks and
+    findings."""
+    if symbolic and input_size is not None:
+        raise InvalidSpecError("symbolic=True must not be combined with an input size")
+    nd = network.ndim
+    if input_size is not None:
+        input_size = tuple(input_size)
+        if len(input_size) != nd:
+            raise InvalidSpecError(
+                f"input size={'x'.join(map(str, input_size))} must have {nd} axes like the "
+                f"network's inputs"
+            )
+        for size in input_size:
+            if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+                raise InvalidSpecError(f"input size={size!r} must be positive integers")
+    findings: list[Finding] = []
+    notes: list[str] = [f"not analysed: {what}" for what in network.ignored]
+    channels = propagate_channels(network, findings)
+    concrete = None if symbolic else concrete_inputs(network, input_size)
+    values, first_failure = evaluate(network, concrete) if concrete else ({}, None)
+    if first_failure is not None:
+        findings.append(first_failure)
+    formulas = symbolic_formulas(network, notes)
+    tensors = tensor_rows(network, formulas, values, channels)
+    validity: list[AxisValidity | None] = []
+    checks: list[SkipCheck] = []
+    cache: dict[Any, tuple[AxisValidity, list[SkipCheck]]] = {}
+    for a in range(nd):
+        try:
+            v, cs = _axis_review(network, a, cache)
+        except UnsupportedError as exc:
+            notes.append(f"axis {a}: valid sizes not computed: {exc}")
+            validity.append(None)
+            continue
+        validity.append(v)
+        checks.extend(cs)
+        if v.empty:
+            findings.append(Finding("SC003", None, f"axis {a}: no input size is accepted: "
+                                    f"{v.reasons[0][1] if v.reasons else 'every size fails'}"))
+    notes.extend(_shared_symbols(validity))
+    findings.extend(check_findings(network, checks, concrete, values))
+    findings.extend(layer_warnings(network, concrete, validity))
+    order = {c: i for i, c in enumerate(CODES)}
+    findings.sort(key=lambda f: (CODES[f.code][1] != "error", order[f.code]))
+    return Review(network, concrete, tensors, tuple(validity), tuple(checks),
+                  tuple(dict.fromkeys(findings)), tuple(notes))
+
+
+
+def _shared_symbols(validity: Sequence[AxisValidity | None]) -> list[str]:
+    by_symbol: dict[str, list[AxisValidity]] = {}
+    for v in validity:
+        if v is not None:
+            by_symbol.setdefault(v.symbol, []).append(v)
+    out = []
+    for sym, vs in by_symbol.items():
+        if len(vs) > 1:
+            axes = ", ".join(str(v.axis) for v in vs)
+            out.append(f"{sym} is the size of axes {axes}: valid {sym} (every axis): "
+                       f"{intersect(vs, sym).describe()}")
+    return out
+
+
+
+def _axis_review(net: Network, a: int, cache: dict[Any, Any]
+                 ) -> tuple[AxisValidity, list[SkipCheck]]:
+    """Axes with the same 1-D network share one analysis (symbol and axis renamed)."""
+    key = axis_key(net, a)
+    if key in cache:
+        v, cs = cache[key]
+        symbol = make_plan(net, a).symbol
+        v2 = dataclasses.replace(v, axis=a, symbol=symbol,
+                                 argument=v.argument.replace(f"axis {v.axis}", f"axis {a}"))
+        return v2, [dataclasses.replace(c, axis=a, fix=c.fix.replace(
+            f"axis {v.axis}", f"axis {a}"))
+            for c in cs]
+    v, plan, merge_cex = analyse_axis(net, a)
+    cache[key] = v, skip_checks(plan, v, merge_cex)
+    return cache[key]

@@ -1,0 +1,179 @@
+"""Shape propagation through a network: channel counts, the sizes of every tensor at a concrete
+input (the first layer that rejects it), and exact symbolic size formulas per axis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from symconv.errors import SymconvError
+from symconv.network import MERGE_OPS, Network, Node
+from symconv.review.model import Finding, TensorRow, fmt_size
+from symconv.review.validity import axis_key, project
+from symconv.shapes import output_channels, resolve
+from symconv.spec import Conv, ConvTranspose
+
+__all__ = ["concrete_inputs", "evaluate", "propagate_channels", "symbolic_formulas",
+           "tensor_rows"]
+
+
+def concrete_inputs(net: Network, size: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    if size is not None:
+        return size
+    first = net.inputs[0].size
+    if all(isinstance(v, int) for v in first):
+        return tuple(int(v) for v in first)
+    return None
+
+
+def _input_values(net: Network, size: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+    """Every input's sizes when the first input has ``size``: shared symbols follow it."""
+    sym: dict[str, int] = {}
+    for v, n in zip(net.inputs[0].size, size, strict=True):
+        if isinstance(v, str):
+            sym.setdefault(v, n)
+    out: dict[str, tuple[int, ...]] = {net.inputs[0].name: size}
+    for inp in net.inputs[1:]:
+        vals = []
+        for a, v in enumerate(inp.size):
+            if isinstance(v, int):
+                vals.append(v)
+            elif v in sym:
+                vals.append(sym[v])
+            else:
+                vals.append(size[a])
+        out[inp.name] = tuple(vals)
+    return out
+
+
+def propagate_channels(net: Network, findings: list[Finding]) -> dict[str, int | None]:
+    ch: dict[str, int | None] = {i.name: i.channels for i in net.inputs}
+    nd = net.ndim
+    for node in net.nodes:
+        srcs = [ch.get(s) for s in node.inputs]
+        c: int | None
+        if node.op == "concat":
+            c = None if any(x is None for x in srcs) else sum(x for x in srcs if x is not None)
+        elif node.op == "add":
+            known = {x for x in srcs if x is not None}
+            if len(known) > 1:
+                findings.append(Finding("SC004", node.name, (
+                    f"{node.name}: add of channels "
+                    f"{', '.join(f'{s}={ch.get(s)}' for s in node.inputs)} must have equal "
+                    "channel counts")))
+            c = next(iter(known)) if len(known) == 1 and None not in srcs else (
+                next(iter(known)) if known else None)
+        elif node.layer is None or node.op == "pad":
+            c = srcs[0]
+        else:
+            src = srcs[0]
+            try:
+                if src is None:
+                    c = _declared_out(node)
+                else:
+                    c = output_channels(node.layer, src, nd)
+            except SymconvError as exc:
+                findings.append(Finding("SC004", node.name, f"{node.name}: {exc}"))
+                c = _declared_out(node)
+        ch[node.name] = c
+    return ch
+
+
+def _declared_out(node: Node) -> int | None:
+    if isinstance(node.layer, Conv | ConvTranspose):
+        return node.layer.out_channels
+    return None
+
+
+def evaluate(net: Network, size: tuple[int, ...]
+                 ) -> tuple[dict[str, tuple[int, ...]], Finding | None]:
+    """Sizes of every tensor at ``size``; the first rejection (topological order) as SC001/2."""
+    vals: dict[str, tuple[int, ...]] = dict(_input_values(net, size))
+    first: Finding | None = None
+    for node in net.nodes:
+        srcs = [vals.get(s) for s in node.inputs]
+        if any(s is None for s in srcs):
+            continue
+        ins = [s for s in srcs if s is not None]
+        if node.op in MERGE_OPS:
+            if len(set(ins)) > 1:
+                shown = ", ".join(f"{s}={fmt_size(v)}" for s, v in zip(node.inputs, ins, strict=True))
+                if first is None:
+                    first = Finding("SC002", node.name, (
+                        f"{node.name}: {node.op} inputs have different spatial sizes at input "
+                        f"{fmt_size(size)}: {shown}"))
+                continue
+            vals[node.name] = ins[0]
+        elif node.layer is None:
+            vals[node.name] = ins[0]
+        else:
+            try:
+                vals[node.name] = tuple(int(o) for o in resolve(node.layer, ins[0]).output)
+            except SymconvError as exc:
+                if first is None:
+                    first = Finding("SC001", node.name, (
+                        f"{node.name} ({node.op}) rejects its input {fmt_size(ins[0])} (network input "
+                        f"{fmt_size(size)}): {exc}"))
+    return vals, first
+
+
+
+def symbolic_formulas(net: Network, notes: list[str]) -> dict[str, tuple[str, ...]]:
+    """Exact size formulas of every tensor in the inputs' symbols (SymPy, no evaluation of
+    text: symbols are created from identifier names).  Computed per axis on the 1-D network;
+    axes with the same 1-D network share the work (the symbol is substituted)."""
+    import sympy
+
+    syms: dict[str, Any] = {}
+
+    def sym(v: int | str) -> Any:
+        if isinstance(v, int):
+            return sympy.Integer(v)
+        if v not in syms:
+            syms[v] = sympy.Symbol(v, integer=True, positive=True)
+        return syms[v]
+
+    nd = net.ndim
+    cache: dict[Any, tuple[tuple[Any, ...], dict[str, Any]]] = {}
+    axes: list[dict[str, Any]] = []
+    failed: dict[str, str] = {}
+    for a in range(nd):
+        key = axis_key(net, a)
+        here = tuple(sym(i.size[a]) for i in net.inputs)
+        if key in cache:
+            base, vals = cache[key]
+            mapping = {b: h for b, h in zip(base, here, strict=True) if b != h}
+            axes.append({k: v.xreplace(mapping) if mapping else v for k, v in vals.items()})
+            continue
+        vals = {i.name: x for i, x in zip(net.inputs, here, strict=True)}
+        for node in net.nodes:
+            first = vals.get(node.inputs[0])
+            if first is None or any(src not in vals for src in node.inputs):
+                continue
+            if node.layer is None:
+                vals[node.name] = first
+                continue
+            try:
+                o = resolve(project(node.layer, a, nd), (first,)).output[0]
+                vals[node.name] = sympy.Integer(o) if isinstance(o, int) else o
+            except SymconvError as exc:
+                failed.setdefault(node.name, f"{node.name}: no closed form ({exc})")
+            except Exception as exc:  # SymPy itself can fail on nested Piecewise/floor
+                failed.setdefault(node.name, f"{node.name}: no closed form (SymPy "
+                                  f"{type(exc).__name__}); sizes and valid sets are unaffected")
+        cache[key] = (here, vals)
+        axes.append(vals)
+    notes.extend(failed.values())
+    names = [i.name for i in net.inputs] + [n.name for n in net.nodes]
+    return {k: tuple(str(ax[k]) for ax in axes) for k in names if all(k in ax for ax in axes)}
+
+
+def tensor_rows(net: Network, formulas: dict[str, tuple[str, ...]],
+                values: dict[str, tuple[int, ...]], channels: dict[str, int | None]
+          ) -> tuple[TensorRow, ...]:
+    rows = [TensorRow(i.name, "input", (), formulas.get(i.name, ()), values.get(i.name),
+                      channels.get(i.name)) for i in net.inputs]
+    for node in net.nodes:
+        rows.append(TensorRow(node.name, node.op, node.inputs,
+                              formulas.get(node.name, ("?",) * net.ndim),
+                              values.get(node.name), channels.get(node.name)))
+    return tuple(rows)

@@ -1,0 +1,227 @@
+"""Per-layer traps with stable codes: checkerboards (T16/T17), SAME padding splits, ceil-mode
+last windows, count_include_pad defaults, non-adjoint output_padding, resize coordinate modes,
+max-unpool index semantics, receptive fields larger than the input."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+from symconv.errors import SymconvError
+from symconv.network import Network
+from symconv.review.model import AxisValidity, Finding, axis_list
+from symconv.spec import (
+    AvgPool,
+    Conv,
+    Convention,
+    ConvTranspose,
+    MaxPool,
+    MaxUnpool,
+    PadMode,
+    Resize,
+)
+
+__all__ = ["layer_warnings"]
+
+
+def layer_warnings(net: Network, concrete: tuple[int, ...] | None,
+                   validity: list[AxisValidity | None]) -> list[Finding]:
+    out: list[Finding] = []
+    nd = net.ndim
+    for node in net.nodes:
+        layer = node.layer
+        if layer is None:
+            continue
+        spec = layer.at(nd)
+        name = node.name
+        if isinstance(spec, ConvTranspose):
+            out.extend(_transposed_warnings(name, spec))
+        if isinstance(spec, Conv):
+            bad = [a for a in range(nd) if spec.stride[a] > 1
+                   and not _uniform(spec.kernel[a], spec.stride[a], spec.dilation[a])]
+            if bad:
+                out.append(Finding("SC102", name, (
+                    f"{name}: strided conv kernel={_axes(spec.kernel)} stride="
+                    f"{_axes(spec.stride)} has an uneven input gradient on axis "
+                    f"{axis_list(bad)} (T17: stride must divide kernel, gcd(stride, dilation) = 1)")))
+        if isinstance(spec, Conv | MaxPool | AvgPool):
+            f = _same_warning(name, spec, nd)
+            if f is not None:
+                out.append(f)
+        if isinstance(spec, MaxPool | AvgPool) and spec.ceil_mode:
+            f = _ceil_warning(name, spec, nd)
+            if f is not None:
+                out.append(f)
+        if isinstance(spec, AvgPool) and "count_include_pad" not in node.given and (
+                not isinstance(spec.padding, tuple) or any(p != (0, 0) for p in spec.padding)):
+            out.append(Finding("SC203", name, (
+                f"{name}: padded average pooling uses the {spec.convention.value} default "
+                f"count_include_pad={spec.count_include_pad} (PyTorch: True, ONNX: False, "
+                "TensorFlow: padding never counted); set it explicitly")))
+        if isinstance(spec, Resize):
+            f = _resize_warning(name, spec)
+            if f is not None:
+                out.append(f)
+        if isinstance(spec, MaxUnpool):
+            overlap = any(k > s for k, s in zip(spec.kernel, spec.stride, strict=True))
+            if spec.output_size is not None or overlap:
+                why = []
+                if spec.output_size is not None:
+                    why.append("with an explicit output size PyTorch reads indices as flat "
+                               "positions in the output plane, ONNX in the pre-pool plane "
+                               "(onnx#2398)")
+                if overlap:
+                    why.append("windows overlap (kernel > stride): repeated indices make "
+                               "PyTorch's result nondeterministic (T14)")
+                out.append(Finding("SC206", name, f"{name}: " + "; ".join(why)))
+    out.extend(_receptive_warnings(net, concrete, validity))
+    return out
+
+
+def _uniform(k: int, s: int, d: int) -> bool:
+    return math.gcd(s, d) == 1 and k % s == 0
+
+
+def _axes(v: tuple[Any, ...]) -> str:
+    return str(v[0]) if len(set(v)) == 1 else "x".join(map(str, v))
+
+
+
+def _transposed_warnings(name: str, spec: ConvTranspose) -> list[Finding]:
+    out: list[Finding] = []
+    nd = len(spec.kernel)
+    bad = [a for a in range(nd) if not _uniform(spec.kernel[a], spec.stride[a], spec.dilation[a])]
+    if bad:
+        from symconv.coverage import overlap_pattern
+
+        pats = [overlap_pattern(int(spec.kernel[a]), int(spec.stride[a]),
+                                d=int(spec.dilation[a])) for a in bad]
+        out.append(Finding("SC101", name, (
+            f"{name}: transposed conv kernel={_axes(spec.kernel)} stride={_axes(spec.stride)} "
+            f"dilation={_axes(spec.dilation)} covers its output unevenly on axis {axis_list(bad)} "
+            f"(taps per output phase {pats[0]}; T16): checkerboard artifacts. Use a kernel "
+            "divisible by the stride, or resize then conv")))
+    if spec.output_padding is not None and any(
+            o >= s for o, s in zip(spec.output_padding, spec.stride, strict=True)):
+        out.append(Finding("SC204", name, (
+            f"{name}: output_padding={_axes(spec.output_padding)} >= stride="
+            f"{_axes(spec.stride)}: allowed by PyTorch because it is < dilation, but the layer "
+            "is then not the adjoint (gradient) of any conv with these parameters (T02)")))
+    return out
+
+
+def _same_warning(name: str, spec: Any, nd: int) -> Finding | None:
+    if spec.padding not in (PadMode.SAME, PadMode.SAME_UPPER, PadMode.SAME_LOWER):
+        return None
+    if spec.padding is PadMode.SAME and spec.convention is Convention.TORCH:
+        asym = [a for a in range(nd) if (spec.dilation[a] * (spec.kernel[a] - 1)) % 2]
+        if not asym:
+            return None
+        return Finding("SC201", name, (
+            f"{name}: padding='same' with an even kernel pads one more on the right on axis "
+            f"{axis_list(asym)}; other frameworks need explicit asymmetric padding"))
+    details = []
+    for a in range(nd):
+        k, s, d = int(spec.kernel[a]), int(spec.stride[a]), int(spec.dilation[a])
+        keff = d * (k - 1) + 1
+        splits = set()
+        for n in range(keff + s, keff + 2 * s):
+            total = max((-(-n // s) - 1) * s + keff - n, 0)
+            splits.add((total // 2, total - total // 2) if spec.padding is not PadMode.SAME_LOWER
+                       else (total - total // 2, total // 2))
+        if any(b != e for b, e in splits):
+            dep = " depending on the input size mod " + str(s) if len(splits) > 1 else ""
+            details.append(f"axis {a}: pads {sorted(splits)}{dep}")
+    if not details:
+        return None
+    return Finding("SC201", name, (
+        f"{name}: {spec.padding.value.upper()} padding is asymmetric ({'; '.join(details)}); "
+        "porting to PyTorch needs an explicit F.pad, and the split follows the input size"))
+
+
+def _ceil_warning(name: str, spec: Any, nd: int) -> Finding | None:
+    from symconv import formulas as F
+
+    hits = []
+    for a in range(nd):
+        k, s, d = int(spec.kernel[a]), int(spec.stride[a]), int(spec.dilation[a])
+        if not isinstance(spec.padding, tuple):
+            continue
+        pb, pe = (int(x) for x in spec.padding[a])
+        keff = d * (k - 1) + 1
+        for n in range(max(keff - pb - pe, 1), max(keff - pb - pe, 1) + 2 * s):
+            rule = int(F.pool_size(n, k, s, pb, pe, d, ceil_mode=True))
+            plain = -(-(n + pb + pe - keff) // s) + 1
+            if rule != plain:
+                hits.append(f"axis {a} at n={n}: {rule}, plain ceil {plain}")
+                break
+    if not hits:
+        return None
+    return Finding("SC202", name, (
+        f"{name}: ceil_mode pooling drops a last window that would start in the padding "
+        f"({'; '.join(hits)}); PyTorch and ONNX >= PR #5741 do this, older ONNX shape "
+        "inference and Caffe do not"))
+
+
+def _resize_warning(name: str, spec: Resize) -> Finding | None:
+    from symconv.spec import ResizeMode
+
+    integer = spec.scale_factor is not None and all(
+        Fraction(f).denominator == 1 and f >= 1 for f in spec.scale_factor)
+    if spec.mode is ResizeMode.NEAREST and integer:
+        return None  # integer nearest upsampling: asymmetric/floor == half_pixel/round
+    what = (f"mode={spec.mode.value} coordinate_mode={spec.coordinate_mode.value}"
+            + ("" if spec.nearest_mode is None else f" nearest_mode={spec.nearest_mode.value}"))
+    return Finding("SC205", name, (
+        f"{name}: resize ({what}) samples different source positions in PyTorch "
+        "(nearest: asymmetric+floor; linear: half_pixel or align_corners) and ONNX "
+        "(default half_pixel+round_prefer_floor); export with explicit modes"))
+
+
+def _receptive_warnings(net: Network, concrete: tuple[int, ...] | None,
+                        validity: list[AxisValidity | None]) -> list[Finding]:
+    from symconv.receptive import receptive_field
+
+    out: list[Finding] = []
+    names = {n.name: n for n in net.nodes}
+    used = {s for n in net.nodes for s in n.inputs}
+    finals = [o for o in net.outputs if o not in used] or list(net.outputs)
+    for output in finals:
+        chain: list[Any] = []
+        name = output
+        while name in names:
+            node = names[name]
+            if node.layer is not None:
+                chain.append(node.layer)
+            name = node.inputs[0]
+        chain.reverse()
+        if not chain:
+            continue
+        for a in range(net.ndim):
+            try:
+                rf = receptive_field(chain, concrete, axis=a)
+            except SymconvError:
+                continue
+            size = None
+            if concrete is not None:
+                size = concrete[a]
+            else:
+                v = validity[a]
+                size = None if v is None else v.minimum
+            if size is not None and rf.size > size and rf.stride >= 1:
+                where = (f"the input size {size}" if concrete is not None else
+                         f"input sizes below {rf.size} (the smallest valid size is {size})")
+                out.append(Finding("SC301", output, (
+                    f"{output}: receptive field {rf.size} on axis {a} exceeds {where} (along "
+                    f"{' -> '.join(_path(net, output))}): every output sees padding")))
+                break
+    return out
+
+
+def _path(net: Network, output: str) -> list[str]:
+    names = {n.name: n for n in net.nodes}
+    path = [output]
+    while path[-1] in names:
+        path.append(names[path[-1]].inputs[0])
+    return [path[-1], "...", output] if len(path) > 4 else path[::-1]
