@@ -35,7 +35,7 @@ from typing import Any
 
 from symconv import formulas as F
 from symconv._params import Int, fmt, is_symbolic, scalar
-from symconv.errors import InvalidSpecError
+from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.spec import (
     AvgPool,
     Conv,
@@ -62,6 +62,7 @@ __all__ = [
     "resize_output_size",
     "resolve",
     "same_padding",
+    "size_period",
     "unpool_output_size",
 ]
 
@@ -474,6 +475,43 @@ def resolve(layer: Layer, input_size: Any) -> Resolved:
     layer = layer.at(len(sizes))
     return _RESOLVERS[type(layer)](layer, sizes)
 
+
+
+def size_period(layer: Layer, axis: int = 0) -> tuple[int, int]:
+    """``(L, g)`` with ``out(n + L) = out(n) + g`` for every accepted ``n`` on ``axis``.
+
+    Every output size in symconv is a non-decreasing quasi-affine function of the input size:
+    windowed layers (conv, pooling) ``L = s, g = 1``; transposed conv and unpooling ``L = 1,
+    g = s``; pixel shuffle ``L = 1, g = r``; unshuffle ``L = r, g = 1``; resize by ``p/q`` ``L =
+    q, g = p``; a fixed output size (``size=``, ``output_size=``, TensorFlow ``output_shape``)
+    ``L = 1, g = 0``.  This is the period of T21's proof (:mod:`symconv.sizeproof`) and of the
+    valid-size sets of ``symconv review``.
+
+    >>> from symconv.spec import Conv, Resize
+    >>> from fractions import Fraction
+    >>> size_period(Conv(kernel=3, stride=2, padding=1))
+    (2, 1)
+    >>> size_period(Resize(scale_factor=Fraction(3, 2)))
+    (2, 3)
+    """
+    spec = layer.at(max(getattr(layer, "ndim", None) or 1, axis + 1))
+    if isinstance(spec, Conv | MaxPool | AvgPool):
+        return int(spec.stride[axis]), 1
+    if isinstance(spec, ConvTranspose | MaxUnpool):
+        if spec.output_size is not None or (
+                isinstance(spec, ConvTranspose) and spec.convention is Convention.TENSORFLOW):
+            return 1, 0
+        return 1, int(spec.stride[axis])
+    if isinstance(spec, Resize):
+        if spec.size is not None:
+            return 1, 0
+        f = Fraction(spec.scale_factor[axis])
+        return f.denominator, f.numerator
+    if isinstance(spec, PixelShuffle):
+        return 1, int(spec.factor)
+    if isinstance(spec, PixelUnshuffle):
+        return int(spec.factor), 1
+    raise UnsupportedError(f"layer={spec!r} has no known size period")
 
 def _spatial(input_size: Any) -> tuple[Int, ...]:
     if isinstance(input_size, tuple | list):

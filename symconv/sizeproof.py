@@ -50,7 +50,7 @@ from typing import Any
 
 from symconv import bruteforce as B
 from symconv.errors import InvalidSpecError, ProofError, UnsupportedError
-from symconv.shapes import resolve
+from symconv.shapes import resolve, size_period
 from symconv.spec import (
     AvgPool,
     Conv,
@@ -301,13 +301,7 @@ def _keff(spec: Any, a: int) -> int:
 
 def _period(spec: Any, a: int) -> int:
     """The common period ``L`` of closed form and brute force on axis ``a``."""
-    if isinstance(spec, Conv | MaxPool | AvgPool):
-        return int(spec.stride[a])
-    if isinstance(spec, PixelUnshuffle):
-        return int(spec.factor)
-    if isinstance(spec, Resize) and spec.scale_factor is not None:
-        return Fraction(spec.scale_factor[a]).denominator
-    return 1
+    return size_period(spec, a)[0]
 
 
 def _search_bound(spec: Any, a: int) -> int:

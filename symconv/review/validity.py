@@ -12,17 +12,13 @@ from typing import Any
 from symconv.errors import SymconvError, UnsupportedError
 from symconv.network import MERGE_OPS, Network, Node
 from symconv.review.model import AxisValidity
-from symconv.shapes import resolve
+from symconv.shapes import resolve, size_period
 from symconv.spec import (
     AvgPool,
     Conv,
-    Convention,
     ConvTranspose,
     MaxPool,
     MaxUnpool,
-    PixelShuffle,
-    PixelUnshuffle,
-    Resize,
 )
 
 __all__ = ["MAX_PERIOD", "MAX_SCAN", "Plan", "analyse_axis", "axis_key", "make_plan", "project"]
@@ -41,27 +37,6 @@ def project(layer: Any, axis: int, ndim: int) -> Any:
         if f.metadata.get("per_axis") and isinstance(value, tuple):
             changes[f.name] = (value[axis],)
     return dataclasses.replace(spec, **changes)
-
-
-def _period_shift(spec: Any) -> tuple[int, int]:
-    """``(L, g)`` with ``out(m + L) = out(m) + g`` for the 1-D spec."""
-    if isinstance(spec, Conv | MaxPool | AvgPool):
-        return int(spec.stride[0]), 1
-    if isinstance(spec, ConvTranspose | MaxUnpool):
-        if spec.output_size is not None or (
-                isinstance(spec, ConvTranspose) and spec.convention is Convention.TENSORFLOW):
-            return 1, 0
-        return 1, int(spec.stride[0])
-    if isinstance(spec, Resize):
-        if spec.size is not None:
-            return 1, 0
-        f = Fraction(spec.scale_factor[0])
-        return f.denominator, f.numerator
-    if isinstance(spec, PixelShuffle):
-        return 1, int(spec.factor)
-    if isinstance(spec, PixelUnshuffle):
-        return int(spec.factor), 1
-    raise UnsupportedError(f"layer={spec!r} has no known period")
 
 
 def _constant(spec: Any) -> int:
@@ -169,7 +144,7 @@ def make_plan(net: Network, a: int) -> Plan:
         elif node.layer is None:
             pa[node.name] = ins[0]
         else:
-            big_l, g = _period_shift(specs[node.name])
+            big_l, g = size_period(specs[node.name])
             p_in, a_in = ins[0]
             m = big_l // math.gcd(a_in, big_l) if a_in else 1
             pa[node.name] = (p_in * m, (a_in * m // big_l) * g)
