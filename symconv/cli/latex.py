@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from symconv.cli._common import SymconvCommand
+from symconv.cli._layer_options import build_layer, layer_options
 
 LAYERS = ("conv", "conv-transpose", "max-pool", "avg-pool", "max-unpool", "resize", "upsample",
           "pixel-shuffle", "pixel-unshuffle")
@@ -36,41 +37,24 @@ Exit status: 0 written, 1 a statement failed its check (marked FAILED), 2 bad in
 
 @click.command(cls=SymconvCommand, epilog=EPILOG,
                short_help="A LaTeX derivation of one layer configuration.")
-@click.argument("layer", type=click.Choice(LAYERS, case_sensitive=False), metavar="LAYER")
-@click.option("--in", "in_", metavar="SIZES", required=True,
-              help="Input spatial size(s): 6 or 4x4.")
-@click.option("--kernel", metavar="K", help="Kernel size: 3 or 3x5.")
-@click.option("--stride", metavar="S", help="Stride (pooling: defaults to the kernel).")
-@click.option("--padding", metavar="P", help="Padding: 1, 1x2, 1:2, 1:2x0:1 or a name.")
-@click.option("--dilation", metavar="D", help="Dilation.")
-@click.option("--output-padding", metavar="OP", help="Output padding (conv-transpose).")
-@click.option("--groups", type=int, help="Groups (conv, conv-transpose).")
-@click.option("--channels", type=int, help="Input channels (default: the fewest that fit).")
-@click.option("--out-channels", type=int, help="Output channels (conv, conv-transpose).")
-@click.option("--ceil-mode", is_flag=True, default=False, help="Ceil mode (pooling).")
-@click.option("--count-include-pad/--no-count-include-pad", default=None,
-              help="Average pooling: count padded positions (default: the convention's).")
-@click.option("--scale", metavar="F", help="Resize scale factor: 2, 3/2 or 2x3.")
-@click.option("--size", metavar="SIZES", help="Requested output size (resize, max-unpool).")
-@click.option("--mode", type=click.Choice(["nearest", "nearest-exact", "linear"]),
-              help="Resize mode (default nearest).")
-@click.option("--align-corners", is_flag=True, default=None, help="Linear resize: align corners.")
-@click.option("--factor", type=int, help="Pixel (un)shuffle factor.")
-@click.option("--convention", type=click.Choice(["torch", "onnx", "tensorflow", "keras", "jax"],
-                                                case_sensitive=False),
-              default="torch", show_default=True, help="Framework whose rules apply.")
+@layer_options(LAYERS, required={"in"}, help_texts={
+    "in": "Input spatial size(s): 6 or 4x4.",
+    "kernel": "Kernel size: 3 or 3x5.",
+    "channels": "Input channels (default: the fewest that fit).",
+    "scale": "Resize scale factor: 2, 3/2 or 2x3.",
+})
 @click.option("--fragment", is_flag=True, help="A body to paste into a document (no preamble).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the data the checks use.")
 def latex(layer: str, fragment: bool, seed: int, **options: Any) -> None:
     """A LaTeX derivation of one LAYER configuration: conv, conv-transpose, max-pool, avg-pool,
     max-unpool, resize (or upsample), pixel-shuffle, pixel-unshuffle."""
-    from symconv.cli.shape import Query, make_layer
+    from symconv.cli.shape import Query
     from symconv.layer_facts import layer_facts
     from symconv.render.latex import layer_document
 
     query = Query.from_options(layer, **options)
-    spec = make_layer(query, query.convention)
+    spec = build_layer(query.command, query.params, query.convention)
     assert query.sizes is not None  # --in is required
     facts = layer_facts(spec, query.sizes, channels=query.params.get("channels"),
                         out_channels=query.params.get("out_channels"), seed=seed)

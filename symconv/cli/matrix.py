@@ -16,15 +16,14 @@ from typing import Any
 
 import click
 
-from symconv.cli._common import (
-    SymconvCommand,
-    broadcast,
-    dump_json,
-    parse_padding,
-    parse_per_axis,
-    parse_scale,
-    parse_sizes,
-    stdout_is_unicode,
+from symconv.cli._common import SymconvCommand, dump_json, parse_sizes, stdout_is_unicode
+from symconv.cli._layer_options import (
+    build_layer,
+    check_applicable,
+    given_options,
+    layer_options,
+    layer_params,
+    per_axis_values,
 )
 from symconv.errors import InvalidSpecError
 from symconv.render.matrix_text import (
@@ -36,20 +35,10 @@ from symconv.render.matrix_text import (
     shown_indices,
     to_dict,
 )
-from symconv.spec import (
-    AvgPool,
-    Conv,
-    Convention,
-    ConvTranspose,
-    Layer,
-    PixelShuffle,
-    PixelUnshuffle,
-    Resize,
-)
+from symconv.spec import Layer
 
 __all__ = ["LAYERS", "MatrixQuery", "analyse", "matrix"]
 
-CONVENTIONS = tuple(c.value for c in Convention)
 _RESIZES = {"upsample-nearest": "nearest", "upsample-nearest-exact": "nearest-exact",
             "upsample-linear": "linear", "resize": None, "upsample": None}
 LAYERS = ("conv", "conv-transpose", "avg-pool", *_RESIZES, "pixel-shuffle", "pixel-unshuffle")
@@ -93,12 +82,8 @@ class MatrixQuery:
     def from_options(cls, layer: str, **o: Any) -> MatrixQuery:
         """Build a query from click's option values (``None``/``False`` = not given)."""
         command = layer.lower()
-        given = {k: v for k, v in o.items()
-                 if v is not None and (v is not False or k == "count_include_pad")}
-        names = {k.replace("_", "-") for k in given if k not in _CONTROL}
-        for name in sorted(names - _TAKES[command]):
-            takers = ", ".join(c for c in LAYERS if name in _TAKES[c])
-            raise InvalidSpecError(f"--{name} must only be given for {takers}, not {command}")
+        given = given_options(o)
+        check_applicable(_TAKES, command, command, given, _CONTROL)
         if given.get("latex") and given.get("as_json"):
             raise InvalidSpecError("--latex must not be combined with --json (pick one output)")
         if "in_" not in given:
@@ -117,50 +102,24 @@ class MatrixQuery:
                    bool(given.get("stats")), max_nnz)
 
 
-def _ints(name: str, given: dict[str, Any], nd: int) -> Any:
-    key = name.replace("-", "_")
-    return broadcast(name, parse_per_axis(name, given[key]), nd) if key in given else None
-
-
 def _layer(command: str, given: dict[str, Any], nd: int) -> tuple[Layer, int]:
-    """The spec the options describe, and the input channel count."""
+    """The spec the options describe, and the input channel count (channel counts are the
+    map's, not the spec's: they default per layer and ``--out-channels`` goes to the map)."""
+    params = layer_params(per_axis_values(given), given, nd)
+    channels = params.pop("channels", None)
+    params.pop("out_channels", None)
     convention = given.get("convention", "torch")
-    channels = given.get("channels")
-    if command in ("conv", "conv-transpose", "avg-pool"):
-        if "kernel" not in given:
-            raise InvalidSpecError(f"--kernel must be given for {command}")
-        window: dict[str, Any] = {"kernel": _ints("kernel", given, nd), "ndim": nd,
-                                  "convention": convention}
-        for name in ("stride", "dilation"):
-            if (value := _ints(name, given, nd)) is not None:
-                window[name] = value
-        if "padding" in given:
-            window["padding"] = broadcast("padding", parse_padding(given["padding"]), nd)
-        if command == "avg-pool":
-            return AvgPool(**window, ceil_mode=bool(given.get("ceil_mode")),
-                           count_include_pad=given.get("count_include_pad")), channels or 1
-        groups = given.get("groups", 1)
-        channels = channels or groups
-        if command == "conv":
-            return Conv(**window, groups=groups), channels
-        op = _ints("output-padding", given, nd)
-        return ConvTranspose(**window, groups=groups, output_padding=op), channels
     if command in _RESIZES:
-        mode = _RESIZES[command] or given.get("mode", "nearest")
-        scale = (broadcast("scale", parse_scale(given["scale"]), nd) if "scale" in given
-                 else None)
-        size = _ints("size", given, nd)
-        if scale is None and size is None:
+        if "scale" not in params and "size" not in params:
             raise InvalidSpecError(f"--scale or --size must be given for {command}")
-        return Resize(scale_factor=scale, size=size, mode=mode, ndim=nd,
-                      align_corners=given.get("align_corners"),
-                      convention=convention), channels or 1
-    if "factor" not in given:
-        raise InvalidSpecError(f"--factor must be given for {command}")
-    r = given["factor"]
+        params["mode"] = _RESIZES[command] or params.get("mode", "nearest")
+        return build_layer("resize", params, convention, nd), channels or 1
+    spec = build_layer(command, params, convention, nd)
+    if command in ("conv", "conv-transpose"):
+        return spec, channels or params.get("groups", 1)
     if command == "pixel-shuffle":
-        return PixelShuffle(factor=r, ndim=nd, convention=convention), channels or r**nd
-    return PixelUnshuffle(factor=r, ndim=nd, convention=convention), channels or 1
+        return spec, channels or params["factor"] ** nd
+    return spec, channels or 1
 
 
 # --------------------------------------------------------------------------- analysis
@@ -291,28 +250,17 @@ Exit status: 0 success, 2 bad input (one line on stderr).
 
 @click.command(cls=SymconvCommand, epilog=EPILOG,
                short_help="The exact matrix of one layer (symbolic or numeric).")
-@click.argument("layer", type=click.Choice(LAYERS, case_sensitive=False), metavar="LAYER")
-@click.option("--in", "in_", metavar="SIZES", help="Input spatial size(s): 4 or 4x4.")
-@click.option("--kernel", metavar="K", help="Kernel size: 3 or 3x5.")
-@click.option("--stride", metavar="S", help="Stride (avg-pool: defaults to the kernel).")
-@click.option("--padding", metavar="P", help="Padding: 1, 1x2, 1:2, 1:2x0:1 or a name.")
-@click.option("--dilation", metavar="D", help="Dilation.")
-@click.option("--output-padding", metavar="OP", help="Output padding (conv-transpose).")
-@click.option("--groups", type=int, help="Groups (conv, conv-transpose).")
-@click.option("--channels", type=int,
-              help="Input channels (default 1; groups for convs; factor**D for pixel-shuffle).")
-@click.option("--out-channels", type=int, help="Output channels (default: the input's).")
-@click.option("--ceil-mode", is_flag=True, default=False, help="Ceil mode (avg-pool).")
-@click.option("--count-include-pad/--no-count-include-pad", default=None,
-              help="avg-pool: count padded positions (default: the convention's).")
-@click.option("--scale", metavar="F", help="Resize factor: 2, 3/2, 1.5 or 2x3.")
-@click.option("--size", metavar="SIZES", help="Resize output size instead of --scale.")
-@click.option("--mode", type=click.Choice(["nearest", "nearest-exact", "linear"]),
-              help="Resize mode for resize/upsample (default nearest).")
-@click.option("--align-corners", is_flag=True, default=None, help="Linear resize: align corners.")
-@click.option("--factor", type=int, help="Pixel (un)shuffle factor.")
-@click.option("--convention", type=click.Choice(CONVENTIONS, case_sensitive=False),
-              default="torch", show_default=True, help="Framework whose rules apply.")
+@layer_options(LAYERS, help_texts={
+    "in": "Input spatial size(s): 4 or 4x4.",
+    "kernel": "Kernel size: 3 or 3x5.",
+    "stride": "Stride (avg-pool: defaults to the kernel).",
+    "channels": "Input channels (default 1; groups for convs; factor**D for pixel-shuffle).",
+    "out-channels": "Output channels (default: the input's).",
+    "ceil-mode": "Ceil mode (avg-pool).",
+    "count-include-pad": "avg-pool: count padded positions (default: the convention's).",
+    "size": "Resize output size instead of --scale.",
+    "mode": "Resize mode for resize/upsample (default nearest).",
+})
 @click.option("--weights", metavar="FILE.npy",
               help="Weights in layer layout (.npy, no pickle): print the numeric matrix.")
 @click.option("--latex", is_flag=True, default=False, help="LaTeX (amsmath bmatrix).")

@@ -25,11 +25,18 @@ from symconv.cli._common import (
     broadcast,
     dump_json,
     option_list,
-    parse_padding,
-    parse_per_axis,
     parse_scale,
     parse_sizes,
     stdout_is_unicode,
+)
+from symconv.cli._layer_options import (
+    build_layer,
+    check_applicable,
+    given_options,
+    layer_options,
+    layer_params,
+    ndim_of,
+    per_axis_values,
 )
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
 from symconv.render.shape_text import (
@@ -52,9 +59,7 @@ from symconv.spec import (
     Convention,
     ConvTranspose,
     MaxPool,
-    MaxUnpool,
     PadMode,
-    PixelShuffle,
     PixelUnshuffle,
     Resize,
 )
@@ -64,7 +69,6 @@ __all__ = ["Query", "analyse", "shape"]
 CONVENTIONS = tuple(c.value for c in Convention)
 LAYERS = ("conv", "conv-transpose", "max-pool", "avg-pool", "max-unpool", "resize", "upsample",
           "pixel-shuffle", "pixel-unshuffle")
-_WINDOW = ("conv", "conv-transpose", "max-pool", "avg-pool", "max-unpool")
 
 # Which options each layer takes (option names as on the command line, without dashes).
 _TAKES: dict[str, frozenset[str]] = {
@@ -110,16 +114,13 @@ class Query:
     def from_options(cls, layer: str, **o: Any) -> Query:
         """Build a query from click's option values (``None``/``False`` = not given)."""
         command = "resize" if layer.lower() == "upsample" else layer.lower()
-        # Flags are False when absent; --no-count-include-pad is a real False.
-        given = {k: v for k, v in o.items()
-                 if v is not None and (v is not False or k in _TRISTATE)}
-        _check_applicable(command, layer.lower(), given)
+        given = given_options(o)
+        check_applicable(_TAKES, command, layer.lower(), given, _CONTROL)
         symbolic = bool(given.get("symbolic"))
-        per_axis = _per_axis_values(given, symbolic)
-        sizes, numbers = _input(given.get("in_"), symbolic, _ndim_of(per_axis))
-        ndim = len(sizes) if sizes is not None else _ndim_of(per_axis)
-        params = {k: broadcast(k.replace("_", "-"), v, ndim) for k, v in per_axis.items()}
-        params.update({k: given[k] for k in _PLAIN if k in given})
+        per_axis = per_axis_values(given, symbolic)
+        sizes, numbers = _input(given.get("in_"), symbolic, ndim_of(per_axis))
+        ndim = len(sizes) if sizes is not None else ndim_of(per_axis)
+        params = layer_params(per_axis, given, ndim)
         target = None
         if "target" in given:
             t = parse_sizes(given["target"], option="--target")
@@ -142,37 +143,7 @@ class Query:
                    compare, {k: v for k, v in given.items() if isinstance(v, str)})
 
 
-_TRISTATE = frozenset({"count_include_pad"})
 _CONTROL = frozenset({"in_", "convention", "symbolic", "prove", "as_json", "compare"})
-_PER_AXIS = ("kernel", "stride", "dilation", "output_padding", "size")
-_PLAIN = ("groups", "channels", "out_channels", "factor", "mode", "ceil_mode",
-          "count_include_pad", "align_corners")
-
-
-def _check_applicable(command: str, typed: str, given: dict[str, Any]) -> None:
-    """Reject options the layer does not take (never ignore an option silently)."""
-    names = {k.replace("_", "-") for k in given if k not in _CONTROL}
-    for name in sorted(names - _TAKES[command]):
-        takers = ", ".join(c for c in LAYERS if name in _TAKES.get(c, ()))
-        raise InvalidSpecError(f"--{name} must only be given for {takers}, not {typed}")
-
-
-def _per_axis_values(given: dict[str, Any], symbolic: bool) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        k: parse_per_axis(k.replace("_", "-"), given[k]) for k in _PER_AXIS if k in given
-    }
-    if "padding" in given:
-        values["padding"] = parse_padding(given["padding"])
-    if "scale" in given:
-        values["scale"] = parse_scale(given["scale"], symbolic)
-    return values
-
-
-def _ndim_of(per_axis: dict[str, Any]) -> int:
-    """Spatial rank implied by per-axis options (1 when every option is a scalar)."""
-    lengths = [len(v) for v in per_axis.values()
-               if isinstance(v, tuple) and not (len(v) == 1 and isinstance(v[0], tuple))]
-    return max(lengths or [1])
 
 
 def _input(
@@ -202,34 +173,8 @@ def _symbols(nd: int) -> tuple[Any, ...]:
 
 def make_layer(q: Query, convention: str, padding: Any = None) -> Any:
     """The spec the query describes under ``convention`` (``padding`` overrides ``--padding``)."""
-    p = dict(q.params)
-    if padding is not None:
-        p["padding"] = padding
-    window = {k: p[k] for k in ("kernel", "stride", "padding", "dilation") if k in p}
-    if q.command in _WINDOW and "kernel" not in p:
-        raise InvalidSpecError(f"--kernel must be given for {q.command}")
-    if q.command == "conv":
-        return Conv(**window, groups=p.get("groups", 1), in_channels=p.get("channels"),
-                    out_channels=p.get("out_channels"), convention=convention)
-    if q.command == "conv-transpose":
-        return ConvTranspose(**window, groups=p.get("groups", 1), in_channels=p.get("channels"),
-                             out_channels=p.get("out_channels"),
-                             output_padding=p.get("output_padding"), convention=convention)
-    if q.command == "max-pool":
-        return MaxPool(**window, ceil_mode=bool(p.get("ceil_mode")), convention=convention)
-    if q.command == "avg-pool":
-        return AvgPool(**window, ceil_mode=bool(p.get("ceil_mode")),
-                       count_include_pad=p.get("count_include_pad"), convention=convention)
-    if q.command == "max-unpool":
-        return MaxUnpool(**window, output_size=p.get("size"), convention=convention)
-    if q.command == "resize":
-        return Resize(scale_factor=p.get("scale"), size=p.get("size"),
-                      mode=p.get("mode", "nearest"), align_corners=p.get("align_corners"),
-                      convention=convention)
-    if "factor" not in p:
-        raise InvalidSpecError(f"--factor must be given for {q.command}")
-    cls = PixelShuffle if q.command == "pixel-shuffle" else PixelUnshuffle
-    return cls(factor=p["factor"], convention=convention)
+    params = q.params if padding is None else {**q.params, "padding": padding}
+    return build_layer(q.command, params, convention)
 
 
 # --------------------------------------------------------------------------- analysis
@@ -575,27 +520,7 @@ Exit status: 0 success, 1 a --prove check failed, 2 bad input (one line on stder
 
 @click.command(cls=SymconvCommand, epilog=EPILOG,
                short_help="Output size, padding and inverse problems for one layer.")
-@click.argument("layer", type=click.Choice(LAYERS, case_sensitive=False), metavar="LAYER")
-@click.option("--in", "in_", metavar="SIZES", help="Input spatial size(s): 224 or 224x224.")
-@click.option("--kernel", metavar="K", help="Kernel size: 7 or 3x5.")
-@click.option("--stride", metavar="S", help="Stride (pooling: defaults to the kernel).")
-@click.option("--padding", metavar="P", help="Padding: 1, 1x2, 1:2, 1:2x0:1 or a name.")
-@click.option("--dilation", metavar="D", help="Dilation.")
-@click.option("--output-padding", metavar="OP", help="Output padding (conv-transpose).")
-@click.option("--groups", type=int, help="Groups (conv, conv-transpose).")
-@click.option("--channels", type=int, help="Input channels.")
-@click.option("--out-channels", type=int, help="Output channels (conv, conv-transpose).")
-@click.option("--ceil-mode", is_flag=True, default=False, help="Ceil mode (pooling).")
-@click.option("--count-include-pad/--no-count-include-pad", default=None,
-              help="Average pooling: count padded positions (default: the convention's).")
-@click.option("--scale", metavar="F", help="Resize scale factor: 2, 1.5, 3/2 or 2x3.")
-@click.option("--size", metavar="SIZES", help="Requested output size (resize, max-unpool).")
-@click.option("--mode", type=click.Choice(["nearest", "nearest-exact", "linear"]),
-              help="Resize mode (default nearest).")
-@click.option("--align-corners", is_flag=True, default=None, help="Linear resize: align corners.")
-@click.option("--factor", type=int, help="Pixel (un)shuffle factor.")
-@click.option("--convention", type=click.Choice(CONVENTIONS, case_sensitive=False),
-              default="torch", show_default=True, help="Framework whose rules apply.")
+@layer_options(LAYERS)
 @click.option("--target", metavar="L",
               help="Requested output size: the output_padding (conv-transpose) or padding "
                    "(conv, pooling) that gives it.")
