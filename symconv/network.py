@@ -19,7 +19,14 @@ Edges are sequential by default: a layer without ``inputs`` reads the layer abov
 layer reads the first input).  ``inputs`` (a list of names, or ``input`` for one name) names
 earlier or later layers or inputs; the graph must be acyclic.  ``restores: NAME`` declares that
 this layer's output should have the spatial size of tensor ``NAME`` (a decoder restoring an
-encoder size); ``symconv review`` checks it for every size.
+encoder size); ``symconv review`` checks it for every size.  ``like: NAME`` on a
+``resize`` sizes its output as tensor ``NAME`` (PyTorch ``F.interpolate(x,
+size=skip.shape[2:])``; ONNX ``Resize`` whose ``sizes`` are computed from ``Shape(skip)``): it
+takes no ``size``/``scale_factor``, reads one data tensor (``inputs``) and its channels, and
+``NAME`` becomes an edge (``Node.size_of``, also the last entry of ``Node.inputs``).  Without it, the review infers
+which up-sampling layer mirrors which down-sampling layer (:mod:`symconv.review.pairing`) and
+checks those pairs too, as warnings; ``restores: false`` says a layer restores nothing (no
+inferred check for it).
 
 Layer kinds and parameters use the vocabulary of :mod:`symconv.layer_syntax` (long names or
 its short keys):
@@ -35,7 +42,8 @@ max-pool           kernel, stride, padding, dilation, ceil_mode, convention
 avg-pool           kernel, stride, padding, dilation, ceil_mode, count_include_pad, convention
 max-unpool         kernel, stride, padding, output_size, convention
 resize             scale_factor/f/scale, size, mode, coordinate_mode, align_corners,
-                   nearest_mode, convention (alias upsample)
+                   nearest_mode, convention (alias upsample); or ``like: NAME``
+                   instead of size/scale_factor
 pixel-shuffle      factor/r, order, convention (pixel-unshuffle alike)
 concat, add        (inputs: two or more tensors; concat joins channels)
 pad                padding (explicit pairs; an F.pad / ONNX Pad / ZeroPadding layer: the
@@ -169,7 +177,7 @@ _INT = frozenset({"groups", "in_channels", "out_channels", "factor"})
 _BOOL = frozenset({"ceil_mode", "count_include_pad", "align_corners"})
 _WORD = frozenset({"padding_mode", "mode", "coordinate_mode", "nearest_mode", "order",
                    "convention"})
-_NODE_KEYS = frozenset({"name", "op", "inputs", "input", "restores"})
+_NODE_KEYS = frozenset({"name", "op", "inputs", "input", "restores", "like"})
 _TOP_KEYS = frozenset({"name", "convention", "inputs", "layers", "outputs", "description"})
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -202,6 +210,10 @@ class Node:
     given: frozenset[str] = frozenset()
     restores: str | None = None
     alias: str = ""
+    restores_nothing: bool = False  # ``restores: false``: opt out of inferred restore checks
+    #: ``like: T`` (a resize to the spatial size of tensor ``T``): the output's sizes are
+    #: ``T``'s, its channels follow ``inputs[0]``; ``T`` is also the last of ``inputs``.
+    size_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +247,28 @@ class Network:
                 if isinstance(v, str):
                     seen[v] = None
         return tuple(seen)
+
+    def input_sizes(self, size: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+        """Every input's spatial sizes when the first input has ``size``: integer sizes stay,
+        a symbol shared with the first input takes its value, any other symbol the first
+        input's size on that axis.
+
+        >>> net = from_dict({"inputs": [{"name": "x", "size": ["H", "W"]},
+        ...                             {"name": "y", "size": [4, "H"]}],
+        ...                  "layers": [{"op": "relu"}]})
+        >>> net.input_sizes((8, 6))
+        {'x': (8, 6), 'y': (4, 8)}
+        """
+        sym: dict[str, int] = {}
+        for v, n in zip(self.inputs[0].size, size, strict=True):
+            if isinstance(v, str):
+                sym.setdefault(v, n)
+        out: dict[str, tuple[int, ...]] = {self.inputs[0].name: tuple(size)}
+        for inp in self.inputs[1:]:
+            out[inp.name] = tuple(
+                v if isinstance(v, int) else sym.get(v, size[a]) for a, v in enumerate(inp.size)
+            )
+        return out
 
 
 # --------------------------------------------------------------------------- loading
@@ -347,6 +381,17 @@ def build(name: str, conv: Convention, inputs: tuple[Input, ...], nodes: tuple[N
             )
         seen[n.name] = f"layers[{i}]"
     for i, n in enumerate(nodes):
+        if n.size_of is not None:
+            if n.size_of == n.name or n.size_of not in seen:
+                raise InvalidSpecError(
+                    f"layers[{i}] ({n.name}): like={n.size_of!r} must name an input or another "
+                    "layer (the tensor whose spatial size this resize takes)"
+                )
+            if n.layer is not None or len(n.inputs) != 2 or n.inputs[1] != n.size_of:
+                raise InvalidSpecError(
+                    f"layers[{i}] ({n.name}): like={n.size_of!r} must be the last of its two "
+                    "inputs, with no layer spec (sizes come from that tensor)"
+                )
         for src in n.inputs:
             if src not in seen:
                 raise InvalidSpecError(
@@ -477,8 +522,25 @@ def _node(item: Mapping[Any, Any], name: str, where: str, previous: str,
         raise InvalidSpecError(f"{where}: inputs={_show(srcs)} must name exactly one tensor "
                                f"for {op}")
     restores = item.get("restores")
-    if restores is not None and not isinstance(restores, str):
-        raise InvalidSpecError(f"{where}: restores={_show(restores)} must be a tensor name")
+    like = item.get("like")
+    if like is not None:
+        if op != "resize":
+            raise InvalidSpecError(f"{where}: like={_show(like)} must only be given for op "
+                                   f"resize, not {op}")
+        if not isinstance(like, str) or not _IDENT.fullmatch(like):
+            raise InvalidSpecError(f"{where}: like={_show(like)} must be a tensor name")
+        both = sorted(k for k in item if k in ("size", "scale_factor", "scale", "f", "factor"))
+        if both:
+            raise InvalidSpecError(f"{where}: like={like!r} must not be combined with "
+                                   f"{both[0]} (the size comes from {like!r})")
+    restores_nothing = restores is False
+    if restores_nothing:
+        restores = None
+    elif restores is not None and not isinstance(restores, str):
+        raise InvalidSpecError(
+            f"{where}: restores={_show(restores)} must be a tensor name, or false (this layer "
+            "restores nothing)"
+        )
     accepted = _PARAMS[op]
     fields: dict[str, Any] = {}
     given: set[str] = set()
@@ -496,6 +558,14 @@ def _node(item: Mapping[Any, Any], name: str, where: str, previous: str,
         fields[f] = _value(f, v, where)
         given.add(f)
     layer: Layer | None = None
+    if like is not None:
+        fields.setdefault("convention", conv.value)
+        try:  # the mode parameters are checked as for a resize to a fixed size
+            Resize(size=1, **fields)
+        except (SymconvError, TypeError) as exc:
+            raise InvalidSpecError(f"{where}: {exc}") from None
+        return Node(name, op, None, (*srcs, like), frozenset(given), restores, key,
+                    restores_nothing, size_of=like)
     if op == "pad":
         fields.setdefault("convention", conv.value)
         if "padding" not in fields or isinstance(fields["padding"], str):
@@ -516,7 +586,7 @@ def _node(item: Mapping[Any, Any], name: str, where: str, previous: str,
             raise InvalidSpecError(f"{where}: {exc}") from None
         except TypeError as exc:  # a required field missing or similar
             raise InvalidSpecError(f"{where}: {exc}") from None
-    return Node(name, op, layer, tuple(srcs), frozenset(given), restores, key)
+    return Node(name, op, layer, tuple(srcs), frozenset(given), restores, key, restores_nothing)
 
 
 def _value(f: str, v: Any, where: str) -> Any:

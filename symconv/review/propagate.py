@@ -103,6 +103,8 @@ def evaluate(net: Network, size: tuple[int, ...]
                         f"{fmt_size(size)}: {shown}"))
                 continue
             vals[node.name] = ins[0]
+        elif node.size_of is not None:  # a resize to another tensor's spatial size
+            vals[node.name] = vals[node.size_of]
         elif node.layer is None:
             vals[node.name] = ins[0]
         else:
@@ -148,6 +150,9 @@ def symbolic_formulas(net: Network, notes: list[str]) -> dict[str, tuple[str, ..
         for node in net.nodes:
             first = vals.get(node.inputs[0])
             if first is None or any(src not in vals for src in node.inputs):
+                continue
+            if node.size_of is not None:  # a resize to another tensor's spatial size
+                vals[node.name] = vals[node.size_of]
                 continue
             if node.layer is None:
                 vals[node.name] = first

@@ -192,6 +192,9 @@ def _receptive_warnings(net: Network, concrete: tuple[int, ...] | None,
         name = output
         while name in names:
             node = names[name]
+            if node.size_of is not None:  # a resize to another tensor's size: no fixed chain
+                chain = []
+                break
             if node.layer is not None:
                 chain.append(node.layer)
             name = node.inputs[0]

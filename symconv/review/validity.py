@@ -103,6 +103,8 @@ class Plan:
                                   f"{node.op} inputs differ: {shown}"))
                     continue
                 vals[node.name] = first
+            elif node.size_of is not None:  # resize to another tensor's size: its value
+                vals[node.name] = vals[node.size_of]
             elif node.layer is None:
                 vals[node.name] = first
             else:
@@ -141,6 +143,8 @@ def make_plan(net: Network, a: int) -> Plan:
             shifts = [x[1] * (p // x[0]) for x in ins]
             merges[node.name] = len(set(shifts)) == 1
             pa[node.name] = (p, shifts[0])
+        elif node.size_of is not None:  # resize to another tensor's size: its period/shift
+            pa[node.name] = pa[node.size_of]
         elif node.layer is None:
             pa[node.name] = ins[0]
         else:
