@@ -49,6 +49,7 @@ from symconv.spec import (
     PixelShuffle,
     PixelUnshuffle,
     Resize,
+    Slice,
     parse_enum,
 )
 
@@ -63,6 +64,7 @@ __all__ = [
     "resolve",
     "same_padding",
     "size_period",
+    "slice_length",
     "unpool_output_size",
 ]
 
@@ -449,6 +451,50 @@ def _resolve_shuffle(layer: PixelShuffle | PixelUnshuffle, sizes: tuple[Int, ...
     return Resolved(layer, sizes, tuple(F.floordiv(n, r) for n in sizes), zero)
 
 
+def slice_length(n: Int, start: int, end: int | None, step: int) -> Int:
+    """Length of ``range(n)[start:end:step]`` (ONNX ``Slice`` = Python slicing clamping).
+
+    ``n`` may be symbolic: the clamps become ``Min``/``Max`` (SymPy drops those its
+    assumptions decide), the length ``ceiling((E - S) / step)`` without the outer ``max(0,
+    .)`` (an empty slice is rejected by :func:`resolve`).
+
+    >>> slice_length(10, 1, -1, 1), slice_length(10, 0, None, 3), slice_length(10, -1, None, -2)
+    (8, 4, 5)
+    >>> slice_length(3, 5, None, 1)
+    0
+    """
+    if _known(n):
+        return len(range(*slice(start, end, step).indices(int(n))))
+    import sympy
+
+    def clamp(v: Any, lo: Any, hi: Any) -> Any:
+        return sympy.Min(sympy.Max(v, lo), hi)
+
+    def rel(v: int) -> Any:
+        return n + v if v < 0 else sympy.Integer(v)
+
+    if step > 0:
+        s = clamp(rel(start), 0, n)
+        e = n if end is None else clamp(rel(end), 0, n)
+        return sympy.ceiling((e - s) / step)
+    s = clamp(rel(start), -1, n - 1)
+    e = sympy.Integer(-1) if end is None else clamp(rel(end), -1, n - 1)
+    return sympy.ceiling((s - e) / -step)
+
+
+def _resolve_slice(layer: Slice, sizes: tuple[Int, ...]) -> Resolved:
+    nd = len(sizes)
+    outs = []
+    for a, n in enumerate(sizes):
+        st, e, sp = layer.start[a], layer.end[a], layer.step[a]
+        o = slice_length(n, st, e, sp)
+        _check_positive("output", o, f"slice [{st}:{'' if e is None else e}:{sp}] of size "
+                        f"{n}{_axis_label(a, nd)} is empty")
+        outs.append(o)
+    zero = tuple((0, 0) for _ in sizes)
+    return Resolved(layer, sizes, tuple(outs), zero)
+
+
 _RESOLVERS: dict[type, Any] = {
     Conv: _resolve_conv,
     ConvTranspose: _resolve_conv_transpose,
@@ -458,6 +504,7 @@ _RESOLVERS: dict[type, Any] = {
     Resize: _resolve_resize,
     PixelShuffle: _resolve_shuffle,
     PixelUnshuffle: _resolve_shuffle,
+    Slice: _resolve_slice,
 }
 
 
@@ -511,6 +558,18 @@ def size_period(layer: Layer, axis: int = 0) -> tuple[int, int]:
         return 1, int(spec.factor)
     if isinstance(spec, PixelUnshuffle):
         return int(spec.factor), 1
+    if isinstance(spec, Slice):
+        # Past n >= |start| + |end| + 1 every clamp is settled: the length grows by 1 every
+        # |step| sizes iff the far end follows n and the near end is a constant; otherwise it
+        # is constant (possibly 0, rejected).  Below that point the clamps make it
+        # non-periodic; the review's valid-size scan evaluates every size there (the spec's
+        # constants bound the settle point).
+        st, e, sp = int(spec.start[axis]), spec.end[axis], int(spec.step[axis])
+        if sp > 0:
+            grows = (e is None or e < 0) and st >= 0
+        else:
+            grows = st < 0 and (e is None or e >= 0)
+        return (abs(sp), 1) if grows else (1, 0)
     raise UnsupportedError(f"layer={spec!r} has no known size period")
 
 def _spatial(input_size: Any) -> tuple[Int, ...]:
@@ -554,6 +613,15 @@ def output_channels(layer: Layer, channels: Int, ndim: int = 2) -> Int | None:
         return F.floordiv(c, r)
     if isinstance(layer, PixelUnshuffle):
         return c * layer.factor**ndim
+    if isinstance(layer, Slice) and layer.channels is not None:
+        if not _known(c):
+            raise UnsupportedError("a channel slice needs a known channel count")
+        cs, ce, cp = layer.channels
+        out = slice_length(c, int(cs), ce, int(cp)) if cp is not None and cs is not None else c
+        if out < 1:
+            raise InvalidSpecError(f"channels={layer.channels} must keep at least one of the "
+                                   f"{c} channels (the slice is empty)")
+        return out
     return c
 
 

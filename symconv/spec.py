@@ -54,6 +54,7 @@ __all__ = [
     "Resize",
     "ResizeMode",
     "ShuffleOrder",
+    "Slice",
     "parse_enum",
 ]
 
@@ -769,4 +770,75 @@ class PixelUnshuffle(_Spatial):
         object.__setattr__(self, "order", parse_enum("order", self.order, ShuffleOrder))
 
 
-Layer = Conv | ConvTranspose | MaxPool | AvgPool | MaxUnpool | Resize | PixelShuffle | PixelUnshuffle
+def _slice_bound(name: str, value: object, axes: int, *, optional: bool) -> tuple[Any, ...]:
+    """One int (or ``None`` for ``end``) per axis, any sign."""
+    items = tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) \
+        else (value,) * axes
+    if len(items) != axes:
+        raise InvalidSpecError(f"{name}={fmt(items)} must have one entry per spatial axis ({axes})")
+    out: list[Any] = []
+    for v in items:
+        if v is None and optional:
+            out.append(None)
+            continue
+        if isinstance(v, bool) or not is_int(v):
+            rule = "an integer or None" if optional else "an integer"
+            raise InvalidSpecError(f"{name}={fmt(value)} must be {rule} per axis")
+        out.append(int(v))  # type: ignore[call-overload]
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Slice(_Spatial):
+    """A strided crop: ``x[start:end:step]`` on every spatial axis (ONNX ``Slice``, Python and
+    NumPy slicing; the clamping rules are the same).
+
+    ``start``/``end`` may be negative (counted from the end, ``n + v``); ``end=None`` runs
+    through the end (``step > 0``) or the beginning (``step < 0``).  They are then clamped to
+    ``[0, n]`` (``step > 0``) or ``[-1, n - 1]`` (``step < 0``) and the output size is
+    ``max(0, ceil((end - start) / step))``; an empty output is rejected by
+    :func:`symconv.shapes.resolve`.  ``channels`` is an optional ``(start, end, step)`` slice
+    of the channel axis (it changes the channel count, not the sizes).
+
+    >>> Slice(start=1, end=-1)
+    Slice(start=1, end=-1)
+    >>> Slice(start=(0, -1), end=(None, None), step=(2, -1)).ndim
+    2
+    >>> Slice(step=0)
+    Traceback (most recent call last):
+    ...
+    symconv.errors.InvalidSpecError: step=0 must be a non-zero integer (ONNX Slice: steps cannot be 0)
+    """
+
+    start: Any = field(default=0, metadata=_AX)
+    end: Any = field(default=None, metadata=_AX)
+    step: Any = field(default=1, metadata=_AX)
+    channels: tuple[int, int | None, int] | None = None
+    convention: Any = Convention.ONNX
+    ndim: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "convention", parse_enum("convention", self.convention, Convention))
+        nd = _infer_ndim(self.ndim, start=self.start, end=self.end, step=self.step)
+        object.__setattr__(self, "ndim", nd)
+        axes = nd or 1
+        object.__setattr__(self, "start", _slice_bound("start", self.start, axes, optional=False))
+        object.__setattr__(self, "end", _slice_bound("end", self.end, axes, optional=True))
+        steps = _slice_bound("step", self.step, axes, optional=False)
+        if 0 in steps:
+            raise InvalidSpecError(f"step={fmt(self.step)} must be a non-zero integer (ONNX "
+                                   "Slice: steps cannot be 0)")
+        object.__setattr__(self, "step", steps)
+        ch = self.channels
+        if ch is not None:
+            if not isinstance(ch, tuple) or len(ch) != 3:
+                raise InvalidSpecError(f"channels={fmt(ch)} must be (start, end, step) or None")
+            cs = _slice_bound("channels", ch, 3, optional=True)
+            if cs[0] is None or cs[2] is None or cs[2] == 0:
+                raise InvalidSpecError(f"channels={fmt(ch)} must have an integer start and a "
+                                       "non-zero step")
+            object.__setattr__(self, "channels", cs)
+
+
+Layer = (Conv | ConvTranspose | MaxPool | AvgPool | MaxUnpool | Resize | PixelShuffle
+         | PixelUnshuffle | Slice)

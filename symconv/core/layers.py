@@ -39,6 +39,7 @@ from symconv.spec import (
     Resize,
     ResizeMode,
     ShuffleOrder,
+    Slice,
     parse_enum,
 )
 
@@ -53,6 +54,7 @@ __all__ = [
     "pixel_shuffle_map",
     "pixel_unshuffle_map",
     "resize_map",
+    "slice_map",
     "subsample_map",
     "zero_stretch_map",
 ]
@@ -577,6 +579,30 @@ def pixel_unshuffle_map(layer: PixelUnshuffle, input_shape: Sequence[int]) -> In
     low, high = _shuffle_indices(c, r, small, layer.order)
     return IndexMap.from_arrays((low.size, high.size), low, high, in_shape=(c, *sizes),
                                 out_shape=(c * r ** len(sizes), *small))
+
+
+def slice_map(layer: Slice, input_shape: Sequence[int]) -> IndexMap:
+    """A (strided) crop ``x[c0:c1:cs, start:end:step, ...]``: a 0/1 selection, one entry per
+    output position (ONNX ``Slice`` clamping, as Python's ``slice.indices``).
+
+    >>> m = slice_map(Slice(start=1, end=None, step=2), (1, 6))
+    >>> m.out_shape, m.cols.tolist()
+    ((1, 3), [1, 3, 5])
+    """
+    c, sizes = _shape(input_shape)
+    spec = resolve(layer, sizes).layer  # checks every axis is non-empty
+    idx = [np.arange(c, dtype=_I64)[slice(*spec.channels)] if spec.channels is not None
+           else np.arange(c, dtype=_I64)]
+    for a, n in enumerate(sizes):
+        idx.append(np.arange(n, dtype=_I64)[slice(spec.start[a], spec.end[a], spec.step[a])])
+    if idx[0].size == 0:
+        raise InvalidSpecError(f"channels={spec.channels} must keep at least one of the {c} "
+                               "channels (the slice is empty)")
+    out_shape = tuple(int(v.size) for v in idx)
+    cols = np.ravel_multi_index(np.ix_(*idx), (c, *sizes)).ravel().astype(_I64)
+    rows = np.arange(cols.size, dtype=_I64)
+    return IndexMap.from_arrays((rows.size, prod((c, *sizes))), rows, cols,
+                                in_shape=(c, *sizes), out_shape=out_shape)
 
 
 # --------------------------------------------------------------------------- plumbing maps
