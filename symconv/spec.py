@@ -38,6 +38,7 @@ from symconv._params import Int, fmt, is_int, padding_pairs, per_axis, scalar
 from symconv.errors import InvalidSpecError
 
 __all__ = [
+    "CUBIC_A",
     "AvgPool",
     "Conv",
     "ConvTranspose",
@@ -90,9 +91,13 @@ class PaddingFill(enum.StrEnum):
 
 
 class ResizeMode(enum.StrEnum):
+    """Interpolation of a resize: nearest (PyTorch ``nearest``/``nearest-exact``), multilinear,
+    or cubic (PyTorch ``bicubic``, ONNX ``cubic``: Keys' kernel with coefficient ``a``)."""
+
     NEAREST = "nearest"
     NEAREST_EXACT = "nearest-exact"
     LINEAR = "linear"
+    CUBIC = "cubic"
 
 
 class CoordinateMode(enum.StrEnum):
@@ -652,6 +657,41 @@ def _norm_scale(value: object) -> int | Fraction | float:
     return value
 
 
+#: Keys' cubic coefficient of PyTorch ``bicubic`` (fixed) and ONNX ``cubic_coeff_a`` (default).
+CUBIC_A = Fraction(-3, 4)
+
+
+def _norm_coeff(value: object) -> Fraction:
+    """``cubic_coeff_a`` as an exact Fraction.
+
+    A float is accepted only when its binary value is its short decimal (``-0.75``, ``-0.5``);
+    ``-0.6`` is not (its value is -0.59999999999999997...), so the map would silently differ
+    from the number typed: give ``'-0.6'`` or ``Fraction(-3, 5)`` instead.
+    """
+    name = "cubic_coeff_a"
+    if isinstance(value, bool) or not isinstance(value, int | Fraction | float | str):
+        raise InvalidSpecError(
+            f"{name}={fmt(value)} must be a number (int, Fraction, a short decimal float such "
+            "as -0.75, or a string such as '-0.6' or '-3/5')"
+        )
+    if isinstance(value, str):
+        try:
+            return Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            raise InvalidSpecError(
+                f"{name}={value!r} must be a number such as -0.75, '-0.6' or '-3/5'"
+            ) from None
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise InvalidSpecError(f"{name}={value!r} must be a finite number")
+        if Fraction(value) != Fraction(repr(value)):
+            raise InvalidSpecError(
+                f"{name}={value!r} must be exact: this float is not the decimal it shows "
+                f"(it is {Fraction(value)}); give the string {repr(value)!r} or a Fraction"
+            )
+    return Fraction(value)
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class Resize(_Spatial):
     """Resizing (PyTorch ``Upsample``/``interpolate``, ONNX ``Resize``).
@@ -659,8 +699,14 @@ class Resize(_Spatial):
     Give ``scale_factor`` (output ``floor(n * scale)``) or ``size``.  ``coordinate_mode`` and
     ``nearest_mode`` default to what the convention does for the mode: PyTorch ``nearest`` is
     ``asymmetric`` with ``floor``, ``nearest-exact`` is ``half_pixel`` with
-    ``round_prefer_ceil``, ``linear`` is ``half_pixel`` (``align_corners=True`` ->
-    ``align_corners``); ONNX ``nearest`` defaults to ``half_pixel`` with ``round_prefer_floor``.
+    ``round_prefer_ceil``, ``linear`` and ``cubic`` are ``half_pixel`` (``align_corners=True``
+    -> ``align_corners``); ONNX ``nearest`` defaults to ``half_pixel`` with
+    ``round_prefer_floor``.
+
+    ``mode='cubic'`` is PyTorch ``bicubic`` (2 spatial axes only, ``a = -3/4`` fixed, taps
+    clamped into the input) or ONNX ``cubic`` (any rank, ``cubic_coeff_a`` default -3/4, kept
+    exact as a Fraction; ``exclude_outside=True`` gives taps outside the input weight 0 and
+    renormalises the rest).
 
     >>> Resize(scale_factor=2, convention="onnx").nearest_mode
     <NearestMode.ROUND_PREFER_FLOOR: 'round_prefer_floor'>
@@ -669,6 +715,12 @@ class Resize(_Spatial):
     <CoordinateMode.ALIGN_CORNERS: 'align_corners'>
     >>> Resize(scale_factor="1.5").scale_factor
     (Fraction(3, 2),)
+    >>> Resize(scale_factor=2, mode="cubic", cubic_coeff_a="-0.5", convention="onnx")
+    Resize(scale_factor=2, mode='cubic', coordinate_mode='half_pixel', cubic_coeff_a=Fraction(-1, 2), convention='onnx')
+    >>> Resize(scale_factor=2, mode="cubic", cubic_coeff_a=-0.5)
+    Traceback (most recent call last):
+    ...
+    symconv.errors.InvalidSpecError: cubic_coeff_a=-1/2 must be -3/4 under convention torch (PyTorch bicubic fixes A = -0.75)
     """
 
     scale_factor: Any = field(default=None, metadata=_AX)
@@ -677,6 +729,8 @@ class Resize(_Spatial):
     coordinate_mode: Any = None
     align_corners: bool | None = None
     nearest_mode: Any = None
+    cubic_coeff_a: Any = CUBIC_A
+    exclude_outside: bool = False
     convention: Any = Convention.TORCH
     ndim: int | None = None
 
@@ -688,6 +742,7 @@ class Resize(_Spatial):
         sf, size = self.scale_factor, self.size
         nd = _infer_ndim(self.ndim, scale_factor=sf, size=size)
         object.__setattr__(self, "ndim", nd)
+        self._check_cubic(mode, conv, nd)
         if (sf is None) == (size is None):
             raise InvalidSpecError(
                 f"scale_factor={fmt(sf)} and size={fmt(size)}: exactly one must be given"
@@ -702,7 +757,7 @@ class Resize(_Spatial):
         ac = self.align_corners
         if ac is not None:
             _check_bool("align_corners", ac)
-            if mode is not ResizeMode.LINEAR:
+            if mode not in (ResizeMode.LINEAR, ResizeMode.CUBIC):
                 raise InvalidSpecError(
                     f"align_corners={ac} must only be set for linear modes, not mode={mode.value!r}"
                 )
@@ -730,12 +785,48 @@ class Resize(_Spatial):
                 nm = NearestMode.ROUND_PREFER_FLOOR if onnx else NearestMode.FLOOR
         else:
             nm = parse_enum("nearest_mode", nm, NearestMode)
-            if mode is ResizeMode.LINEAR:
+            if mode in (ResizeMode.LINEAR, ResizeMode.CUBIC):
                 raise InvalidSpecError(
                     f"nearest_mode={nm.value!r} must only be set for nearest modes, not "
-                    "mode='linear'"
+                    f"mode={mode.value!r}"
                 )
         object.__setattr__(self, "nearest_mode", nm)
+
+    def _check_cubic(self, mode: ResizeMode, conv: Convention, nd: int | None) -> None:
+        """Normalise ``cubic_coeff_a`` / ``exclude_outside`` and apply the cubic-only rules."""
+        a = _norm_coeff(self.cubic_coeff_a)
+        object.__setattr__(self, "cubic_coeff_a", a)
+        _check_bool("exclude_outside", self.exclude_outside)
+        if mode is not ResizeMode.CUBIC:
+            for name, value, default in (("cubic_coeff_a", a, CUBIC_A),
+                                         ("exclude_outside", self.exclude_outside, False)):
+                if value != default:
+                    raise InvalidSpecError(
+                        f"{name}={fmt(value)} must only be set for mode='cubic', not "
+                        f"mode={mode.value!r}"
+                    )
+            return
+        if conv not in (Convention.TORCH, Convention.ONNX):
+            raise InvalidSpecError(
+                f"mode='cubic' must be used under convention torch or onnx, not {conv.value} "
+                "(symconv models PyTorch bicubic and ONNX Resize cubic)"
+            )
+        if conv is Convention.TORCH:
+            if a != CUBIC_A:
+                raise InvalidSpecError(
+                    f"cubic_coeff_a={fmt(a)} must be -3/4 under convention torch (PyTorch "
+                    "bicubic fixes A = -0.75)"
+                )
+            if self.exclude_outside:
+                raise InvalidSpecError(
+                    "exclude_outside=True must only be used under convention onnx (PyTorch "
+                    "bicubic clamps the taps into the input)"
+                )
+            if nd is not None and nd != 2:
+                raise InvalidSpecError(
+                    f"ndim={nd} must be 2 for mode='cubic' under convention torch (PyTorch has "
+                    "bicubic for 4-D input (N, C, H, W) only)"
+                )
 
 
 @dataclass(frozen=True, slots=True, repr=False)

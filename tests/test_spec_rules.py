@@ -219,7 +219,7 @@ SPEC_RULES: list[Row] = [
      lambda: Resize(scale_factor=2, mode="linear", align_corners=True,
                     coordinate_mode="half_pixel"),
      "align_corners=True contradicts coordinate_mode='half_pixel'"),
-    ("unknown resize mode", lambda: Resize(scale_factor=2, mode="cubic"), "mode='cubic'"),
+    ("unknown resize mode", lambda: Resize(scale_factor=2, mode="lanczos"), "mode='lanczos'"),
     ("unknown coordinate mode", lambda: Resize(scale_factor=2, coordinate_mode="tf_crop"),
      "coordinate_mode='tf_crop'"),
     # enums and names

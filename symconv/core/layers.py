@@ -509,23 +509,121 @@ def _linear_axis(layer: Resize, a: int, n: int, o: int) -> tuple[Any, Any, Any, 
     return out[keep], src[keep], nu[keep], de[keep]
 
 
+def _keys_weights(r: NDArray[Any], q: int, a: Fraction) -> tuple[NDArray[Any], int]:
+    """Keys' cubic weights of the taps ``-1, 0, 1, 2`` at ``t = r / q``, as numerators over
+    the common denominator ``den = a.denominator * q**3``: shape ``(4, len(r))``.
+
+    ``W(x) = (a+2)|x|^3 - (a+3)|x|^2 + 1`` for ``|x| <= 1``, ``a|x|^3 - 5a|x|^2 + 8a|x| - 4a``
+    for ``1 < |x| < 2``; tap ``k`` sits at distance ``|t - k|``, i.e. ``u / q`` with ``u`` =
+    ``q + r``, ``r``, ``q - r``, ``2q - r``.  Multiplying by ``den`` keeps every term an integer.
+    """
+    al, be = a.numerator, a.denominator
+    near = [r, q - r]  # |x| <= 1
+    far = [q + r, 2 * q - r]  # 1 <= |x| <= 2 (both formulas give 0 at |x| = 1)
+
+    def w_near(u: NDArray[Any]) -> NDArray[Any]:
+        return ((al + 2 * be) * u - (al + 3 * be) * q) * u * u + be * q**3
+
+    def w_far(u: NDArray[Any]) -> NDArray[Any]:
+        return al * (((u - 5 * q) * u + 8 * q * q) * u - 4 * q**3)
+
+    return np.stack([w_far(far[0]), w_near(near[0]), w_near(near[1]), w_far(far[1])]), be * q**3
+
+
+def _cubic_axis(layer: Resize, a: int, n: int, o: int) -> tuple[Any, Any, Any, Any]:
+    """One axis of a cubic resize: 4 taps ``floor(src) - 1 .. floor(src) + 2`` per output with
+    Keys' weights at ``t = src - floor(src)``, ``src`` the exact source coordinate (not clamped:
+    PyTorch's ``area_pixel_compute_source_index(..., cubic=true)``, ONNX's spec).
+
+    Border: taps outside ``[0, n)`` read the nearest edge sample (PyTorch
+    ``upsample_value_bounded``, onnxruntime ``GetDataForCoordinate``, the ONNX reference's edge
+    padding), their weights added to it; with ``exclude_outside`` (ONNX) they get weight 0
+    and the others are divided by their sum.  Exact: int64 numerators and denominators, or
+    :class:`~symconv.errors.UnsupportedError` when they would not fit.
+    """
+    coeff = Fraction(layer.cubic_coeff_a)
+    scale = _scale_fraction(layer, a, n, o)
+    _, q = _source_coordinate(layer.coordinate_mode, np.zeros(1, _I64), n, o, scale)
+    al, be = abs(coeff.numerator), coeff.denominator
+    # |numerator| <= (|a| + 3) * 8 q^3 * be per tap; exclude_outside sums four of them
+    if 4 * (al + 3 * be) * 8 * q**3 * (o + 1) >= 2**62:
+        raise UnsupportedError(
+            f"cubic resize of size {n} -> {o}: exact weights need denominators up to "
+            f"{be * q**3:,} (coordinate denominator {q}, cubic_coeff_a={coeff}), beyond int64; "
+            "use a scale factor with a smaller denominator"
+        )
+    dst = np.arange(o, dtype=_I64)
+    num, den = _source_coordinate(layer.coordinate_mode, dst, n, o, scale)
+    base = num // den
+    w, wden = _keys_weights(num - base * den, int(den), coeff)  # (4, o)
+    taps = base[None, :] + np.arange(-1, 3, dtype=_I64)[:, None]  # (4, o)
+    inside = (taps >= 0) & (taps < n)
+    if layer.exclude_outside:
+        w = np.where(inside, w, 0)
+        total = w.sum(axis=0)
+        if np.any(total == 0):
+            j = int(np.flatnonzero(total == 0)[0])
+            raise UnsupportedError(
+                f"exclude_outside=1 with cubic_coeff_a={coeff}: output {j} of size {n} -> {o} "
+                "has zero total weight inside the input (ONNX divides by zero there)"
+            )
+        dens = np.broadcast_to(total, w.shape)
+    else:
+        dens = np.full(w.shape, wden, dtype=_I64)
+    src = np.clip(taps, 0, n - 1)
+    out = np.broadcast_to(dst, w.shape)
+    # merge the taps that clamp onto one input sample (same output, same denominator)
+    key = (out * n + src).ravel()
+    order = np.argsort(key, kind="stable")
+    key, w_s, d_s = key[order], w.ravel()[order], dens.ravel()[order]
+    first = np.ones(key.size, dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
+    nu = np.add.reduceat(w_s, starts)
+    de = d_s[starts]
+    key = key[starts]
+    g = np.gcd(nu, de)
+    g[g == 0] = 1
+    nu, de = nu // g, de // g
+    sign = np.where(de < 0, -1, 1)
+    nu, de = nu * sign, de * sign
+    keep = nu != 0
+    return key[keep] // n, key[keep] % n, nu[keep], de[keep]
+
+
 def resize_map(layer: Resize, input_shape: Sequence[int], *, max_nnz: int | None = None) -> IndexMap:
-    """Nearest / nearest-exact / multilinear resizing with exact rational coefficients.
+    """Nearest / nearest-exact / multilinear / cubic resizing with exact rational coefficients.
 
     Coordinates follow the layer's coordinate mode (PyTorch defaults: nearest = asymmetric
-    with floor, linear = half-pixel clamped at 0, or align-corners); integer and Fraction
-    factors are exact, float factors follow PyTorch's arithmetic.
+    with floor, linear = half-pixel clamped at 0, or align-corners; cubic = half-pixel, not
+    clamped, or align-corners); integer and Fraction factors are exact, float factors follow
+    PyTorch's arithmetic (cubic and linear: read as their simple fraction).
+
+    >>> from symconv.spec import Resize
+    >>> m = resize_map(Resize(scale_factor=2, mode="cubic", ndim=2), (1, 4, 4))
+    >>> m.shape, m.nnz
+    ((64, 16), 576)
+
+    Output 0 of a 4 -> 8 cubic resize reads ``src = -1/4``: taps -2, -1, 0, 1 with weights
+    ``W(7/4), W(3/4), W(1/4), W(5/4)``; the first three clamp onto input 0.
+
+    >>> m = resize_map(Resize(scale_factor=2, mode="cubic", convention="onnx"), (1, 4))
+    >>> [(int(c), f"{int(n)}/{int(d)}") for r, c, n, d in zip(m.rows, m.cols, m.num, m.den)
+    ...  if r == 0]
+    [(0, '283/256'), (1, '-27/256')]
     """
     c, sizes = _shape(input_shape)
     r = resolve(layer, sizes)
     layer = r.layer
     mode = parse_enum("mode", layer.mode, ResizeMode)
-    check_budget(c * prod(r.output) * (2 ** len(sizes) if mode is ResizeMode.LINEAR else 1),
-                 max_nnz)
+    taps = {ResizeMode.LINEAR: 2, ResizeMode.CUBIC: 4}.get(mode, 1)
+    check_budget(c * prod(r.output) * taps ** len(sizes), max_nnz)
     axes: list[tuple[Any, Any, Any, Any]] = []
     cl = _torch_channels_last_kernel(c, sizes, r.output)
     for a, (n, o) in enumerate(zip(sizes, r.output, strict=True)):
-        if mode is ResizeMode.LINEAR:
+        if mode is ResizeMode.CUBIC:
+            axes.append(_cubic_axis(layer, a, n, o))
+        elif mode is ResizeMode.LINEAR:
             axes.append(_linear_axis(layer, a, n, o))
         else:
             src = _nearest_axis(layer, a, n, o, cl)
