@@ -24,6 +24,11 @@ Interior (exact definition)
     reported separately.  For a stack a position is interior when every node on every path to
     it is interior for its layer (computed per axis; the N-D interior is the product box).
 
+This package counts coverage (windows and interior, checkerboard metrics, stacks, the one-call
+:func:`analyze`) over :mod:`~symconv.coverage.structure` (each layer's 0/1 structure map);
+:mod:`~symconv.coverage.closed_forms` holds the T16 closed forms and
+:mod:`~symconv.coverage.suggestions` the even-kernel and resize-conv alternatives.
+
 >>> from symconv.spec import ConvTranspose
 >>> cb = checkerboard(ConvTranspose(kernel=3, stride=2, padding=1), 8)
 >>> cb.pattern.tolist(), cb.ratio, cb.uniform
@@ -34,11 +39,10 @@ Interior (exact definition)
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from math import gcd, prod
+from math import prod
 from typing import Any
 
 import numpy as np
@@ -46,20 +50,28 @@ from numpy.typing import ArrayLike, NDArray
 
 from symconv.core import (
     IndexMap,
-    WeightRef,
     avg_pool_map,
-    conv_map,
-    conv_transpose_map,
-    pixel_shuffle_map,
-    pixel_unshuffle_map,
     resize_map,
+)
+from symconv.coverage.closed_forms import (
+    is_uniform_overlap,
+    overlap_count,
+    overlap_pattern,
+    phase_sums,
+    preserves_constant,
+)
+from symconv.coverage.structure import _csr, _sizes, structure_map
+from symconv.coverage.suggestions import (
+    KernelSuggestion,
+    ResizeConv,
+    resize_conv_alternative,
+    suggest_kernels,
 )
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.shapes import Resolved, resolve
 from symconv.spec import (
     AvgPool,
     Conv,
-    Convention,
     ConvTranspose,
     Layer,
     MaxPool,
@@ -94,201 +106,6 @@ __all__ = [
 
 _I64 = np.int64
 Box = tuple[tuple[int, int], ...]  # per axis, half-open [lo, hi)
-
-
-# --------------------------------------------------------------------------- closed forms (T16)
-
-
-def overlap_count(j: int, k: int, s: int, p: int = 0, d: int = 1) -> int:
-    """Interior coverage of output ``j`` of a transposed conv: ``#{t in [0,k): j+p-dt = 0 mod s}``.
-
-    >>> [overlap_count(j, 3, 2) for j in range(4)]
-    [2, 1, 2, 1]
-    """
-    return sum(1 for t in range(k) if (j + p - d * t) % s == 0)
-
-
-def overlap_pattern(k: int, s: int, p: int = 0, d: int = 1) -> tuple[int, ...]:
-    """The interior coverage of outputs ``j = 0 .. s-1`` (it repeats with period ``s``).
-
-    >>> overlap_pattern(3, 2), overlap_pattern(4, 2, d=2)
-    ((2, 1), (4, 0))
-    """
-    t = np.arange(k, dtype=_I64)
-    phase = (d * t - p) % s  # output residue that tap t serves: j = d t - p (mod s)
-    return tuple(int(v) for v in np.bincount(phase, minlength=s))
-
-
-def is_uniform_overlap(k: int, s: int, d: int = 1) -> bool:
-    """True iff a transposed conv (kernel ``k``, stride ``s``, dilation ``d``) covers its
-    interior evenly: ``gcd(s, d) = 1`` and ``s | k`` (theorem T16).
-
-    >>> is_uniform_overlap(3, 2), is_uniform_overlap(4, 2), is_uniform_overlap(4, 2, d=2)
-    (False, True, False)
-    """
-    return gcd(s, d) == 1 and k % s == 0
-
-
-def phase_sums(kernel: ArrayLike, stride: Any, dilation: Any = 1) -> NDArray[Any]:
-    """Sums of the kernel taps that serve each output phase of a transposed conv.
-
-    ``S[r] = sum of w[t] over the taps with d t = r (mod s)`` (per axis; ``r`` runs over
-    ``[0, s)`` on each axis).  In the interior, a transposed conv maps the constant input
-    ``c`` to ``c * S[(j + p_b) mod s]`` at output ``j``.  With ``gcd(s, d) = 1`` these are the
-    usual polyphase sums ``sum_{t = r' (mod s)} w[t]`` in another order; with ``gcd(s, d) > 1``
-    the phases not divisible by the gcd receive no tap at all (``S = 0`` there).
-
-    ``kernel`` holds the spatial taps (one kernel slice, e.g. ``w[c_in, c_out]``); integers and
-    ``Fraction`` objects are summed exactly.
-
-    >>> phase_sums([1, 3, 3, 1], 2).tolist()
-    [4, 4]
-    >>> phase_sums([1, 1], 2, dilation=2).tolist()  # both taps land on even outputs
-    [2, 0]
-    """
-    w = np.asarray(kernel)
-    if w.ndim == 0 or w.size == 0:
-        raise InvalidSpecError(f"kernel shape={w.shape} must have at least one tap per axis")
-    s = _per_axis("stride", stride, w.ndim)
-    d = _per_axis("dilation", dilation, w.ndim)
-    grid = np.indices(w.shape, dtype=_I64)
-    phase = np.zeros(w.shape, dtype=_I64)
-    for a in range(w.ndim):
-        phase = phase * s[a] + (d[a] * grid[a]) % s[a]
-    if w.dtype.kind == "O":
-        out = np.empty(prod(s), dtype=object)
-        out[:] = [0] * out.size
-    else:
-        out = np.zeros(prod(s), dtype=w.dtype if w.dtype.kind in "iuf" else float)
-    np.add.at(out, phase.ravel(), w.ravel())
-    return out.reshape(s)
-
-
-def preserves_constant(kernel: ArrayLike, stride: Any, dilation: Any = 1) -> bool:
-    """True iff a transposed conv with this kernel maps a constant input to a constant output
-    in the interior: all its :func:`phase_sums` are equal (compared exactly).
-
-    >>> preserves_constant([0.25, 0.75, 0.75, 0.25], 2), preserves_constant([1, 1, 1], 2)
-    (True, False)
-    >>> preserves_constant([1, 1], 2, dilation=2)  # equal usual polyphase sums, yet uneven
-    False
-    """
-    sums = phase_sums(kernel, stride, dilation).ravel()
-    return bool(all(v == sums[0] for v in sums[1:]))
-
-
-def _per_axis(name: str, value: Any, ndim: int) -> tuple[int, ...]:
-    items = tuple(value) if isinstance(value, tuple | list) else (value,) * ndim
-    if len(items) != ndim or not all(
-        isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 1 for v in items
-    ):
-        raise InvalidSpecError(
-            f"{name}={value!r} must be a positive integer or one per kernel axis ({ndim})"
-        )
-    return tuple(int(v) for v in items)
-
-
-# --------------------------------------------------------------------------- structure maps
-
-
-def _sizes(input_size: Any) -> tuple[int, ...]:
-    sizes = tuple(input_size) if isinstance(input_size, tuple | list) else (input_size,)
-    if not sizes or not all(
-        isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 1 for v in sizes
-    ):
-        raise InvalidSpecError(
-            f"input_size={input_size!r} must be a positive integer or one per spatial axis"
-        )
-    return tuple(int(v) for v in sizes)
-
-
-def _pool_as_avg(layer: MaxPool | AvgPool, r: Resolved) -> AvgPool:
-    """An average pool with the same windows (dilation and explicit pads: ONNX rules)."""
-    if isinstance(layer, AvgPool) and layer.convention is Convention.TORCH:
-        return layer
-    return AvgPool(kernel=layer.kernel, stride=layer.stride, padding=r.pads,
-                   dilation=layer.dilation, ceil_mode=layer.ceil_mode, count_include_pad=False,
-                   convention="onnx", ndim=len(r.input))
-
-
-def _window_taps(m: IndexMap, r: Resolved) -> NDArray[np.int64]:
-    """Flat window offset of every entry of a pooling map (from its positions)."""
-    layer = r.layer
-    outs = np.unravel_index(m.rows, r.output)
-    ins = np.unravel_index(m.cols, r.input)
-    offs = [(ins[a] - (outs[a] * layer.stride[a] - r.pads[a][0])) // layer.dilation[a]
-            for a in range(len(r.input))]
-    return np.ravel_multi_index(offs, layer.kernel).astype(_I64)
-
-
-def structure_map(layer: Layer, input_size: Any) -> IndexMap:
-    """The single-channel 0/1 structure of ``layer`` on a spatial input size.
-
-    Built by the operator core on one channel (groups and channel counts dropped); every
-    coefficient is 1 and ``taps`` says which weight or window offset an entry uses (flat index
-    in C order over the kernel), or, for pixel (un)shuffle, which channel (phase) carries it;
-    resizes have no taps.  Max pooling gives its windows (the pixels it *can* select);
-    max-unpooling has no fixed structure (it depends on the switches).
-
-    >>> m = structure_map(ConvTranspose(kernel=3, stride=2), 3)
-    >>> m.shape, np.bincount(m.rows).tolist()
-    ((7, 3), [1, 1, 2, 1, 2, 1, 1])
-    """
-    sizes = _sizes(input_size)
-    r = resolve(layer, sizes)
-    one = (1, *sizes)
-    if isinstance(layer, Conv | ConvTranspose):
-        single = r.layer
-        if (single.groups, single.in_channels, single.out_channels) != (1, None, None):
-            single = dataclasses.replace(single, groups=1, in_channels=None, out_channels=None)
-        build = conv_map if isinstance(layer, Conv) else conv_transpose_map
-        return build(single, one, 1)
-    if isinstance(layer, AvgPool | MaxPool):
-        avg = _pool_as_avg(r.layer, r)
-        m = avg_pool_map(avg, one)
-        if m.out_shape != (1, *r.output):
-            raise UnsupportedError(f"layer={layer!r} has windows symconv cannot rebuild")
-        taps = _window_taps(m, r)
-        w = WeightRef("window", tuple(r.layer.kernel))
-        return IndexMap.from_arrays(m.shape, m.rows, m.cols, taps, weights=(w,),
-                                    in_shape=m.in_shape, out_shape=m.out_shape)
-    if isinstance(layer, Resize):
-        m = resize_map(layer, one)
-        return IndexMap.from_arrays(m.shape, m.rows, m.cols, in_shape=m.in_shape,
-                                    out_shape=m.out_shape)
-    if isinstance(layer, PixelShuffle | PixelUnshuffle):
-        f, nd = layer.factor, len(sizes)
-        if isinstance(layer, PixelShuffle):
-            # Spatial view: output position r*i + q reads input i through channel q.
-            small = sizes
-            m = pixel_shuffle_map(layer, (f**nd, *small))
-            n_in = prod(small)
-            rows, cols, taps = m.rows, m.cols % n_in, m.cols // n_in
-            shape = (m.shape[0], n_in)
-            out_shape = m.out_shape
-        else:
-            m = pixel_unshuffle_map(layer, one)
-            n_out = prod(r.output)
-            rows, cols, taps = m.rows % n_out, m.cols, m.rows // n_out
-            shape = (n_out, m.shape[1])
-            out_shape = (1, *r.output)
-        w = WeightRef("phase", (f**nd,))
-        return IndexMap.from_arrays(shape, rows, cols, taps, weights=(w,), in_shape=one,
-                                    out_shape=out_shape)
-    if isinstance(layer, MaxUnpool):
-        raise UnsupportedError(
-            f"layer={layer!r} has no fixed coverage: where max-unpooling writes depends on the "
-            "switches of the max pool (build its map with symconv.core.max_unpool_map)"
-        )
-    raise InvalidSpecError(f"layer={layer!r} must be a symconv layer spec")
-
-
-def _csr(m: IndexMap) -> Any:
-    """The 0/1 structure as an int64 CSR matrix (repeated entries summed: multiplicities)."""
-    import scipy.sparse as sp
-
-    data = np.ones(m.nnz, dtype=_I64)
-    return sp.csr_matrix((data, (m.rows, m.cols)), shape=m.shape)
 
 
 # --------------------------------------------------------------------------- windows and interior
@@ -689,199 +506,6 @@ def stack_coverage(layers: Sequence[Layer], input_size: Any) -> StackCoverage:
         tuple(f.reshape(sz) for f, sz in zip(forward, sizes, strict=True)),
         back.reshape(sizes[0]),
     )
-
-
-# --------------------------------------------------------------------------- suggestions
-
-
-@dataclass(frozen=True, slots=True)
-class KernelSuggestion:
-    """A nearby layer whose overlap is even: the kernel size (and, if needed, the dilation)
-    changed per axis, padding / output padding re-chosen to keep the output size if possible."""
-
-    layer: Conv | ConvTranspose
-    kernel: tuple[int, ...]
-    dilation: tuple[int, ...]
-    output_size: tuple[int, ...]
-    keeps_output_size: bool
-    note: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ResizeConv:
-    """The resize-convolution alternative to a transposed conv (Odena et al.; theorem T13):
-    nearest upsampling by ``s``, then a stride-1 conv.  It is a transposed conv with kernel
-    ``flip(K) (*) ones(s)`` of size ``k_c + s - 1`` whose polyphase sums are all equal, so its
-    coverage is even for every kernel ``K``."""
-
-    upsample: Resize
-    conv: Conv
-    output_size: tuple[int, ...]
-    keeps_output_size: bool
-    equivalent_kernel: tuple[int, ...]
-    note: str = ""
-
-
-def _nearest_multiples(k: int, s: int) -> list[int]:
-    """Multiples of ``s`` ordered by distance to ``k`` (ties: the larger first)."""
-    below = max(s, (k // s) * s)
-    above = -(-k // s) * s
-    return sorted({below, above, above + s}, key=lambda v: (abs(v - k), -v))
-
-
-def _coprime_dilations(s: int, d: int) -> list[int]:
-    """Dilations coprime with ``s``, nearest to ``d`` first (ties: the smaller)."""
-    found = [v for v in range(1, d + 2 * s + 1) if gcd(v, s) == 1]
-    return sorted(found, key=lambda v: (abs(v - d), v))
-
-
-def suggest_kernels(layer: Conv | ConvTranspose, input_size: Any,
-                    count: int = 2) -> tuple[KernelSuggestion, ...]:
-    """The nearest kernel sizes that make the overlap even at this stride and dilation.
-
-    For a transposed conv this removes the forward checkerboard, for a strided conv the
-    gradient checkerboard (T16, T17): per axis the kernel becomes a multiple of the stride; if
-    ``gcd(s, d) > 1`` no kernel size can, and the dilation changes to the nearest value coprime
-    with ``s``.  Padding and output padding are re-chosen so the output size stays the same when
-    possible (symmetric padding first).  Returns ``()`` when the overlap is already even.
-
-    >>> [s.layer for s in suggest_kernels(ConvTranspose(kernel=3, stride=2, padding=1,
-    ...                                                 output_padding=1), 8)]
-    [ConvTranspose(kernel=4, stride=2, padding=1, output_padding=0), ConvTranspose(kernel=2, stride=2, output_padding=0)]
-    """
-    if not isinstance(layer, Conv | ConvTranspose):
-        raise InvalidSpecError(f"layer={layer!r} must be a Conv or ConvTranspose")
-    sizes = _sizes(input_size)
-    r = resolve(layer, sizes)
-    spec = r.layer
-    ks, ss, ds = spec.kernel, spec.stride, spec.dilation
-    if all(is_uniform_overlap(k, s, d) for k, s, d in zip(ks, ss, ds, strict=True)):
-        return ()
-    per_axis: list[list[tuple[int, int]]] = []
-    for k, s, d in zip(ks, ss, ds, strict=True):
-        if is_uniform_overlap(k, s, d):
-            per_axis.append([(k, d)])
-        elif gcd(s, d) == 1:
-            per_axis.append([(v, d) for v in _nearest_multiples(k, s)])
-        else:
-            # keep about the same dilated extent d(k-1)+1 with the new dilation
-            options = []
-            for dv in _coprime_dilations(s, d)[:3]:
-                target = -(-(d * (k - 1)) // dv) + 1
-                options.append((_nearest_multiples(target, s)[0], dv))
-            per_axis.append(options)
-    out: list[KernelSuggestion] = []
-    for rank in range(max(len(c) for c in per_axis)):
-        choice = tuple(c[min(rank, len(c) - 1)] for c in per_axis)
-        found = _resized(r, layer.ndim is None, tuple(c[0] for c in choice),
-                         tuple(c[1] for c in choice))
-        if found is not None and all(found.layer != o.layer for o in out):
-            out.append(found)
-        if len(out) >= count:
-            break
-    return tuple(out)
-
-
-def _collapse(values: Sequence[Any], broadcast: bool) -> Any:
-    """An int for a broadcast spec whose axes agree, else the per-axis tuple."""
-    items = tuple(values)
-    return items[0] if broadcast and len(set(items)) == 1 else items
-
-
-def _resized(r: Resolved, broadcast: bool, ks: tuple[int, ...],
-             ds: tuple[int, ...]) -> KernelSuggestion | None:
-    """The layer with kernels ``ks`` and dilations ``ds``, padded to keep its output size."""
-    spec = r.layer
-    nd = len(r.input)
-    pads: list[tuple[int, int]] = []
-    ops: list[int] = []
-    for a in range(nd):
-        s = spec.stride[a]
-        grow = ds[a] * (ks[a] - 1) - spec.dilation[a] * (spec.kernel[a] - 1)
-        pb, pe = r.pads[a]
-        if isinstance(spec, ConvTranspose):
-            op = (r.output_padding or (0,) * nd)[a]
-            if grow == 0 and ds[a] == spec.dilation[a]:  # axis unchanged: keep it as it was
-                pads.append((pb, pe))
-                ops.append(op)
-                continue
-            # o = (n-1)s - (pb+pe) + extent + op: keep (pb'+pe') - op' = pb+pe - op + grow
-            need = pb + pe - op + grow
-            if need >= 0:
-                op_new = need % 2 if need % 2 < s else 0
-                total = need + op_new
-            else:
-                op_new, total = (-need, 0) if -need < s else (0, 0)
-            pads.append((total // 2, total - total // 2))
-            ops.append(op_new)
-        else:
-            n, o = int(r.input[a]), int(r.output[a])
-            extent = ds[a] * (ks[a] - 1) + 1
-            lo = (o - 1) * s - n + extent  # o = floor((n + P - extent)/s) + 1 iff P in [lo, lo+s)
-            choices = [v for v in range(lo, lo + s) if v >= 0] or [0]
-            even = [v for v in choices if v % 2 == 0]
-            total = (even or choices)[0]
-            pads.append((total // 2, total - total // 2))
-    same_pads = all(b == e for b, e in pads)
-    pad_arg: Any = _collapse([b for b, _ in pads], broadcast) if same_pads else tuple(pads)
-    if broadcast and not same_pads and len(set(pads)) == 1:
-        pad_arg = (pads[0],)
-    kw: dict[str, Any] = {"kernel": _collapse(ks, broadcast), "dilation": _collapse(ds, broadcast),
-                          "stride": _collapse(spec.stride, broadcast), "padding": pad_arg}
-    try:
-        new: Conv | ConvTranspose
-        if isinstance(spec, ConvTranspose):
-            new = ConvTranspose(output_padding=_collapse(ops, broadcast), **kw)
-        else:
-            new = Conv(padding_mode=spec.padding_mode, **kw)
-        out_size = tuple(int(v) for v in resolve(new, r.input).output)
-    except InvalidSpecError:
-        return None  # e.g. a kernel that no longer fits the input
-    keeps = out_size == tuple(int(v) for v in r.output)
-    changed = any(ds[a] != spec.dilation[a] for a in range(nd))
-    note = ("no kernel size evens the overlap when gcd(stride, dilation) > 1: dilation changed"
-            if changed else "")
-    return KernelSuggestion(new, tuple(ks), tuple(ds), out_size, keeps, note)
-
-
-def resize_conv_alternative(layer: ConvTranspose, input_size: Any) -> ResizeConv:
-    """Nearest upsampling by the stride, then a stride-1 conv, with the same output size.
-
-    The conv kernel ``k_c`` spans about the transposed conv's extent (``k_c + s - 1`` is the
-    equivalent transposed kernel, T13); its padding makes the output size equal (asymmetric
-    when the total is odd: PyTorch needs an explicit ``F.pad`` then).
-
-    >>> alt = resize_conv_alternative(ConvTranspose(kernel=4, stride=2, padding=1), 8)
-    >>> alt.upsample.scale_factor, alt.conv, alt.keeps_output_size, alt.equivalent_kernel
-    ((2,), Conv(kernel=3, padding=1), True, (4,))
-    """
-    if not isinstance(layer, ConvTranspose):
-        raise InvalidSpecError(f"layer={layer!r} must be a ConvTranspose")
-    sizes = _sizes(input_size)
-    r = resolve(layer, sizes)
-    spec = r.layer
-    broadcast = layer.ndim is None
-    kcs, pads, equiv = [], [], []
-    for a in range(len(sizes)):
-        k, s, d = spec.kernel[a], spec.stride[a], spec.dilation[a]
-        # after upsampling: s n + P - (k_c - 1) = o, so P = o - s n + k_c - 1 (o - s n does
-        # not depend on n)
-        base = int(r.output[a]) - s * sizes[a]
-        kc = max(1, d * (k - 1) + 1 - s + 1, 1 - base)
-        total = base + kc - 1
-        kcs.append(kc)
-        pads.append((total // 2, total - total // 2))
-        equiv.append(kc + s - 1)
-    up = Resize(scale_factor=_collapse(spec.stride, broadcast))
-    same_pads = all(b == e for b, e in pads)
-    pad_arg: Any = _collapse([b for b, _ in pads], broadcast) if same_pads else tuple(pads)
-    if broadcast and not same_pads and len(set(pads)) == 1:
-        pad_arg = (pads[0],)
-    conv = Conv(kernel=_collapse(kcs, broadcast), padding=pad_arg)
-    out = tuple(int(v) for v in resolve(conv, resolve(up, sizes).output).output)
-    keeps = out == tuple(int(v) for v in r.output)
-    note = "" if same_pads else "asymmetric padding: PyTorch needs F.pad before the conv"
-    return ResizeConv(up, conv, out, keeps, tuple(equiv), note)
 
 
 # --------------------------------------------------------------------------- one-call analysis
