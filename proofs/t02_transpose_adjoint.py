@@ -18,7 +18,7 @@ from symconv.errors import InvalidSpecError
 from symconv.numeric import conv, conv_transpose
 from symconv.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
-from symconv.theorem import Check, Step, Theorem, product_grid
+from symconv.theorem import Check, Step, Theorem, is_valid, per_axis, product_grid
 
 
 def _grid(size: str) -> list[dict[str, Any]]:
@@ -32,18 +32,14 @@ def _grid(size: str) -> list[dict[str, Any]]:
     out = []
     for params in one_d + two_d:
         s, d = params["s"], params["d"]
-        limit = max(max(_axes(s)), max(_axes(d)))
+        limit = max(max(per_axis(s, 1)), max(per_axis(d, 1)))
         for op in range(limit):
             # PyTorch rule per axis: op < s or op < d
-            if all(op < si or op < di for si, di in zip(_axes(s, params["ndim"]),
-                                                         _axes(d, params["ndim"]), strict=True)):
-                if _valid({**params, "op": op}):
+            if all(op < si or op < di for si, di in zip(per_axis(s, params["ndim"]),
+                                                         per_axis(d, params["ndim"]), strict=True)):
+                if is_valid(_build, {**params, "op": op}):
                     out.append({**params, "op": op})
     return out
-
-
-def _axes(v: Any, nd: int = 1) -> tuple[int, ...]:
-    return tuple(v) if isinstance(v, tuple) else (v,) * nd
 
 
 def _layers(params: dict[str, Any]) -> tuple[Conv, ConvTranspose]:
@@ -53,20 +49,17 @@ def _layers(params: dict[str, Any]) -> tuple[Conv, ConvTranspose]:
     return (Conv(**kw), ConvTranspose(**kw, output_padding=params["op"]))
 
 
-def _valid(params: dict[str, Any]) -> bool:
+def _build(params: dict[str, Any]) -> Any:
+    """Make the instance's layers and resolve their sizes (raises when it does not exist)."""
     conv_l, tconv = _layers(params)
-    try:
-        resolve(tconv, resolve(conv_l, _axes(params["n"], params["ndim"])).output)
-    except InvalidSpecError:
-        return False
-    return True
+    return resolve(tconv, resolve(conv_l, per_axis(params["n"], params["ndim"])).output)
 
 
 def _check(params: dict[str, Any]) -> Check:
     """Exact: the transposed conv's index map equals the transposed conv map on its output size."""
     cin, cout, _ = params["channels"]
     conv_l, tconv = _layers(params)
-    n = _axes(params["n"], params["ndim"])
+    n = per_axis(params["n"], params["ndim"])
     m = conv_map(conv_l, (cin, *n), cout)
     t = conv_transpose_map(tconv, m.out_shape, cin)
     try:
@@ -90,7 +83,7 @@ def _check(params: dict[str, Any]) -> Check:
 
 def _expected(params: dict[str, Any]) -> bool:
     nd = params["ndim"]
-    return all(params["op"] < s for s in _axes(params["s"], nd))
+    return all(params["op"] < s for s in per_axis(params["s"], nd))
 
 
 def _numeric(params: dict[str, Any], rng: Any) -> Check:
@@ -98,9 +91,9 @@ def _numeric(params: dict[str, Any], rng: Any) -> Check:
     cin, cout, g = params["channels"]
     nd = params["ndim"]
     conv_l, tconv = _layers(params)
-    m = resolve(conv_l, _axes(params["n"], nd)).output
+    m = resolve(conv_l, per_axis(params["n"], nd)).output
     n_out = resolve(tconv, m).output
-    k = _axes(params["k"], nd)
+    k = per_axis(params["k"], nd)
     w = rng.standard_normal((cout, cin // g, *k))
     y = rng.standard_normal((1, cout, *m))
     ty = conv_transpose(y, w, stride=params["s"], padding=params["p"],

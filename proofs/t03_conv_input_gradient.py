@@ -20,51 +20,39 @@ is a legal layer, else ``a - 1``) and ``"pad+1"`` (the gradient layer with paddi
 from __future__ import annotations
 
 import dataclasses
-import zlib
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from symconv import formulas as F
-from symconv.core import IndexMap, conv_map, conv_matrix, conv_transpose_map, conv_transpose_matrix
+from symconv.core import conv_map, conv_matrix, conv_transpose_map, conv_transpose_matrix
 from symconv.derive import adjoint_of, gradient_ops
-from symconv.errors import InvalidSpecError, ProofError
+from symconv.errors import InvalidSpecError
 from symconv.numeric import conv, conv_grad_input
 from symconv.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
-from symconv.theorem import Check, Step, Theorem, product_grid
+from symconv.theorem import (
+    Check,
+    Step,
+    Theorem,
+    conv_grid,
+    instance_rng,
+    out_shape,
+    per_axis,
+    thin_grid,
+    valid_instances,
+)
 
 Params = Mapping[str, Any]
 
 
-
-def _out(m: IndexMap) -> tuple[int, ...]:
-    """The map's output shape ``(C, *spatial)`` (every layer builder sets it)."""
-    if m.out_shape is None:
-        raise ProofError("a layer map must carry its output shape")
-    return m.out_shape
-
 def _grid(size: str) -> list[dict[str, Any]]:
-    big = size == "full"
-    one_d = product_grid(n=range(1, 13 if big else 9), k=range(1, 6 if big else 5),
-                         s=range(1, 5 if big else 4), p=range(0, 3),
-                         d=range(1, 4 if big else 3), ndim=[1], channels=[(1, 1, 1)])
-    two_d = product_grid(n=[(3, 4), (5, 2), (6, 7)] if big else [(3, 4), (6, 7)],
-                         k=[(2, 3), (3, 1)], s=[(2, 1), (3, 2)], p=[0, (1, 0)], d=[1, 2],
-                         ndim=[2], channels=[(1, 1, 1), (4, 2, 2), (2, 6, 2)])
-    three_d = [{"n": (3, 4, 3), "k": (2, 1, 2), "s": (2, 1, 1), "p": (1, 0, 1), "d": (1, 1, 2),
-                "ndim": 3, "channels": (4, 2, 2)}]
-    return [q for q in one_d + two_d + three_d if _valid(q)]
+    return valid_instances(conv_grid(size), _build)
 
 
 def _numeric_grid(size: str) -> list[dict[str, Any]]:
-    grid = _grid(size)
-    return [q for i, q in enumerate(grid) if q["ndim"] >= 2 or i % 8 == 0]
-
-
-def _axes(v: Any, nd: int) -> tuple[Any, ...]:
-    return tuple(v) if isinstance(v, tuple) else (v,) * nd
+    return thin_grid(_grid(size), 8)
 
 
 def _conv(params: Params) -> Conv:
@@ -74,18 +62,15 @@ def _conv(params: Params) -> Conv:
                 ndim=params["ndim"])
 
 
-def _valid(params: Params) -> bool:
-    try:
-        resolve(_conv(params), _axes(params["n"], params["ndim"]))
-    except InvalidSpecError:
-        return False
-    return True
+def _build(params: Params) -> Any:
+    """Make the instance's layers and resolve their sizes (raises when it does not exist)."""
+    return resolve(_conv(params), per_axis(params["n"], params["ndim"]))
 
 
 def _gradient_layer(params: Params) -> ConvTranspose:
     """``gradient_ops(conv).input_grad``, or a deliberately wrong layer for a mutation."""
     nd = params["ndim"]
-    layer = gradient_ops(_conv(params), _axes(params["n"], nd)).input_grad
+    layer = gradient_ops(_conv(params), per_axis(params["n"], nd)).input_grad
     mutation = params.get("mutation")
     if mutation == "op+1":
         ops = []
@@ -99,33 +84,32 @@ def _gradient_layer(params: Params) -> ConvTranspose:
 
 
 def _ints(params: Params, shape: tuple[int, ...]) -> np.ndarray:
-    key = repr(sorted((k, v) for k, v in params.items() if k != "mutation"))
-    return np.random.default_rng(zlib.crc32(key.encode())).integers(-9, 10, shape)
+    return instance_rng(params).integers(-9, 10, shape)
 
 
 def _check(params: Params) -> Check:
     """Exact: the gradient layer's map is ``C^T`` and it restores the input size ``n``."""
     nd = params["ndim"]
     cin, cout, g = params["channels"]
-    n = _axes(params["n"], nd)
+    n = per_axis(params["n"], nd)
     layer = _conv(params)
     c = conv_map(layer, (cin, *n), cout)
-    m = _out(c)[1:]
+    m = out_shape(c)[1:]
     try:
         grad = _gradient_layer(params)
         t = conv_transpose_map(grad, (cout, *m), cin)
     except InvalidSpecError as exc:
         return Check(False, f"gradient layer rejected: {exc}")
-    if _out(t)[1:] != n:
-        return Check(False, f"the gradient layer outputs {_out(t)[1:]}, the input is {n}")
+    if out_shape(t)[1:] != n:
+        return Check(False, f"the gradient layer outputs {out_shape(t)[1:]}, the input is {n}")
     if not t.equals(c.T):
         return Check(False, "same shapes, the gradient layer's entries differ from C^T")
     a = tuple((nn + 2 * pp - dd * (kk - 1) - 1) % ss for nn, kk, ss, pp, dd in zip(
-        n, _axes(params["k"], nd), _axes(params["s"], nd), _axes(params["p"], nd),
-        _axes(params["d"], nd), strict=True))
+        n, per_axis(params["k"], nd), per_axis(params["s"], nd), per_axis(params["p"], nd),
+        per_axis(params["d"], nd), strict=True))
     if grad.output_padding != a:
         return Check(False, f"gradient layer output_padding={grad.output_padding}, a = {a}")
-    k = _axes(params["k"], nd)
+    k = per_axis(params["k"], nd)
     w = _ints(params, (cout, cin // g, *k))
     go = _ints({**params, "what": "g"}, (cout, *m))
     ref = conv_grad_input(go[None], w, n, stride=params["s"], padding=params["p"],
@@ -146,9 +130,9 @@ def _numeric(params: Params, rng: Any) -> Check:
     """VJP identity with float data: <g, conv(x)> == <conv_grad_input(g), x>."""
     nd = params["ndim"]
     cin, cout, g = params["channels"]
-    n = _axes(params["n"], nd)
+    n = per_axis(params["n"], nd)
     x = rng.standard_normal((1, cin, *n))
-    w = rng.standard_normal((cout, cin // g, *_axes(params["k"], nd)))
+    w = rng.standard_normal((cout, cin // g, *per_axis(params["k"], nd)))
     kw = {"stride": params["s"], "padding": params["p"], "dilation": params["d"], "groups": g}
     y = conv(x, w, **kw)
     go = rng.standard_normal(y.shape)

@@ -24,7 +24,6 @@ taken whole).
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping
 from math import prod
 from typing import Any
@@ -34,42 +33,31 @@ import numpy as np
 from symconv import formulas as F
 from symconv.core import IndexMap, conv_map, crop_map
 from symconv.derive import gradient_ops
-from symconv.errors import InvalidSpecError, ProofError
+from symconv.errors import InvalidSpecError
 from symconv.numeric import conv, conv_grad_weight
 from symconv.shapes import resolve
 from symconv.spec import Conv
-from symconv.theorem import Check, Step, Theorem, product_grid
+from symconv.theorem import (
+    Check,
+    Step,
+    Theorem,
+    conv_grid,
+    instance_rng,
+    out_shape,
+    per_axis,
+    thin_grid,
+    valid_instances,
+)
 
 Params = Mapping[str, Any]
 
 
-
-def _out(m: IndexMap) -> tuple[int, ...]:
-    """The map's output shape ``(C, *spatial)`` (every layer builder sets it)."""
-    if m.out_shape is None:
-        raise ProofError("a layer map must carry its output shape")
-    return m.out_shape
-
 def _grid(size: str) -> list[dict[str, Any]]:
-    big = size == "full"
-    one_d = product_grid(n=range(1, 13 if big else 9), k=range(1, 6 if big else 5),
-                         s=range(1, 5 if big else 4), p=range(0, 3),
-                         d=range(1, 4 if big else 3), ndim=[1], channels=[(1, 1, 1)])
-    two_d = product_grid(n=[(3, 4), (5, 2), (6, 7)] if big else [(3, 4), (6, 7)],
-                         k=[(2, 3), (3, 1)], s=[(2, 1), (3, 2)], p=[0, (1, 0)], d=[1, 2],
-                         ndim=[2], channels=[(1, 1, 1), (4, 2, 2), (2, 6, 2)])
-    three_d = [{"n": (3, 4, 3), "k": (2, 1, 2), "s": (2, 1, 1), "p": (1, 0, 1), "d": (1, 1, 2),
-                "ndim": 3, "channels": (4, 2, 2)}]
-    return [q for q in one_d + two_d + three_d if _valid(q)]
+    return valid_instances(conv_grid(size), _build)
 
 
 def _numeric_grid(size: str) -> list[dict[str, Any]]:
-    grid = _grid(size)
-    return [q for i, q in enumerate(grid) if q["ndim"] >= 2 or i % 8 == 0]
-
-
-def _axes(v: Any, nd: int) -> tuple[Any, ...]:
-    return tuple(v) if isinstance(v, tuple) else (v,) * nd
+    return thin_grid(_grid(size), 8)
 
 
 def _conv(params: Params) -> Conv:
@@ -77,18 +65,14 @@ def _conv(params: Params) -> Conv:
                 dilation=params["d"], groups=params["channels"][2], ndim=params["ndim"])
 
 
-def _valid(params: Params) -> bool:
-    try:
-        resolve(_conv(params), _axes(params["n"], params["ndim"]))
-    except InvalidSpecError:
-        return False
-    return True
+def _build(params: Params) -> Any:
+    """Make the instance's layers and resolve their sizes (raises when it does not exist)."""
+    return resolve(_conv(params), per_axis(params["n"], params["ndim"]))
 
 
 def _input(params: Params, shape: tuple[int, ...]) -> np.ndarray:
     """Distinct non-zero integers (seeded by the instance): no two taps can hide each other."""
-    key = repr(sorted((k, v) for k, v in params.items() if k != "mutation"))
-    rng = np.random.default_rng(zlib.crc32(key.encode()))
+    rng = instance_rng(params)
     size = prod(shape)
     values = (rng.permutation(size) + 1) * rng.choice([-1, 1], size)
     return values.reshape(shape)
@@ -103,8 +87,8 @@ def weight_gradient_map(params: Params, x: np.ndarray) -> IndexMap | str:
     """
     nd = params["ndim"]
     cin, cout, g = params["channels"]
-    n = _axes(params["n"], nd)
-    k = _axes(params["k"], nd)
+    n = per_axis(params["n"], nd)
+    k = per_axis(params["k"], nd)
     layer = _conv(params)
     corr = gradient_ops(layer, n).weight_grad
     if params.get("mutation") == "unswapped":
@@ -114,13 +98,13 @@ def weight_gradient_map(params: Params, x: np.ndarray) -> IndexMap | str:
         spatial = conv_map(corr, (1, *n), 1)
     except InvalidSpecError as exc:
         return f"correlation rejected: {exc}"
-    got = _out(spatial)[1:]
+    got = out_shape(spatial)[1:]
     if params.get("mutation") != "no_crop" and got != k:
         extra = tuple(a - b for a, b in zip(got, k, strict=True))
         if min(extra) < 0:
             return f"the correlation has {got} outputs, fewer than the kernel {k}"
         spatial = crop_map((1, *got), [(0, e) for e in extra]) @ spatial
-    kk = prod(_out(spatial)[1:])
+    kk = prod(out_shape(spatial)[1:])
     n_in, n_out = prod(n), prod(spatial.weights[0].shape[2:])
     cin_g, cout_g = cin // g, cout // g
     co = np.arange(cout)[:, None, None]
@@ -133,19 +117,19 @@ def weight_gradient_map(params: Params, x: np.ndarray) -> IndexMap | str:
     rows, cols, num = np.broadcast_arrays(rows, cols, num)
     return IndexMap.from_arrays((cout * cin_g * kk, cout * n_out), rows.ravel(), cols.ravel(),
                                 num=num.ravel(), in_shape=(cout, *spatial.weights[0].shape[2:]),
-                                out_shape=(cout, cin_g, *_out(spatial)[1:]))
+                                out_shape=(cout, cin_g, *out_shape(spatial)[1:]))
 
 
 def _check(params: Params) -> Check:
     """Exact: ``G_x^T`` (from the conv map) equals the swapped correlation, cropped to k."""
     nd = params["ndim"]
     cin, cout, g = params["channels"]
-    n = _axes(params["n"], nd)
-    k = _axes(params["k"], nd)
+    n = per_axis(params["n"], nd)
+    k = per_axis(params["k"], nd)
     c = conv_map(_conv(params), (cin, *n), cout)
     x = _input(params, (cin, *n))
     gx_t = IndexMap.from_arrays((c.n_weights, c.shape[0]), c.taps[:, 0], c.rows,
-                                num=x.ravel()[c.cols], in_shape=_out(c),
+                                num=x.ravel()[c.cols], in_shape=out_shape(c),
                                 out_shape=(cout, cin // g, *k))
     derived = weight_gradient_map(params, x)
     if isinstance(derived, str):
@@ -153,13 +137,13 @@ def _check(params: Params) -> Check:
     if not derived.equals(gx_t):
         return Check(False, f"G_x^T differs from the correlation (shapes {gx_t.shape}, "
                             f"{derived.shape})")
-    go = _input({**params, "what": "g"}, _out(c))
+    go = _input({**params, "what": "g"}, out_shape(c))
     ref = conv_grad_weight(x[None], go[None], k, stride=params["s"], padding=params["p"],
                            dilation=params["d"], groups=g)
     if not np.array_equal(gx_t.apply_exact(go), ref):
         return Check(False, "numeric.conv_grad_weight(x, g) != G_x^T g on integer data")
     a = tuple(F.mod(nn + 2 * pp - F.effective_kernel(kk, dd), ss) for nn, kk, ss, pp, dd in zip(
-        n, k, _axes(params["s"], nd), _axes(params["p"], nd), _axes(params["d"], nd),
+        n, k, per_axis(params["s"], nd), per_axis(params["p"], nd), per_axis(params["d"], nd),
         strict=True))
     return Check(True, f"dL/dw = corr(x_pad, g; stride d, dilation s)[:k], a = {a}")
 
@@ -168,8 +152,8 @@ def _numeric(params: Params, rng: Any) -> Check:
     """VJP identity with float data: <g, conv(x; w)> == <conv_grad_weight(x, g), w>."""
     nd = params["ndim"]
     cin, cout, g = params["channels"]
-    k = _axes(params["k"], nd)
-    x = rng.standard_normal((2, cin, *_axes(params["n"], nd)))
+    k = per_axis(params["k"], nd)
+    x = rng.standard_normal((2, cin, *per_axis(params["n"], nd)))
     w = rng.standard_normal((cout, cin // g, *k))
     kw = {"stride": params["s"], "padding": params["p"], "dilation": params["d"], "groups": g}
     y = conv(x, w, **kw)

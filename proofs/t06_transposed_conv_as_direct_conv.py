@@ -37,24 +37,13 @@ import numpy as np
 from symconv import formulas as F
 from symconv.core import IndexMap, conv_map, conv_transpose_map, crop_map, zero_stretch_map
 from symconv.derive import DirectConv, direct_conv_equivalent, flip_kernel
-from symconv.errors import InvalidSpecError, ProofError
+from symconv.errors import InvalidSpecError
 from symconv.numeric import conv, conv_transpose, zero_stretch
 from symconv.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
-from symconv.theorem import Check, Step, Theorem, product_grid
+from symconv.theorem import Check, Step, Theorem, is_valid, out_shape, per_axis, product_grid
 
 Params = Mapping[str, Any]
-
-
-
-def _out(m: IndexMap) -> tuple[int, ...]:
-    """The map's output shape ``(C, *spatial)`` (every layer builder sets it)."""
-    if m.out_shape is None:
-        raise ProofError("a layer map must carry its output shape")
-    return m.out_shape
-
-def _axes(v: Any, nd: int) -> tuple[Any, ...]:
-    return tuple(v) if isinstance(v, tuple) else (v,) * nd
 
 
 # 2-D and 3-D cases: (m, k, s, p, d, channels (C_in, C_out, groups)), each with op = 0 and the largest
@@ -84,17 +73,17 @@ def _grid(size: str) -> list[dict[str, Any]]:
     out = []
     for params in one_d + multi_d:
         nd = params["ndim"]
-        ss, dd = _axes(params["s"], nd), _axes(params["d"], nd)
+        ss, dd = per_axis(params["s"], nd), per_axis(params["d"], nd)
         limits = [max(s, d) for s, d in zip(ss, dd, strict=True)]
         ops = ([(op,) for op in range(limits[0])] if nd == 1
                else sorted({(0,) * nd, tuple(x - 1 for x in limits)}))
         for op in ops:
             q = {**params, "op": op, "form": "flipped"}
-            if not _valid(q):
+            if not is_valid(_build, q):
                 continue
             out.append(q)
             # the guide's unflipped kernel: on a sub-box of 1-D cases and every 2-D case
-            if nd >= 2 or _axes(params["m"], nd)[0] <= (3 if big else 2):
+            if nd >= 2 or per_axis(params["m"], nd)[0] <= (3 if big else 2):
                 out.append({**q, "form": "unflipped"})
     return out
 
@@ -115,24 +104,21 @@ def _tconv(params: Params) -> ConvTranspose:
                          groups=params["channels"][2], ndim=params["ndim"])
 
 
-def _valid(params: Params) -> bool:
-    try:
-        resolve(_tconv(params), _axes(params["m"], params["ndim"]))
-    except InvalidSpecError:
-        return False
-    return True
+def _build(params: Params) -> Any:
+    """Make the instance's layers and resolve their sizes (raises when it does not exist)."""
+    return resolve(_tconv(params), per_axis(params["m"], params["ndim"]))
 
 
 def _direct(params: Params) -> DirectConv:
     """The library's equivalent (or, for the mutation, one with the guide's undilated pads)."""
     nd = params["ndim"]
     tconv = _tconv(params)
-    dc = direct_conv_equivalent(tconv, _axes(params["m"], nd))
+    dc = direct_conv_equivalent(tconv, per_axis(params["m"], nd))
     if params.get("mutation") != "guide_padding":
         return dc
     # d(k-1) - p  ->  (k-1) - p on both sides
     pads = tuple((b - (d - 1) * (k - 1), e - (d - 1) * (k - 1)) for (b, e), k, d in zip(
-        dc.padding, _axes(params["k"], nd), _axes(params["d"], nd), strict=True))
+        dc.padding, per_axis(params["k"], nd), per_axis(params["d"], nd), strict=True))
     layer = Conv(kernel=params["k"], stride=1,
                  padding=tuple((max(b, 0), max(e, 0)) for b, e in pads),
                  dilation=params["d"], groups=dc.groups, ndim=nd)
@@ -156,16 +142,16 @@ def _maps(key: tuple[Any, ...]) -> tuple[IndexMap, DirectConv, IndexMap | None, 
     params = dict(key)
     nd = params["ndim"]
     cin, cout, _ = params["channels"]
-    m = _axes(params["m"], nd)
+    m = per_axis(params["m"], nd)
     t = conv_transpose_map(_tconv(params), (cin, *m), cout)
     dc = _direct(params)
     z = zero_stretch_map((cin, *m), dc.stretch)
     crops = _crops(dc)
-    if any(b + e >= n for (b, e), n in zip(crops, _out(z)[1:], strict=True)):
+    if any(b + e >= n for (b, e), n in zip(crops, out_shape(z)[1:], strict=True)):
         return t, dc, None, None
     if any(b or e for b, e in crops):
-        z = crop_map(_out(z), crops) @ z
-    return t, dc, z, conv_map(dc.conv, _out(z), cout)
+        z = crop_map(out_shape(z), crops) @ z
+    return t, dc, z, conv_map(dc.conv, out_shape(z), cout)
 
 
 def _check(params: Params) -> Check:
@@ -184,11 +170,11 @@ def _check(params: Params) -> Check:
     index = _weight_of(dc, np.arange(ref.size).reshape(ref.shape), params["form"])
     relabelled = IndexMap.from_arrays(c.shape, c.rows, c.cols, index.ravel()[c.taps[:, 0]],
                                       weights=(ref,), in_shape=c.in_shape,
-                                      out_shape=_out(c))
+                                      out_shape=out_shape(c))
     direct = relabelled @ z
     if direct.shape != t.shape:
-        return Check(False, f"direct form maps {direct.in_shape} -> {_out(direct)}, the "
-                            f"transposed conv {t.in_shape} -> {_out(t)}")
+        return Check(False, f"direct form maps {direct.in_shape} -> {out_shape(direct)}, the "
+                            f"transposed conv {t.in_shape} -> {out_shape(t)}")
     if not direct.equals(t):
         return Check(False, "same shapes, different entries (taps land on other weights)")
     return Check(True, f"stretch {dc.stretch}, pads {dc.padding}, {params['form']} kernel")
@@ -199,9 +185,9 @@ def reaching_taps(params: Params) -> list[list[int]]:
     ``p_b <= i s + u d <= (m-1)s + d(k-1) - p_e + op`` (full-grid positions kept by the crop)."""
     nd = params["ndim"]
     out = []
-    for m, k, s, p, d, op in zip(_axes(params["m"], nd), _axes(params["k"], nd),
-                                 _axes(params["s"], nd), _axes(params["p"], nd),
-                                 _axes(params["d"], nd), params["op"], strict=True):
+    for m, k, s, p, d, op in zip(per_axis(params["m"], nd), per_axis(params["k"], nd),
+                                 per_axis(params["s"], nd), per_axis(params["p"], nd),
+                                 per_axis(params["d"], nd), params["op"], strict=True):
         pb, pe = p if isinstance(p, tuple) else (p, p)
         last = (m - 1) * s + d * (k - 1) - pe + op
         out.append([u for u in range(k)
@@ -217,7 +203,7 @@ def _expected(params: Params) -> bool:
     reach = reaching_taps(params)
     if any(not r for r in reach):
         return True
-    return all(2 * u == k - 1 for r, k in zip(reach, _axes(params["k"], params["ndim"]),
+    return all(2 * u == k - 1 for r, k in zip(reach, per_axis(params["k"], params["ndim"]),
                                                strict=True) for u in r)
 
 
@@ -225,8 +211,8 @@ def _numeric(params: Params, rng: Any) -> Check:
     """numeric.conv_transpose == numeric.conv over the stretched, cropped input."""
     nd = params["ndim"]
     cin, cout, g = params["channels"]
-    m = _axes(params["m"], nd)
-    w = rng.standard_normal((cin, cout // g, *_axes(params["k"], nd)))
+    m = per_axis(params["m"], nd)
+    w = rng.standard_normal((cin, cout // g, *per_axis(params["k"], nd)))
     if params.get("kernel") == "symmetric":
         w = w + flip_kernel(w)
     y = rng.standard_normal((1, cin, *m))

@@ -30,13 +30,9 @@ from symconv.errors import InvalidSpecError
 from symconv.numeric import conv
 from symconv.shapes import resolve
 from symconv.spec import Conv
-from symconv.theorem import Check, Step, Theorem, product_grid
+from symconv.theorem import Check, Step, Theorem, per_axis, product_grid, thin_grid, valid_instances
 
 Params = Mapping[str, Any]
-
-
-def _axes(v: Any, nd: int) -> tuple[Any, ...]:
-    return tuple(v) if isinstance(v, tuple) else (v,) * nd
 
 
 def _grid(size: str) -> list[dict[str, Any]]:
@@ -50,12 +46,11 @@ def _grid(size: str) -> list[dict[str, Any]]:
                          channels=[(1, 1, 1), (4, 2, 2), (2, 6, 2)])
     three_d = [{"n": (3, 4, 3), "k": (2, 1, 2), "s": (2, 1, 1), "p": (1, 0, 1), "d": (1, 1, 2),
                 "ndim": 3, "channels": (4, 2, 2)}]
-    return [q for q in one_d + two_d + three_d if _valid(q)]
+    return valid_instances(one_d + two_d + three_d, _build)
 
 
 def _numeric_grid(size: str) -> list[dict[str, Any]]:
-    grid = _grid(size)
-    return [q for i, q in enumerate(grid) if q["ndim"] >= 2 or i % 8 == 0]
+    return thin_grid(_grid(size), 8)
 
 
 def _layer(params: Params, kernel: Any = None, dilation: Any = None) -> Conv:
@@ -64,12 +59,9 @@ def _layer(params: Params, kernel: Any = None, dilation: Any = None) -> Conv:
                 groups=params["channels"][2], ndim=params["ndim"])
 
 
-def _valid(params: Params) -> bool:
-    try:
-        resolve(_layer(params), _axes(params["n"], params["ndim"]))
-    except InvalidSpecError:
-        return False
-    return True
+def _build(params: Params) -> Any:
+    """Make the instance's layers and resolve their sizes (raises when it does not exist)."""
+    return resolve(_layer(params), per_axis(params["n"], params["ndim"]))
 
 
 def zero_inserted(w: np.ndarray, dilation: tuple[int, ...], fill: Any = 0,
@@ -92,11 +84,11 @@ def _check(params: Params) -> Check:
     """Exact: dilated conv map == undilated conv map over the zero-inserted kernel."""
     nd = params["ndim"]
     cin, cout, _ = params["channels"]
-    n = _axes(params["n"], nd)
-    k = _axes(params["k"], nd)
-    d = _axes(params["d"], nd)
+    n = per_axis(params["n"], nd)
+    k = per_axis(params["k"], nd)
+    d = per_axis(params["d"], nd)
     mutation = params.get("mutation")
-    insert_every = _axes(params["s"], nd) if mutation == "stride_for_dilation" else d
+    insert_every = per_axis(params["s"], nd) if mutation == "stride_for_dilation" else d
     dilated = conv_map(_layer(params), (cin, *n), cout)
     ref = dilated.weights[0]
     index = zero_inserted(np.arange(ref.size).reshape(ref.shape), insert_every, -1, mutation)
@@ -126,11 +118,11 @@ def _numeric(params: Params, rng: Any) -> Check:
     """Exact integers: numeric.conv with dilation == numeric.conv with the zero-inserted kernel."""
     nd = params["ndim"]
     cin, cout, g = params["channels"]
-    x = rng.integers(-9, 10, (2, cin, *_axes(params["n"], nd)))
-    w = rng.integers(-9, 10, (cout, cin // g, *_axes(params["k"], nd)))
+    x = rng.integers(-9, 10, (2, cin, *per_axis(params["n"], nd)))
+    w = rng.integers(-9, 10, (cout, cin // g, *per_axis(params["k"], nd)))
     kw = {"stride": params["s"], "padding": params["p"], "groups": g}
     lhs = conv(x, w, dilation=params["d"], **kw)
-    rhs = conv(x, zero_inserted(w, _axes(params["d"], nd)), dilation=1, **kw)
+    rhs = conv(x, zero_inserted(w, per_axis(params["d"], nd)), dilation=1, **kw)
     same = lhs.shape == rhs.shape and bool(np.array_equal(lhs, rhs))
     return Check(same, "equal" if same else f"differ (shapes {lhs.shape}, {rhs.shape})")
 

@@ -26,30 +26,27 @@ import numpy as np
 
 from symconv import formulas as F
 from symconv.core import IndexMap, conv_map, subsample_map
-from symconv.errors import InvalidSpecError, ProofError
 from symconv.numeric import conv, subsample
 from symconv.shapes import resolve
 from symconv.spec import Conv
-from symconv.theorem import Check, Step, Theorem, product_grid
+from symconv.theorem import (
+    Check,
+    Step,
+    Theorem,
+    out_shape,
+    per_axis,
+    product_grid,
+    thin_grid,
+    valid_instances,
+)
 
 Params = Mapping[str, Any]
 
 _ASYM = [((0, 2),)]  # one asymmetric 1-D padding (p_b, p_e); more in 2-D
 
 
-
-def _out(m: IndexMap) -> tuple[int, ...]:
-    """The map's output shape ``(C, *spatial)`` (every layer builder sets it)."""
-    if m.out_shape is None:
-        raise ProofError("a layer map must carry its output shape")
-    return m.out_shape
-
-def _axes(v: Any, nd: int) -> tuple[Any, ...]:
-    return tuple(v) if isinstance(v, tuple) else (v,) * nd
-
-
 def _pads(p: Any, nd: int) -> tuple[tuple[int, int], ...]:
-    return tuple(q if isinstance(q, tuple) else (q, q) for q in _axes(p, nd))
+    return tuple(q if isinstance(q, tuple) else (q, q) for q in per_axis(p, nd))
 
 
 def _grid(size: str) -> list[dict[str, Any]]:
@@ -62,12 +59,11 @@ def _grid(size: str) -> list[dict[str, Any]]:
                          d=[1, (2, 1)], ndim=[2], channels=[(1, 1, 1), (4, 2, 2), (2, 6, 2)])
     three_d = [{"n": (3, 4, 3), "k": (2, 1, 2), "s": (2, 1, 1), "p": (1, 0, 1), "d": (1, 1, 2),
                 "ndim": 3, "channels": (4, 2, 2)}]
-    return [q for q in one_d + two_d + three_d if _valid(q)]
+    return valid_instances(one_d + two_d + three_d, _build)
 
 
 def _numeric_grid(size: str) -> list[dict[str, Any]]:
-    grid = _grid(size)
-    return [q for i, q in enumerate(grid) if q["ndim"] >= 2 or i % 8 == 0]
+    return thin_grid(_grid(size), 8)
 
 
 def _layer(params: Params, stride: Any = None, pads: Any = None) -> Conv:
@@ -77,12 +73,9 @@ def _layer(params: Params, stride: Any = None, pads: Any = None) -> Conv:
                 dilation=params["d"], groups=params["channels"][2], ndim=nd)
 
 
-def _valid(params: Params) -> bool:
-    try:
-        resolve(_layer(params), _axes(params["n"], params["ndim"]))
-    except InvalidSpecError:
-        return False
-    return True
+def _build(params: Params) -> Any:
+    """Make the instance's layers and resolve their sizes (raises when it does not exist)."""
+    return resolve(_layer(params), per_axis(params["n"], params["ndim"]))
 
 
 def _dense_pads(params: Params) -> tuple[tuple[int, int], ...]:
@@ -102,27 +95,27 @@ def _check(params: Params) -> Check:
     """Exact: subsample_map @ conv_map(stride 1) == conv_map(stride s)."""
     nd = params["ndim"]
     cin, cout, _ = params["channels"]
-    n = _axes(params["n"], nd)
-    s = _axes(params["s"], nd)
+    n = per_axis(params["n"], nd)
+    s = per_axis(params["s"], nd)
     if params.get("mutation") == "stride+1":
         s = tuple(v + 1 for v in s)
     strided = conv_map(_layer(params), (cin, *n), cout)
     dense = _dense(_layer(params, stride=1, pads=_dense_pads(params)), (cin, *n), cout)
-    composed = subsample_map(_out(dense), s) @ dense
+    composed = subsample_map(out_shape(dense), s) @ dense
     if composed.shape != strided.shape:
-        return Check(False, f"subsampled dense output {_out(composed)} != strided "
-                            f"{_out(strided)}")
+        return Check(False, f"subsampled dense output {out_shape(composed)} != strided "
+                            f"{out_shape(strided)}")
     if not composed.equals(strided):
         return Check(False, "same shapes, different entries")
-    return Check(True, f"dense {_out(dense)[1:]} -> every {s}: {_out(strided)[1:]}")
+    return Check(True, f"dense {out_shape(dense)[1:]} -> every {s}: {out_shape(strided)[1:]}")
 
 
 def _numeric(params: Params, rng: Any) -> Check:
     """Exact integers: numeric.subsample(numeric.conv(stride 1)) == numeric.conv(stride s)."""
     nd = params["ndim"]
     cin, cout, g = params["channels"]
-    x = rng.integers(-9, 10, (2, cin, *_axes(params["n"], nd)))
-    w = rng.integers(-9, 10, (cout, cin // g, *_axes(params["k"], nd)))
+    x = rng.integers(-9, 10, (2, cin, *per_axis(params["n"], nd)))
+    w = rng.integers(-9, 10, (cout, cin // g, *per_axis(params["k"], nd)))
     kw = {"padding": _pads(params["p"], nd), "dilation": params["d"], "groups": g}
     lhs = subsample(conv(x, w, stride=1, **kw), params["s"])
     rhs = conv(x, w, stride=params["s"], **kw)

@@ -27,11 +27,7 @@ from symconv.derive import upsampling_as_transposed_conv
 from symconv.fixed import with_fixed_weights
 from symconv.numeric import conv_transpose, upsample_nearest, upsample_nearest_exact
 from symconv.spec import ConvTranspose, Resize
-from symconv.theorem import Check, Step, Theorem, product_grid
-
-
-def _axes(v: Any, nd: int) -> tuple[int, ...]:
-    return tuple(v) if isinstance(v, tuple) else (v,) * nd
+from symconv.theorem import Check, Step, Theorem, per_axis, product_grid
 
 
 def _grid(size: str) -> list[dict[str, Any]]:
@@ -70,7 +66,7 @@ def equivalent(s: tuple[int, ...], channels: int) -> tuple[ConvTranspose, Any]:
 
 def _check(params: Mapping[str, Any]) -> Check:
     nd, c = params["ndim"], params["C"]
-    n, s = _axes(params["n"], nd), _axes(params["s"], nd)
+    n, s = per_axis(params["n"], nd), per_axis(params["s"], nd)
     up = resize_map(Resize(scale_factor=s, mode=params["mode"], ndim=nd), (c, *n))
     layer, weight = equivalent(s, c)
     t = conv_transpose_map(layer, (c, *n), c)
@@ -93,7 +89,7 @@ def _check(params: Mapping[str, Any]) -> Check:
 
 def _numeric(params: Mapping[str, Any], rng: Any) -> Check:
     nd, c = params["ndim"], params["C"]
-    n, s = _axes(params["n"], nd), _axes(params["s"], nd)
+    n, s = per_axis(params["n"], nd), per_axis(params["s"], nd)
     x = rng.standard_normal((2, c, *n))
     layer, weight = equivalent(s, c)
     a = (upsample_nearest if params["mode"] == "nearest" else upsample_nearest_exact)(x, s)

@@ -25,11 +25,7 @@ from symconv import formulas as F
 from symconv.core import avg_pool_map, pad_map, resize_map
 from symconv.numeric import avg_pool, pad, upsample_nearest
 from symconv.spec import AvgPool, Resize
-from symconv.theorem import Check, Step, Theorem, product_grid
-
-
-def _axes(v: Any, nd: int) -> tuple[int, ...]:
-    return tuple(v) if isinstance(v, tuple) else (v,) * nd
+from symconv.theorem import Check, Step, Theorem, per_axis, product_grid
 
 
 def _grid(size: str) -> list[dict[str, Any]]:
@@ -42,14 +38,14 @@ def _grid(size: str) -> list[dict[str, Any]]:
     three_d = product_grid(ndim=[3], n=[(2, 3, 4), (4, 2, 3)], s=[(2, 2, 2), (1, 3, 2)], C=[1],
                            form=["plain", "padded"])
     return [p for p in one_d + two_d + three_d
-            if all(ni >= si for ni, si in zip(_axes(p["n"], p["ndim"]), _axes(p["s"], p["ndim"]),
+            if all(ni >= si for ni, si in zip(per_axis(p["n"], p["ndim"]), per_axis(p["s"], p["ndim"]),
                                                strict=True))]
 
 
 def _expected(params: Mapping[str, Any]) -> bool:
     nd = params["ndim"]
     return params["form"] == "padded" or all(
-        ni % si == 0 for ni, si in zip(_axes(params["n"], nd), _axes(params["s"], nd), strict=True))
+        ni % si == 0 for ni, si in zip(per_axis(params["n"], nd), per_axis(params["s"], nd), strict=True))
 
 
 def tail_positions(n: tuple[int, ...], s: tuple[int, ...]) -> Any:
@@ -65,7 +61,7 @@ def tail_positions(n: tuple[int, ...], s: tuple[int, ...]) -> Any:
 
 def _check(params: Mapping[str, Any]) -> Check:
     nd, c = params["ndim"], params["C"]
-    n, s = _axes(params["n"], nd), _axes(params["s"], nd)
+    n, s = per_axis(params["n"], nd), per_axis(params["s"], nd)
     m = tuple(ni // si for ni, si in zip(n, s, strict=True))
     pool_t = avg_pool_map(AvgPool(kernel=s, stride=s, ndim=nd), (c, *n)).T
     if pool_t.in_shape != (c, *m):
@@ -97,7 +93,7 @@ def _check(params: Mapping[str, Any]) -> Check:
 def _numeric(params: Mapping[str, Any], rng: Any) -> Check:
     """<avg_pool(x), y> == <x, Z U(y) / s^D> (adjointness) with random float data."""
     nd, c = params["ndim"], params["C"]
-    n, s = _axes(params["n"], nd), _axes(params["s"], nd)
+    n, s = per_axis(params["n"], nd), per_axis(params["s"], nd)
     x = rng.standard_normal((1, c, *n))
     px = avg_pool(x, s, stride=s)
     y = rng.standard_normal(px.shape)

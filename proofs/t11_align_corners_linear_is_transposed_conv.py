@@ -31,11 +31,7 @@ from symconv.derive import upsampling_as_transposed_conv
 from symconv.fixed import with_fixed_weights
 from symconv.numeric import conv_transpose, upsample_linear
 from symconv.spec import ConvTranspose, Resize
-from symconv.theorem import Check, Step, Theorem, product_grid
-
-
-def _axes(v: Any, nd: int) -> tuple[int, ...]:
-    return tuple(v) if isinstance(v, tuple) else (v,) * nd
+from symconv.theorem import Check, Step, Theorem, per_axis, product_grid
 
 
 def _grid(size: str) -> list[dict[str, Any]]:
@@ -51,7 +47,7 @@ def _grid(size: str) -> list[dict[str, Any]]:
 
 
 def _expected(params: Mapping[str, Any]) -> bool:
-    return params["target"] == "size" or all(v == 1 for v in _axes(params["s"], params["ndim"]))
+    return params["target"] == "size" or all(v == 1 for v in per_axis(params["s"], params["ndim"]))
 
 
 @cache
@@ -81,7 +77,7 @@ def triangle(s: int) -> list[Fraction]:
 
 def _resize(params: Mapping[str, Any]) -> Resize:
     nd = params["ndim"]
-    n, s = _axes(params["n"], nd), _axes(params["s"], nd)
+    n, s = per_axis(params["n"], nd), per_axis(params["s"], nd)
     if params["target"] == "size":
         return Resize(size=tuple(si * (ni - 1) + 1 for ni, si in zip(n, s, strict=True)),
                       mode="linear", align_corners=True, ndim=nd)
@@ -90,7 +86,7 @@ def _resize(params: Mapping[str, Any]) -> Resize:
 
 def _check(params: Mapping[str, Any]) -> Check:
     nd, c = params["ndim"], params["C"]
-    n, s = _axes(params["n"], nd), _axes(params["s"], nd)
+    n, s = per_axis(params["n"], nd), per_axis(params["s"], nd)
     layer, weight = equivalent(s, c)
     stated = np.ones((1,), dtype=object)
     for sa in s:
@@ -117,7 +113,7 @@ def _check(params: Mapping[str, Any]) -> Check:
 
 def _numeric(params: Mapping[str, Any], rng: Any) -> Check:
     nd, c = params["ndim"], params["C"]
-    n, s = _axes(params["n"], nd), _axes(params["s"], nd)
+    n, s = per_axis(params["n"], nd), per_axis(params["s"], nd)
     x = rng.standard_normal((2, c, *n))
     sf: tuple[Fraction | int, ...] = s
     if params["target"] == "size":

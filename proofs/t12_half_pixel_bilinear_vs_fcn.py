@@ -39,13 +39,9 @@ from symconv.derive import upsampling_as_transposed_conv
 from symconv.fixed import with_fixed_weights
 from symconv.numeric import conv_transpose, pad, upsample_linear
 from symconv.spec import ConvTranspose, Resize
-from symconv.theorem import Check, Step, Theorem, product_grid
+from symconv.theorem import Check, Step, Theorem, per_axis, product_grid
 
 FORMS = ("identity", "border", "replicate")
-
-
-def _axes(v: Any, nd: int) -> tuple[int, ...]:
-    return tuple(v) if isinstance(v, tuple) else (v,) * nd
 
 
 def _grid(size: str) -> list[dict[str, Any]]:
@@ -60,7 +56,7 @@ def _grid(size: str) -> list[dict[str, Any]]:
 
 
 def _expected(params: Mapping[str, Any]) -> bool:
-    return params["form"] != "identity" or all(v == 1 for v in _axes(params["s"], params["ndim"]))
+    return params["form"] != "identity" or all(v == 1 for v in per_axis(params["s"], params["ndim"]))
 
 
 def fcn_kernel(s: int) -> list[Fraction]:
@@ -123,7 +119,7 @@ def predicted_mask(n: tuple[int, ...], s: tuple[int, ...]) -> Any:
 
 def _check(params: Mapping[str, Any]) -> Check:
     nd, c, form = params["ndim"], params["C"], params["form"]
-    n, s = _axes(params["n"], nd), _axes(params["s"], nd)
+    n, s = per_axis(params["n"], nd), per_axis(params["s"], nd)
     up = resize_map(Resize(scale_factor=s, mode="linear", ndim=nd), (c, *n))
     layer, weight = equivalent(s, c)
     stated = np.ones((1,), dtype=object)
@@ -143,8 +139,8 @@ def _check(params: Mapping[str, Any]) -> Check:
     more = f" (+{len(where) - 12} more)" if len(where) > 12 else ""
     if form == "border":
         ok = bool(np.array_equal(rows, want))
-        per_axis = {f"axis{a}": border(ni, si) for a, (ni, si) in enumerate(zip(n, s, strict=True))}
-        return Check(ok, f"differ exactly at the border positions {per_axis}" if ok else
+        by_axis = {f"axis{a}": border(ni, si) for a, (ni, si) in enumerate(zip(n, s, strict=True))}
+        return Check(ok, f"differ exactly at the border positions {by_axis}" if ok else
                          f"differing outputs [{listed}{more}] are not the predicted border")
     if rows.any():
         return Check(False, f"half-pixel linear and FCN convT differ at {len(where)} outputs per "
@@ -171,7 +167,7 @@ def _check_replicate(up: IndexMap, n: tuple[int, ...], s: tuple[int, ...], c: in
 
 def _numeric(params: Mapping[str, Any], rng: Any) -> Check:
     nd, c, form = params["ndim"], params["C"], params["form"]
-    n, s = _axes(params["n"], nd), _axes(params["s"], nd)
+    n, s = per_axis(params["n"], nd), per_axis(params["s"], nd)
     x = rng.standard_normal((2, c, *n))
     a = upsample_linear(x, s)
     onnx = upsample_linear(x, s, coordinate_mode="half_pixel")

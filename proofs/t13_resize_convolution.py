@@ -41,11 +41,7 @@ from symconv.core import (
 )
 from symconv.numeric import conv, conv_transpose, pad, upsample_nearest
 from symconv.spec import Conv, ConvTranspose, Resize
-from symconv.theorem import Check, Step, Theorem, product_grid
-
-
-def _axes(v: Any, nd: int) -> tuple[int, ...]:
-    return tuple(v) if isinstance(v, tuple) else (v,) * nd
+from symconv.theorem import Check, Step, Theorem, per_axis, product_grid
 
 
 def _grid(size: str) -> list[dict[str, Any]]:
@@ -60,7 +56,7 @@ def _grid(size: str) -> list[dict[str, Any]]:
     out = []
     for q in one_d + two_d:
         nd = q["ndim"]
-        n, s, k, p = (_axes(q[x], nd) for x in ("n", "s", "k", "p"))
+        n, s, k, p = (per_axis(q[x], nd) for x in ("n", "s", "k", "p"))
         if all(ni * si + 2 * pi >= ki for ni, si, ki, pi in zip(n, s, k, p, strict=True)):
             out.append(q)
     return out
@@ -96,7 +92,7 @@ def _pad_zeros(w: Any, widths: list[tuple[int, int]]) -> Any:
 def _rhs(params: Mapping[str, Any]) -> IndexMap:
     """The stated transposed conv (weight ``W``), zero-padded when ``k - 1 - p < 0``."""
     nd = params["ndim"]
-    n, s, k, p = (_axes(params[x], nd) for x in ("n", "s", "k", "p"))
+    n, s, k, p = (per_axis(params[x], nd) for x in ("n", "s", "k", "p"))
     cin, cout = params["C"]
     big_p = tuple(ki - 1 - pi for ki, pi in zip(k, p, strict=True))
     layer = ConvTranspose(kernel=tuple(ki + si - 1 for ki, si in zip(k, s, strict=True)),
@@ -160,7 +156,7 @@ def phase_sum_failure(s: tuple[int, ...], k: tuple[int, ...], cin: int, cout: in
 
 def _lhs(params: Mapping[str, Any]) -> IndexMap:
     nd = params["ndim"]
-    n, s, k, p = (_axes(params[x], nd) for x in ("n", "s", "k", "p"))
+    n, s, k, p = (per_axis(params[x], nd) for x in ("n", "s", "k", "p"))
     cin, cout = params["C"]
     up = resize_map(Resize(scale_factor=s, mode="nearest", ndim=nd), (cin, *n))
     c = conv_map(Conv(kernel=k, padding=p, ndim=nd), up.out_shape or (), cout, weight_name="K")
@@ -169,7 +165,7 @@ def _lhs(params: Mapping[str, Any]) -> IndexMap:
 
 def _check(params: Mapping[str, Any]) -> Check:
     nd = params["ndim"]
-    s, k = _axes(params["s"], nd), _axes(params["k"], nd)
+    s, k = per_axis(params["s"], nd), per_axis(params["k"], nd)
     cin, cout = params["C"]
     lhs, rhs = _lhs(params), _rhs(params)
     if lhs.shape != rhs.shape:
@@ -189,7 +185,7 @@ def _check(params: Mapping[str, Any]) -> Check:
 
 def _numeric(params: Mapping[str, Any], rng: Any) -> Check:
     nd = params["ndim"]
-    n, s, k, p = (_axes(params[x], nd) for x in ("n", "s", "k", "p"))
+    n, s, k, p = (per_axis(params[x], nd) for x in ("n", "s", "k", "p"))
     cin, cout = params["C"]
     x = rng.standard_normal((2, cin, *n))
     kern = rng.standard_normal((cout, cin, *k))

@@ -36,15 +36,10 @@ from typing import Any
 import numpy as np
 
 from symconv.core import conv_map, max_pool_selection_map, max_unpool_map
-from symconv.errors import InvalidSpecError
 from symconv.numeric import conv, conv_transpose, max_pool, max_unpool
 from symconv.shapes import resolve
 from symconv.spec import Conv, MaxPool, MaxUnpool
-from symconv.theorem import Check, Step, Theorem, product_grid
-
-
-def _axes(v: Any, nd: int) -> tuple[int, ...]:
-    return tuple(v) if isinstance(v, tuple) else (v,) * nd
+from symconv.theorem import Check, Step, Theorem, per_axis, product_grid, valid_instances
 
 
 def _pool(params: Mapping[str, Any]) -> MaxPool:
@@ -52,13 +47,9 @@ def _pool(params: Mapping[str, Any]) -> MaxPool:
                    ndim=params["ndim"])
 
 
-def _valid(params: Mapping[str, Any]) -> bool:
-    try:
-        pool = _pool(params)
-        resolve(pool, _axes(params["n"], params["ndim"]))
-    except InvalidSpecError:
-        return False
-    return True
+def _build(params: Mapping[str, Any]) -> Any:
+    """Make the instance's layers and resolve their sizes (raises when it does not exist)."""
+    return resolve(_pool(params), per_axis(params["n"], params["ndim"]))
 
 
 def _grid(size: str) -> list[dict[str, Any]]:
@@ -71,15 +62,15 @@ def _grid(size: str) -> list[dict[str, Any]]:
                          claim=["map", "assign"])
     if not big:  # channels: the even sizes suffice on the small grid
         one_d = [q for q in one_d if q["C"] == 1 or q["n"] % 2 == 0]
-    return [q for q in one_d + two_d if _valid(q)]
+    return valid_instances(one_d + two_d, _build)
 
 
 def overlapping(params: Mapping[str, Any]) -> bool:
     """Two distinct windows share an input position: some axis has s < k and >= 2 windows."""
     nd = params["ndim"]
-    m = resolve(_pool(params), _axes(params["n"], nd)).output
+    m = resolve(_pool(params), per_axis(params["n"], nd)).output
     return any(si < ki and mi >= 2 for si, ki, mi in zip(
-        _axes(params["s"], nd), _axes(params["k"], nd), m, strict=True))
+        per_axis(params["s"], nd), per_axis(params["k"], nd), m, strict=True))
 
 
 def _expected(params: Mapping[str, Any]) -> bool:
@@ -90,7 +81,7 @@ def _candidates(params: Mapping[str, Any]) -> list[Any]:
     """Inputs (C, *n): constant (all ties), random integers, and a spike at every position —
     a spike at q is the unique maximum of every window containing q."""
     nd, c = params["ndim"], params["C"]
-    n = _axes(params["n"], nd)
+    n = per_axis(params["n"], nd)
     rng = np.random.default_rng(prod(n) * 7 + c)
     out = [np.zeros((c, *n), dtype=np.int64), rng.integers(-5, 6, (c, *n))]
     for q in range(prod(n)):
@@ -102,12 +93,12 @@ def _candidates(params: Mapping[str, Any]) -> list[Any]:
 
 def _unpool_layer(params: Mapping[str, Any]) -> MaxUnpool:
     return MaxUnpool(kernel=params["k"], stride=params["s"], padding=params["p"],
-                     output_size=_axes(params["n"], params["ndim"]), ndim=params["ndim"])
+                     output_size=per_axis(params["n"], params["ndim"]), ndim=params["ndim"])
 
 
 def _check(params: Mapping[str, Any]) -> Check:
     nd, c = params["ndim"], params["C"]
-    n, k, s = _axes(params["n"], nd), _axes(params["k"], nd), _axes(params["s"], nd)
+    n, k, s = per_axis(params["n"], nd), per_axis(params["k"], nd), per_axis(params["s"], nd)
     pool = _pool(params)
     r = resolve(pool, n)
     xs = _candidates(params)
@@ -172,7 +163,7 @@ def _numeric(params: Mapping[str, Any], rng: Any) -> Check:
     """DeconvNet step (unpool with switches, then transposed conv) vs the gradient of
     <g, maxpool(conv(x))> computed as (S(conv x) C)^T g from the exact maps."""
     nd, c = params["ndim"], params["C"]
-    n, k, s = _axes(params["n"], nd), _axes(params["k"], nd), _axes(params["s"], nd)
+    n, k, s = per_axis(params["n"], nd), per_axis(params["k"], nd), per_axis(params["s"], nd)
     pool = _pool(params)
     pads = resolve(pool, n).pads
     kc = 3 if not overlapping(params) else 1  # overlap: a 1x1 identity conv keeps the spike
@@ -200,7 +191,7 @@ def _numeric(params: Mapping[str, Any], rng: Any) -> Check:
 def _first_shared_position(params: Mapping[str, Any]) -> tuple[int, ...]:
     """A real input position inside two windows (exists iff ``overlapping``)."""
     nd = params["ndim"]
-    n, k, s = _axes(params["n"], nd), _axes(params["k"], nd), _axes(params["s"], nd)
+    n, k, s = per_axis(params["n"], nd), per_axis(params["k"], nd), per_axis(params["s"], nd)
     r = resolve(_pool(params), n)
     out = []
     for a in range(nd):

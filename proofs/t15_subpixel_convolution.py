@@ -40,11 +40,7 @@ from symconv.core import (
 )
 from symconv.numeric import conv, conv_transpose, pad, pixel_shuffle
 from symconv.spec import Conv, ConvTranspose, PixelShuffle
-from symconv.theorem import Check, Step, Theorem, product_grid
-
-
-def _axes(v: Any, nd: int) -> tuple[int, ...]:
-    return tuple(v) if isinstance(v, tuple) else (v,) * nd
+from symconv.theorem import Check, Step, Theorem, per_axis, product_grid
 
 
 def _grid(size: str) -> list[dict[str, Any]]:
@@ -59,7 +55,7 @@ def _grid(size: str) -> list[dict[str, Any]]:
         if not big and q["ndim"] == 1 and q["C"] != (1, 1) and q["n"] != 2:
             continue  # channels: one size suffices on the small grid
         nd = q["ndim"]
-        n, k = _axes(q["n"], nd), _axes(q["k"], nd)
+        n, k = per_axis(q["n"], nd), per_axis(q["k"], nd)
         r, p_, op = q["r"], q["P"], q["op"]
         if op >= r:
             continue
@@ -87,7 +83,7 @@ def subpixel_weight(w: Any, r: int) -> Any:
 
 def _lhs(params: Mapping[str, Any]) -> IndexMap:
     nd = params["ndim"]
-    n, k = _axes(params["n"], nd), _axes(params["k"], nd)
+    n, k = per_axis(params["n"], nd), per_axis(params["k"], nd)
     cin, cout = params["C"]
     r = params["r"]
     layer = ConvTranspose(kernel=tuple(r * ki for ki in k), stride=r, padding=params["P"],
@@ -98,7 +94,7 @@ def _lhs(params: Mapping[str, Any]) -> IndexMap:
 def _rhs(params: Mapping[str, Any], order: str = "CRD", lr_pad: Any = None) -> IndexMap:
     """Crop/pad . PixelShuffle . LR conv, its taps rewritten from V to W (a permutation)."""
     nd = params["ndim"]
-    n, k = _axes(params["n"], nd), _axes(params["k"], nd)
+    n, k = per_axis(params["n"], nd), per_axis(params["k"], nd)
     cin, cout = params["C"]
     r, p_, op = params["r"], params["P"], params["op"]
     pads = tuple(ki - 1 for ki in k) if lr_pad is None else lr_pad
@@ -125,7 +121,7 @@ def _check(params: Mapping[str, Any]) -> Check:
     if not lhs.equals(rhs):
         return Check(False, "transposed conv differs from crop . shuffle . LR conv")
     r, p_, op = params["r"], params["P"], params["op"]
-    k = _axes(params["k"], params["ndim"])
+    k = per_axis(params["k"], params["ndim"])
     extra = ""
     if op == 0 and p_ % r == 0 and p_ // r <= min(k) - 1:
         c = p_ // r
@@ -138,7 +134,7 @@ def _check(params: Mapping[str, Any]) -> Check:
 
 def _numeric(params: Mapping[str, Any], rng: Any) -> Check:
     nd = params["ndim"]
-    n, k = _axes(params["n"], nd), _axes(params["k"], nd)
+    n, k = per_axis(params["n"], nd), per_axis(params["k"], nd)
     cin, cout = params["C"]
     r, p_, op = params["r"], params["P"], params["op"]
     x = rng.standard_normal((2, cin, *n))

@@ -25,17 +25,25 @@ What the evidence establishes, exactly:
 
 from __future__ import annotations
 
-from math import gcd, lcm
+from math import gcd
 from typing import Any
 
 import numpy as np
 
-from symconv.coverage import checkerboard, overlap_pattern, phase_sums, structure_map
+from symconv.coverage import (
+    balanced_kernel,
+    checkerboard,
+    is_uniform_overlap,
+    overlap_counts,
+    overlap_pattern,
+    phase_sums,
+    structure_map,
+)
 from symconv.errors import InvalidSpecError
 from symconv.numeric import conv_transpose
 from symconv.shapes import resolve
 from symconv.spec import ConvTranspose
-from symconv.theorem import Check, Step, Theorem, product_grid
+from symconv.theorem import Check, Step, Theorem, is_valid, product_grid, valid_instances
 
 
 def _grid(size: str) -> list[dict[str, Any]]:
@@ -49,12 +57,12 @@ def _grid(size: str) -> list[dict[str, Any]]:
         s, d = params["s"], params["d"]
         for op in sorted({0, max(s, d) - 1}):
             item = {**params, "op": op, "ndim": 1}
-            if _valid(item):
+            if is_valid(_build, item):
                 out.append(item)
     two = product_grid(n=[(5, 7), (8, 4)] + ([(9, 10)] if big else []),
                        k=[(3, 4), (2, 3), (4, 4), (3, 3)], s=[(2, 2), (2, 3), (3, 1)],
                        d=[(1, 1), (1, 2), (2, 1)], p=[(1, 0)], op=[(0, 0)], ndim=[2])
-    return out + [t for t in two if _valid(t)]
+    return out + valid_instances(two, _build)
 
 
 def _axes(params: dict[str, Any]) -> list[dict[str, int]]:
@@ -72,13 +80,9 @@ def _layer(params: dict[str, Any]) -> ConvTranspose:
                          output_padding=params["op"], dilation=params["d"], ndim=2)
 
 
-def _valid(params: dict[str, Any]) -> bool:
-    try:
-        size = params["n"]
-        resolve(_layer(params), size)
-    except InvalidSpecError:
-        return False
-    return True
+def _build(params: dict[str, Any]) -> Any:
+    """Make the instance's layer and resolve its size (raises when it does not exist)."""
+    return resolve(_layer(params), params["n"])
 
 
 # --------------------------------------------------------------------------- closed forms
@@ -99,21 +103,11 @@ def _interior(ax: dict[str, int]) -> tuple[int, int]:
 
 def _formula(ax: dict[str, int], j: Any) -> Any:
     """``#{t in [0, k): j + p - d t = 0 (mod s)}`` for an array of outputs."""
-    t = np.arange(ax["k"])
-    return ((j[:, None] + ax["p"] - ax["d"] * t[None, :]) % ax["s"] == 0).sum(axis=1)
+    return overlap_counts(j, ax["k"], ax["s"], ax["p"], ax["d"])
 
 
 def _criterion(ax: dict[str, int]) -> bool:
-    return gcd(ax["s"], ax["d"]) == 1 and ax["k"] % ax["s"] == 0
-
-
-def _balanced(k: int, s: int) -> Any:
-    """Integer taps whose usual polyphase sums (t = r mod s) are all equal, or None (k < s)."""
-    sizes = [len(range(r, k, s)) for r in range(s)]
-    if min(sizes) == 0:
-        return None
-    total = lcm(*sizes)
-    return np.array([total // sizes[t % s] for t in range(k)], dtype=np.int64)
+    return is_uniform_overlap(ax["k"], ax["s"], ax["d"])
 
 
 def _shown_uniform(values: Any) -> bool:
@@ -127,7 +121,7 @@ def _predicted(ax: dict[str, int]) -> tuple[bool, bool]:
     lo, hi = _interior(ax)
     j = np.arange(lo, hi)
     looks_uniform = _shown_uniform(_formula(ax, j))
-    w = _balanced(ax["k"], ax["s"])
+    w = balanced_kernel(ax["k"], ax["s"])
     if w is None or hi <= lo:
         return looks_uniform, True
     sums = phase_sums(w, ax["s"], ax["d"])
@@ -141,7 +135,7 @@ def _expected(params: dict[str, Any]) -> bool:
     preds = [_predicted(ax) for ax in axes]
     if params["ndim"] == 1:
         (looks, constant), ax = preds[0], axes[0]
-        weighted_ok = _balanced(ax["k"], ax["s"]) is None or constant
+        weighted_ok = balanced_kernel(ax["k"], ax["s"]) is None or constant
         return looks == _criterion(ax) and weighted_ok
     looks2 = all(p[0] for p in preds)
     return looks2 == all(_criterion(ax) for ax in axes)
@@ -195,7 +189,7 @@ def _check_1d(params: dict[str, Any]) -> Check:
         problems.append(f"interior {'uniform' if cb.uniform else 'uneven'} "
                         f"({inside.tolist()}) but the criterion says "
                         f"{'uniform' if crit else 'uneven'}")
-    w = _balanced(ax["k"], ax["s"])
+    w = balanced_kernel(ax["k"], ax["s"])
     if w is not None and box[1] > box[0]:
         y = np.zeros(m.shape[0], dtype=np.int64)
         np.add.at(y, m.rows, w[m.taps[:, 0]])
@@ -264,7 +258,7 @@ def _numeric(params: dict[str, Any], rng: Any) -> Check:
         problems.append("random kernel: interior != c * dilated phase sums")
     if _shown_uniform(ones[lo:hi]) != _criterion(ax):
         problems.append("uniformity disagrees with the criterion")
-    bal = _balanced(k, s)
+    bal = balanced_kernel(k, s)
     if bal is not None and hi > lo:
         yb = conv_transpose(x, bal.reshape(1, 1, k).astype(float), stride=s, padding=p,
                             output_padding=op, dilation=d)[0, 0][lo:hi]

@@ -16,24 +16,29 @@ with the conv windows ``[o s - p, o s - p + d(k-1)]``, i.e.
 
 from __future__ import annotations
 
-from math import gcd, lcm
 from typing import Any
 
 import numpy as np
 
-from symconv.coverage import gradient_checkerboard, phase_sums, structure_map
-from symconv.errors import InvalidSpecError
+from symconv.coverage import (
+    balanced_kernel,
+    gradient_checkerboard,
+    is_uniform_overlap,
+    overlap_counts,
+    phase_sums,
+    structure_map,
+)
 from symconv.numeric import conv
 from symconv.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
-from symconv.theorem import Check, Step, Theorem, product_grid
+from symconv.theorem import Check, Step, Theorem, product_grid, valid_instances
 
 
 def _grid(size: str) -> list[dict[str, Any]]:
     big = size == "full"
     base = product_grid(n=(12, 9, 6, 4, 2) if big else (9, 5, 2), k=range(1, 7 if big else 6),
                         s=range(1, 5), p=(0, 1, 2) if big else (0, 1), d=range(1, 4))
-    return [p for p in base if _valid(p)]
+    return valid_instances(base, _build)
 
 
 def _layer(params: dict[str, Any]) -> Conv:
@@ -41,12 +46,9 @@ def _layer(params: dict[str, Any]) -> Conv:
                 dilation=params["d"])
 
 
-def _valid(params: dict[str, Any]) -> bool:
-    try:
-        resolve(_layer(params), params["n"])
-    except InvalidSpecError:
-        return False
-    return True
+def _build(params: dict[str, Any]) -> Any:
+    """Make the instance's layers and resolve their sizes (raises when it does not exist)."""
+    return resolve(_layer(params), params["n"])
 
 
 def _m(params: dict[str, Any]) -> int:
@@ -62,20 +64,11 @@ def _interior(params: dict[str, Any]) -> tuple[int, int]:
 
 
 def _formula(params: dict[str, Any], i: Any) -> Any:
-    t = np.arange(params["k"])
-    return ((i[:, None] + params["p"] - params["d"] * t[None, :]) % params["s"] == 0).sum(axis=1)
+    return overlap_counts(i, params["k"], params["s"], params["p"], params["d"])
 
 
 def _criterion(params: dict[str, Any]) -> bool:
-    return gcd(params["s"], params["d"]) == 1 and params["k"] % params["s"] == 0
-
-
-def _balanced(k: int, s: int) -> Any:
-    sizes = [len(range(r, k, s)) for r in range(s)]
-    if min(sizes) == 0:
-        return None
-    total = lcm(*sizes)
-    return np.array([total // sizes[t % s] for t in range(k)], dtype=np.int64)
+    return is_uniform_overlap(params["k"], params["s"], params["d"])
 
 
 def _looks_uniform(values: Any) -> bool:
@@ -87,7 +80,7 @@ def _expected(params: dict[str, Any]) -> bool:
     i = np.arange(lo, hi)
     if _looks_uniform(_formula(params, i)) != _criterion(params):
         return False
-    w = _balanced(params["k"], params["s"])
+    w = balanced_kernel(params["k"], params["s"])
     if w is None or hi <= lo:
         return True
     values = phase_sums(w, params["s"], params["d"])[(i + params["p"]) % params["s"]]
@@ -128,7 +121,7 @@ def _check(params: dict[str, Any]) -> Check:
     if cb.uniform != _criterion(params):
         problems.append(f"interior {'uniform' if cb.uniform else 'uneven'} ({inside.tolist()}) "
                         f"but the criterion says {'uniform' if _criterion(params) else 'uneven'}")
-    w = _balanced(k, s)
+    w = balanced_kernel(k, s)
     if w is not None and box[1] > box[0]:
         g = np.zeros(n, dtype=np.int64)
         np.add.at(g, m.cols, w[m.taps[:, 0]])  # input gradient for a gradient of ones
@@ -163,7 +156,7 @@ def _numeric(params: dict[str, Any], rng: Any) -> Check:
         problems.append("random kernel: gradient != 2 * dilated phase sums")
     if _looks_uniform(counts[lo:hi]) != _criterion(params):
         problems.append("uniformity disagrees with the criterion")
-    bal = _balanced(k, s)
+    bal = balanced_kernel(k, s)
     if bal is not None and hi > lo:
         gb = conv(eye, bal.reshape(1, 1, k).astype(float), stride=s, padding=p,
                   dilation=d)[:, 0, :].sum(axis=1)[lo:hi]

@@ -26,12 +26,11 @@ import numpy as np
 
 from symconv.core import IndexMap
 from symconv.coverage import stack_coverage
-from symconv.errors import InvalidSpecError
 from symconv.graph import graph_from_maps, path_counts
 from symconv.numeric import avg_pool, conv, conv_transpose, upsample_nearest
 from symconv.receptive import receptive_field
 from symconv.spec import AvgPool, Conv, ConvTranspose, MaxPool, PixelShuffle, Resize
-from symconv.theorem import Check, Step, Theorem
+from symconv.theorem import Check, Step, Theorem, valid_instances
 
 #: The layers stacks are drawn from (name -> spec); every one is shift invariant.
 LAYERS: dict[str, Any] = {
@@ -65,19 +64,16 @@ def _grid(size: str) -> list[dict[str, Any]]:
     out += [{"stack": st, "n": (5, 6)} for st in [("T3s2", "T3s2"), ("T3s2", "T4s2p1"),
                                                   ("C3s2p1", "Near2", "T3s2d2"),
                                                   ("Lin2", "Avg2")]]
-    return [p for p in out if _valid(p)]
+    return valid_instances(out, _build)
 
 
 def _layers(params: dict[str, Any]) -> list[Any]:
     return [LAYERS[name] for name in params["stack"]]
 
 
-def _valid(params: dict[str, Any]) -> bool:
-    try:
-        stack_coverage(_layers(params), params["n"])
-    except InvalidSpecError:
-        return False
-    return True
+def _build(params: dict[str, Any]) -> Any:
+    """Make the instance's layers and resolve their sizes (raises when it does not exist)."""
+    return stack_coverage(_layers(params), params["n"])
 
 
 def _graph_counts(G: Any, shapes: list[tuple[int, ...]]) -> tuple[list[Any], Any]:

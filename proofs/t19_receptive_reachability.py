@@ -33,7 +33,7 @@ from symconv.graph import graph_from_maps, reachable_inputs
 from symconv.numeric import avg_pool, conv, conv_transpose, upsample_linear, upsample_nearest
 from symconv.receptive import receptive_field
 from symconv.spec import AvgPool, Conv, ConvTranspose, MaxPool, PixelShuffle, Resize
-from symconv.theorem import Check, Step, Theorem
+from symconv.theorem import Check, Step, Theorem, valid_instances
 
 LAYERS: dict[str, Any] = {
     "C3p1": Conv(kernel=3, padding=1),
@@ -67,19 +67,16 @@ def _grid(size: str) -> list[dict[str, Any]]:
     out = [{"stack": st, "n": n} for st in STACKS for n in sizes]
     out += [{"stack": st, "n": (17, 15)} for st in [("C3s2p1", "T3s2"), ("Lin2", "C3p1"),
                                                     ("T3s2d2", "Avg2")]]
-    return [p for p in out if _valid(p)]
+    return valid_instances(out, _build)
 
 
 def _layers(params: dict[str, Any]) -> list[Any]:
     return [LAYERS[name] for name in params["stack"]]
 
 
-def _valid(params: dict[str, Any]) -> bool:
-    try:
-        stack_coverage(_layers(params), params["n"])
-    except InvalidSpecError:
-        return False
-    return True
+def _build(params: dict[str, Any]) -> Any:
+    """Make the instance's layers and resolve their sizes (raises when it does not exist)."""
+    return stack_coverage(_layers(params), params["n"])
 
 
 def _outputs(shape: tuple[int, ...], interior: Any) -> list[tuple[int, ...]]:

@@ -36,7 +36,6 @@ from typing import Any
 
 from symconv import formulas as F
 from symconv.bruteforce import conv_transpose_length, conv_windows
-from symconv.errors import InvalidSpecError
 from symconv.inverse import (
     RouteKind,
     ambiguity_set,
@@ -47,7 +46,7 @@ from symconv.inverse import (
 from symconv.numeric import conv, conv_transpose
 from symconv.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
-from symconv.theorem import Check, Step, Theorem, product_grid
+from symconv.theorem import Check, Step, Theorem, is_valid, product_grid
 
 Params = Mapping[str, Any]
 
@@ -61,7 +60,7 @@ def _grid(size: str) -> list[dict[str, Any]]:
                        d=range(1, 4 if big else 3))
     out = []
     for q in box:
-        if _valid(q):
+        if is_valid(_build, q):
             out.append({**q, "form": "clipped"})
             out.append({**q, "form": "unclipped"})
     return out
@@ -76,12 +75,9 @@ def _conv(params: Params) -> Conv:
                 dilation=params["d"])
 
 
-def _valid(params: Params) -> bool:
-    try:
-        resolve(_conv(params), params["n"])
-    except InvalidSpecError:
-        return False
-    return True
+def _build(params: Params) -> Any:
+    """Make the instance's layers and resolve their sizes (raises when it does not exist)."""
+    return resolve(_conv(params), params["n"])
 
 
 def _m_min(n: int, k: int, s: int, pb: int, pe: int, d: int) -> int:

@@ -22,6 +22,11 @@ region), and ``"contradicted"`` otherwise, with the counterexamples.
 >>> r = run_theorem(t)
 >>> r.verdict, r.instances
 ('proved', 3)
+
+Theorem modules build their grids with the helpers at the end: :func:`product_grid` (an
+exhaustive box), :func:`valid_instances` (keep the instances whose layers exist),
+:func:`thin_grid` (the numeric subset), :func:`per_axis`, :func:`instance_rng` (data seeded by
+the instance itself) and :func:`out_shape`.
 """
 
 from __future__ import annotations
@@ -29,12 +34,18 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from symconv.errors import ProofError, SymconvError
+from symconv.errors import InvalidSpecError, ProofError, SymconvError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from symconv.core import IndexMap
 
 __all__ = [
     "Check",
@@ -42,9 +53,17 @@ __all__ = [
     "Step",
     "StepResult",
     "Theorem",
+    "conv_grid",
     "default_proofs_dir",
+    "instance_rng",
+    "is_valid",
     "load_theorems",
+    "out_shape",
+    "per_axis",
+    "product_grid",
     "run_theorem",
+    "thin_grid",
+    "valid_instances",
 ]
 
 Params = Mapping[str, Any]
@@ -250,11 +269,119 @@ def run_theorem(
     return result
 
 
+# --------------------------------------------------------------------------- grid helpers
+
+
 def product_grid(**axes: Iterable[Any]) -> list[dict[str, Any]]:
-    """Every combination of the given parameter values (an exhaustive box)."""
+    """Every combination of the given parameter values (an exhaustive box).
+
+    >>> product_grid(k=[1, 2], s=[1], ndim=[1])
+    [{'k': 1, 's': 1, 'ndim': 1}, {'k': 2, 's': 1, 'ndim': 1}]
+    """
     names = list(axes)
     return [dict(zip(names, combo, strict=True))
             for combo in itertools.product(*(list(v) for v in axes.values()))]
+
+
+def is_valid(build: Callable[[Params], object], params: Params) -> bool:
+    """True when the instance exists: ``build(params)`` (typically: make the layers and
+    resolve their sizes) raises no :class:`~symconv.errors.InvalidSpecError`.
+
+    >>> from symconv.shapes import resolve
+    >>> from symconv.spec import Conv
+    >>> def build(p):
+    ...     return resolve(Conv(kernel=p["k"]), p["n"])
+    >>> is_valid(build, {"n": 3, "k": 3}), is_valid(build, {"n": 2, "k": 3})
+    (True, False)
+    """
+    try:
+        build(params)
+    except InvalidSpecError:
+        return False
+    return True
+
+
+def valid_instances(
+    candidates: Iterable[Params], build: Callable[[Params], object]
+) -> list[Any]:
+    """The candidates that exist (:func:`is_valid`), in order: a box of parameters holds
+    combinations no layer accepts (a kernel larger than the padded input, ...).
+
+    >>> from symconv.shapes import resolve
+    >>> from symconv.spec import Conv
+    >>> grid = product_grid(n=[1, 2, 3], k=[3])
+    >>> valid_instances(grid, lambda p: resolve(Conv(kernel=p["k"]), p["n"]))
+    [{'n': 3, 'k': 3}]
+    """
+    return [params for params in candidates if is_valid(build, params)]
+
+
+def conv_grid(size: str) -> list[dict[str, Any]]:
+    """Candidate convolutions of the gradient theorems (T03, T04): an exhaustive 1-D box of
+    ``n, k, s, p, d``, 2-D cases with channels ``(C_in, C_out, groups)`` and one 3-D case;
+    ``size`` is ``"small"`` or ``"full"`` (larger ranges).  Filter with :func:`valid_instances`.
+
+    >>> grid = conv_grid("small")
+    >>> len(grid), grid[0], grid[-1]["ndim"]
+    (673, {'n': 1, 'k': 1, 's': 1, 'p': 0, 'd': 1, 'ndim': 1, 'channels': (1, 1, 1)}, 3)
+    """
+    big = size == "full"
+    one_d = product_grid(n=range(1, 13 if big else 9), k=range(1, 6 if big else 5),
+                         s=range(1, 5 if big else 4), p=range(0, 3),
+                         d=range(1, 4 if big else 3), ndim=[1], channels=[(1, 1, 1)])
+    two_d = product_grid(n=[(3, 4), (5, 2), (6, 7)] if big else [(3, 4), (6, 7)],
+                         k=[(2, 3), (3, 1)], s=[(2, 1), (3, 2)], p=[0, (1, 0)], d=[1, 2],
+                         ndim=[2], channels=[(1, 1, 1), (4, 2, 2), (2, 6, 2)])
+    three_d = [{"n": (3, 4, 3), "k": (2, 1, 2), "s": (2, 1, 1), "p": (1, 0, 1), "d": (1, 1, 2),
+                "ndim": 3, "channels": (4, 2, 2)}]
+    return one_d + two_d + three_d
+
+
+def thin_grid(grid: Iterable[Params], every: int) -> list[Any]:
+    """The numeric-check subset of an exact grid: every instance with ``ndim >= 2`` and every
+    ``every``-th instance (by position in ``grid``) otherwise; the exact check covers all.
+
+    >>> thin_grid([{"ndim": 1, "k": k} for k in range(5)] + [{"ndim": 2, "k": 9}], 4)
+    [{'ndim': 1, 'k': 0}, {'ndim': 1, 'k': 4}, {'ndim': 2, 'k': 9}]
+    """
+    return [q for i, q in enumerate(grid) if q["ndim"] >= 2 or i % every == 0]
+
+
+def per_axis(value: Any, ndim: int) -> tuple[Any, ...]:
+    """A grid value on each of ``ndim`` axes: a tuple as given, anything else repeated.
+
+    >>> per_axis(3, 2), per_axis((2, 3), 2), per_axis(((1, 0),), 1)
+    ((3, 3), (2, 3), ((1, 0),))
+    """
+    return tuple(value) if isinstance(value, tuple) else (value,) * ndim
+
+
+def instance_rng(params: Params) -> np.random.Generator:
+    """A generator seeded by the instance itself (its parameters except ``mutation``), so an
+    exact check needs no outside state and a mutated run sees the same data.
+
+    >>> a = instance_rng({"n": 4, "k": 3}).integers(-9, 10, 3)
+    >>> b = instance_rng({"k": 3, "n": 4, "mutation": "x"}).integers(-9, 10, 3)
+    >>> bool((a == b).all())
+    True
+    """
+    import numpy as np
+
+    key = repr(sorted((k, v) for k, v in params.items() if k != "mutation"))
+    return np.random.default_rng(zlib.crc32(key.encode()))
+
+
+def out_shape(m: IndexMap) -> tuple[int, ...]:
+    """The map's output shape ``(C, *spatial)`` (every layer builder sets it).
+
+    >>> from symconv.core import conv_map
+    >>> from symconv.spec import Conv
+    >>> out_shape(conv_map(Conv(kernel=2), (1, 3), 1))
+    (1, 2)
+    """
+    if m.out_shape is None:
+        raise ProofError("a layer map must carry its output shape")
+    return m.out_shape
 
 
 def default_proofs_dir() -> Path:

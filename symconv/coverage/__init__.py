@@ -54,8 +54,10 @@ from symconv.core import (
     resize_map,
 )
 from symconv.coverage.closed_forms import (
+    balanced_kernel,
     is_uniform_overlap,
     overlap_count,
+    overlap_counts,
     overlap_pattern,
     phase_sums,
     preserves_constant,
@@ -90,10 +92,12 @@ __all__ = [
     "ResizeConv",
     "StackCoverage",
     "analyze",
+    "balanced_kernel",
     "checkerboard",
     "gradient_checkerboard",
     "is_uniform_overlap",
     "overlap_count",
+    "overlap_counts",
     "overlap_pattern",
     "phase_sums",
     "preserves_constant",

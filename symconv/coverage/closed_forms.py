@@ -5,7 +5,7 @@ and the polyphase sums that decide whether a constant input stays constant.
 
 from __future__ import annotations
 
-from math import gcd, prod
+from math import gcd, lcm, prod
 from typing import Any
 
 import numpy as np
@@ -14,8 +14,10 @@ from numpy.typing import ArrayLike, NDArray
 from symconv.errors import InvalidSpecError
 
 __all__ = [
+    "balanced_kernel",
     "is_uniform_overlap",
     "overlap_count",
+    "overlap_counts",
     "overlap_pattern",
     "phase_sums",
     "preserves_constant",
@@ -33,6 +35,16 @@ def overlap_count(j: int, k: int, s: int, p: int = 0, d: int = 1) -> int:
     [2, 1, 2, 1]
     """
     return sum(1 for t in range(k) if (j + p - d * t) % s == 0)
+
+
+def overlap_counts(j: NDArray[Any], k: int, s: int, p: int = 0, d: int = 1) -> NDArray[Any]:
+    """:func:`overlap_count` for an array of outputs ``j`` at once (vectorised; T16, T17).
+
+    >>> overlap_counts(np.arange(4), 3, 2).tolist()
+    [2, 1, 2, 1]
+    """
+    t = np.arange(k)
+    return ((j[:, None] + p - d * t[None, :]) % s == 0).sum(axis=1)
 
 
 def overlap_pattern(k: int, s: int, p: int = 0, d: int = 1) -> tuple[int, ...]:
@@ -54,6 +66,21 @@ def is_uniform_overlap(k: int, s: int, d: int = 1) -> bool:
     (False, True, False)
     """
     return gcd(s, d) == 1 and k % s == 0
+
+
+def balanced_kernel(k: int, s: int) -> NDArray[np.int64] | None:
+    """Integer taps whose usual polyphase sums (``t = r mod s``) are all equal, or ``None``
+    when ``k < s`` (some phase has no tap).  Tap ``t`` weighs ``L / #phase(t)`` with ``L`` the
+    lcm of the phase sizes, so every phase sums to ``L``.
+
+    >>> balanced_kernel(3, 2).tolist(), balanced_kernel(1, 2)
+    ([1, 2, 1], None)
+    """
+    sizes = [len(range(r, k, s)) for r in range(s)]
+    if min(sizes) == 0:
+        return None
+    total = lcm(*sizes)
+    return np.array([total // sizes[t % s] for t in range(k)], dtype=np.int64)
 
 
 def phase_sums(kernel: ArrayLike, stride: Any, dilation: Any = 1) -> NDArray[Any]:
