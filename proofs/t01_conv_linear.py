@@ -35,7 +35,9 @@ from symconv.theorem import (
     Check,
     Step,
     Theorem,
+    grid_layer,
     instance_rng,
+    pad_pairs,
     per_axis,
     product_grid,
     thin_grid,
@@ -66,15 +68,10 @@ def _numeric_grid(size: str) -> list[dict[str, Any]]:
     return thin_grid(_grid(size), 8)
 
 
-def _pads(p: Any, nd: int) -> tuple[tuple[int, int], ...]:
-    return tuple(q if isinstance(q, tuple) else (q, q) for q in per_axis(p, nd))
-
-
 def _layer(params: Params, stride_shift: int = 0) -> Conv:
     nd = params["ndim"]
     s = tuple(v + stride_shift for v in per_axis(params["s"], nd))
-    return Conv(kernel=params["k"], stride=s, padding=_pads(params["p"], nd),
-                dilation=params["d"], groups=params["channels"][2], ndim=nd)
+    return grid_layer(Conv, params, stride=s, padding=pad_pairs(params["p"], nd))
 
 
 def _build(params: Params) -> Any:
@@ -103,7 +100,7 @@ def nnz_closed_form(params: Params) -> int:
     nd = params["ndim"]
     cin, cout, g = params["channels"]
     axes = zip(per_axis(params["n"], nd), per_axis(params["k"], nd), per_axis(params["s"], nd),
-               _pads(params["p"], nd), per_axis(params["d"], nd), strict=True)
+               pad_pairs(params["p"], nd), per_axis(params["d"], nd), strict=True)
     swap = params.get("mutation") == "nnz_pe"
     return cout * (cin // g) * prod(
         taps_inside(n, k, s, pe if swap else pb, pb if swap else pe, d)
@@ -136,7 +133,7 @@ def _check(params: Params) -> Check:
     rng = instance_rng(params)
     x = rng.integers(-9, 10, (cin, *n))
     w = rng.integers(-9, 10, (cout, cin // g, *k))
-    ref = conv(_obj(x)[None], _obj(w), stride=params["s"], padding=_pads(params["p"], nd),
+    ref = conv(_obj(x)[None], _obj(w), stride=params["s"], padding=pad_pairs(params["p"], nd),
                dilation=params["d"], groups=g)[0]
     got = m.apply_exact(x, w)
     if got.shape != ref.shape or not all(
@@ -150,7 +147,7 @@ def _check(params: Params) -> Check:
         xs = _obj(np.array(sympy.symbols(f"x0:{n[0]}", real=True))).reshape(1, n[0])
         ws = weight_symbols((cout, cin, k[0]))
         cx = m.symbolic(ws) * sympy.Matrix(xs.ravel().tolist())
-        ref_s = conv(xs[None], ws, stride=params["s"], padding=_pads(params["p"], nd),
+        ref_s = conv(xs[None], ws, stride=params["s"], padding=pad_pairs(params["p"], nd),
                      dilation=params["d"])[0].ravel().tolist()
         if any(sympy.expand(a - b) != 0 for a, b in zip(list(cx), ref_s, strict=True)):
             return Check(False, "C x != conv(x) with symbolic x and w")
@@ -165,7 +162,7 @@ def _numeric(params: Params, rng: Any) -> Check:
     m = conv_map(_layer(params), (cin, *n), cout)
     x = rng.standard_normal((cin, *n))
     w = rng.standard_normal((cout, cin // g, *per_axis(params["k"], nd)))
-    ref = conv(x[None], w, stride=params["s"], padding=_pads(params["p"], nd),
+    ref = conv(x[None], w, stride=params["s"], padding=pad_pairs(params["p"], nd),
                dilation=params["d"], groups=g)[0]
     got = m.numeric(w) @ x.ravel()
     err = float(np.max(np.abs(got - ref.ravel()))) if ref.size else 0.0

@@ -18,7 +18,7 @@ from symconv.errors import InvalidSpecError
 from symconv.numeric import conv, conv_transpose
 from symconv.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
-from symconv.theorem import Check, Step, Theorem, is_valid, per_axis, product_grid
+from symconv.theorem import Check, Step, Theorem, grid_layer, is_valid, per_axis, product_grid
 
 
 def _grid(size: str) -> list[dict[str, Any]]:
@@ -43,10 +43,8 @@ def _grid(size: str) -> list[dict[str, Any]]:
 
 
 def _layers(params: dict[str, Any]) -> tuple[Conv, ConvTranspose]:
-    g = params["channels"][2]
-    kw = {"kernel": params["k"], "stride": params["s"], "padding": params["p"],
-          "dilation": params["d"], "groups": g, "ndim": params["ndim"]}
-    return (Conv(**kw), ConvTranspose(**kw, output_padding=params["op"]))
+    return (grid_layer(Conv, params),
+            grid_layer(ConvTranspose, params, output_padding=params["op"]))
 
 
 def _build(params: dict[str, Any]) -> Any:

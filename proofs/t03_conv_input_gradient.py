@@ -37,6 +37,7 @@ from symconv.theorem import (
     Step,
     Theorem,
     conv_grid,
+    grid_layer,
     instance_rng,
     out_shape,
     per_axis,
@@ -56,10 +57,8 @@ def _numeric_grid(size: str) -> list[dict[str, Any]]:
 
 
 def _conv(params: Params) -> Conv:
-    cin, cout, g = params["channels"]
-    return Conv(kernel=params["k"], stride=params["s"], padding=params["p"],
-                dilation=params["d"], groups=g, in_channels=cin, out_channels=cout,
-                ndim=params["ndim"])
+    cin, cout, _ = params["channels"]
+    return grid_layer(Conv, params, in_channels=cin, out_channels=cout)
 
 
 def _build(params: Params) -> Any:

@@ -42,6 +42,7 @@ from symconv.theorem import (
     Step,
     Theorem,
     conv_grid,
+    grid_layer,
     instance_rng,
     out_shape,
     per_axis,
@@ -61,8 +62,7 @@ def _numeric_grid(size: str) -> list[dict[str, Any]]:
 
 
 def _conv(params: Params) -> Conv:
-    return Conv(kernel=params["k"], stride=params["s"], padding=params["p"],
-                dilation=params["d"], groups=params["channels"][2], ndim=params["ndim"])
+    return grid_layer(Conv, params)
 
 
 def _build(params: Params) -> Any:

@@ -37,6 +37,7 @@ from symconv.theorem import (
     Check,
     Step,
     Theorem,
+    grid_layer,
     is_valid,
     out_shape,
     per_axis,
@@ -98,9 +99,7 @@ def _numeric_grid(size: str) -> list[dict[str, Any]]:
 
 
 def _tconv(params: Params) -> ConvTranspose:
-    return ConvTranspose(kernel=params["k"], stride=params["s"], padding=params["p"],
-                         output_padding=params["op"], dilation=params["d"],
-                         groups=params["channels"][2], ndim=params["ndim"])
+    return grid_layer(ConvTranspose, params, output_padding=params["op"])
 
 
 def _conv(params: Params) -> Conv:
@@ -108,8 +107,7 @@ def _conv(params: Params) -> Conv:
     d = params["d"]
     if params.get("mutation") == "dilation+1":
         d = tuple(v + 1 for v in per_axis(d, nd))
-    return Conv(kernel=params["k"], stride=params["s"], padding=params["p"], dilation=d,
-                groups=params["channels"][2], ndim=nd)
+    return grid_layer(Conv, params, dilation=d)
 
 
 def _build(params: Params) -> Any:

@@ -41,7 +41,16 @@ from symconv.errors import InvalidSpecError
 from symconv.numeric import conv, conv_transpose, zero_stretch
 from symconv.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
-from symconv.theorem import Check, Step, Theorem, is_valid, out_shape, per_axis, product_grid
+from symconv.theorem import (
+    Check,
+    Step,
+    Theorem,
+    grid_layer,
+    is_valid,
+    out_shape,
+    per_axis,
+    product_grid,
+)
 
 Params = Mapping[str, Any]
 
@@ -99,9 +108,7 @@ def _numeric_grid(size: str) -> list[dict[str, Any]]:
 
 
 def _tconv(params: Params) -> ConvTranspose:
-    return ConvTranspose(kernel=params["k"], stride=params["s"], padding=params["p"],
-                         output_padding=params["op"], dilation=params["d"],
-                         groups=params["channels"][2], ndim=params["ndim"])
+    return grid_layer(ConvTranspose, params, output_padding=params["op"])
 
 
 def _build(params: Params) -> Any:

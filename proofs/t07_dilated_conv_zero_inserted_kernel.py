@@ -30,7 +30,16 @@ from symconv.errors import InvalidSpecError
 from symconv.numeric import conv
 from symconv.shapes import resolve
 from symconv.spec import Conv
-from symconv.theorem import Check, Step, Theorem, per_axis, product_grid, thin_grid, valid_instances
+from symconv.theorem import (
+    Check,
+    Step,
+    Theorem,
+    grid_layer,
+    per_axis,
+    product_grid,
+    thin_grid,
+    valid_instances,
+)
 
 Params = Mapping[str, Any]
 
@@ -54,9 +63,8 @@ def _numeric_grid(size: str) -> list[dict[str, Any]]:
 
 
 def _layer(params: Params, kernel: Any = None, dilation: Any = None) -> Conv:
-    return Conv(kernel=params["k"] if kernel is None else kernel, stride=params["s"],
-                padding=params["p"], dilation=params["d"] if dilation is None else dilation,
-                groups=params["channels"][2], ndim=params["ndim"])
+    return grid_layer(Conv, params, kernel=params["k"] if kernel is None else kernel,
+                      dilation=params["d"] if dilation is None else dilation)
 
 
 def _build(params: Params) -> Any:

@@ -33,7 +33,9 @@ from symconv.theorem import (
     Check,
     Step,
     Theorem,
+    grid_layer,
     out_shape,
+    pad_pairs,
     per_axis,
     product_grid,
     thin_grid,
@@ -43,10 +45,6 @@ from symconv.theorem import (
 Params = Mapping[str, Any]
 
 _ASYM = [((0, 2),)]  # one asymmetric 1-D padding (p_b, p_e); more in 2-D
-
-
-def _pads(p: Any, nd: int) -> tuple[tuple[int, int], ...]:
-    return tuple(q if isinstance(q, tuple) else (q, q) for q in per_axis(p, nd))
 
 
 def _grid(size: str) -> list[dict[str, Any]]:
@@ -68,9 +66,8 @@ def _numeric_grid(size: str) -> list[dict[str, Any]]:
 
 def _layer(params: Params, stride: Any = None, pads: Any = None) -> Conv:
     nd = params["ndim"]
-    return Conv(kernel=params["k"], stride=params["s"] if stride is None else stride,
-                padding=_pads(params["p"], nd) if pads is None else pads,
-                dilation=params["d"], groups=params["channels"][2], ndim=nd)
+    return grid_layer(Conv, params, stride=params["s"] if stride is None else stride,
+                      padding=pad_pairs(params["p"], nd) if pads is None else pads)
 
 
 def _build(params: Params) -> Any:
@@ -79,7 +76,7 @@ def _build(params: Params) -> Any:
 
 
 def _dense_pads(params: Params) -> tuple[tuple[int, int], ...]:
-    pads = _pads(params["p"], params["ndim"])
+    pads = pad_pairs(params["p"], params["ndim"])
     if params.get("mutation") == "shift":
         return tuple((b + 1, e - 1) if e else (b, e) for b, e in pads)
     return pads
@@ -116,7 +113,7 @@ def _numeric(params: Params, rng: Any) -> Check:
     cin, cout, g = params["channels"]
     x = rng.integers(-9, 10, (2, cin, *per_axis(params["n"], nd)))
     w = rng.integers(-9, 10, (cout, cin // g, *per_axis(params["k"], nd)))
-    kw = {"padding": _pads(params["p"], nd), "dilation": params["d"], "groups": g}
+    kw = {"padding": pad_pairs(params["p"], nd), "dilation": params["d"], "groups": g}
     lhs = subsample(conv(x, w, stride=1, **kw), params["s"])
     rhs = conv(x, w, stride=params["s"], **kw)
     same = lhs.shape == rhs.shape and bool(np.array_equal(lhs, rhs))

@@ -38,7 +38,7 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from symconv.errors import InvalidSpecError, ProofError, SymconvError
 
@@ -55,10 +55,12 @@ __all__ = [
     "Theorem",
     "conv_grid",
     "default_proofs_dir",
+    "grid_layer",
     "instance_rng",
     "is_valid",
     "load_theorems",
     "out_shape",
+    "pad_pairs",
     "per_axis",
     "product_grid",
     "run_theorem",
@@ -67,6 +69,7 @@ __all__ = [
 ]
 
 Params = Mapping[str, Any]
+_L = TypeVar("_L")
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +357,32 @@ def per_axis(value: Any, ndim: int) -> tuple[Any, ...]:
     ((3, 3), (2, 3), ((1, 0),))
     """
     return tuple(value) if isinstance(value, tuple) else (value,) * ndim
+
+
+def pad_pairs(value: Any, ndim: int) -> tuple[tuple[int, int], ...]:
+    """A grid padding as ``(before, after)`` per axis: an int pads both sides.
+
+    >>> pad_pairs(1, 2), pad_pairs(((0, 1),), 1), pad_pairs((1, (2, 0)), 2)
+    (((1, 1), (1, 1)), ((0, 1),), ((1, 1), (2, 0)))
+    """
+    return tuple(q if isinstance(q, tuple) else (q, q) for q in per_axis(value, ndim))
+
+
+def grid_layer(cls: Callable[..., _L], params: Params, **changes: Any) -> _L:
+    """The layer ``cls`` of a grid instance in the catalogue's names: kernel ``k``, stride
+    ``s``, padding ``p``, dilation ``d``, groups ``channels[2]`` and ``ndim``; ``changes``
+    override or add parameters (``output_padding=params["op"]``, channel counts, ...).
+
+    >>> from symconv.spec import Conv, ConvTranspose
+    >>> q = {"k": 3, "s": 2, "p": 1, "d": 1, "channels": (4, 2, 2), "ndim": 1, "op": 1}
+    >>> grid_layer(Conv, q)
+    Conv(kernel=3, stride=2, padding=1, groups=2)
+    >>> grid_layer(ConvTranspose, q, output_padding=q["op"], dilation=2).dilation
+    (2,)
+    """
+    layer = {"kernel": params["k"], "stride": params["s"], "padding": params["p"],
+             "dilation": params["d"], "groups": params["channels"][2], "ndim": params["ndim"]}
+    return cls(**{**layer, **changes})
 
 
 def instance_rng(params: Params) -> np.random.Generator:
