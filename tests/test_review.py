@@ -338,15 +338,19 @@ layers:
         assert (brute(net, (n, n)) is not None) == (n % 6 == 3)
 
 
-def test_different_symbols_on_one_axis_are_a_note_not_a_crash() -> None:
+def test_different_symbols_on_one_axis_give_a_coupling_constraint() -> None:
+    # (was: a note "different symbols" and no valid set; tests/test_review_validity.py
+    # checks the per-symbol sets and couplings against brute force)
     net = loads("""
 inputs: [{name: x, size: [H]}, {name: y, size: [G]}]
 layers:
   - {name: c, op: concat, inputs: [x, y]}
 """, "yaml")
     r = review(net)
-    assert r.validity == (None,)
-    assert "different symbols" in r.notes[0]
+    assert r.validity[0] is not None and r.validity[0].describe() == "every H >= 1"
+    assert [v.symbol for v in r.symbol_validity] == ["G"]
+    (j,) = r.joint
+    assert j.symbols == ("H", "G") and j.example == (1, 1) and j.counterexample == (1, 2)
 
 
 def test_a_sympy_failure_on_a_formula_is_a_note_and_the_sizes_stay_exact() -> None:

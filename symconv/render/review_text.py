@@ -56,6 +56,43 @@ def _table(rows: list[list[str]]) -> list[str]:
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
 
 
+def _norm(text: str, axis: int, symbol: str) -> str:
+    """``text`` with its axis number and symbol blanked (axes whose checks read the same)."""
+    import re
+
+    return re.sub(rf"\b{re.escape(symbol)}\b", "*", text.replace(f"axis {axis}", "axis *"))
+
+
+def _restore_table(net: Any, c: Any, symbol: str, period: int) -> list[str]:
+    """A restore's per-residue rows: class (or exceptional size), an example size, the two
+    sizes, their difference and the output padding that fixes the class (a transposed conv)."""
+    with_op = net.node(c.node).op == "conv-transpose" or any(
+        r.output_padding is not None for r in c.rows)
+    rows = [[f"{symbol} mod {period}", "e.g.", c.node, c.target or "target", "difference",
+             *(["output_padding"] if with_op else [])]]
+    for r in c.rows:
+        rows.append([str(r.residue) if r.residue is not None else f"{symbol}={r.size}",
+                     str(r.size), str(r.produced), str(r.target),
+                     f"{r.difference:+d}" + (f" ({r.drift:+d}/period)" if r.drift else ""),
+                     *(["none" if r.output_padding is None else str(r.output_padding)]
+                       if with_op else [])])
+    return ["    " + line for line in _table(rows)]
+
+
+def _validity_lines(label: str, v: Any) -> list[str]:
+    subject = f" (subject to {', '.join(v.subject_to)})" if v.subject_to else ""
+    lines = [f"  {label}: {v.describe()}{subject}"]
+    for n, why in v.reasons[:MAX_REASONS]:
+        lines.append(f"    excluded, e.g. {v.symbol}={n}: {why}")
+    total = max(v.excluded_classes, len(v.reasons))
+    if total > MAX_REASONS:
+        listed = "--json lists them" if len(v.reasons) == total else \
+            f"--json lists {len(v.reasons)}"
+        lines.append(f"    ... {total - MAX_REASONS} more excluded classes "
+                     f"mod {v.period} ({listed})")
+    return lines
+
+
 def render_text(result: Review) -> str:
     """A table per tensor, the valid-size summary, the skip/restore checks and the findings."""
     net = result.network
@@ -81,12 +118,16 @@ def render_text(result: Review) -> str:
         if v is None:
             lines.append(f"  axis {a}: not computed (see notes)")
             continue
-        lines.append(f"  axis {a}: {v.describe()}")
-        for n, why in v.reasons[:MAX_REASONS]:
-            lines.append(f"    excluded, e.g. {v.symbol}={n}: {why}")
-        if len(v.reasons) > MAX_REASONS:
-            lines.append(f"    ... {len(v.reasons) - MAX_REASONS} more excluded classes "
-                         f"mod {v.period} (--json lists them)")
+        lines += _validity_lines(f"axis {a}", v)
+    for v in result.symbol_validity:
+        lines += _validity_lines(f"axis {v.axis} ({v.symbol})", v)
+    if result.joint:
+        lines += ["", "joint constraints (an input is valid iff every symbol is in its set "
+                  "and these hold)"]
+        for j in result.joint:
+            lines.append(f"  {j.describe()}")
+            if j.solution:
+                lines.append(f"    {j.solution}")
     if result.checks:
         lines += ["", "skip connections and restores"]
         sym = {a: (v.symbol if v is not None else f"n{a}") for a, v in enumerate(result.validity)}
@@ -94,13 +135,17 @@ def render_text(result: Review) -> str:
         first: dict[tuple[Any, ...], Any] = {}
         for c in result.checks:
             key = (c.node, c.kind, c.holds_always, c.counterexample, c.sizes,
-                   c.fix.replace(f"axis {c.axis}", "axis *"), c.detail)
+                   _norm(c.fix, c.axis, sym[c.axis]), c.detail, c.rows,
+                   _norm(c.restoring, c.axis, sym[c.axis]),
+                   tuple(_norm(o, c.axis, sym[c.axis]) for o in c.options))
             groups.setdefault(key, []).append(c.axis)
             first.setdefault(key, c)
         for key, axes in groups.items():
             c = first[key]
             label = f"axis {axes[0]}" if len(axes) == 1 else f"axes {', '.join(map(str, axes))}"
-            target = net.node(c.node).restores
+            target = c.target or net.node(c.node).restores
+            if c.inferred:
+                label += f", inferred: mirrors {c.paired_with}"
             if c.holds_always:
                 verdict = ("inputs agree for every size where they exist" if c.kind == "merge"
                            else f"restores {target} for every valid size")
@@ -111,9 +156,16 @@ def render_text(result: Review) -> str:
                     else f"does not restore {target} for every valid size")
             lines.append(f"  {c.node} ({label}): {head}; smallest counterexample "
                          f"{sym[c.axis]}={c.counterexample} ({shown})")
-            if c.detail:
+            if c.rows:
+                lines.append(f"    restores {target} only for {c.restoring or 'no valid size'}")
+                v = result.validity[c.axis]
+                lines += _restore_table(net, c, sym[c.axis], v.period if v else 0)
+            elif c.detail:
                 lines.append(f"    {c.detail}")
-            if c.fix:
+            if len(c.options) > 1:
+                lines.append(f"    {c.fix.split('; options: ')[0]}")
+                lines += [f"    {o}" for o in c.options]
+            elif c.fix:
                 lines.append(f"    fix: {c.fix}")
     if result.findings:
         lines += ["", "findings"]

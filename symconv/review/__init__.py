@@ -10,9 +10,10 @@ model) and returns a :class:`Review`:
   layer accepts its input and every concat/add gets equal sizes, as a finite list below a
   threshold ``N0`` plus residue classes mod ``P`` from ``N0`` on (e.g. ``H >= 16 and H = 0
   mod 16``), with the first layer that fails, and why, for each excluded class;
-* **skip connections** (concat/add) and **decoder restores** (``restores:`` in the file)
-  checked for all sizes, with the smallest counterexample and the ``output_padding``/padding
-  change that fixes a transposed convolution;
+* **skip connections** (concat/add) and **decoder restores** (``restores:`` in the file, or
+  encoder/decoder pairs inferred from the graph, :mod:`symconv.review.pairing`) checked for all
+  sizes, with the smallest counterexample, a per-residue table and the fixes that work, each
+  verified (:mod:`symconv.review.skips`);
 * **findings with stable codes** (below).
 
 The valid-size proof (the argument of T21, :mod:`symconv.sizeproof`, lifted to a graph).  Fix
@@ -70,8 +71,16 @@ SC207   decoder-restore                  warning  a ``restores:`` target (or a s
                                                   sizes; the fix is given
 SC208   skip-size-constraint             warning  a concat/add restricts the valid sizes (its
                                                   inputs exist but differ for some sizes)
-SC301   receptive-field-exceeds-input    warning  an output's receptive field is larger than
-                                                  the input on some axis
+SC209   inferred-restore                 warning  an up-sampling layer inferred to mirror a
+                                                  down-sampling layer (no ``restores:``) does
+                                                  not give back its input size for some valid
+                                                  sizes (:mod:`symconv.review.pairing`);
+                                                  confirm with ``restores: NAME`` or opt out
+                                                  with ``restores: false``
+SC301   receptive-field-exceeds-input    warning  an output's receptive field over every path
+                                                  from an input (the union at concat/add) is
+                                                  larger than that input on some axis; the
+                                                  worst input and axis, and the path, named
 ======  ===============================  =======  =============================================
 
 >>> from symconv.network import loads
@@ -101,6 +110,9 @@ from symconv.review.model import (
     CODES,
     AxisValidity,
     Finding,
+    JointConstraint,
+    JointKind,
+    RestoreRow,
     Review,
     SkipCheck,
     TensorRow,
@@ -115,12 +127,22 @@ from symconv.review.propagate import (
 )
 from symconv.review.skips import check_findings, skip_checks
 from symconv.review.traps import layer_warnings
-from symconv.review.validity import analyse_axis, axis_key, make_plan
+from symconv.review.validity import (
+    analyse_axis,
+    axis_key,
+    axis_symbols,
+    joint_constraints,
+    make_plan,
+)
+from symconv.spec import Convention, MaxUnpool
 
 __all__ = [
     "CODES",
     "AxisValidity",
     "Finding",
+    "JointConstraint",
+    "JointKind",
+    "RestoreRow",
     "Review",
     "SkipCheck",
     "TensorRow",
@@ -171,13 +193,63 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
         if v.empty:
             findings.append(Finding("SC003", None, f"axis {a}: no input size is accepted: "
                                     f"{v.reasons[0][1] if v.reasons else 'every size fails'}"))
+    joint, extra = _joint_review(network, formulas, validity, notes, findings)
+    validity = [None if v is None else _subject_to(v, joint) for v in validity]
     notes.extend(_shared_symbols(validity))
     findings.extend(check_findings(network, checks, concrete, values))
     findings.extend(layer_warnings(network, concrete, validity))
     order = {c: i for i, c in enumerate(CODES)}
     findings.sort(key=lambda f: (CODES[f.code][1] != "error", order[f.code]))
     return Review(network, concrete, tensors, tuple(validity), tuple(checks),
-                  tuple(dict.fromkeys(findings)), tuple(notes))
+                  tuple(dict.fromkeys(findings)), tuple(notes), tuple(joint),
+                  tuple(_subject_to(v, joint) for v in extra))
+
+
+def _joint_review(net: Network, formulas: dict[str, tuple[str, ...]],
+                  validity: Sequence[AxisValidity | None], notes: list[str],
+                  findings: list[Finding]) -> tuple[list[JointConstraint], list[AxisValidity]]:
+    """The valid sets of the other symbols of each axis and the joint constraints
+    (:func:`symconv.review.validity.joint_constraints`)."""
+    nd = net.ndim
+    multi = [a for a in range(nd) if len(axis_symbols(net, a)) > 1]
+    unpool = nd >= 2 and any(
+        isinstance(n.layer, MaxUnpool) and n.layer.convention is Convention.ONNX
+        and n.layer.output_size is not None for n in net.nodes)
+    if not multi and not unpool:
+        return [], []
+    sets: dict[tuple[int, str], tuple[AxisValidity, Any]] = {}
+    extra: list[AxisValidity] = []
+    for a in range(nd):
+        if validity[a] is None:
+            continue
+        for i, sym in enumerate(axis_symbols(net, a) or (f"n{a}",)):
+            try:
+                v, plan, _ = analyse_axis(net, a, sym if i or axis_symbols(net, a) else None)
+            except UnsupportedError as exc:
+                notes.append(f"axis {a}: valid {sym} not computed: {exc}")
+                continue
+            sets[(a, plan.symbol)] = (v, plan)
+            if i:
+                extra.append(v)
+                if v.empty:
+                    findings.append(Finding("SC003", None, (
+                        f"axis {a}: no {sym} is accepted: "
+                        f"{v.reasons[0][1] if v.reasons else 'every size fails'}")))
+    try:
+        joint = joint_constraints(net, sets, formulas)
+    except UnsupportedError as exc:
+        notes.append(f"joint constraints not computed: {exc}")
+        return [], extra
+    for j in joint:
+        if j.example is None:  # proven: no sizes valid per symbol satisfy it
+            findings.append(Finding("SC003", j.node, (
+                f"{j.node}: no input size satisfies {j.id}: {j.statement}")))
+    return joint, extra
+
+
+def _subject_to(v: AxisValidity, joint: Sequence[JointConstraint]) -> AxisValidity:
+    ids = tuple(j.id for j in joint if v.symbol in j.symbols and v.axis in j.axes)
+    return dataclasses.replace(v, subject_to=ids) if ids else v
 
 
 
@@ -205,9 +277,20 @@ def _axis_review(net: Network, a: int, cache: dict[Any, Any]
         symbol = make_plan(net, a).symbol
         v2 = dataclasses.replace(v, axis=a, symbol=symbol,
                                  argument=v.argument.replace(f"axis {v.axis}", f"axis {a}"))
-        return v2, [dataclasses.replace(c, axis=a, fix=c.fix.replace(
-            f"axis {v.axis}", f"axis {a}"))
-            for c in cs]
+        return v2, [_rename_axis(c, v.axis, a, v.symbol, symbol) for c in cs]
     v, plan, merge_cex = analyse_axis(net, a)
     cache[key] = v, skip_checks(plan, v, merge_cex)
     return cache[key]
+
+
+def _rename_axis(c: SkipCheck, old: int, new: int, old_sym: str, new_sym: str) -> SkipCheck:
+    """A check computed on axis ``old`` (symbol ``old_sym``) restated for axis ``new``."""
+    import re
+
+    def sub(text: str) -> str:
+        text = text.replace(f"axis {old}", f"axis {new}")
+        return re.sub(rf"\b{re.escape(old_sym)}\b", new_sym, text) if old_sym != new_sym \
+            else text
+
+    return dataclasses.replace(c, axis=new, fix=sub(c.fix), restoring=sub(c.restoring),
+                               options=tuple(sub(o) for o in c.options))

@@ -4,7 +4,9 @@ analysis here)."""
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import enum
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,8 +15,8 @@ from typing import Any
 from symconv.errors import InvalidSpecError
 from symconv.network import Network
 
-__all__ = ["CODES", "AxisValidity", "Finding", "Review", "SkipCheck", "TensorRow", "axis_list",
-           "fmt_size", "intersect"]
+__all__ = ["CODES", "AxisValidity", "Finding", "JointConstraint", "JointKind", "RestoreRow",
+           "Review", "SkipCheck", "TensorRow", "axis_list", "fmt_size", "intersect", "members"]
 
 #: code -> (name, severity)
 CODES: dict[str, tuple[str, str]] = {
@@ -33,6 +35,7 @@ CODES: dict[str, tuple[str, str]] = {
     "SC206": ("maxunpool-index-semantics", "warning"),
     "SC207": ("decoder-restore", "warning"),
     "SC208": ("skip-size-constraint", "warning"),
+    "SC209": ("inferred-restore", "warning"),
     "SC301": ("receptive-field-exceeds-input", "warning"),
 }
 
@@ -81,8 +84,11 @@ class AxisValidity:
 
     ``n`` is valid iff ``n in below`` (for ``n < threshold``), or ``n mod period in classes``
     or ``n in isolated`` (for ``n >= threshold``).  ``reasons`` gives, for each excluded residue
-    class past the threshold, the smallest failing size there and the first layer that
-    rejects it.
+    class past the threshold (the first 64 by example when there are more;
+    ``excluded_classes`` counts them all), the smallest failing size there whose first
+    failing layer is the class's, and why.  ``subject_to`` names the joint constraints
+    (:class:`JointConstraint`) that restrict this symbol together with others: the set holds
+    every rule that involves this symbol alone.
     """
 
     axis: int
@@ -94,13 +100,15 @@ class AxisValidity:
     isolated: tuple[int, ...] = ()
     reasons: tuple[tuple[int, str], ...] = ()
     argument: str = ""
+    excluded_classes: int = 0
+    subject_to: tuple[str, ...] = ()
 
     def __contains__(self, n: object) -> bool:
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             return False
         if n < self.threshold:
-            return n in self.below
-        return n % self.period in self.classes or n in self.isolated
+            return _has(self.below, n)
+        return _has(self.classes, n % self.period) or _has(self.isolated, n)
 
     @property
     def empty(self) -> bool:
@@ -116,22 +124,32 @@ class AxisValidity:
         return min(cands) if cands else None
 
     def smallest(self, count: int) -> tuple[int, ...]:
-        """The ``count`` smallest valid sizes."""
-        out: list[int] = []
-        n = 1
-        limit = self.threshold + self.period * (count + 1) + max(self.isolated, default=0)
-        while len(out) < count and n <= limit:
-            if n in self:
-                out.append(n)
-            n += 1
-        return tuple(out)
+        """The ``count`` smallest valid sizes.
+
+        >>> AxisValidity(0, "H", 4, 5, (2, 3), (1,), (6,)).smallest(4)
+        (2, 3, 5, 6)
+        """
+        out = list(self.below[:count])
+        if not self.classes:
+            return tuple(out + list(self.isolated))[:count]
+        base = self.threshold - self.threshold % self.period
+        iso = list(self.isolated)
+        while len(out) < count:
+            block = [base + r for r in self.classes if base + r >= self.threshold]
+            block += [n for n in iso if base <= n < base + self.period]
+            out += sorted(set(block))
+            base += self.period
+        return tuple(out[:count])
 
     def _start(self) -> int:
         """The smallest ``m`` with ``n valid <=> n mod P in classes`` for every ``n >= m``."""
-        m = self.threshold
-        while m > 1 and ((m - 1) in self) == ((m - 1) % self.period in self.classes):
-            m -= 1
-        return m
+        import numpy as np
+
+        n = np.arange(1, self.threshold, dtype=np.int64)
+        in_set = np.isin(n, np.array(self.below, dtype=np.int64))
+        cls = _mask(self.period, self.classes)[n % self.period]
+        differ = np.flatnonzero(in_set != cls)
+        return int(n[differ[-1]]) + 1 if len(differ) else 1
 
     def describe(self) -> str:
         """The set in words, e.g. ``H >= 16 and H = 0 mod 16`` (plus listed exceptions)."""
@@ -143,8 +161,8 @@ class AxisValidity:
             return f"{s} in {{{', '.join(map(str, pts))}}}"
         m = self._start()
         q, residues = _reduce(self.period, self.classes)
-        extra = [n for n in range(1, m) if n in self] + [
-            n for n in self.isolated if n % self.period not in self.classes]
+        extra = [n for n in self.below if n < m] + [
+            n for n in self.isolated if not _has(self.classes, n % self.period)]
         if q == 1:
             cond = f"{s} >= {m}" if m > 1 else f"every {s} >= 1"
         else:
@@ -163,28 +181,82 @@ class AxisValidity:
                 "classes": list(self.classes), "isolated": list(self.isolated),
                 "minimum": self.minimum, "description": self.describe(),
                 "excluded": [{"example": n, "reason": why} for n, why in self.reasons],
+                "excluded_classes": max(self.excluded_classes, len(self.reasons)),
+                "subject_to": list(self.subject_to),
                 "argument": self.argument}
+
+
+def _has(items: tuple[int, ...], x: int) -> bool:
+    """``x in items`` for a sorted tuple, in O(log n)."""
+    i = bisect.bisect_left(items, x)
+    return i < len(items) and items[i] == x
+
+
+def _mask(period: int, classes: tuple[int, ...]) -> Any:
+    import numpy as np
+
+    mask = np.zeros(period, dtype=bool)
+    mask[np.array(classes, dtype=np.int64)] = True
+    return mask
 
 
 def _all_from_start(v: AxisValidity, m: int, q: int, residues: tuple[int, ...]) -> bool:
     """True when every ``n < m`` in the residue classes is valid too (no lower bound needed)."""
-    return all(n in v for n in range(1, m) if n % q in residues)
+    import numpy as np
+
+    n = np.arange(1, m, dtype=np.int64)
+    n = n[_mask(q, residues)[n % q]]
+    return bool(np.isin(n, np.array(v.below, dtype=np.int64)).all())
 
 
 def _reduce(period: int, classes: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
     """The smallest modulus ``q | period`` describing the same union of residue classes."""
-    cs = set(classes)
-    for q in range(1, period + 1):
-        if period % q:
-            continue
-        if all((r in cs) == ((r % q) in {c % q for c in cs}) for r in range(period)):
-            return q, tuple(sorted({c % q for c in cs}))
-    return period, tuple(sorted(cs))
+    mask = _mask(period, classes)
+    small = [q for q in range(1, math.isqrt(period) + 1) if period % q == 0]
+    for q in sorted({*small, *(period // q for q in small)}):
+        rows = mask.reshape(period // q, q)
+        if (rows == rows[0]).all():
+            return q, tuple(int(r) for r in rows[0].nonzero()[0])
+    return period, tuple(sorted(classes))  # pragma: no cover - q = period always matches
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreRow:
+    """One row of a restore's per-residue table on one axis.
+
+    ``residue`` is the class ``n mod P`` of the valid input sizes past the threshold (``None``
+    for an exceptional size: a valid size below the threshold that does not follow its class,
+    or an isolated one); ``size`` is the smallest valid size it stands for.  ``produced`` and
+    ``target`` are the two sizes there, ``difference = target - produced`` (the same for every
+    size of the class; ``drift`` is its change per period, 0 unless the two sizes grow at
+    different rates).  ``output_padding`` is the transposed convolution's output padding that
+    gives ``target`` for that class under its convention's limits (``None``: none does, or the
+    restoring layer is not a transposed convolution).
+    """
+
+    residue: int | None
+    size: int
+    produced: int
+    target: int
+    difference: int
+    output_padding: int | None
+    drift: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"residue": self.residue, "size": self.size, "produced": self.produced,
+                "target": self.target, "difference": self.difference,
+                "output_padding": self.output_padding, "drift": self.drift}
 
 
 @dataclass(frozen=True, slots=True)
 class SkipCheck:
-    """A concat/add (or a declared ``restores``) checked for all sizes on one axis."""
+    """A concat/add, or a restore (declared ``restores:`` or ``inferred`` from an
+    encoder/decoder pair), checked for all sizes on one axis.
+
+    Restores also carry ``target``, the down-sampling layer they were paired with
+    (``paired_with``), the per-residue ``rows`` when they hold for some sizes only, the
+    sizes where they hold (``restoring``, in words) and the verified fixes (``options``).
+    """
 
     node: str
     kind: str  # "merge" or "restore"
@@ -194,17 +266,94 @@ class SkipCheck:
     sizes: tuple[tuple[str, int], ...]
     fix: str = ""
     detail: str = ""
+    target: str = ""
+    inferred: bool = False
+    paired_with: str = ""
+    rows: tuple[RestoreRow, ...] = ()
+    restoring: str = ""
+    options: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"node": self.node, "kind": self.kind, "axis": self.axis,
                 "holds_always": self.holds_always, "counterexample": self.counterexample,
                 "sizes": [[n, v] for n, v in self.sizes], "fix": self.fix,
-                "detail": self.detail}
+                "detail": self.detail, "target": self.target, "inferred": self.inferred,
+                "paired_with": self.paired_with, "rows": [r.to_dict() for r in self.rows],
+                "restoring": self.restoring, "options": list(self.options)}
+
+
+class JointKind(enum.StrEnum):
+    """What a :class:`JointConstraint` compares."""
+
+    #: onnxruntime MaxUnpool with ``output_shape``: element counts over all axes.
+    ELEMENT_COUNT = "element-count"
+    #: a concat/add of tensors whose sizes depend on different symbols on one axis.
+    COUPLING = "coupling"
+
+
+@dataclass(frozen=True, slots=True)
+class JointConstraint:
+    """A rule that ties the sizes of several symbols together, stated exactly.
+
+    The per-symbol sets (:class:`AxisValidity`) hold every rule that involves one symbol; an
+    input is valid iff each symbol is in its set **and** every joint constraint holds.
+    ``statement`` is the exact rule in the symbols (the sizes' formulas); ``example`` the
+    smallest valid values of ``symbols`` (fewest total, then lexicographic) with every
+    per-symbol rule and this constraint holding, ``counterexample`` the smallest with every
+    per-symbol rule holding and this constraint failing (``None``: there is none;
+    ``holds_always`` then).  ``solution`` solves it where possible (e.g. the matching values
+    of the second symbol for each value of the first).
+
+    >>> j = JointConstraint("J1", JointKind.COUPLING, "cat", (0,), ("H", "G"), "H = G",
+    ...                     False, (1, 1), (1, 2))
+    >>> j.to_dict()["kind"], j.describe()
+    ('coupling', 'J1 (cat, axis 0): H = G; smallest valid H=1, G=1; fails e.g. at H=1, G=2')
+    """
+
+    id: str
+    kind: JointKind
+    node: str
+    axes: tuple[int, ...]
+    symbols: tuple[str, ...]
+    statement: str
+    holds_always: bool
+    example: tuple[int, ...] | None
+    counterexample: tuple[int, ...] | None
+    solution: str = ""
+
+    def describe(self) -> str:
+        where = f"axis {self.axes[0]}" if len(set(self.axes)) == 1 else \
+            f"axes {axis_list(sorted(set(self.axes)))}"
+
+        def pair(v: tuple[int, ...]) -> str:
+            return ", ".join(f"{s}={x}" for s, x in zip(self.symbols, v, strict=True))
+
+        out = f"{self.id} ({self.node}, {where}): {self.statement}"
+        out += f"; smallest valid {pair(self.example)}" if self.example else \
+            "; no valid sizes"
+        if self.counterexample is not None:
+            out += f"; fails e.g. at {pair(self.counterexample)}"
+        elif self.holds_always:
+            out += "; holds for every size the per-symbol sets accept"
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind.value, "node": self.node,
+                "axes": list(self.axes), "symbols": list(self.symbols),
+                "statement": self.statement, "holds_always": self.holds_always,
+                "example": None if self.example is None else list(self.example),
+                "counterexample": None if self.counterexample is None
+                else list(self.counterexample),
+                "solution": self.solution, "description": self.describe()}
 
 
 @dataclass(frozen=True, slots=True)
 class Review:
-    """Everything :func:`review` found."""
+    """Everything :func:`review` found.
+
+    ``validity[a]`` is the set of the first symbol of axis ``a``; ``symbol_validity`` the sets
+    of the other symbols on an axis (inputs of different sizes merged later); ``joint`` the
+    constraints that tie symbols together (:class:`JointConstraint`)."""
 
     network: Network
     input_size: tuple[int, ...] | None
@@ -213,6 +362,8 @@ class Review:
     checks: tuple[SkipCheck, ...]
     findings: tuple[Finding, ...]
     notes: tuple[str, ...] = ()
+    joint: tuple[JointConstraint, ...] = ()
+    symbol_validity: tuple[AxisValidity, ...] = ()
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -248,6 +399,8 @@ class Review:
             "input_size": None if self.input_size is None else list(self.input_size),
             "tensors": [t.to_dict() for t in self.tensors],
             "valid_sizes": [None if v is None else v.to_dict() for v in self.validity],
+            "symbol_valid_sizes": [v.to_dict() for v in self.symbol_validity],
+            "joint_constraints": [j.to_dict() for j in self.joint],
             "checks": [c.to_dict() for c in self.checks],
             "findings": [f.to_dict() for f in self.findings],
             "errors": len(self.errors),
@@ -265,16 +418,40 @@ def intersect(sets: Sequence[AxisValidity], symbol: str) -> AxisValidity:
     >>> intersect([a, b], "N").describe()
     'N = 0 mod 6'
     """
+    import numpy as np
+
     period = math.lcm(*(v.period for v in sets))
     threshold = max(v.threshold for v in sets)
-    below = tuple(n for n in range(1, threshold) if all(n in v for v in sets))
-    classes = tuple(r for r in range(period)
-                    if all((threshold + (r - threshold) % period) % v.period in v.classes
-                           for v in sets))
-    isolated = tuple(sorted({n for v in sets for n in v.isolated
-                             if n >= threshold and n % period not in classes
-                             and all(n in w for w in sets)}))
+    n = np.arange(1, threshold, dtype=np.int64)
+    ok = np.ones(len(n), dtype=bool)
+    r = np.arange(period, dtype=np.int64)
+    cls = np.ones(period, dtype=bool)
+    for v in sets:
+        ok &= members(v, n)
+        cls &= _mask(v.period, v.classes)[r % v.period]
+    below = tuple(int(x) for x in n[ok])
+    classes = tuple(int(x) for x in np.flatnonzero(cls))
+    isolated = tuple(sorted({m for v in sets for m in v.isolated
+                             if m >= threshold and not cls[m % period]
+                             and all(m in w for w in sets)}))
     return AxisValidity(sets[0].axis, symbol, period, threshold, below, classes, isolated)
+
+
+def members(v: AxisValidity, ns: Any) -> Any:
+    """``n in v`` for every entry of an int64 numpy array ``ns`` (a bool array).
+
+    >>> import numpy as np
+    >>> members(AxisValidity(0, "H", 4, 5, (2, 3), (1,), (6,)), np.arange(1, 11)).nonzero()[0] + 1
+    array([2, 3, 5, 6, 9])
+    """
+    import numpy as np
+
+    ns = np.asarray(ns, dtype=np.int64)
+    low = ns < v.threshold
+    out = np.where(low, np.isin(ns, np.array(v.below, dtype=np.int64)),
+                   _mask(v.period, v.classes)[ns % v.period]
+                   | np.isin(ns, np.array(v.isolated, dtype=np.int64)))
+    return out & (ns >= 1)
 
 
 def fmt_size(v: Sequence[Any]) -> str:
