@@ -711,6 +711,11 @@ class GraphReceptiveField:
         return self.tables[0].period if len(self.tables) == 1 else None
 
     @property
+    def strides(self) -> tuple[Fraction, ...]:
+        """The distinct strides of the paths, smallest first."""
+        return tuple(_stride(t) for t in self.tables)
+
+    @property
     def path(self) -> tuple[str, ...]:
         """The path realizing both ends of the largest field, or ``lo_path`` when two paths
         share that role (see :attr:`hi_path`)."""

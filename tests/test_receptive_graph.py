@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -312,3 +313,81 @@ def test_a_cubic_tap_pattern_that_is_not_a_progression_is_refused() -> None:
     assert m.getrow(17).indices.tolist() == [4, 6, 7]  # x = 17/3 = 5 + 2/3: not 5
     with pytest.raises(UnsupportedError, match="cubic_coeff_a=7/4 must not give an inner tap"):
         receptive_field([_cubic("7/4", 3, "asymmetric")])
+
+
+# --------------------------------------------------------------------------- SC301 in review
+
+
+def sc301(net: Network, size: Any = None) -> list[str]:
+    from symconv.review import review
+
+    return [f.message for f in review(net, size).findings if f.code == "SC301"]
+
+
+def test_sc301_follows_the_deep_branch_even_when_it_is_not_the_first_input() -> None:
+    # the concat lists the skip first: following first inputs only saw a 3-pixel field
+    net = loads("""
+inputs: [{name: x, size: [H]}]
+layers:
+  - {name: enc, op: conv, kernel: 3, padding: 1}
+  - {name: pool, op: max-pool, kernel: 2}
+  - {name: mid, op: conv, kernel: 9, padding: 4}
+  - {name: up, op: conv-transpose, kernel: 2, stride: 2}
+  - {name: cat, op: concat, inputs: [enc, up]}
+  - {name: head, op: conv, kernel: 1}
+""", "yaml")
+    rf = graph_receptive_field(net, "head")
+    assert rf.size == 20 and rf.path == ("x", "enc", "pool", "mid", "up", "cat", "head")
+    (msg,) = sc301(net, (16,))
+    assert msg == ("head: receptive field 20 on axis 0 exceeds the input size 16 (along x -> "
+                   "... -> up -> cat -> head): every output sees padding")
+    assert sc301(net, (20,)) == []
+    (msg,) = sc301(net)
+    assert "exceeds input sizes below 20 (the smallest valid size is 2)" in msg
+
+
+def test_sc301_judges_every_input_and_names_the_worst() -> None:
+    net = loads("""
+inputs: [{name: x, size: [H, W]}, {name: y, size: [H, W]}]
+layers:
+  - {name: a, op: conv, kernel: 1, input: x}
+  - {name: b, op: conv, kernel: [3, 11], padding: [1, 5], input: y}
+  - {name: s, op: add, inputs: [a, b]}
+""", "yaml")
+    (msg,) = sc301(net, (2, 8))
+    assert msg.startswith("s: receptive field 11 on axis 1 exceeds the input size 8 of y "
+                          "(along y -> b -> s)")
+    assert msg.endswith("every output sees padding (also on axis 0)")
+
+
+def test_sc301_counts_the_outputs_that_see_padding() -> None:
+    from symconv.network import load
+    from symconv.review.traps import _widths
+
+    net = load(Path(__file__).resolve().parent.parent / "symconv" / "examples" / "unet.yaml")
+    rf = graph_receptive_field(net, "head", input_size=(192, 192))
+    spans = [rf.span(j) for j in range(192)]
+    wide = sum(1 for s in spans if s is not None and s[1] - s[0] + 1 > 192)
+    assert _widths(rf) == {188: 48, 204: 144} and wide == 144
+    (msg,) = sc301(net, (192, 192))
+    assert msg.startswith("head: receptive field 204 on axis 0 exceeds the input size 192 "
+                          "(along image -> ... -> up4 -> cat4 -> ... -> up3 -> cat3 -> ... -> "
+                          "up2 -> cat2 -> ... -> up1 -> cat1 -> ... -> head)")
+    assert "144 of its 192 outputs on this axis see padding" in msg
+
+
+def test_sc301_skips_upsampling_outputs_and_handles_size_dependent_padding() -> None:
+    from symconv.network import load
+
+    dcgan = load(Path(__file__).resolve().parent.parent / "symconv" / "examples"
+                 / "dcgan_generator.yaml")
+    assert graph_receptive_field(dcgan, "tanh").stride == Fraction(1, 16)
+    assert sc301(dcgan) == []
+    tf = loads("""
+convention: tensorflow
+inputs: [{name: x, size: [H]}]
+layers:
+  - {name: a, op: conv, kernel: 9, stride: 2, padding: same}
+""", "yaml")
+    (msg,) = sc301(tf)
+    assert msg.startswith("a: at the smallest valid size 1 the receptive field on axis 0 is 9")

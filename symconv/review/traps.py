@@ -22,7 +22,7 @@ from symconv.spec import (
     Resize,
 )
 
-__all__ = ["layer_warnings"]
+__all__ = ["layer_warnings", "path_text"]
 
 
 def layer_warnings(net: Network, concrete: tuple[int, ...] | None,
@@ -181,50 +181,142 @@ def _resize_warning(name: str, spec: Resize) -> Finding | None:
 
 def _receptive_warnings(net: Network, concrete: tuple[int, ...] | None,
                         validity: list[AxisValidity | None]) -> list[Finding]:
-    from symconv.receptive import receptive_field
-
+    """SC301: per final output, the worst (input, axis) whose receptive field over every path
+    (:func:`symconv.receptive.graph_receptive_field`) is wider than that input, with the path
+    that reaches the field's ends.  Outputs that up-sample their input overall (stride < 1 on
+    some path, e.g. a generator from a 1x1 code) are not judged."""
     out: list[Finding] = []
-    names = {n.name: n for n in net.nodes}
     used = {s for n in net.nodes for s in n.inputs}
     finals = [o for o in net.outputs if o not in used] or list(net.outputs)
+    sizes = net.input_sizes(concrete) if concrete is not None else None
+    minima = None if any(v is None or v.minimum is None for v in validity) else tuple(
+        v.minimum for v in validity if v is not None and v.minimum is not None)
     for output in finals:
-        chain: list[Any] = []
-        name = output
-        while name in names:
-            node = names[name]
-            if node.size_of is not None:  # a resize to another tensor's size: no fixed chain
-                chain = []
-                break
-            if node.layer is not None:
-                chain.append(node.layer)
-            name = node.inputs[0]
-        chain.reverse()
-        if not chain:
+        hits: list[tuple[int, int, str, int, str]] = []  # (-excess, order, input, axis, text)
+        for order, inp in enumerate(net.inputs):
+            for a in range(net.ndim):
+                hit = _receptive_text(net, output, inp.name, a, sizes, minima, validity)
+                if hit is not None:
+                    hits.append((-hit[0], order * net.ndim + a, inp.name, a, hit[1]))
+        if not hits:
             continue
-        for a in range(net.ndim):
-            try:
-                rf = receptive_field(chain, concrete, axis=a)
-            except SymconvError:
-                continue
-            size = None
-            if concrete is not None:
-                size = concrete[a]
-            else:
-                v = validity[a]
-                size = None if v is None else v.minimum
-            if size is not None and rf.size > size and rf.stride >= 1:
-                where = (f"the input size {size}" if concrete is not None else
-                         f"input sizes below {rf.size} (the smallest valid size is {size})")
-                out.append(Finding("SC301", output, (
-                    f"{output}: receptive field {rf.size} on axis {a} exceeds {where} (along "
-                    f"{' -> '.join(_path(net, output))}): every output sees padding")))
-                break
+        hits.sort()
+        _, _, inp_name, _, text = hits[0]
+        also = [a for _, _, i, a, _ in hits[1:] if i == inp_name]
+        more = f" (also on axis {axis_list(sorted(also))})" if also else ""
+        out.append(Finding("SC301", output, f"{output}: {text}{more}"))
     return out
 
 
-def _path(net: Network, output: str) -> list[str]:
-    names = {n.name: n for n in net.nodes}
-    path = [output]
-    while path[-1] in names:
-        path.append(names[path[-1]].inputs[0])
-    return [path[-1], "...", output] if len(path) > 4 else path[::-1]
+def _receptive_text(net: Network, output: str, inp: str, a: int,
+                    sizes: dict[str, tuple[int, ...]] | None,
+                    minima: tuple[int, ...] | None,
+                    validity: list[AxisValidity | None]) -> tuple[int, str] | None:
+    """(excess, message) when ``output``'s field with respect to ``inp`` on axis ``a`` is wider
+    than ``inp`` at the given size (or at the smallest valid size)."""
+    from symconv.receptive import graph_receptive_field
+
+    of = f" of {inp}" if len(net.inputs) > 1 else ""
+    declared = next(i for i in net.inputs if i.name == inp).size[a]
+    at: tuple[int, ...] | None = None
+    try:
+        if sizes is not None:
+            n = sizes[inp][a]
+            rf = graph_receptive_field(net, output, inp, a, tuple(sizes[net.inputs[0].name]))
+        else:
+            v = validity[a]
+            if isinstance(declared, int):
+                n = declared
+            elif v is not None and v.symbol == declared and v.minimum is not None:
+                n = v.minimum
+            else:
+                return None
+            try:
+                rf = graph_receptive_field(net, output, inp, a)
+            except SymconvError:  # a padding or scale that depends on the size
+                if minima is None:
+                    return None
+                rf = graph_receptive_field(net, output, inp, a, minima)
+                at = minima
+    except SymconvError:
+        return None
+    if rf.size == 0 or min(rf.strides) < 1:
+        return None
+    along = _along(net, rf.lo_path, rf.hi_path)
+    if sizes is not None:
+        widths = _widths(rf)
+        if max(widths) <= n:
+            return None
+        wide = sum(c for w, c in widths.items() if w > n)
+        total = sum(widths.values())
+        who = "every output sees padding" if wide == total else (
+            f"{wide} of its {total} outputs on this axis see padding")
+        return max(widths) - n, (f"receptive field {max(widths)} on axis {a} exceeds the input "
+                             f"size {n}{of} ({along}): {who}")
+    if rf.size <= n:
+        return None
+    who = ("at that size every output sees padding" if rf.smallest > n else
+           f"at that size the outputs whose field is wider than {n} see padding")
+    if at is None:
+        return rf.size - n, (f"receptive field {rf.size} on axis {a} exceeds input sizes below "
+                             f"{rf.size}{of} (the smallest valid size is {n}) ({along}): {who}")
+    return rf.size - n, (f"at the smallest valid size {n}{of} the receptive field on axis {a} "
+                         f"is {rf.size} ({along}): {who}")
+
+
+def _widths(rf: Any) -> dict[int, int]:
+    """Field width -> number of the existing outputs (``0 .. output_size - 1``) with it."""
+    o = int(rf.output_size)
+    period = rf.period
+    counts: dict[int, int] = {}
+    for j in range(o if period is None else min(o, period)):
+        span = rf.span(j)
+        if span is None:
+            continue
+        w = span[1] - span[0] + 1
+        counts[w] = counts.get(w, 0) + (1 if period is None else (o - 1 - j) // period + 1)
+    return counts
+
+
+def _along(net: Network, lo: tuple[str, ...], hi: tuple[str, ...]) -> str:
+    if lo == hi:
+        return f"along {path_text(net, lo)}"
+    return f"first input position along {path_text(net, lo)}, last along {path_text(net, hi)}"
+
+
+def path_text(net: Network, path: tuple[str, ...]) -> str:
+    """A path, shortened to what identifies it: its ends and, at every concat/add it passes,
+    the input it comes from (between those, each tensor has one input, so ``...`` is
+    unambiguous).
+
+    >>> from symconv.network import loads
+    >>> net = loads('''
+    ... inputs: [{name: x, size: [H]}]
+    ... layers:
+    ...   - {name: a, op: conv, kernel: 3}
+    ...   - {name: b, op: conv, kernel: 3}
+    ...   - {name: c, op: conv, kernel: 3}
+    ...   - {name: d, op: conv, kernel: 3}
+    ...   - {name: e, op: conv, kernel: 3, input: b}
+    ...   - {name: f, op: conv, kernel: 1, input: e}
+    ...   - {name: m, op: add, inputs: [d, f]}
+    ...   - {name: h, op: conv, kernel: 1}
+    ... ''', "yaml")
+    >>> path_text(net, ("x", "a", "b", "c", "d", "m", "h"))
+    'x -> ... -> d -> m -> h'
+    >>> path_text(net, ("x", "a", "b"))
+    'x -> a -> b'
+    """
+    if len(path) <= 5:
+        return " -> ".join(path)
+    merges = {n.name for n in net.nodes if len(n.inputs) > 1}
+    keep = {0, len(path) - 1}
+    for i, name in enumerate(path):
+        if i and name in merges:
+            keep |= {i - 1, i}
+    parts: list[str] = []
+    for i in sorted(keep):
+        if parts and i - 1 not in keep:
+            parts.append("...")
+        parts.append(path[i])
+    return " -> ".join(parts)
