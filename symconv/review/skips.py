@@ -1,22 +1,88 @@
 """Skip connections (concat/add) and decoder restores checked for all valid sizes on one axis,
-with the smallest counterexample and the output_padding/padding change that fixes them."""
+with the smallest counterexample, a per-residue table and the fixes that work, each verified.
+
+Restores are the ``restores:`` a file declares plus the encoder/decoder pairs inferred by
+:mod:`symconv.review.pairing` (an up-sampling layer should give back the input size of the
+down-sampling layer it mirrors), except pairs a concat/add already compares and layers marked
+``restores: false``.
+
+For a restore that holds only for some valid sizes, the table has one row per residue class
+``n mod P`` of the valid sizes past the threshold ``N0`` (sizes there repeat with period
+``P``: both tensors satisfy ``size(n + P) = size(n) + D``), plus the valid sizes below ``N0``
+(or isolated) that do not follow their class: the produced size, the target, the difference
+and the output padding that fixes that class (:func:`symconv.inverse.output_padding_for_axis`,
+so under the convention's limits).  When the differences differ between classes, no change of
+the transposed conv's padding or output padding can fix it: its output is ``s*m + c`` for its
+input ``m`` with ``c`` set by those parameters alone, and a constant change of ``c`` moves
+every class's difference by the same amount.  The options offered instead are checked by
+re-running the size plan for every valid size:
+
+(a) the target size at run time (PyTorch ``forward(x, output_size=...)``, ONNX
+    ``output_shape``; ``size=`` for a resize) on this layer and on the failing restores feeding
+    it;
+(b) a change of the paired encoder layer's padding (or kernel), searched exhaustively over a
+    small range, kept only if no valid size is lost and every valid size restores; it
+    is skipped, with the proof, when the target takes two residues mod the up-sampling
+    factor ``s`` (the produced size is ``c mod s`` whatever the encoder does);
+(c) the input sizes that restore, in words.
+
+>>> from symconv.network import loads
+>>> from symconv.review import review
+>>> net = loads('''
+... inputs: [{name: x, size: [H]}]
+... layers:
+...   - {name: down, op: conv, kernel: 3, stride: 2, padding: 1}
+...   - {name: up, op: conv-transpose, kernel: 3, stride: 2, padding: 1, output_padding: 1}
+... ''', "yaml")
+>>> (c,) = review(net, symbolic=True).checks
+>>> c.inferred, c.target, c.paired_with, c.restoring
+(True, 'x', 'down', 'H = 0 mod 2')
+>>> [(r.residue, r.size, r.produced, r.target, r.difference, r.output_padding) for r in c.rows]
+[(0, 2, 2, 2, 0, 1), (1, 1, 2, 1, -1, 0)]
+>>> print(c.options[0])
+(a) pass the target size at run time to up (PyTorch forward(x, output_size=...), ONNX output_shape): restores x for every valid size (checked)
+"""
 
 from __future__ import annotations
 
-from symconv.network import MERGE_OPS, Network, Node
-from symconv.review.model import AxisValidity, Finding, SkipCheck, axis_list, fmt_size
-from symconv.review.validity import Plan
-from symconv.spec import ConvTranspose
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["check_findings", "skip_checks"]
+from symconv.errors import SymconvError, UnsupportedError
+from symconv.inverse import output_padding_for_axis
+from symconv.network import MERGE_OPS, Network, Node
+from symconv.review.model import (
+    AxisValidity,
+    Finding,
+    RestoreRow,
+    SkipCheck,
+    axis_list,
+    fmt_size,
+)
+from symconv.review.pairing import Pair, infer_pairs, same_size, scale_of
+from symconv.review.validity import Plan, analyse_axis
+from symconv.shapes import resolve
+from symconv.spec import AvgPool, Conv, ConvTranspose, MaxPool, MaxUnpool, PadMode, Resize
+
+__all__ = ["check_findings", "edit_layer", "skip_checks"]
+
+#: Encoder kernels tried by option (b): the current one +- this many; paddings 0..kernel.
+KERNEL_RANGE = 2
 
 
 def skip_checks(plan: Plan, validity: AxisValidity,
                 merge_cex: dict[str, tuple[int, tuple[tuple[str, int], ...]]]
                 ) -> list[SkipCheck]:
+    """Every merge and restore check of one axis (merges and restores in graph order)."""
     out: list[SkipCheck] = []
     window = range(validity.threshold, validity.threshold + plan.period)
     runs = {n: plan.run(n)[0] for n in window}
+    ctx = _Context(plan, validity)
+    pairs, _ = infer_pairs(plan.net, plan.axis, plan.specs)
+    by_up = {p.up: p for p in pairs}
+    inferred = {p.up: p for p in pairs if _wanted(plan, p)}
     for node in plan.net.nodes:
         if node.op in MERGE_OPS:
             cex = merge_cex.get(node.name)
@@ -27,8 +93,58 @@ def skip_checks(plan: Plan, validity: AxisValidity,
                                  None if cex is None else cex[0],
                                  () if cex is None else cex[1], fix))
         if node.restores is not None:
-            out.append(_restore_check(plan, node, node.restores, validity, runs))
+            up = _up_source(plan, node.name)
+            pair = by_up.get(up.name) if up is not None else None
+            out.append(_restore_check(ctx, node.name, node.restores, False,
+                                      pair.down if pair else ""))
+        elif node.name in inferred:
+            p = inferred[node.name]
+            out.append(_restore_check(ctx, node.name, p.target, True, p.down))
     return out
+
+
+def _wanted(plan: Plan, pair: Pair) -> bool:
+    """An inferred pair is checked unless the file opts out, declares a restore for the same
+    sizes, or a concat/add already compares the two sizes."""
+    net = plan.net
+    node = net.node(pair.up)
+    if node.restores_nothing or node.restores is not None:
+        return False
+    target = _root(plan, pair.target)
+    for other in net.nodes:
+        if other.restores is not None and _root(plan, other.name) == pair.up \
+                and _root(plan, other.restores) == target:
+            return False
+        if other.op in MERGE_OPS:
+            roots = {_root(plan, s) for s in other.inputs}
+            if pair.up in roots and target in roots:
+                return False
+    return True
+
+
+def _root(plan: Plan, name: str) -> str:
+    """The first tensor up the graph from ``name`` whose size can differ from ``name``'s
+    (through identity ops and size-preserving layers)."""
+    names = {n.name: n for n in plan.net.nodes}
+    while name in names:
+        node = names[name]
+        if node.op in MERGE_OPS:
+            return name
+        if node.layer is not None and not same_size(plan.specs[name]):
+            return name
+        name = node.inputs[0]
+    return name
+
+
+def _up_source(plan: Plan, name: str) -> Node | None:
+    """The up-sampling layer whose output size tensor ``name`` has (through identity ops and
+    size-preserving layers), if any."""
+    root = _root(plan, name)
+    node = next((n for n in plan.net.nodes if n.name == root), None)
+    if node is None or node.layer is None:
+        return None
+    f = scale_of(plan.specs[node.name])
+    return node if f is not None and f > 1 else None
 
 
 def _transposed_source(plan: Plan, name: str) -> Node | None:
@@ -52,41 +168,6 @@ def _merge_fix(plan: Plan, node: Node, runs: dict[int, dict[str, int]]) -> str:
         others = [s for j, s in enumerate(node.inputs) if j != i]
         return _fix_text(plan, tconv, src, others[0], runs)
     return ""
-
-
-def _restore_check(plan: Plan, node: Node, target: str, validity: AxisValidity,
-                   runs: dict[int, dict[str, int]]) -> SkipCheck:
-    cex: int | None = None
-    sizes: tuple[tuple[str, int], ...] = ()
-    n = 0
-    limit = validity.threshold + plan.period
-    while n < limit:
-        n += 1
-        if n not in validity:
-            continue
-        vals, _ = plan.run(n)
-        if vals.get(node.name) != vals.get(target):
-            cex = n
-            sizes = ((node.name, vals[node.name]), (target, vals[target]))
-            break
-    fix = ""
-    if cex is not None:
-        tconv = _transposed_source(plan, node.name)
-        if tconv is not None:
-            fix = _fix_text(plan, tconv, node.name, target, runs)
-    detail = "" if cex is None else (
-        f"restored for the valid input sizes with "
-        f"{_restored_classes(plan, node.name, target, validity, runs)}")
-    return SkipCheck(node.name, "restore", plan.axis, cex is None, cex, sizes, fix, detail)
-
-
-def _restored_classes(plan: Plan, name: str, target: str, validity: AxisValidity,
-                      runs: dict[int, dict[str, int]]) -> str:
-    good = sorted(n % plan.period for n, v in runs.items()
-                  if n in validity and v.get(name) == v.get(target))
-    if not good:
-        return "no residue class (never, past the threshold)"
-    return f"size mod {plan.period} in {{{', '.join(map(str, good))}}}"
 
 
 def _fix_text(plan: Plan, tconv: Node, produced: str, target: str,
@@ -119,6 +200,474 @@ def _fix_text(plan: Plan, tconv: Node, produced: str, target: str,
             "adjust its padding or output size")
 
 
+# --------------------------------------------------------------------------- restores
+
+
+@dataclass
+class _Context:
+    """One axis: the plan, its valid sizes, and the sizes of every tensor at every valid size
+    that decides a restore (all valid ``n < N0 + P`` and the isolated ones), computed once."""
+
+    plan: Plan
+    validity: AxisValidity
+    failing: dict[str, tuple[str, str]] = field(default_factory=dict)  # up -> (node, target)
+    _runs: dict[int, dict[str, int]] | None = None
+
+    @property
+    def sizes(self) -> list[int]:
+        v = self.validity
+        classes = set(v.classes)
+        return [n for n in range(1, v.threshold + self.plan.period) if n in v] + [
+            n for n in v.isolated
+            if n >= v.threshold + self.plan.period and n % self.plan.period not in classes]
+
+    @property
+    def runs(self) -> dict[int, dict[str, int]]:
+        if self._runs is None:
+            self._runs = {n: self.plan.run(n)[0] for n in self.sizes}
+        return self._runs
+
+
+def _holds(vals: dict[str, int], name: str, target: str) -> bool:
+    return name in vals and target in vals and vals[name] == vals[target]
+
+
+def _restore_check(ctx: _Context, name: str, target: str, inferred: bool, down: str
+                   ) -> SkipCheck:
+    plan = ctx.plan
+    runs = ctx.runs
+    cex = next((n for n in runs if not _holds(runs[n], name, target)), None)
+    if cex is None:
+        return SkipCheck(name, "restore", plan.axis, True, None, (), target=target,
+                         inferred=inferred, paired_with=down)
+    sizes = ((name, runs[cex][name]), (target, runs[cex][target]))
+    up = _up_source(plan, name)
+    if up is not None:
+        ctx.failing[up.name] = (name, target)
+    rows = _rows(ctx, name, target, up)
+    restoring = _restoring(ctx, rows)
+    detail = f"restored for the valid input sizes with {_restored_classes(ctx, name, target)}"
+    fix, options = _fixes(ctx, name, target, up, down, rows, restoring)
+    return SkipCheck(name, "restore", plan.axis, False, cex, sizes, fix, detail, target,
+                     inferred, down, rows, restoring.describe(), options)
+
+
+def _restored_classes(ctx: _Context, name: str, target: str) -> str:
+    plan, v = ctx.plan, ctx.validity
+    runs = ctx.runs
+    good = sorted(n % plan.period for n in range(v.threshold, v.threshold + plan.period)
+                  if n in v and _holds(runs[n], name, target))
+    if not good:
+        return "no residue class (never, past the threshold)"
+    return f"size mod {plan.period} in {{{', '.join(map(str, good))}}}"
+
+
+def _op_for(plan: Plan, up: Node | None, vals: dict[str, int], t: int) -> int | None:
+    """The output padding with which transposed conv ``up`` gives ``t`` (its convention's
+    limits), or ``None``."""
+    if up is None or not isinstance(up.layer, ConvTranspose):
+        return None
+    m = vals.get(up.inputs[0])
+    if m is None or t < 1:
+        return None
+    spec = dataclasses.replace(plan.specs[up.name], output_size=None)
+    try:
+        choice = output_padding_for_axis(spec, m, t)
+    except SymconvError:
+        return None
+    if choice.parameter != "output_padding" or not isinstance(choice.value, int):
+        return None
+    return choice.value
+
+
+def _rows(ctx: _Context, name: str, target: str, up: Node | None) -> tuple[RestoreRow, ...]:
+    plan, v = ctx.plan, ctx.validity
+    P, T = plan.period, v.threshold
+    drift = plan.shift.get(target, 0) - plan.shift.get(name, 0)
+    runs = ctx.runs
+    rows: list[RestoreRow] = []
+    by_class: dict[int, RestoreRow] = {}
+    for r in v.classes:
+        n = T + (r - T) % P
+        vals = runs[n]
+        row = RestoreRow(r, n, vals[name], vals[target], vals[target] - vals[name],
+                         _op_for(plan, up, vals, vals[target]), drift)
+        by_class[r] = row
+    for n in runs:
+        if T <= n < T + P and n % P in by_class:
+            continue
+        vals = runs[n]
+        diff = vals[target] - vals[name]
+        cls = by_class.get(n % P)
+        if cls is not None and n < T and diff == cls.difference - drift * ((cls.size - n) // P):
+            continue  # follows its class
+        rows.append(RestoreRow(None, n, vals[name], vals[target], diff,
+                               _op_for(plan, up, vals, vals[target]), drift))
+    for r, row in by_class.items():  # the smallest valid size that follows its class
+        if not drift:
+            n0 = min((n for n in runs if n % P == r and n <= row.size
+                      and not any(x.size == n for x in rows)), default=row.size)
+            vals = runs[n0]
+            by_class[r] = dataclasses.replace(row, size=n0, produced=vals[name],
+                                              target=vals[target])
+    return tuple(sorted(by_class.values(), key=lambda x: x.residue or 0)) + tuple(rows)
+
+
+def _restoring(ctx: _Context, rows: tuple[RestoreRow, ...]) -> AxisValidity:
+    """The valid sizes at which the restore holds, as an exact set."""
+    plan, v = ctx.plan, ctx.validity
+    P, T = plan.period, v.threshold
+    classes = tuple(r.residue for r in rows if r.residue is not None and r.difference == 0
+                    and r.drift == 0)
+    points = {r.size for r in rows if r.residue is None and r.difference == 0}
+    for r in rows:  # unequal growth: the difference is 0 at most once per class
+        if r.residue is not None and r.drift and r.difference % r.drift == 0 \
+                and -r.difference // r.drift >= 0:
+            points.add(r.size + (-r.difference // r.drift) * P)
+    below = tuple(sorted(
+        {n for n in range(1, T) if n in v and (n in points or (
+            n % P in classes and not any(r.size == n for r in rows if r.residue is None)))}))
+    isolated = tuple(sorted(n for n in points if n >= T and n % P not in classes))
+    return AxisValidity(v.axis, v.symbol, P, T, below, classes, isolated)
+
+
+def _subset(ctx: _Context, good: set[int]) -> AxisValidity:
+    """The valid sizes in ``good`` (decided on ``ctx.runs``, periodic past the threshold)."""
+    v, P = ctx.validity, ctx.plan.period
+    T = v.threshold
+    classes = tuple(r for r in v.classes if T + (r - T) % P in good)
+    below = tuple(n for n in ctx.runs if n < T and n in good)
+    isolated = tuple(n for n in ctx.runs if n >= T and n in good and n % P not in classes)
+    return AxisValidity(v.axis, v.symbol, P, T, below, classes, isolated)
+
+
+# ------------------------------------------------------------------ fixes, each verified
+
+
+def edit_layer(net: Network, name: str, axis: int, **changes: Any) -> Network:
+    """``net`` with one axis of per-axis fields of layer ``name`` changed (the spec validates
+    the result).
+
+    >>> from symconv.network import loads
+    >>> net = loads("{inputs: [{name: x, size: [H, W]}], layers: [{name: c, op: conv, kernel: 3}]}", "yaml")
+    >>> edit_layer(net, "c", 1, padding=(1, 1)).node("c").layer
+    Conv(kernel=(3, 3), padding=(0, 1))
+    """
+    nd = net.ndim
+    node = net.node(name)
+    assert node.layer is not None
+    spec = node.layer.at(nd)
+    new: dict[str, Any] = {}
+    for f, value in changes.items():
+        cur = getattr(spec, f)
+        if cur is None:
+            cur = (0,) * nd
+        cur = tuple(cur)
+        new[f] = (*cur[:axis], value, *cur[axis + 1:])
+    layer = dataclasses.replace(spec, **new)
+    nodes = tuple(dataclasses.replace(n, layer=layer) if n.name == name else n
+                  for n in net.nodes)
+    return dataclasses.replace(net, nodes=nodes)
+
+
+def restores_everywhere(net: Network, axis: int, name: str, target: str,
+                        validity: AxisValidity) -> bool:
+    """True when on ``axis`` of ``net`` every size of ``validity`` is still valid and
+    ``name`` has ``target``'s size at every valid size (exact: the valid sizes below the
+    threshold, one period past it and the isolated ones)."""
+    try:
+        v2, plan2, _ = analyse_axis(net, axis)
+    except (SymconvError, UnsupportedError):
+        return False
+    if not _contains(v2, validity):
+        return False
+    ctx = _Context(plan2, v2)
+    return all(_holds(vals, name, target) for vals in ctx.runs.values())
+
+
+def _contains(a: AxisValidity, b: AxisValidity) -> bool:
+    """Every size of ``b`` is in ``a`` (exact: both are periodic past their thresholds)."""
+    import math
+
+    top = max(a.threshold, b.threshold) + math.lcm(a.period, b.period) + max(
+        (*a.isolated, *b.isolated, 0))
+    return all(n in a for n in range(1, top + 1) if n in b)
+
+
+def _fixes(ctx: _Context, name: str, target: str, up: Node | None, down: str,
+           rows: tuple[RestoreRow, ...], restoring: AxisValidity) -> tuple[str, tuple[str, ...]]:
+    plan, v = ctx.plan, ctx.validity
+    a = plan.axis
+    deltas = sorted({r.difference for r in rows})
+    drift = any(r.drift for r in rows)
+    options: list[str] = []
+    if up is not None and len(deltas) == 1 and not drift:
+        single = _single_fix(ctx, name, target, up, deltas[0])
+        if single:
+            return single, (single,)
+    if len(deltas) == 1 and not drift:
+        head = (f"{name} is {deltas[0]:+d} off {target} on axis {a} for every valid size, and no "
+                f"output_padding or end-padding change of {up.name if up else name} gives it "
+                "(checked)")
+    elif drift:
+        head = (f"{name} and {target} grow at different rates on axis {a}: they agree at most "
+                "once per residue class, so no parameter change or run-time size fixes every "
+                "size")
+    elif up is not None and isinstance(up.layer, ConvTranspose):
+        head = (f"no single output_padding fixes {up.name} on axis {a}: the difference "
+                f"{target} - {name} is {_span(deltas)} depending on {v.symbol} mod "
+                f"{plan.period}, while {up.name}'s output is s*m + c for its input m with c "
+                "set by its padding and output_padding alone; a change of c moves every "
+                "class by the same amount")
+    else:
+        head = (f"{name} misses {target} by {_span(deltas)} on axis {a} depending on "
+                f"{v.symbol} mod {plan.period}")
+    if not drift:
+        run_time = _run_time_option(ctx, name, target, up)
+        if run_time:
+            options.append(run_time)
+        enc = _encoder_option(ctx, name, target, up, down)
+        if enc:
+            options.append(enc)
+    options.append("(c) restrict the input sizes to those that restore: "
+                   + (restoring.describe() if not restoring.empty
+                      else f"none (no valid {v.symbol} restores)"))
+    return head + "; options: " + "; ".join(options), tuple(options)
+
+
+def _span(deltas: list[int]) -> str:
+    if len(deltas) > 2 and deltas == list(range(deltas[0], deltas[-1] + 1)):
+        return f"{deltas[0]}..{deltas[-1]}"
+    return ", ".join(map(str, deltas))
+
+
+def _single_fix(ctx: _Context, name: str, target: str, up: Node, delta: int) -> str:
+    """A constant change of ``up``'s output padding (or end padding), verified."""
+    plan = ctx.plan
+    a = plan.axis
+    spec = plan.specs[up.name]
+    if not isinstance(spec, ConvTranspose) or spec.output_size is not None:
+        return ""
+    op = 0 if spec.output_padding is None else int(spec.output_padding[0])
+    s, d = int(spec.stride[0]), int(spec.dilation[0])
+    new = op + delta
+    candidates: list[tuple[str, dict[str, Any]]] = []
+    if new >= 0:
+        candidates.append((f"set output_padding={new} on axis {a} of {up.name} (now {op}): "
+                           f"the missing size is {delta} for every input size",
+                           {"output_padding": new}))
+    if isinstance(spec.padding, tuple) and delta:
+        pb, pe = (int(x) for x in spec.padding[0])
+        if pe - delta >= 0:
+            candidates.append((
+                f"change the padding of {up.name} on axis {a} from {pb}+{pe} to "
+                f"{pb}+{pe - delta} (an output_padding of {new} would not be < stride={s}"
+                f"{'' if d == 1 else f' or dilation={d}'})", {"padding": (pb, pe - delta)}))
+    for text, change in candidates:
+        try:
+            edited = edit_layer(plan.net, up.name, a, **change)
+        except SymconvError:
+            continue
+        if restores_everywhere(edited, a, name, target, ctx.validity):
+            return text
+    return ""
+
+
+def _pin(spec: Any, t: int) -> Any:
+    if isinstance(spec, ConvTranspose | MaxUnpool):
+        return dataclasses.replace(spec, output_size=(t,))
+    if isinstance(spec, Resize):
+        return dataclasses.replace(spec, size=(t,), scale_factor=None)
+    return None
+
+
+def _walk(plan: Plan, n: int, specs: dict[str, Any]
+          ) -> tuple[dict[str, int], list[tuple[str, str, str]]]:
+    """Sizes at ``n`` with the 1-D ``specs`` (each layer through :func:`resolve`)."""
+    vals: dict[str, int] = {name: n for name in plan.varying}
+    vals.update(plan.fixed)
+    fails: list[tuple[str, str, str]] = []
+    for node in plan.net.nodes:
+        ins = [vals.get(x) for x in node.inputs]
+        if any(x is None for x in ins):
+            continue
+        first = ins[0]
+        assert first is not None
+        if node.op in MERGE_OPS:
+            if len(set(ins)) > 1:
+                fails.append((node.name, "mismatch", "inputs differ"))
+                continue
+            vals[node.name] = first
+        elif node.layer is None:
+            vals[node.name] = first
+        else:
+            try:
+                vals[node.name] = int(resolve(specs[node.name], (first,)).output[0])
+            except SymconvError as exc:
+                fails.append((node.name, "reject", str(exc)))
+    return vals, fails
+
+
+def _pinned_run(plan: Plan, pins: dict[str, str], n: int
+                ) -> tuple[dict[str, int], list[tuple[str, str, str]]]:
+    """Sizes at ``n`` when every up layer in ``pins`` is given its target's size at run
+    time (iterated until nothing changes: a target may depend on another pin)."""
+    vals, fails = _walk(plan, n, plan.specs)
+    for _ in range(len(pins) + 1):
+        specs = dict(plan.specs)
+        for u, t in pins.items():
+            if t in vals:
+                pinned = _pin(plan.specs[u], vals[t])
+                if pinned is not None:
+                    specs[u] = pinned
+        new_vals, fails = _walk(plan, n, specs)
+        if new_vals == vals:
+            break
+        vals = new_vals
+    return vals, fails
+
+
+def _ancestors(net: Network, name: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [name]
+    names = {n.name: n for n in net.nodes}
+    while todo:
+        x = todo.pop()
+        if x in names:
+            for s in names[x].inputs:
+                if s not in seen:
+                    seen.add(s)
+                    todo.append(s)
+    return seen
+
+
+def _run_time_option(ctx: _Context, name: str, target: str, up: Node | None) -> str:
+    """(a): this layer and the failing restores feeding it get their target size at run time."""
+    plan, v = ctx.plan, ctx.validity
+    if up is None or _pin(plan.specs[up.name], 1) is None:
+        return ""
+    above = _ancestors(plan.net, up.name)
+    pins = {u: t for u, (_, t) in ctx.failing.items() if u in above}
+    pins[up.name] = target
+    if any(_pin(plan.specs[u], 1) is None for u in pins):
+        return ""
+    good: list[int] = []
+    ops: dict[int, int | None] = {}
+    for n in ctx.runs:
+        vals, fails = _pinned_run(plan, pins, n)
+        if not fails and _holds(vals, name, target):
+            good.append(n)
+            if isinstance(up.layer, ConvTranspose) and v.threshold <= n:
+                ops[n % plan.period] = _op_for(plan, up, vals, vals[target])
+        if v.threshold <= n < v.threshold + plan.period and not _settled_pinned(
+                plan, pins, n, name, target, vals, bool(not fails and _holds(vals, name, target))):
+            return ""  # the pinned sizes are not periodic yet: nothing is claimed
+    order = [u for u in (n.name for n in plan.net.nodes) if u in pins]
+    layers = ", ".join(order)
+    how = "(PyTorch forward(x, output_size=...), ONNX output_shape)"
+    if isinstance(up.layer, Resize):
+        how = "(size=... instead of scale_factor)"
+    elif isinstance(up.layer, MaxUnpool):
+        how = "(PyTorch MaxUnpool forward(x, indices, output_size=...), ONNX output_shape)"
+    if len(good) == len(ctx.runs):
+        text = (f"(a) pass the target size at run time to {layers} {how}: restores {target} "
+                "for every valid size (checked)")
+        per = _per_class_ops(ops, plan.period, v.symbol)
+        if per and len(order) > 1:
+            text += f"; {up.name} then applies output_padding {per}"
+        return text
+    if not good:
+        return ""
+    sub = _subset(ctx, set(good))
+    return (f"(a) pass the target size at run time to {layers} {how}: restores {target} "
+            f"only for {sub.describe()} (checked)")
+
+
+def _settled_pinned(plan: Plan, pins: dict[str, str], n: int, name: str, target: str,
+                    vals: dict[str, int], ok: bool) -> bool:
+    """True when, with the pins, every growing size at ``n`` (or at the first ``n + mP``
+    where they all are, which must then give the same verdict) exceeds its consumers'
+    constants: past it the verdict repeats with period ``P`` (the argument of
+    :mod:`symconv.review`)."""
+    for _ in range(64):
+        if all(v >= plan.need.get(t, 0) for t, v in vals.items() if plan.shift.get(t, 0) > 0):
+            return True
+        n += plan.period
+        vals, fails = _pinned_run(plan, pins, n)
+        if (not fails and _holds(vals, name, target)) != ok:
+            return False
+    return False
+
+
+def _per_class_ops(ops: dict[int, int | None], period: int, symbol: str) -> str:
+    """``1 for H = 0 mod 2, 0 for H = 1 mod 2`` (the smallest modulus that decides it)."""
+    if not ops or any(o is None for o in ops.values()):
+        return ""
+    for q in range(1, period + 1):
+        if period % q:
+            continue
+        by: dict[int, set[int | None]] = {}
+        for r, o in ops.items():
+            by.setdefault(r % q, set()).add(o)
+        if all(len(s) == 1 for s in by.values()):
+            if q == 1:
+                return str(next(iter(by[0] if 0 in by else next(iter(by.values())))))
+            return ", ".join(f"{next(iter(s))} for {symbol} = {r} mod {q}"
+                             for r, s in sorted(by.items()))
+    return ""
+
+
+def _encoder_candidates(spec: Any) -> Iterable[tuple[int, tuple[int, int]]]:
+    """(kernel, (pb, pe)) for option (b), closest to the current layer first."""
+    k = int(spec.kernel[0])
+    pb, pe = (int(x) for x in spec.padding[0])
+    cands = []
+    for k2 in range(max(1, k - KERNEL_RANGE), k + KERNEL_RANGE + 1):
+        for p in range(k2 + 1):
+            if (k2, (p, p)) != (k, (pb, pe)):
+                cands.append((abs(k2 - k) + abs(p - pb) + abs(p - pe), k2, (p, p)))
+    return [(k2, pads) for _, k2, pads in sorted(cands)]
+
+
+def _encoder_option(ctx: _Context, name: str, target: str, up: Node | None, down: str) -> str:
+    """(b): a change of the paired encoder layer, searched and verified, or why none exists."""
+    plan, v = ctx.plan, ctx.validity
+    if not down:
+        return ""
+    f = scale_of(plan.specs[up.name]) if up is not None else None
+    if f is not None and f.denominator == 1 and f > 1:
+        g = int(f)
+        res = sorted({vals[target] % g for vals in ctx.runs.values() if target in vals})
+        if len(res) > 1:
+            return (f"(b) none by changing {down} or the padding of {up.name if up else name}: "
+                    f"{target} takes residues {', '.join(map(str, res))} mod {g} over the "
+                    f"valid sizes while {up.name if up else name} always gives one residue "
+                    f"mod {g} (size s*m + c)")
+    spec = plan.specs.get(down)
+    if not isinstance(spec, Conv | MaxPool | AvgPool) or isinstance(spec.padding, PadMode) \
+            or not isinstance(spec.padding, tuple):
+        return ""
+    a = plan.axis
+    k = int(spec.kernel[0])
+    pb, pe = (int(x) for x in spec.padding[0])
+    for k2, pads in _encoder_candidates(spec):
+        try:
+            edited = edit_layer(plan.net, down, a, kernel=k2, padding=pads)
+        except SymconvError:
+            continue
+        if restores_everywhere(edited, a, name, target, v):
+            what = f"padding {pb}+{pe} -> {pads[0]}+{pads[1]}"
+            if k2 != k:
+                what = f"kernel {k} -> {k2}, " + what
+            return (f"(b) change {down} on axis {a}: {what}: no valid size is lost and every "
+                    "valid size restores (checked)")
+    return (f"(b) no change of {down}'s kernel ({max(1, k - KERNEL_RANGE)}..{k + KERNEL_RANGE}) "
+            "and symmetric padding (0..kernel) restores every valid size (searched)")
+
+
+# --------------------------------------------------------------------------- findings
+
+
 def check_findings(net: Network, checks: list[SkipCheck], concrete: tuple[int, ...] | None,
                    values: dict[str, tuple[int, ...]]) -> list[Finding]:
     out: list[Finding] = []
@@ -139,11 +688,23 @@ def check_findings(net: Network, checks: list[SkipCheck], concrete: tuple[int, .
             out.append(Finding("SC208", c.node, (
                 f"{c.node}: inputs differ on axis {c.axis} for some sizes where they exist; "
                 f"smallest counterexample input size {c.counterexample} ({shown}){fix}{also}")))
-        else:
+        elif not c.inferred:
             out.append(Finding("SC207", c.node, (
                 f"{c.node}: restores {net.node(c.node).restores} on axis {c.axis} only for some "
                 f"valid sizes ({c.detail}); smallest valid size where it does not: "
                 f"{c.counterexample} ({shown}){fix}{also}")))
+        else:
+            at = ""
+            if concrete is not None and c.node in values and c.target in values \
+                    and values[c.node] != values[c.target]:
+                at = (f"at input {fmt_size(concrete)} it gives {fmt_size(values[c.node])} for "
+                      f"{c.target}={fmt_size(values[c.target])}; ")
+            out.append(Finding("SC209", c.node, (
+                f"{c.node}: mirrors {c.paired_with} (inferred), so it should restore "
+                f"{c.target}, but on axis {c.axis} does so only for {c.restoring or 'no size'}; "
+                f"{at}smallest valid size where it does not: {c.counterexample} ({shown}){fix}"
+                f"{also}. Declare `restores: {c.target}` on {c.node} to check it as a "
+                f"requirement, or `restores: false` if it is not meant to")))
     if concrete is not None:
         for node in net.nodes:
             t = node.restores
