@@ -17,7 +17,14 @@ Examples:
 Findings have stable codes: SC001-SC005 errors (a layer rejects the input, a skip or a
 restore does not match at the given size, no valid size, channel mismatch), SC101-SC301
 warnings (checkerboard risk, SAME asymmetry, ceil-mode, count_include_pad, output_padding,
-resize modes, max-unpool indices, decoder restores, skip constraints, receptive field).
+resize modes, max-unpool indices, decoder restores, skip constraints, inferred restores,
+receptive field).
+\b
+Restores: `restores: NAME` on a layer declares the size it must give back (SC207/SC005);
+without it, up-sampling layers are paired with the down-sampling layer they mirror and checked
+as warnings (SC209); `restores: false` opts a layer out. A restore that holds for some sizes
+only gets a per-residue table (size, target, difference, output_padding that fixes the class)
+and fixes that were each checked for every valid size.
 \b
 Exit status: 0 reviewed, 1 errors found (or warnings, with --fail-on warning),
 2 bad file or options (one line on stderr).

@@ -66,10 +66,15 @@ from symconv.review.validity import Plan, analyse_axis
 from symconv.shapes import resolve
 from symconv.spec import AvgPool, Conv, ConvTranspose, MaxPool, MaxUnpool, PadMode, Resize
 
-__all__ = ["check_findings", "edit_layer", "skip_checks"]
+__all__ = ["MAX_OPTION_SIZES", "MAX_TABLE_SIZES", "check_findings", "edit_layer",
+           "restores_everywhere", "skip_checks"]
 
 #: Encoder kernels tried by option (b): the current one +- this many; paddings 0..kernel.
 KERNEL_RANGE = 2
+#: Valid sizes below ``N0 + P`` up to which restore tables are built ...
+MAX_TABLE_SIZES = 1 << 14
+#: ... and options (a) and (b) are searched (each re-evaluates every such size).
+MAX_OPTION_SIZES = 1 << 12
 
 
 def skip_checks(plan: Plan, validity: AxisValidity,
@@ -212,14 +217,35 @@ class _Context:
     validity: AxisValidity
     failing: dict[str, tuple[str, str]] = field(default_factory=dict)  # up -> (node, target)
     _runs: dict[int, dict[str, int]] | None = None
+    _sizes: list[int] | None = None
+    _batch: Any = None
 
     @property
     def sizes(self) -> list[int]:
-        v = self.validity
-        classes = set(v.classes)
-        return [n for n in range(1, v.threshold + self.plan.period) if n in v] + [
-            n for n in v.isolated
-            if n >= v.threshold + self.plan.period and n % self.plan.period not in classes]
+        if self._sizes is None:
+            v = self.validity
+            classes = set(v.classes)
+            self._sizes = [n for n in range(1, v.threshold + self.plan.period) if n in v] + [
+                n for n in v.isolated
+                if n >= v.threshold + self.plan.period and n % self.plan.period not in classes]
+        return self._sizes
+
+    def first_failure(self, name: str, target: str) -> int | None:
+        """The smallest valid size where ``name`` and ``target`` differ (vectorised when the
+        plan evaluates arrays of sizes)."""
+        if self._runs is None and hasattr(self.plan, "run_many"):
+            import numpy as np
+
+            if self._batch is None:
+                self._batch = self.plan.run_many(np.array(self.sizes, dtype=np.int64))
+            b = self._batch
+            if name not in b.values or target not in b.values:
+                return self.sizes[0] if self.sizes else None
+            same = b.present[name] & b.present[target] & (b.values[name] == b.values[target])
+            bad = np.flatnonzero(~same)
+            return int(b.ns[bad[0]]) if len(bad) else None
+        runs = self.runs
+        return next((n for n in runs if not _holds(runs[n], name, target)), None)
 
     @property
     def runs(self) -> dict[int, dict[str, int]]:
@@ -235,15 +261,19 @@ def _holds(vals: dict[str, int], name: str, target: str) -> bool:
 def _restore_check(ctx: _Context, name: str, target: str, inferred: bool, down: str
                    ) -> SkipCheck:
     plan = ctx.plan
-    runs = ctx.runs
-    cex = next((n for n in runs if not _holds(runs[n], name, target)), None)
+    cex = ctx.first_failure(name, target)
     if cex is None:
         return SkipCheck(name, "restore", plan.axis, True, None, (), target=target,
                          inferred=inferred, paired_with=down)
-    sizes = ((name, runs[cex][name]), (target, runs[cex][target]))
+    at = plan.run(cex)[0]
+    sizes = ((name, at.get(name, 0)), (target, at.get(target, 0)))
     up = _up_source(plan, name)
     if up is not None:
         ctx.failing[up.name] = (name, target)
+    if len(ctx.sizes) > MAX_TABLE_SIZES:
+        return SkipCheck(name, "restore", plan.axis, False, cex, sizes, "", (
+            f"the per-residue table is not computed: {len(ctx.sizes)} sizes below N0 + P "
+            f"exceed {MAX_TABLE_SIZES}"), target, inferred, down)
     rows = _rows(ctx, name, target, up)
     restoring = _restoring(ctx, rows)
     detail = f"restored for the valid input sizes with {_restored_classes(ctx, name, target)}"
@@ -381,8 +411,7 @@ def restores_everywhere(net: Network, axis: int, name: str, target: str,
         return False
     if not _contains(v2, validity):
         return False
-    ctx = _Context(plan2, v2)
-    return all(_holds(vals, name, target) for vals in ctx.runs.values())
+    return _Context(plan2, v2).first_failure(name, target) is None
 
 
 def _contains(a: AxisValidity, b: AxisValidity) -> bool:
@@ -422,7 +451,10 @@ def _fixes(ctx: _Context, name: str, target: str, up: Node | None, down: str,
     else:
         head = (f"{name} misses {target} by {_span(deltas)} on axis {a} depending on "
                 f"{v.symbol} mod {plan.period}")
-    if not drift:
+    if len(ctx.sizes) > MAX_OPTION_SIZES:
+        options.append(f"(a)/(b) not searched: {len(ctx.sizes)} sizes below N0 + P exceed "
+                       f"{MAX_OPTION_SIZES}")
+    elif not drift:
         run_time = _run_time_option(ctx, name, target, up)
         if run_time:
             options.append(run_time)
