@@ -204,12 +204,14 @@ def _row_for(c: SkipCheck, n: int, period: int) -> Any:
 
 
 def _brute_op(spec: Any, m: int, target: int) -> int | None:
-    """PyTorch rule from the definition: 0 <= op < max(stride, dilation)."""
+    """From the definitions: PyTorch allows 0 <= op < max(stride, dilation), ONNX (as
+    onnxruntime) 0 <= op < stride."""
     s, d = int(spec.stride[0]), int(spec.dilation[0])
     k = int(spec.kernel[0])
     p = spec.padding[0]
     pb, pe = p if isinstance(p, tuple) else (p, p)
-    for op in range(max(s, d)):
+    limit = s if spec.convention.value == "onnx" else max(s, d)
+    for op in range(limit):
         if (m - 1) * s - pb - pe + d * (k - 1) + 1 + op == target:
             return op
     return None
@@ -225,6 +227,13 @@ layers:
   - {name: c, op: conv, kernel: 3, padding: 1}
   - {name: u, op: conv-transpose, kernel: 4, stride: 3, dilation: 2}
 """,
+    DILATED := """
+inputs: [{name: x, size: [H]}]
+layers:
+  - {name: d, op: conv, kernel: 3, stride: 2}
+  - {name: u, op: conv-transpose, kernel: 3, stride: 2, dilation: 3, padding: 3}
+""",
+    "convention: onnx\n" + DILATED,
 ])
 def test_rows_match_a_brute_force(text: Any) -> None:
     net = load(text) if isinstance(text, Path) else loads(text, "yaml")
@@ -250,6 +259,29 @@ def test_rows_match_a_brute_force(text: Any) -> None:
                 want = _brute_op(spec, vals[node.inputs[0]], vals[c.target])
                 assert row.output_padding == want, (c.node, n)
         assert seen
+
+
+def test_output_padding_limits_follow_the_convention() -> None:
+    # odd H needs output_padding 2: PyTorch accepts it (op < dilation=3), ONNX does not
+    torch_rows = restores(review(loads(DILATED, "yaml"), symbolic=True))["u"].rows
+    onnx_rows = restores(review(loads("convention: onnx\n" + DILATED, "yaml"),
+                                symbolic=True))["u"].rows
+    assert {r.residue: r.output_padding for r in torch_rows if r.residue is not None} == \
+        {0: None, 1: 2}
+    assert all(r.output_padding is None for r in onnx_rows)
+
+
+def test_unequal_growth_restores_at_isolated_sizes() -> None:
+    net = loads("""
+inputs: [{name: x, size: [H]}]
+layers:
+  - {name: d, op: conv, kernel: 1, stride: 3}
+  - {name: u, op: resize, scale_factor: 2, restores: x}
+""", "yaml")
+    (c,) = restores(review(net, symbolic=True)).values()
+    assert c.restoring == "H in {2, 4}" and all(r.drift == 1 for r in c.rows)
+    assert [n for n in range(1, 120) if brute_sizes(net, n)["u"] == n] == [2, 4]  # type: ignore[index]
+    assert [o[:3] for o in c.options] == ["(c)"]
 
 
 def test_restoring_set_is_exact() -> None:

@@ -350,10 +350,12 @@ def _restoring(ctx: _Context, rows: tuple[RestoreRow, ...]) -> AxisValidity:
     classes = tuple(r.residue for r in rows if r.residue is not None and r.difference == 0
                     and r.drift == 0)
     points = {r.size for r in rows if r.residue is None and r.difference == 0}
+    exceptions = {r.size for r in rows if r.residue is None}
     for r in rows:  # unequal growth: the difference is 0 at most once per class
-        if r.residue is not None and r.drift and r.difference % r.drift == 0 \
-                and -r.difference // r.drift >= 0:
-            points.add(r.size + (-r.difference // r.drift) * P)
+        if r.residue is not None and r.drift and r.difference % r.drift == 0:
+            n = r.size + (-r.difference // r.drift) * P
+            if n >= 1 and n in v and n not in exceptions:
+                points.add(n)
     below = tuple(sorted(
         {n for n in range(1, T) if n in v and (n in points or (
             n % P in classes and not any(r.size == n for r in rows if r.residue is None)))}))
@@ -667,7 +669,8 @@ def _encoder_option(ctx: _Context, name: str, target: str, up: Node | None, down
     if not down:
         return ""
     f = scale_of(plan.specs[up.name]) if up is not None else None
-    if f is not None and f.denominator == 1 and f > 1:
+    independent = target != down and down not in _ancestors(plan.net, target)
+    if f is not None and f.denominator == 1 and f > 1 and independent:
         g = int(f)
         res = sorted({vals[target] % g for vals in ctx.runs.values() if target in vals})
         if len(res) > 1:
