@@ -8,6 +8,7 @@ One layer is a *kind* followed by ``key=value`` parameters and bare *flags*, sep
     max-pool        k=2 [s=2] [p=0] [d=1] [ceil]
     upsample-nearest  f=2 [exact]                                  (exact: nearest-exact)
     upsample-linear   f=2 [align_corners]
+    upsample-cubic    f=2 [align_corners]                          (PyTorch bicubic, a = -3/4)
     pixel-shuffle     r=2
     pixel-unshuffle   r=2
 
@@ -117,6 +118,7 @@ _KINDS = (
     _Kind("max-pool", ("maxpool", "max_pool"), (_K, _S, _P, _D, _CONV), ("ceil",), "kernel"),
     _Kind("upsample-nearest", ("nearest",), (_F,), ("exact",), "scale_factor"),
     _Kind("upsample-linear", ("linear", "bilinear"), (_F,), ("align_corners",), "scale_factor"),
+    _Kind("upsample-cubic", ("cubic", "bicubic"), (_F,), ("align_corners",), "scale_factor"),
     _Kind("pixel-shuffle", (), (_R,), (), "factor"),
     _Kind("pixel-unshuffle", (), (_R,), (), "factor"),
 )
@@ -339,10 +341,11 @@ def _build(kind: _Kind, values: dict[str, Any], flags: set[str], where: dict[str
         if name == "upsample-nearest":
             mode = ResizeMode.NEAREST_EXACT if "exact" in flags else ResizeMode.NEAREST
             return Resize(mode=mode, **kw)
-        if name == "upsample-linear":
+        if name in ("upsample-linear", "upsample-cubic"):
             if "align_corners" in flags:
                 kw["align_corners"] = True
-            return Resize(mode=ResizeMode.LINEAR, **kw)
+            mode = ResizeMode.LINEAR if name == "upsample-linear" else ResizeMode.CUBIC
+            return Resize(mode=mode, **kw)
         if name == "pixel-shuffle":
             return PixelShuffle(**kw)
         return PixelUnshuffle(**kw)
@@ -453,7 +456,7 @@ def format_layer(layer: Layer) -> str:
                 "(size= has no layer-text form)"
             )
         factor = _fmt_factor(layer.scale_factor, layer.ndim)
-        if layer.mode is ResizeMode.LINEAR:
+        if layer.mode in (ResizeMode.LINEAR, ResizeMode.CUBIC):
             flag = " align_corners" if layer.coordinate_mode is CoordinateMode.ALIGN_CORNERS else ""
             if layer.coordinate_mode not in (CoordinateMode.ALIGN_CORNERS,
                                              CoordinateMode.HALF_PIXEL) or (
@@ -462,7 +465,7 @@ def format_layer(layer: Layer) -> str:
                 raise InvalidSpecError(
                     f"coordinate_mode={layer.coordinate_mode.value!r} has no layer-text form"
                 )
-            return f"upsample-linear f={factor}{flag}"
+            return f"upsample-{layer.mode.value} f={factor}{flag}"
         expected = (CoordinateMode.HALF_PIXEL if layer.mode is ResizeMode.NEAREST_EXACT
                     else CoordinateMode.ASYMMETRIC)
         plain = Resize(scale_factor=layer.scale_factor, mode=layer.mode)

@@ -49,7 +49,6 @@ from symconv.spec import (
     PixelShuffle,
     PixelUnshuffle,
     Resize,
-    ResizeMode,
     Slice,
     parse_enum,
 )
@@ -423,11 +422,6 @@ def _resolve_unpool(layer: MaxUnpool, sizes: tuple[Int, ...]) -> Resolved:
 
 def _resolve_resize(layer: Resize, sizes: tuple[Int, ...]) -> Resolved:
     nd = len(sizes)
-    if layer.mode is ResizeMode.CUBIC and layer.convention is Convention.TORCH and nd != 2:
-        raise InvalidSpecError(
-            f"input size rank={nd} must be 2 for mode='cubic' under convention torch (PyTorch "
-            "has bicubic for 4-D input (N, C, H, W) only)"
-        )
     outs = []
     for a, n in enumerate(sizes):
         if layer.size is not None:

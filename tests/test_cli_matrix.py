@@ -281,7 +281,8 @@ BAD: list[tuple[str, str]] = [
     ("pixel-shuffle --in 2x2 --factor 2 --channels 3", "channels=3 must be divisible"),
     ("pixel-unshuffle --in 3 --factor 2", "divisible by factor=2"),
     ("conv --in 2 --kernel 3", "kernel"),
-    ("resize --in 4 --scale 2 --mode cubic", "Invalid value for '--mode'"),
+    ("resize --in 4 --scale 2 --mode cubic", "must be 2 for mode='cubic' under convention torch"),
+    ("resize --in 4 --scale 2 --mode lanczos", "Invalid value for '--mode'"),
 ]
 
 

@@ -629,7 +629,21 @@ def resize_map(layer: Resize, input_shape: Sequence[int], *, max_nnz: int | None
             src = _nearest_axis(layer, a, n, o, cl)
             one = np.ones(o, _I64)
             axes.append((np.arange(o, dtype=_I64), src, one, one))
+    if mode is ResizeMode.CUBIC:  # refuse before the tensor product is built
+        bound = prod(max(int(np.abs(ax[2]).max(initial=1)), int(ax[3].max(initial=1)))
+                     for ax in axes)
+        if bound >= 2**62:
+            raise UnsupportedError(
+                f"cubic resize {_fmt_sizes(sizes)} -> {_fmt_sizes(r.output)}: the exact weights "
+                f"of the {len(sizes)} axes multiply to denominators near {bound:.1e}, beyond "
+                "int64; resize fewer axes at once or use sizes/factors with smaller terms"
+            )
     return _separable(c, r.output, sizes, axes)
+
+
+def _fmt_sizes(sizes: Sequence[Any]) -> str:
+    """``5x7`` for a spatial size (the CLI's spelling)."""
+    return "x".join(str(v) for v in sizes)
 
 
 # --------------------------------------------------------------------------- permutations

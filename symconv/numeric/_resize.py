@@ -1,4 +1,5 @@
-"""Resizing (nearest, multilinear) and channel/space rearrangements (pixel shuffle, DepthToSpace).
+"""Resizing (nearest, multilinear, cubic) and channel/space rearrangements (pixel shuffle,
+DepthToSpace).
 
 Resizing is separable: per spatial axis the source coordinates are computed once (a vector of
 the output length), then the data are gathered along that axis.  Integer and ``Fraction``
@@ -21,6 +22,7 @@ __all__ = [
     "pixel_shuffle",
     "pixel_unshuffle",
     "space_to_depth",
+    "upsample_cubic",
     "upsample_linear",
     "upsample_nearest",
     "upsample_nearest_exact",
@@ -270,6 +272,166 @@ def upsample_linear(
         shape[2 + a] = o
         w1 = lam.reshape(shape)
         y = np.take(y, i0, axis=2 + a) * (1 - w1) + np.take(y, i1, axis=2 + a) * w1
+    return y
+
+
+def _keys_kernel(a: Any) -> Any:
+    """Keys' cubic convolution kernel ``W`` with coefficient ``a`` (Keys 1981, eq. 15), as a
+    numpy ufunc over object arrays (exact for ``Fraction`` arguments):
+    ``(a+2)|d|^3 - (a+3)|d|^2 + 1`` for ``|d| <= 1``, ``a|d|^3 - 5a|d|^2 + 8a|d| - 4a`` for
+    ``1 < |d| < 2``, 0 beyond."""
+
+    def w(d: Any) -> Any:
+        d = abs(d)
+        if d <= 1:
+            return (a + 2) * d**3 - (a + 3) * d**2 + 1
+        if d < 2:
+            return a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a
+        return 0 * d
+
+    return np.frompyfunc(w, 1, 1)
+
+
+def _cubic_coordinates(
+    n: int, o: int, sf: v.Scale, mode: str
+) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    """Per output: ``floor`` of the source coordinate and the fraction ``t`` in ``[0, 1]``.
+
+    Exact (``Fraction`` objects) for a ``Fraction`` factor or align-corners; for a float factor
+    PyTorch's kernel is followed in the PyTorch modes (``src`` in double, ``floorf``, then
+    ``guard_index_and_lambda``: index at most ``n - 1``, ``t`` clamped into ``[0, 1]``), plain
+    float64 in the ONNX modes.
+    """
+    dst = range(o)
+    if isinstance(sf, Fraction) or mode in ("align_corners", "torch_align_corners"):
+        src: list[Any]
+        if mode in ("align_corners", "torch_align_corners"):
+            src = [Fraction(j * (n - 1), o - 1) if o > 1 else Fraction(0) for j in dst]
+        elif mode == "asymmetric":
+            src = [j / sf for j in dst]
+        elif mode == "pytorch_half_pixel" and o == 1:
+            src = [Fraction(0)]
+        else:  # half_pixel, pytorch_half_pixel, and PyTorch's (not clamped for cubic)
+            src = [(j + Fraction(1, 2)) / sf - Fraction(1, 2) for j in dst]
+        base = [s.numerator // s.denominator for s in src]
+        t = np.empty(o, dtype=object)
+        t[:] = [s - b for s, b in zip(src, base, strict=True)]
+        return np.array(base, dtype=np.int64), t
+    j = np.arange(o, dtype=np.float64)
+    if mode == "torch":
+        real = (1.0 / sf) * (j + 0.5) - 0.5
+        i0 = np.minimum(np.floor(real.astype(np.float32)).astype(np.int64), n - 1)
+        return i0, np.clip(real - i0, 0.0, 1.0)
+    if mode == "asymmetric":
+        real = j / sf
+    elif mode == "pytorch_half_pixel" and o == 1:
+        real = np.zeros(1)
+    else:
+        real = (j + 0.5) / sf - 0.5
+    i0 = np.floor(real).astype(np.int64)
+    return i0, real - i0
+
+
+def upsample_cubic(
+    x: ArrayLike,
+    scale_factor: v.ScaleSpec,
+    align_corners: bool = False,
+    coordinate_mode: str | None = None,
+    a: int | Fraction | float = Fraction(-3, 4),
+    exclude_outside: bool = False,
+) -> NDArray[Any]:
+    """Cubic convolution resizing over all spatial axes (PyTorch ``bicubic``, ONNX ``cubic``).
+
+    Output size ``floor(n * sf)``.  Output ``dst`` reads source coordinate ``src``; with
+    ``i = floor(src)`` it is ``sum_k W(src - (i + k)) x[i + k]`` over ``k = -1, 0, 1, 2``, ``W``
+    Keys' kernel with coefficient ``a`` (PyTorch: -3/4, fixed).  Taps outside the input read
+    the nearest edge sample; with ``exclude_outside`` (ONNX) they get weight 0 and the other
+    weights are divided by their sum.  Axis by axis (the kernel is a tensor product).
+
+    Coordinates: PyTorch (``coordinate_mode=None``) ``src = (dst + 1/2) / sf - 1/2``, NOT
+    clamped at 0 as in linear mode, or ``dst (n - 1) / (o - 1)`` with ``align_corners``; ONNX
+    ``coordinate_mode`` as in :func:`upsample_linear`.  Integer and ``Fraction`` factors and
+    ``a`` give exact rational weights (and, for integer or object data, exact ``Fraction``
+    results); float factors follow PyTorch's float64 kernel in PyTorch mode.
+
+    >>> import numpy as np
+    >>> from symconv import numeric
+    >>> [str(v) for v in numeric.upsample_cubic(np.array([[[0, 0, 1, 0]]]), 2)[0, 0]]
+    ['0', '-9/256', '-27/256', '67/256', '225/256', '225/256', '67/256', '-27/256']
+
+    Output 0 of ``[0, 4]`` reads ``src = -1/4``: taps -2, -1, 0, 1 with weights ``W(7/4),
+    W(3/4), W(1/4), W(5/4)``.  Clamped, the first three read ``x[0]``; excluded, only
+    ``W(1/4) = 225/256`` and ``W(5/4) = -27/256`` remain, divided by their sum ``99/128``:
+
+    >>> numeric.upsample_cubic(np.array([[[0.0, 4.0]]]), 2).round(4)
+    array([[[-0.4219,  0.9062,  3.0938,  4.4219]]])
+    >>> numeric.upsample_cubic(np.array([[[0, 4]]]), 2, coordinate_mode="half_pixel",
+    ...                        exclude_outside=True)[0, 0, 0]
+    Fraction(-6, 11)
+
+    Parameters
+    ----------
+    x : array_like, shape ``(N, C, *spatial)``
+        PyTorch itself has bicubic for two spatial axes only; this applies any rank.
+    scale_factor : int, Fraction, float, or a tuple of them (one per spatial axis)
+    align_corners : bool
+        PyTorch's flag (must be False with ``coordinate_mode``).
+    coordinate_mode : {None, 'half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric'}
+        ONNX ``coordinate_transformation_mode``; None means PyTorch semantics.
+    a : int, Fraction or float
+        ONNX ``cubic_coeff_a`` (default -3/4); must be -3/4 in PyTorch mode.
+    exclude_outside : bool
+        ONNX ``exclude_outside``; only with a ``coordinate_mode``.
+
+    Returns
+    -------
+    ndarray, shape ``(N, C, *floor(n * sf))``: float64 for float data, float factors or a
+    float ``a``; an object array of exact values otherwise.
+
+    Raises
+    ------
+    InvalidSpecError
+        For a bad factor, an empty output, an unknown/conflicting coordinate mode, a
+        non-numeric ``a``, PyTorch mode with ``a != -3/4`` or ``exclude_outside``, or
+        ``exclude_outside`` leaving an output with zero total weight.
+    """
+    xa = v.array("x", x)
+    nd = xa.ndim - 2
+    sfs = v.scale_factors(scale_factor, nd)
+    mode = v.resize_mode(align_corners, coordinate_mode)
+    if isinstance(a, bool) or not isinstance(a, int | Fraction | float):
+        v.fail(f"a={a!r} must be a number (int, Fraction or float)")
+    exclude = v.check_bool("exclude_outside", exclude_outside)
+    if mode.startswith("torch") and a != Fraction(-3, 4):
+        v.fail(f"a={a} must be -3/4 in PyTorch mode (coordinate_mode=None): PyTorch bicubic "
+               "fixes A = -0.75")
+    if mode.startswith("torch") and exclude:
+        v.fail("exclude_outside=True must be False in PyTorch mode (coordinate_mode=None): "
+               "PyTorch bicubic clamps the taps")
+    exact = (xa.dtype.kind in "iuO" and not isinstance(a, float)
+             and all(isinstance(f, Fraction) for f in sfs))
+    kernel = _keys_kernel(Fraction(a) if not isinstance(a, float) else a)
+    y = xa.astype(object) if exact else xa.astype(np.float64)
+    for ax in range(nd):
+        n = xa.shape[2 + ax]
+        o = v.resize_out_size(n, sfs[ax])
+        i0, t = _cubic_coordinates(n, o, sfs[ax], mode)
+        idx = [i0 + k for k in (-1, 0, 1, 2)]
+        w = [kernel(t - k) for k in (-1, 0, 1, 2)]  # distance of tap i0 + k is |t - k|
+        if exclude:
+            w = [np.where((i >= 0) & (i < n), wk, 0 * wk) for i, wk in zip(idx, w, strict=True)]
+            total = w[0] + w[1] + w[2] + w[3]
+            if any(s == 0 for s in total):
+                v.fail(f"exclude_outside=True with a={a} leaves zero total weight inside an "
+                       f"input of size {n}")
+            w = [wk / total for wk in w]
+        shape = [1] * y.ndim
+        shape[2 + ax] = o
+        acc: Any = 0
+        for i, wk in zip(idx, w, strict=True):
+            wk = np.asarray(wk, dtype=object if exact else np.float64).reshape(shape)
+            acc = acc + np.take(y, np.clip(i, 0, n - 1), axis=2 + ax) * wk
+        y = acc
     return y
 
 
