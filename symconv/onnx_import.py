@@ -7,8 +7,18 @@ Needs the optional ``onnx`` package (``pip install symconv[onnx]``).  Supported 
   ``pads``/``auto_pad`` exclusivity; a missing ``kernel_shape`` is read from the weight
   initializer);
 * ``Pad`` with constant spatial pads (the size grows by before + after, whatever the mode);
-* ``Resize`` / ``Upsample`` with constant ``scales`` or ``sizes`` (float scales are read
-  exactly, as the binary fractions they are), ``DepthToSpace`` / ``SpaceToDepth``;
+* ``Resize`` / ``Upsample`` (nearest, linear, cubic) with constant ``scales`` or ``sizes``
+  (float scales are read exactly, as the binary fractions they are), or with ``sizes``
+  computed from shapes as ``torch.onnx.export`` writes ``F.interpolate(x, size=...)``: the
+  shape program (``Shape``, ``Gather``, ``Slice``, ``Concat``, ``Cast``, ``Unsqueeze``,
+  ``Squeeze``, ``Identity``, ``ConstantOfShape``, ``Add``/``Sub``/``Mul``/``Div``/``Floor``/
+  ``Ceil`` on them: :data:`SHAPE_OPS`) is folded exactly into constants, ``k`` times the
+  node's own input size (a scale) or another tensor's spatial size (a resize ``like`` that
+  tensor: :attr:`~symconv.network.Node.size_of`); anything else is one line naming the node
+  and op that could not be folded;
+* ``Slice`` of a spatial tensor with constant bounds (a :class:`~symconv.spec.Slice` crop;
+  INT64 extremes as 'through the end'; a channel slice changes the channel count, a batch
+  slice nothing); ``DepthToSpace`` / ``SpaceToDepth``;
 * ``Concat`` on the channel axis, ``Add``/``Sum``/``Sub``/``Mul``/``Div``/``Max``/``Min`` of two
   tensors (a merge whose spatial sizes must agree; with a constant operand: shape-preserving);
 * shape-preserving elementwise ops (:data:`ELEMENTWISE`: ``Relu``, ``BatchNormalization``,
@@ -26,6 +36,7 @@ Nothing in the model is executed.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -33,9 +44,9 @@ from typing import Any
 from symconv.conventions import ONNX_WINDOW_OPS, from_onnx
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
 from symconv.network import Input, Network, Node, build
-from symconv.spec import Conv, Convention, Resize
+from symconv.spec import Conv, Convention, Slice
 
-__all__ = ["ELEMENTWISE", "HEADS", "MERGES", "from_model", "load_onnx"]
+__all__ = ["ELEMENTWISE", "HEADS", "MERGES", "SHAPE_OPS", "from_model", "load_onnx"]
 
 #: Shape-preserving operators (one data input, same spatial size out).
 ELEMENTWISE = frozenset({
@@ -43,18 +54,19 @@ ELEMENTWISE = frozenset({
     "Softsign", "HardSigmoid", "HardSwish", "Mish", "Erf", "Neg", "Abs", "Exp", "Log", "Sqrt",
     "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Clip", "Cast", "Identity", "Dropout",
     "BatchNormalization", "InstanceNormalization", "LpNormalization", "Softmax", "LogSoftmax",
-    "ThresholdedRelu", "Not",
+    "ThresholdedRelu", "Not", "LRN", "MeanVarianceNormalization", "GroupNormalization",
+    "LayerNormalization", "Shrink", "Hardmax", "Swish", "Sin", "Cos",
 })
 #: Binary elementwise operators (a merge when both operands are computed tensors).
-MERGES = frozenset({"Add", "Sum", "Sub", "Mul", "Div", "Max", "Min", "Mean"})
+MERGES = frozenset({"Add", "Sum", "Sub", "Mul", "Div", "Max", "Min", "Mean", "Pow"})
 _OTHER = frozenset({"Concat", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Constant",
-                    "Pad"})
+                    "Pad", "Slice"})
 #: Operators that end the spatial part of a model (a classifier head): they and everything
 #: computed only from them are left out of the review, and listed in ``Network.ignored``.
 HEADS = frozenset({
     "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "Flatten", "Gemm", "MatMul",
     "Reshape", "Squeeze", "Unsqueeze", "Transpose", "ReduceMean", "ReduceMax", "ReduceSum",
-    "Shape", "Gather", "Slice",
+    "Shape", "Gather",
 })
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -92,58 +104,414 @@ def from_model(model: Any, name: str = "onnx-model") -> Network:
 
     graph = model.graph
     consts: dict[str, Any] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    names = _Names()
+    inputs = _inputs(graph, consts, names)
+    nd = len(inputs[0].size)
+    flow = _Flow(consts, nd, {vi.name for vi in graph.input if vi.name not in consts},
+                 _static_batch(graph, consts))
     for node in graph.node:
-        if node.op_type == "Constant":
-            for a in node.attribute:
-                if a.name == "value":
-                    consts[node.output[0]] = numpy_helper.to_array(a.t)
-    gone, heads = _heads(graph, consts)
-    body = [n for n in graph.node if not (set(n.output) & gone)]
+        flow.visit(node)
+    body = [n for n in graph.node if n.output and n.output[0] in flow.spatial]
     unsupported = sorted({n.op_type for n in body
                           if n.op_type not in ONNX_WINDOW_OPS and n.op_type not in ELEMENTWISE
                           and n.op_type not in MERGES and n.op_type not in _OTHER})
     if unsupported:
-        where = {op: next(_label(n) for n in graph.node if n.op_type == op) for op in unsupported}
+        where = {op: next(_label(n) for n in body if n.op_type == op) for op in unsupported}
         shown = ", ".join(f"{op} (node {where[op]})" for op in unsupported)
         raise UnsupportedError(
             f"op_type={unsupported[0]!r} is not supported by symconv review; unsupported "
             f"operators: {shown}"
         )
-    names = _Names()
-    inputs = _inputs(graph, consts, names)
-    nd = len(inputs[0].size)
-    nodes: list[Node] = []
-    for node in body:
-        if node.op_type == "Constant":
-            continue
-        built = _node(node, consts, names, nd)
-        if built is not None:
-            nodes.append(built)
+    nodes = tuple(_node(node, flow, names, nd) for node in body)
     outputs = [names.get(o.name) for o in graph.output if names.has(o.name)]
-    return build(name, Convention.ONNX, inputs, tuple(nodes), outputs or None, heads)
+    return build(name, Convention.ONNX, inputs, nodes, outputs or None, tuple(flow.heads))
 
 
-def _heads(graph: Any, consts: dict[str, Any]) -> tuple[set[str], tuple[str, ...]]:
-    """Tensors of the classifier head: outputs of :data:`HEADS` operators and of every node
-    all of whose computed inputs are such tensors (a head feeding back into the spatial part
-    is reported as unsupported by the caller)."""
-    gone: set[str] = set()
-    first: list[str] = []
-    for node in graph.node:
-        data = [i for i in node.input if i and i not in consts]
-        if node.op_type in HEADS or (data and all(i in gone for i in data)):
-            if node.op_type in HEADS and not (data and all(i in gone for i in data)):
-                first.append(f"{node.op_type} {_label(node)} and what follows it (a "
-                             "non-spatial head)")
-            gone.update(node.output)
-    for node in graph.node:
-        data = [i for i in node.input if i and i not in consts]
-        if any(i in gone for i in data) and not all(i in gone for i in data):
+def _static_batch(graph: Any, consts: dict[str, Any]) -> int | None:
+    """The batch size every graph input fixes (``dim_value``), if they all fix the same."""
+    seen: set[int | None] = set()
+    for vi in graph.input:
+        if vi.name in consts:
+            continue
+        dims = list(vi.type.tensor_type.shape.dim)
+        d = dims[0] if dims else None
+        seen.add(int(d.dim_value) if d is not None and d.HasField("dim_value") else None)
+    return next(iter(seen)) if len(seen) == 1 else None
+
+
+# --------------------------------------------------------------------------- shape values
+#
+# ``torch.onnx.export`` writes ``F.interpolate(x, size=skip.shape[2:])`` as a small integer
+# program: Shape -> Gather/Slice -> (Cast, Mul, Div, Floor) -> Unsqueeze -> Concat -> Resize.
+# :class:`_Flow` folds such programs exactly, without executing anything from the file: a
+# value is a vector (or scalar) whose entries are exact rational affine forms in the sizes of
+# tensors (:class:`_Lin`).  Float arithmetic on sizes is read as exact rational arithmetic,
+# as constant float scales are (float32 rounding of a size would only matter above 2**24).
+# What it cannot fold is remembered with the node and op that stopped it, and reported only
+# where a value is needed (a Resize's sizes, a Slice's bounds).
+
+
+@dataclass(frozen=True, slots=True)
+class _Lin:
+    """``const + sum(coef * size of tensor t on axis a)`` with exact rational coefficients
+    (``terms`` sorted, no zero coefficient: equal values compare equal)."""
+
+    const: Fraction
+    terms: tuple[tuple[tuple[str, int], Fraction], ...] = ()
+
+    @staticmethod
+    def dim(tensor: str, axis: int) -> _Lin:
+        return _Lin(Fraction(0), (((tensor, axis), Fraction(1)),))
+
+    def plus(self, other: _Lin, sign: int = 1) -> _Lin:
+        acc = dict(self.terms)
+        for k, v in other.terms:
+            acc[k] = acc.get(k, Fraction(0)) + sign * v
+        return _Lin(self.const + sign * other.const,
+                    tuple(sorted((k, v) for k, v in acc.items() if v)))
+
+    def times(self, f: Fraction) -> _Lin:
+        return _Lin(self.const * f, tuple((k, v * f) for k, v in self.terms if v * f))
+
+    @property
+    def integral(self) -> bool:
+        return self.const.denominator == 1 and all(v.denominator == 1 for _, v in self.terms)
+
+    def show(self) -> str:
+        parts = [f"{'' if v == 1 else f'{v}*'}size({t!r})[{a}]" for (t, a), v in self.terms]
+        if self.const or not parts:
+            parts.append(str(self.const))
+        return " + ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Vec:
+    """A folded shape value: its entries, whether it is a scalar, whether it is a float
+    tensor (integer division truncates, float division is exact)."""
+
+    entries: tuple[_Lin, ...]
+    scalar: bool = False
+    floating: bool = False
+
+    @property
+    def constant(self) -> bool:
+        return all(not e.terms for e in self.entries)
+
+
+class _Unfoldable(Exception):
+    """A shape computation symconv cannot fold exactly (carries the one-line reason);
+    ``inherited`` when the reason is an input's (its node is named once, where it failed)."""
+
+    def __init__(self, why: str, inherited: bool = False) -> None:
+        super().__init__(why)
+        self.inherited = inherited
+
+
+_FLOAT_TYPES = frozenset({1, 10, 11, 16})  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
+_INT_TYPES = frozenset({2, 3, 4, 5, 6, 7, 12, 13})  # the (u)int8..64 types
+#: Operators folded on shape values.
+SHAPE_OPS = frozenset({"Shape", "Gather", "Slice", "Concat", "Cast", "CastLike", "Unsqueeze",
+                       "Squeeze", "ConstantOfShape", "Identity", "Add", "Sub", "Mul", "Div",
+                       "Floor", "Ceil", "Neg", "Size"})
+_INT64_MAX = (1 << 63) - 1
+_INT32_MAX = (1 << 31) - 1
+
+
+class _Flow:
+    """One pass over the graph (ONNX nodes are topologically sorted) that sorts every tensor
+    into constants (``consts``), folded shape values (``values``), spatial tensors
+    (``spatial``), tensors of a classifier head (``gone``, described in ``heads``) and values
+    that could not be folded (``unfolded``: tensor -> why)."""
+
+    def __init__(self, consts: dict[str, Any], nd: int, graph_inputs: set[str],
+                 batch: int | None) -> None:
+        self.consts = consts
+        self.nd = nd
+        self.batch = batch
+        self.values: dict[str, _Vec] = {}
+        self.unfolded: dict[str, str] = {}
+        self.spatial: set[str] = set(graph_inputs)
+        self.gone: set[str] = set()
+        self.heads: list[str] = []
+
+    def visit(self, node: Any) -> None:
+        op = node.op_type
+        if op == "Constant":
+            self._constant(node)
+            return
+        data = [i for i in node.input if i and (i in self.spatial or i in self.gone)]
+        if (op == "Shape" and data and data[0] in self.spatial) or not data:
+            self._fold(node)
+            return
+        if any(i in self.gone for i in data):
+            if all(i in self.gone for i in data):
+                self.gone.update(node.output)
+                return
             raise UnsupportedError(
-                f"op_type={node.op_type!r} (node {_label(node)}) mixes a spatial tensor with "
-                "the output of a non-spatial head; symconv review cannot follow it"
+                f"op_type={op!r} (node {_label(node)}) mixes a spatial tensor with the output "
+                "of a non-spatial head; symconv review cannot follow it"
             )
-    return gone, tuple(first)
+        if op in HEADS:
+            self.heads.append(f"{op} {_label(node)} and what follows it (a non-spatial head)")
+            self.gone.update(node.output)
+            return
+        if node.output:
+            self.spatial.add(node.output[0])
+
+    def _constant(self, node: Any) -> None:
+        import numpy as np
+        from onnx import helper, numpy_helper
+
+        for a in node.attribute:
+            if a.name == "value":
+                self.consts[node.output[0]] = numpy_helper.to_array(a.t)
+            elif a.name in ("value_int", "value_ints"):
+                self.consts[node.output[0]] = np.array(helper.get_attribute_value(a), np.int64)
+            elif a.name in ("value_float", "value_floats"):
+                self.consts[node.output[0]] = np.array(helper.get_attribute_value(a),
+                                                       np.float32)
+        if node.output[0] not in self.consts:
+            self.unfolded[node.output[0]] = (f"node {_label(node)} (Constant) holds a value "
+                                             "symconv does not read")
+
+    def _fold(self, node: Any) -> None:
+        try:
+            out = self._eval(node)
+        except _Unfoldable as exc:
+            why = str(exc) if exc.inherited else f"node {_label(node)} ({node.op_type}): {exc}"
+            for o in node.output:
+                self.unfolded[o] = why
+            return
+        name = node.output[0]
+        if out.constant:
+            self.consts[name] = _array(out)
+        else:
+            self.values[name] = out
+
+    def vec(self, name: str) -> _Vec:
+        """The folded value of tensor ``name`` (constants are converted)."""
+        if name in self.values:
+            return self.values[name]
+        if name in self.unfolded:
+            raise _Unfoldable(self.unfolded[name], inherited=True)
+        if name in self.consts:
+            return _from_array(self.consts[name])
+        raise _Unfoldable(f"{name!r} is computed from spatial data, not from shapes")
+
+    def value(self, name: str) -> _Vec | None:
+        """The folded value of an optional input (``None`` when absent or empty), or an
+        :class:`UnsupportedError` naming the node and op that could not be folded."""
+        if not name:
+            return None
+        try:
+            v = self.vec(name)
+        except _Unfoldable as exc:
+            raise UnsupportedError(f"{name!r} must be computable from shapes and constants; "
+                                   f"{exc}") from None
+        return v if v.entries or v.scalar else None
+
+    def _eval(self, node: Any) -> _Vec:
+        op = node.op_type
+        attrs = _attrs(node)
+        ins = list(node.input)
+        if op not in SHAPE_OPS:
+            raise _Unfoldable(f"{op} is not folded on shapes (folded: "
+                              f"{', '.join(sorted(SHAPE_OPS))})")
+        if op == "Shape":
+            src = ins[0]
+            if src in self.spatial:
+                dims = [_Lin.dim(src, a) for a in range(self.nd + 2)]
+            else:
+                dims = [_Lin(Fraction(int(d))) for d in _shape_of(self, src)]
+            lo = int(attrs.get("start", 0))
+            hi = attrs.get("end")
+            return _Vec(tuple(dims[slice(lo, None if hi is None else int(hi))]))
+        if op == "Size":
+            total = 1
+            for d in _shape_of(self, ins[0]):
+                total *= int(d)
+            return _Vec((_Lin(Fraction(total)),), scalar=True)
+        if op == "Identity":
+            return self.vec(ins[0])
+        if op == "ConstantOfShape":
+            return self._constant_of_shape(ins[0], attrs)
+        if op in ("Cast", "CastLike"):
+            v = self.vec(ins[0])
+            to = int(attrs["to"]) if op == "Cast" else (1 if self.vec(ins[1]).floating else 7)
+            if to in _FLOAT_TYPES:
+                return _Vec(v.entries, v.scalar, True)
+            if to in _INT_TYPES:
+                return _Vec(tuple(_trunc(e) for e in v.entries), v.scalar, False)
+            raise _Unfoldable(f"Cast to type {to} is not folded")
+        if op == "Gather":
+            return self._gather(ins, attrs)
+        if op == "Slice":
+            v = self.vec(ins[0])
+            starts, ends, axes, steps = _slice_params(self, node, attrs)
+            if v.scalar or any(a not in (0, -1) for a in axes) or len(starts) > 1:
+                raise _Unfoldable("only Slice of a 1-D shape on axis 0 is folded")
+            st, en, sp = (starts[0], ends[0], steps[0]) if starts else (0, None, 1)
+            if sp == 0:
+                raise _Unfoldable("a Slice step must be non-zero")
+            return _Vec(v.entries[slice(st, en, sp)], False, v.floating)
+        if op == "Concat":
+            parts = [self.vec(i) for i in ins if i]
+            return _Vec(tuple(e for p in parts for e in p.entries), False,
+                        any(p.floating for p in parts))
+        if op == "Unsqueeze":
+            v = self.vec(ins[0])
+            which: Any = attrs.get("axes")
+            if which is None and len(ins) > 1 and ins[1]:
+                a = self.vec(ins[1])
+                which = [int(e.const) for e in a.entries] if a.constant else None
+            if not v.scalar or which is None or [int(x) for x in which] not in ([0], [-1]):
+                raise _Unfoldable("only Unsqueeze of a scalar to a 1-D vector is folded")
+            return _Vec(v.entries, False, v.floating)
+        if op == "Squeeze":
+            v = self.vec(ins[0])
+            if v.scalar or len(v.entries) != 1:
+                raise _Unfoldable("only Squeeze of a 1-entry vector is folded")
+            return _Vec(v.entries, True, v.floating)
+        if op in ("Floor", "Ceil"):
+            v = self.vec(ins[0])
+            return _Vec(tuple(_round(e, op) for e in v.entries), v.scalar, v.floating)
+        if op == "Neg":
+            v = self.vec(ins[0])
+            return _Vec(tuple(e.times(Fraction(-1)) for e in v.entries), v.scalar, v.floating)
+        return _binary(op, self.vec(ins[0]), self.vec(ins[1]))
+
+    def _gather(self, ins: list[str], attrs: dict[str, Any]) -> _Vec:
+        v = self.vec(ins[0])
+        idx = self.vec(ins[1])
+        if int(attrs.get("axis", 0)) not in (0, -1) or v.scalar or not idx.constant:
+            raise _Unfoldable("only Gather of a 1-D shape at constant indices is folded")
+        picked = []
+        for e in idx.entries:
+            i = int(e.const)
+            if not -len(v.entries) <= i < len(v.entries):
+                raise _Unfoldable(f"index {i} is out of range for {len(v.entries)} entries")
+            picked.append(v.entries[i])
+        return _Vec(tuple(picked), idx.scalar, v.floating)
+
+    def _constant_of_shape(self, src: str, attrs: dict[str, Any]) -> _Vec:
+        import numpy as np
+        from onnx import numpy_helper
+
+        shape = self.vec(src)
+        if not shape.constant or len(shape.entries) > 1:
+            raise _Unfoldable("only a constant 1-D ConstantOfShape is folded")
+        fill = attrs.get("value")
+        v = numpy_helper.to_array(fill).ravel()[0] if fill is not None else np.float32(0)
+        count = int(shape.entries[0].const) if shape.entries else 1
+        return _from_array(np.full((count,), v))
+
+
+def _shape_of(flow: _Flow, name: str) -> tuple[int, ...]:
+    if name in flow.consts:
+        return tuple(int(d) for d in flow.consts[name].shape)
+    v = flow.vec(name)
+    return () if v.scalar else (len(v.entries),)
+
+
+def _array(v: _Vec) -> Any:
+    import numpy as np
+
+    if v.floating:
+        arr = np.array([float(e.const) for e in v.entries], np.float64)
+    else:
+        arr = np.array([int(e.const) for e in v.entries], np.int64)
+    return arr.reshape(()) if v.scalar else arr
+
+
+def _from_array(arr: Any) -> _Vec:
+    import numpy as np
+
+    a = np.asarray(arr)
+    if a.ndim > 1 or a.size > 4096 or a.dtype.kind not in "biuf":
+        raise _Unfoldable(f"a constant of shape {a.shape} and type {a.dtype} is not a shape")
+    flat = a.ravel().tolist()
+    if a.dtype.kind == "f" and not all(np.isfinite(flat)):
+        raise _Unfoldable("a non-finite float is not a size")
+    return _Vec(tuple(_Lin(Fraction(x)) for x in flat), a.ndim == 0, a.dtype.kind == "f")
+
+
+def _trunc(e: _Lin) -> _Lin:
+    """A cast to an integer type: truncation toward zero."""
+    if e.integral:
+        return e
+    if not e.terms:
+        return _Lin(Fraction(int(e.const)))  # int() truncates toward zero, as C casts do
+    raise _Unfoldable(f"the cast of {e.show()} to an integer is not exact for every size")
+
+
+def _round(e: _Lin, op: str) -> _Lin:
+    if e.integral:
+        return e
+    if not e.terms:
+        q = e.const
+        return _Lin(Fraction(q.numerator // q.denominator if op == "Floor"
+                             else -((-q.numerator) // q.denominator)))
+    raise _Unfoldable(f"{op.lower()}({e.show()}) is not an exact affine size (only integer "
+                      "factors of a size are modelled)")
+
+
+def _binary(op: str, a: _Vec, b: _Vec) -> _Vec:
+    la, lb = len(a.entries), len(b.entries)
+    n = max(la, lb)
+    if la not in (1, n) or lb not in (1, n):
+        raise _Unfoldable(f"operands of {la} and {lb} entries do not broadcast")
+    floating = a.floating or b.floating
+    out = []
+    for i in range(n):
+        x = a.entries[i if la > 1 else 0]
+        y = b.entries[i if lb > 1 else 0]
+        if op == "Add":
+            out.append(x.plus(y))
+        elif op == "Sub":
+            out.append(x.plus(y, -1))
+        elif op == "Mul":
+            if x.terms and y.terms:
+                raise _Unfoldable("a product of two sizes is not an affine size")
+            out.append(x.times(y.const) if not y.terms else y.times(x.const))
+        else:
+            if y.terms or y.const == 0:
+                raise _Unfoldable("only division by a non-zero constant is folded")
+            q = x.times(1 / y.const)
+            if not floating and not q.integral:
+                if x.terms:
+                    raise _Unfoldable(f"the integer division ({x.show()}) / {y.const} is not "
+                                      "exact for every size")
+                q = _trunc(q)
+            out.append(q)
+    return _Vec(tuple(out), a.scalar and b.scalar, floating)
+
+
+def _slice_params(flow: _Flow, node: Any, attrs: dict[str, Any]
+                  ) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Constant starts, ends, axes and steps of a Slice (inputs from opset 10, attributes
+    before), as given."""
+    ins = list(node.input)
+
+    def ints(i: int, key: str) -> list[int] | None:
+        if len(ins) > i and ins[i]:
+            v = flow.vec(ins[i])
+            if not v.constant:
+                raise _Unfoldable(f"Slice {key} must be constants")
+            return [int(e.const) for e in v.entries]
+        if key in attrs:
+            return [int(x) for x in attrs[key]]
+        return None
+
+    starts = ints(1, "starts") or []
+    ends = ints(2, "ends") or []
+    axes = ints(3, "axes")
+    steps = ints(4, "steps")
+    axes = list(range(len(starts))) if axes is None else axes
+    steps = [1] * len(starts) if steps is None else steps
+    if not len(ends) == len(axes) == len(steps) == len(starts):
+        raise _Unfoldable(f"starts={starts}, ends={ends}, axes={axes} and steps={steps} must "
+                          "have the same length")
+    return starts, ends, axes, steps
 
 
 class _Names:
@@ -222,23 +590,25 @@ def _attrs(node: Any) -> dict[str, Any]:
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
 
 
-def _node(node: Any, consts: dict[str, Any], names: _Names, nd: int) -> Node | None:
+def _node(node: Any, flow: _Flow, names: _Names, nd: int) -> Node:
     op = node.op_type
     label = _label(node)
     attrs = _attrs(node)
-    data = [i for i in node.input if i and i not in consts]
+    data = [i for i in node.input if i and i in flow.spatial]
     try:
-        if op in ONNX_WINDOW_OPS:
-            return _window(node, attrs, consts, names, nd)
+        if op in ONNX_WINDOW_OPS and op not in ("DepthToSpace", "SpaceToDepth"):
+            return _window(node, attrs, flow.consts, names, nd)
         if op in ("DepthToSpace", "SpaceToDepth"):
             layer = from_onnx(op, attrs, nd)
             return Node(names.add(node.output[0]), "pixel-shuffle" if op == "DepthToSpace"
                         else "pixel-unshuffle", layer, (names.get(node.input[0]),),
                         alias=op)
         if op == "Pad":
-            return _pad(node, attrs, consts, names, nd)
+            return _pad(node, attrs, flow.consts, names, nd)
         if op in ("Resize", "Upsample"):
-            return _resize(node, attrs, consts, names, nd)
+            return _resize(node, attrs, flow, names, nd)
+        if op == "Slice":
+            return _slice(node, attrs, flow, names, nd)
         if op == "Concat":
             axis = int(attrs.get("axis", 1))
             if axis not in (1, -(nd + 1)):
@@ -257,7 +627,7 @@ def _node(node: Any, consts: dict[str, Any], names: _Names, nd: int) -> Node | N
                             tuple(names.get(i) for i in data), alias=op)
             return Node(names.add(node.output[0]), "identity", None, (names.get(data[0]),),
                         alias=op)
-        # shape-preserving
+        # shape-preserving: the data tensor is the first input
         return Node(names.add(node.output[0]), "identity", None, (names.get(node.input[0]),),
                     alias=op)
     except SymconvError as exc:
@@ -323,50 +693,165 @@ def _pad(node: Any, attrs: dict[str, Any], consts: dict[str, Any], names: _Names
                 alias="Pad")
 
 
-def _resize(node: Any, attrs: dict[str, Any], consts: dict[str, Any], names: _Names,
-            nd: int) -> Node:
-    mode = attrs.get("mode", b"nearest")
-    mode = mode.decode() if isinstance(mode, bytes) else str(mode)
-    if mode == "cubic":
-        raise UnsupportedError("mode='cubic' is not modelled (nearest and linear are)")
-    scales = sizes = None
-    if node.op_type == "Upsample":
-        scales = consts.get(node.input[1]) if len(node.input) > 1 else attrs.get("scales")
+def _slice(node: Any, attrs: dict[str, Any], flow: _Flow, names: _Names, nd: int) -> Node:
+    """A ``Slice`` of a spatial tensor: constant starts/ends/axes/steps (inputs from opset 10,
+    attributes before).  Spatial axes become a :class:`~symconv.spec.Slice` crop, the channel
+    axis its ``channels`` slice; a batch slice leaves every size alone."""
+    try:
+        starts, ends, axes, steps = _slice_params(flow, node, attrs)
+    except _Unfoldable as exc:
+        raise UnsupportedError(f"{exc} (a slice whose bounds are computed is not "
+                               "modelled)") from None
+    rank = nd + 2
+    start: list[int] = [0] * nd
+    end: list[int | None] = [None] * nd
+    step: list[int] = [1] * nd
+    channels: tuple[int, int | None, int] | None = None
+    seen: set[int] = set()
+    for s0, e0, ax, sp in zip(starts, ends, axes, steps, strict=True):
+        a = ax + rank if ax < 0 else ax
+        if not 0 <= a < rank or a in seen:
+            raise InvalidSpecError(f"axes={axes} must be distinct axes of the rank-{rank} input")
+        seen.add(a)
+        if sp == 0:
+            raise InvalidSpecError(f"steps={steps} must be non-zero (ONNX Slice)")
+        b, e = _slice_bounds(s0, e0, sp)
+        if a == 0:
+            continue  # the batch axis: spatial sizes and channels are unchanged
+        if a == 1:
+            channels = (b, e, sp)
+        else:
+            start[a - 2], end[a - 2], step[a - 2] = b, e, sp
+    layer = Slice(start=tuple(start), end=tuple(end), step=tuple(step), channels=channels,
+                  convention="onnx", ndim=nd)
+    return Node(names.add(node.output[0]), "slice", layer, (names.get(node.input[0]),),
+                alias="Slice")
+
+
+def _slice_bounds(start: int, end: int | None, step: int) -> tuple[int, int | None]:
+    """Bounds as exact equivalents for every int64 size ``n``.  onnxruntime reads an ``end``
+    of ``2**31 - 1`` or ``2**63 - 1`` as NumPy's ``None`` in either direction (torch writes
+    ``x[:, :, 1:]`` with ``end = 2**63 - 1``): with a negative step that runs through the
+    beginning, where the ONNX spec's clamp would stop at ``n - 1`` (an empty slice)."""
+    if end is not None and end in (_INT32_MAX, _INT64_MAX):
+        end = None
+    if step > 0:
+        if start <= -_INT64_MAX:
+            start = 0  # n + start < 0, clamped to 0
+        if end is not None and end <= -_INT64_MAX:
+            end = 0  # n + end < 0, clamped to 0
     else:
-        if len(node.input) > 2 and node.input[2]:
-            scales = consts.get(node.input[2])
-            if scales is None:
-                raise UnsupportedError("scales must be a constant for Resize")
-        if len(node.input) > 3 and node.input[3]:
-            sizes = consts.get(node.input[3])
-            if sizes is None:
-                raise UnsupportedError("sizes must be a constant for Resize")
-    kw: dict[str, Any] = {"mode": "nearest" if mode == "nearest" else "linear",
-                          "convention": "onnx", "ndim": nd}
-    if sizes is not None and len(sizes):
-        kw["size"] = tuple(int(v) for v in list(sizes)[-nd:])
-    elif scales is not None and len(scales):
-        kw["scale_factor"] = tuple(_exact(float(v)) for v in list(scales)[-nd:])
+        if start >= _INT64_MAX:
+            start = -1  # clamped to n - 1
+        if end is not None and end <= -_INT64_MAX:
+            end = None  # n + end < -1, clamped to -1: through the beginning
+    return start, end
+
+
+def _resize(node: Any, attrs: dict[str, Any], flow: _Flow, names: _Names, nd: int) -> Node:
+    """``Resize`` / ``Upsample``: constant ``scales``/``sizes`` through
+    :func:`~symconv.conventions.from_onnx`; ``sizes`` computed from shapes become a fixed size
+    (constant), a scale (``k`` times the node's own input size, ``k`` an integer) or a resize
+    to another tensor's spatial size (``Node.size_of``); anything else is one line."""
+    op = node.op_type
+    ins = list(node.input)
+    attrs = dict(attrs)
+    axes = attrs.pop("axes", None)
+    if op == "Upsample":
+        scales = flow.value(ins[1]) if len(ins) > 1 else None
+        if scales is None and "scales" in attrs:
+            scales = _Vec(tuple(_Lin(Fraction(float(v))) for v in attrs["scales"]),
+                          floating=True)
+        sizes = None
+    elif len(ins) == 2:  # opset 10: (X, scales)
+        scales, sizes = flow.value(ins[1]), None
     else:
+        scales = flow.value(ins[2]) if len(ins) > 2 else None
+        sizes = flow.value(ins[3]) if len(ins) > 3 else None
+    rank = nd + 2
+    if scales is not None and sizes is None:
+        if not scales.constant:
+            raise UnsupportedError("scales computed from sizes are not modelled (sizes are)")
+        vals = _full([float(e.const) for e in scales.entries], axes, rank, 1.0)
+        layer = from_onnx(op, attrs, nd, scales=vals)
+        return Node(names.add(node.output[0]), "resize", layer, (names.get(ins[0]),),
+                    alias=op)
+    if sizes is None:
         raise InvalidSpecError("scales=None and sizes=None: one must be given for Resize")
-    if node.op_type == "Resize":
-        ctm = attrs.get("coordinate_transformation_mode", b"half_pixel")
-        ctm = ctm.decode() if isinstance(ctm, bytes) else str(ctm)
-        if ctm not in ("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"):
-            raise UnsupportedError(f"coordinate_transformation_mode={ctm!r} is not modelled")
-        kw["coordinate_mode"] = ctm
-        if mode == "nearest":
-            nm = attrs.get("nearest_mode", b"round_prefer_floor")
-            kw["nearest_mode"] = nm.decode() if isinstance(nm, bytes) else str(nm)
+    x = ins[0]
+    given = list(sizes.entries)
+    if axes is not None:
+        full: list[_Lin] = [_Lin.dim(x, a) for a in range(rank)]
+        if len(axes) != len(given):
+            raise InvalidSpecError(f"axes={list(axes)} must have one entry per size "
+                                   f"({len(given)})")
+        for a, e in zip(axes, given, strict=True):
+            full[int(a) % rank] = e
+        given = full
+    if len(given) not in (nd, rank):
+        raise InvalidSpecError(f"sizes must have {rank} entries (N, C and {nd} spatial)")
+    if sizes.constant and axes is None:
+        layer = from_onnx(op, attrs, nd, sizes=[int(e.const) for e in given])
+        return Node(names.add(node.output[0]), "resize", layer, (names.get(x),), alias=op)
+    if len(given) == rank:
+        _check_batch_channels(flow, x, given)
+    kinds = [_size_kind(x, a, e) for a, e in enumerate(given[-nd:])]
+    tags = {k[0] for k in kinds}
+    if tags == {"const"}:
+        layer = from_onnx(op, attrs, nd, sizes=[int(k[1]) for k in kinds])
+    elif tags == {"scale"}:
+        layer = from_onnx(op, attrs, nd, scales=[float(k[1]) for k in kinds])
+    elif tags == {"like"} and len({k[1] for k in kinds}) == 1:
+        from_onnx(op, attrs, nd, sizes=[1] * nd)  # checks the mode attributes
+        target = names.get(str(kinds[0][1]))
+        return Node(names.add(node.output[0]), "resize", None, (names.get(x), target),
+                    alias=op, size_of=target)
     else:
-        kw["coordinate_mode"] = "asymmetric"
-        if mode == "nearest":
-            kw["nearest_mode"] = "floor"
-    layer = Resize(**kw)
-    return Node(names.add(node.output[0]), "resize", layer, (names.get(node.input[0]),),
-                alias=node.op_type)
+        shown = ", ".join(f"axis {a + 2}: {e.show()}" for a, e in enumerate(given[-nd:]))
+        raise UnsupportedError(
+            f"sizes=[{shown}] mixes constants, scales and other tensors' sizes; symconv models "
+            "all-constant sizes, k * the input's own size, or one other tensor's size"
+        )
+    return Node(names.add(node.output[0]), "resize", layer, (names.get(x),), alias=op)
 
 
-def _exact(v: float) -> int | Fraction:
-    f = Fraction(v)
-    return f.numerator if f.denominator == 1 else f
+def _full(vals: list[float], axes: Any, rank: int, fill: float) -> list[float]:
+    if axes is None:
+        return vals
+    if len(axes) != len(vals):
+        raise InvalidSpecError(f"axes={list(axes)} must have one entry per scale ({len(vals)})")
+    out = [fill] * rank
+    for a, v in zip(axes, vals, strict=True):
+        out[int(a) % rank] = v
+    return out
+
+
+def _check_batch_channels(flow: _Flow, x: str, given: list[_Lin]) -> None:
+    """Computed ``sizes`` must keep the batch and channel counts of ``x``."""
+    n, c = given[0], given[1]
+    batch_ok = (not n.terms and flow.batch is not None and n.const == flow.batch) or (
+        not n.const and len(n.terms) == 1 and n.terms[0][0][1] == 0 and n.terms[0][1] == 1)
+    if not batch_ok:
+        raise UnsupportedError(f"sizes[0]={n.show()} must be the batch size (Shape of a "
+                               "tensor, axis 0): resizing the batch axis is not modelled")
+    if c != _Lin.dim(x, 1):
+        raise UnsupportedError(f"sizes[1]={c.show()} must be the channel count of {x!r} "
+                               "(Shape of it, axis 1): resizing channels is not modelled")
+
+
+def _size_kind(x: str, a: int, e: _Lin) -> tuple[str, int | str]:
+    """What a computed spatial size on axis ``a`` (0-based over spatial axes) is."""
+    if not e.terms:
+        if e.const.denominator != 1 or e.const < 1:
+            raise UnsupportedError(f"sizes[{a + 2}]={e.show()} must be a positive integer")
+        return "const", int(e.const)
+    if e.const == 0 and len(e.terms) == 1:
+        (t, axis), coef = e.terms[0]
+        if axis == a + 2 and t == x and coef.denominator == 1 and coef >= 1:
+            return "scale", int(coef)
+        if axis == a + 2 and coef == 1:
+            return "like", t
+    raise UnsupportedError(
+        f"sizes[{a + 2}]={e.show()} is not modelled: a constant, an integer times the input's "
+        "own size on that axis, or another tensor's size on that axis"
+    )

@@ -65,6 +65,7 @@ __all__ = [
     "same_padding",
     "size_period",
     "slice_length",
+    "slice_start",
     "unpool_output_size",
 ]
 
@@ -451,12 +452,41 @@ def _resolve_shuffle(layer: PixelShuffle | PixelUnshuffle, sizes: tuple[Int, ...
     return Resolved(layer, sizes, tuple(F.floordiv(n, r) for n in sizes), zero)
 
 
-def slice_length(n: Int, start: int, end: int | None, step: int) -> Int:
-    """Length of ``range(n)[start:end:step]`` (ONNX ``Slice`` = Python slicing clamping).
+def slice_start(n: int, start: int, end: int | None, step: int, *, onnx: bool = True
+                ) -> tuple[int, int]:
+    """First index and length of the slice ``start:end:step`` of ``range(n)``.
 
-    ``n`` may be symbolic: the clamps become ``Min``/``Max`` (SymPy drops those its
-    assumptions decide), the length ``ceiling((E - S) / step)`` without the outer ``max(0,
-    .)`` (an empty slice is rejected by :func:`resolve`).
+    Negative bounds count from the end (``n + v``), ``end=None`` runs through the end
+    (``step > 0``) or the beginning (``step < 0``); then the ONNX ``Slice`` clamps: start
+    into ``[0, n]`` (``step > 0``) or ``[0, n - 1]`` (``step < 0``), end into ``[0, n]`` or
+    ``[-1, n - 1]``.  Python/NumPy slicing (``onnx=False``) differs in one place: with a
+    negative step, a start before the beginning is clamped to ``-1`` (nothing), not ``0``
+    (onnxruntime: ``x[-10::-1]`` of 5 elements is ``[x0]``, Python's is empty).
+
+    >>> slice_start(5, -10, None, -1), slice_start(5, -10, None, -1, onnx=False)
+    ((0, 1), (-1, 0))
+    """
+    if not onnx:
+        first, stop, stride = slice(start, end, step).indices(n)
+        return first, len(range(first, stop, stride))
+    rel_s = start + n if start < 0 else start
+    if step > 0:
+        first = min(max(rel_s, 0), n)
+        last = n if end is None else min(max(end + n if end < 0 else end, 0), n)
+        return first, max(0, -((first - last) // step))
+    first = min(max(rel_s, 0), n - 1)
+    last = -1 if end is None else min(max(end + n if end < 0 else end, -1), n - 1)
+    return first, max(0, -((last - first) // -step))
+
+
+def slice_length(n: Int, start: int, end: int | None, step: int, *, onnx: bool = True) -> Int:
+    """Length of the slice ``start:end:step`` of ``range(n)`` (:func:`slice_start`).
+
+    ``n`` may be symbolic: the formula is then the one that holds wherever the slice is
+    non-empty (an empty slice is rejected by :func:`resolve`, like a too-small input of any
+    layer): there a non-negative ``start`` (``step > 0``) is never clamped, nor is a negative
+    ``end`` (``step > 0``) or a non-negative one (``step < 0``); the other clamps stay as
+    ``Min``/``Max``.
 
     >>> slice_length(10, 1, -1, 1), slice_length(10, 0, None, 3), slice_length(10, -1, None, -2)
     (8, 4, 5)
@@ -464,21 +494,18 @@ def slice_length(n: Int, start: int, end: int | None, step: int) -> Int:
     0
     """
     if _known(n):
-        return len(range(*slice(start, end, step).indices(int(n))))
+        return slice_start(int(n), start, end, step, onnx=onnx)[1]
     import sympy
 
-    def clamp(v: Any, lo: Any, hi: Any) -> Any:
-        return sympy.Min(sympy.Max(v, lo), hi)
-
-    def rel(v: int) -> Any:
-        return n + v if v < 0 else sympy.Integer(v)
-
     if step > 0:
-        s = clamp(rel(start), 0, n)
-        e = n if end is None else clamp(rel(end), 0, n)
+        s = sympy.Integer(start) if start >= 0 else sympy.Max(n + start, 0)
+        e = n if end is None else (n + end if end < 0 else sympy.Min(end, n))
         return sympy.ceiling((e - s) / step)
-    s = clamp(rel(start), -1, n - 1)
-    e = sympy.Integer(-1) if end is None else clamp(rel(end), -1, n - 1)
+    if start >= 0:
+        s = sympy.Min(start, n - 1)
+    else:  # Python: a start before the beginning leaves nothing; ONNX clamps it to 0
+        s = sympy.Max(n + start, 0) if onnx else n + start
+    e = sympy.Integer(-1) if end is None else (end if end >= 0 else sympy.Max(n + end, -1))
     return sympy.ceiling((s - e) / -step)
 
 
@@ -487,7 +514,7 @@ def _resolve_slice(layer: Slice, sizes: tuple[Int, ...]) -> Resolved:
     outs = []
     for a, n in enumerate(sizes):
         st, e, sp = layer.start[a], layer.end[a], layer.step[a]
-        o = slice_length(n, st, e, sp)
+        o = slice_length(n, st, e, sp, onnx=layer.convention is Convention.ONNX)
         _check_positive("output", o, f"slice [{st}:{'' if e is None else e}:{sp}] of size "
                         f"{n}{_axis_label(a, nd)} is empty")
         outs.append(o)
@@ -617,7 +644,7 @@ def output_channels(layer: Layer, channels: Int, ndim: int = 2) -> Int | None:
         if not _known(c):
             raise UnsupportedError("a channel slice needs a known channel count")
         cs, ce, cp = layer.channels
-        out = slice_length(c, int(cs), ce, int(cp)) if cp is not None and cs is not None else c
+        out = slice_length(c, int(cs), ce, int(cp), onnx=layer.convention is Convention.ONNX)
         if out < 1:
             raise InvalidSpecError(f"channels={layer.channels} must keep at least one of the "
                                    f"{c} channels (the slice is empty)")

@@ -875,21 +875,22 @@ def _slice_bound(name: str, value: object, axes: int, *, optional: bool) -> tupl
         if isinstance(v, bool) or not is_int(v):
             rule = "an integer or None" if optional else "an integer"
             raise InvalidSpecError(f"{name}={fmt(value)} must be {rule} per axis")
-        out.append(int(v))  # type: ignore[call-overload]
+        out.append(int(v))  # type: ignore[arg-type]
     return tuple(out)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Slice(_Spatial):
-    """A strided crop: ``x[start:end:step]`` on every spatial axis (ONNX ``Slice``, Python and
-    NumPy slicing; the clamping rules are the same).
+    """A strided crop: ``x[start:end:step]`` on every spatial axis (ONNX ``Slice``; other
+    conventions: Python/NumPy slicing).
 
     ``start``/``end`` may be negative (counted from the end, ``n + v``); ``end=None`` runs
-    through the end (``step > 0``) or the beginning (``step < 0``).  They are then clamped to
-    ``[0, n]`` (``step > 0``) or ``[-1, n - 1]`` (``step < 0``) and the output size is
-    ``max(0, ceil((end - start) / step))``; an empty output is rejected by
-    :func:`symconv.shapes.resolve`.  ``channels`` is an optional ``(start, end, step)`` slice
-    of the channel axis (it changes the channel count, not the sizes).
+    through the end (``step > 0``) or the beginning (``step < 0``).  They are then clamped
+    (:func:`symconv.shapes.slice_start`: ONNX clamps a negative-step start into ``[0, n -
+    1]``, Python into ``[-1, n - 1]``) and the output size is ``max(0, ceil((end - start) /
+    step))``; an empty output is rejected by :func:`symconv.shapes.resolve`.  ``channels``
+    is an optional ``(start, end, step)`` slice of the channel axis (it changes the channel
+    count, not the sizes).
 
     >>> Slice(start=1, end=-1)
     Slice(start=1, end=-1)

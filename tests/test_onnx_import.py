@@ -212,13 +212,14 @@ def test_unsupported_ops_are_named(tmp_path: Path) -> None:
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, "H", "W"])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
     graph = helper.make_graph([helper.make_node("Relu", ["x"], ["r"]),
-                               helper.make_node("LRN", ["r"], ["y"], size=3, name="flat")],
+                               helper.make_node("LpPool", ["r"], ["y"], kernel_shape=[2, 2],
+                                                name="flat")],
                               "g", [x], [y])
     p = tmp_path / "m.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), p)
     from symconv.onnx_import import load_onnx
 
-    with pytest.raises(UnsupportedError, match="LRN \\(node 'flat'\\)"):
+    with pytest.raises(UnsupportedError, match="LpPool \\(node 'flat'\\)"):
         load_onnx(p)
 
 

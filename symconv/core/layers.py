@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from symconv.core.index import IndexMap, WeightRef, check_budget
 from symconv.errors import InvalidSpecError, UnsupportedError
-from symconv.shapes import resolve
+from symconv.shapes import resolve, slice_start
 from symconv.spec import (
     AvgPool,
     Conv,
@@ -695,7 +695,8 @@ def pixel_unshuffle_map(layer: PixelUnshuffle, input_shape: Sequence[int]) -> In
 
 def slice_map(layer: Slice, input_shape: Sequence[int]) -> IndexMap:
     """A (strided) crop ``x[c0:c1:cs, start:end:step, ...]``: a 0/1 selection, one entry per
-    output position (ONNX ``Slice`` clamping, as Python's ``slice.indices``).
+    output position (clamping of :func:`symconv.shapes.slice_start`: ONNX ``Slice`` under
+    convention onnx, Python slicing otherwise).
 
     >>> m = slice_map(Slice(start=1, end=None, step=2), (1, 6))
     >>> m.out_shape, m.cols.tolist()
@@ -703,10 +704,16 @@ def slice_map(layer: Slice, input_shape: Sequence[int]) -> IndexMap:
     """
     c, sizes = _shape(input_shape)
     spec = resolve(layer, sizes).layer  # checks every axis is non-empty
-    idx = [np.arange(c, dtype=_I64)[slice(*spec.channels)] if spec.channels is not None
+    onnx = spec.convention is Convention.ONNX
+
+    def picked(n: int, start: int, end: int | None, step: int) -> NDArray[np.int64]:
+        first, length = slice_start(n, start, end, step, onnx=onnx)
+        return first + step * np.arange(length, dtype=_I64)
+
+    idx = [picked(c, *spec.channels) if spec.channels is not None
            else np.arange(c, dtype=_I64)]
     for a, n in enumerate(sizes):
-        idx.append(np.arange(n, dtype=_I64)[slice(spec.start[a], spec.end[a], spec.step[a])])
+        idx.append(picked(n, spec.start[a], spec.end[a], spec.step[a]))
     if idx[0].size == 0:
         raise InvalidSpecError(f"channels={spec.channels} must keep at least one of the {c} "
                                "channels (the slice is empty)")
