@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symconv.cli import cli
 from symconv.network import Network, load, loads
@@ -437,3 +439,81 @@ def test_restoring_set_in_onnxruntime() -> None:
         for c in checks.values():
             target = got[c.target][0] if c.target in got else h
             assert (got[c.node][0] == target) == in_set(c.restoring, h), (c.node, h)
+
+
+# ------------------------------------------------------------------ property
+
+
+@st.composite
+def _encoder_decoder(draw: Any) -> str:
+    s = draw(st.integers(2, 3))
+    k = draw(st.integers(1, 4))
+    p = draw(st.integers(0, (k - 1) // 2 if k > 1 else 0))
+    kt = draw(st.integers(1, 4))
+    pt = draw(st.integers(0, kt - 1))
+    op = draw(st.integers(0, s - 1))
+    # an up-sampled input (always a multiple of s) lets an encoder change fix the restore
+    pre = (f"  - {{name: pre, op: conv-transpose, kernel: {s}, stride: {s}}}\n"
+           if draw(st.booleans()) else "")
+    return ("inputs: [{name: x, size: [H]}]\nlayers:\n" + pre +
+            f"  - {{name: down, op: conv, kernel: {k}, stride: {s}, padding: {p}}}\n"
+            f"  - {{name: up, op: conv-transpose, kernel: {kt}, stride: {s}, padding: {pt}, "
+            f"output_padding: {op}}}\n")
+
+
+_CHANGE = re.compile(r"\(b\) change down on axis 0: (?:kernel (\d+) -> (\d+), )?"
+                     r"padding \d+\+\d+ -> (\d+)\+(\d+)")
+
+
+@settings(max_examples=30, deadline=None)
+@given(_encoder_decoder())
+def test_every_table_and_fix_is_exact(text: str) -> None:
+    net = loads(text, "yaml")
+    r = review(net, symbolic=True)
+    v = r.validity[0]
+    assert v is not None
+    if v.empty:
+        return
+    (c,) = restores(r).values()
+    assert c.inferred and c.target == net.node("down").inputs[0]
+    spec = net.node("up").layer.at(1)  # type: ignore[union-attr]
+    holds = True
+    for n in range(1, v.threshold + 2 * v.period):
+        vals = brute_sizes(net, n)
+        if vals is None:
+            assert n not in v
+            continue
+        t = vals[c.target]
+        holds &= vals["up"] == t
+        if c.rows:
+            row = _row_for(c, n, v.period)
+            assert row.difference == t - vals["up"]
+            assert row.output_padding == _brute_op(spec, vals["down"], t)
+    assert c.holds_always == holds
+    for option in c.options:
+        m = _CHANGE.match(option)
+        if m:  # (b): apply it and review again
+            change: dict[str, Any] = {"padding": (int(m[3]), int(m[4]))}
+            if m[2]:
+                change["kernel"] = int(m[2])
+            (c2,) = restores(review(edit_layer(net, "down", 0, **change),
+                                    symbolic=True)).values()
+            assert c2.holds_always
+        if option.startswith("set output_padding="):
+            op = int(option.split("=")[1].split(" ")[0])
+            (c2,) = restores(review(edit_layer(net, "up", 0, output_padding=op),
+                                    symbolic=True)).values()
+            assert c2.holds_always
+        m = re.match(r"change the padding of up on axis 0 from \d+\+\d+ to (\d+)\+(\d+)", option)
+        if m:
+            (c2,) = restores(review(edit_layer(net, "up", 0, padding=(int(m[1]), int(m[2]))),
+                                    symbolic=True)).values()
+            assert c2.holds_always
+        if option.startswith("(a)") and "every valid size" in option:
+            # PyTorch forward(output_size=) accepts [m_min, m_min + s - 1]
+            s = int(spec.stride[0])
+            for n in range(1, v.threshold + 2 * v.period):
+                vals = brute_sizes(net, n)
+                if vals is not None:
+                    lo = vals["up"] - (int(spec.output_padding[0]) if spec.output_padding else 0)
+                    assert lo <= vals[c.target] <= lo + s - 1
