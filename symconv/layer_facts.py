@@ -587,6 +587,10 @@ def _resize(layer: Resize, r: Resolved, c: int, rng: np.random.Generator) -> _Dr
                    "weights of the input samples output o reads.")
     mode = str(spec.mode.value)
     factors = set(spec.scale_factor or ())
+    if mode == "cubic":
+        draft.notes.append("Cubic resizing is not compared with a transposed convolution here "
+                           "(the theorems T09-T12 cover nearest and linear resizing).")
+        return draft
     if spec.scale_factor is None or len(factors) != 1:
         draft.notes.append("Only a resize by one scale factor on every axis is compared with "
                            "a transposed convolution here.")

@@ -42,8 +42,8 @@ max-pool           kernel, stride, padding, dilation, ceil_mode, convention
 avg-pool           kernel, stride, padding, dilation, ceil_mode, count_include_pad, convention
 max-unpool         kernel, stride, padding, output_size, convention
 resize             scale_factor/f/scale, size, mode, coordinate_mode, align_corners,
-                   nearest_mode, convention (alias upsample); or ``like: NAME``
-                   instead of size/scale_factor
+                   nearest_mode, cubic_coeff_a, exclude_outside, convention (alias
+                   upsample); or ``like: NAME`` instead of size/scale_factor
 pixel-shuffle      factor/r, order, convention (pixel-unshuffle alike)
 concat, add        (inputs: two or more tensors; concat joins channels)
 pad                padding (explicit pairs; an F.pad / ONNX Pad / ZeroPadding layer: the
@@ -160,7 +160,8 @@ _PARAMS: dict[str, dict[str, str]] = {
     "resize": {"scale_factor": "scale_factor", "f": "scale_factor", "scale": "scale_factor",
                "factor": "scale_factor", "size": "size", "mode": "mode",
                "coordinate_mode": "coordinate_mode", "align_corners": "align_corners",
-               "nearest_mode": "nearest_mode", **_COMMON},
+               "nearest_mode": "nearest_mode", "cubic_coeff_a": "cubic_coeff_a",
+               "exclude_outside": "exclude_outside", **_COMMON},
     "pixel-shuffle": {"factor": "factor", "r": "factor", "order": "order", **_COMMON},
     "pixel-unshuffle": {"factor": "factor", "r": "factor", "order": "order", **_COMMON},
     "pad": {"padding": "padding", "p": "padding", "pad": "padding", **_COMMON},
@@ -174,7 +175,7 @@ _SPECS: dict[str, type] = {
 # Field grammars: how each spec field's value is checked before it reaches the spec.
 _INTS = frozenset({"kernel", "stride", "dilation", "output_padding", "output_size", "size"})
 _INT = frozenset({"groups", "in_channels", "out_channels", "factor"})
-_BOOL = frozenset({"ceil_mode", "count_include_pad", "align_corners"})
+_BOOL = frozenset({"ceil_mode", "count_include_pad", "align_corners", "exclude_outside"})
 _WORD = frozenset({"padding_mode", "mode", "coordinate_mode", "nearest_mode", "order",
                    "convention"})
 _NODE_KEYS = frozenset({"name", "op", "inputs", "input", "restores", "like"})
@@ -630,6 +631,10 @@ def _value(f: str, v: Any, where: str) -> Any:
                     raise bad("an integer, a list per axis, [[before, after], ...] or a name")
             return tuple(items)
         raise bad("an integer, a list per axis, [[before, after], ...] or a name")
+    if f == "cubic_coeff_a":  # a decimal as written (-0.6 is -3/5 exactly); the spec parses it
+        if isinstance(v, bool) or not isinstance(v, int | float | str):
+            raise bad("a number such as -0.75 or '-3/4'")
+        return repr(v) if isinstance(v, float) else v
     if f == "scale_factor":
         vals = v if isinstance(v, list) and v else [v]
         out = tuple(_factor(x, bad) for x in vals)

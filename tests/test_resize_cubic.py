@@ -536,3 +536,27 @@ def test_cli_shape_cubic() -> None:
     res = _cli("shape", "resize", "--in", "5x7", "--scale", "3/2", "--mode", "cubic", "--json")
     assert res.exit_code == 0, res.output
     assert "[7, 10]" in res.output.replace("\n", "").replace(" ", "").replace(",", ", ")
+
+
+def test_cli_latex_cubic_makes_no_transposed_conv_claim() -> None:
+    """The T12 comparison is for linear resizing; a cubic layer gets a note, not a claim."""
+    res = _cli("latex", "resize", "--in", "4x4", "--scale", "2", "--mode", "cubic")
+    assert res.exit_code == 0, res.output
+    assert "Cubic resizing is not compared with a transposed convolution" in res.output
+    assert "(T12)" not in res.output
+
+
+def test_network_file_cubic_fields() -> None:
+    from symconv.network import loads
+
+    layer = {"name": "up", "op": "resize", "scale_factor": 2, "mode": "cubic",
+             "coordinate_mode": "align_corners", "cubic_coeff_a": -0.6, "exclude_outside": True,
+             "convention": "onnx"}
+    net = loads(json.dumps({"inputs": [{"name": "x", "size": [8, 8]}], "layers": [layer]}),
+                "json")
+    assert net.node("up").layer == Resize(
+        scale_factor=2, mode="cubic", coordinate_mode="align_corners",
+        cubic_coeff_a=Fraction(-3, 5), exclude_outside=True, convention="onnx")
+    layer["cubic_coeff_a"] = [1]
+    with pytest.raises(InvalidSpecError, match=r"cubic_coeff_a=.* must be a number"):
+        loads(json.dumps({"inputs": [{"name": "x", "size": [8, 8]}], "layers": [layer]}), "json")
