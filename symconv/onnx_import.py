@@ -298,16 +298,16 @@ class _Flow:
             return _from_array(self.consts[name])
         raise _Unfoldable(f"{name!r} is computed from spatial data, not from shapes")
 
-    def value(self, name: str) -> _Vec | None:
-        """The folded value of an optional input (``None`` when absent or empty), or an
-        :class:`UnsupportedError` naming the node and op that could not be folded."""
+    def value(self, name: str, what: str) -> _Vec | None:
+        """The folded value of the optional input ``what`` (``None`` when absent or empty),
+        or an :class:`UnsupportedError` naming the node and op that could not be folded."""
         if not name:
             return None
         try:
             v = self.vec(name)
         except _Unfoldable as exc:
-            raise UnsupportedError(f"{name!r} must be computable from shapes and constants; "
-                                   f"{exc}") from None
+            raise UnsupportedError(f"{what}={name!r} must be computable from shapes and "
+                                   f"constants; {exc}") from None
         return v if v.entries or v.scalar else None
 
     def _eval(self, node: Any) -> _Vec:
@@ -758,16 +758,16 @@ def _resize(node: Any, attrs: dict[str, Any], flow: _Flow, names: _Names, nd: in
     attrs = dict(attrs)
     axes = attrs.pop("axes", None)
     if op == "Upsample":
-        scales = flow.value(ins[1]) if len(ins) > 1 else None
+        scales = flow.value(ins[1], "scales") if len(ins) > 1 else None
         if scales is None and "scales" in attrs:
             scales = _Vec(tuple(_Lin(Fraction(float(v))) for v in attrs["scales"]),
                           floating=True)
         sizes = None
     elif len(ins) == 2:  # opset 10: (X, scales)
-        scales, sizes = flow.value(ins[1]), None
+        scales, sizes = flow.value(ins[1], "scales"), None
     else:
-        scales = flow.value(ins[2]) if len(ins) > 2 else None
-        sizes = flow.value(ins[3]) if len(ins) > 3 else None
+        scales = flow.value(ins[2], "scales") if len(ins) > 2 else None
+        sizes = flow.value(ins[3], "sizes") if len(ins) > 3 else None
     rank = nd + 2
     if scales is not None and sizes is None:
         if not scales.constant:

@@ -396,6 +396,24 @@ def test_slice_on_channel_and_batch_axes(tmp_path: Path) -> None:
         assert ok == (h in v[0] and w in v[1]), (h, w)  # type: ignore[operator]
 
 
+@pytest.mark.parametrize("spec", [
+    Slice(start=(1, -4), end=(-1, None), step=(2, -1), channels=(2, None, -2), ndim=2),
+    Slice(start=(0, 7), end=(3, 1), step=(1, -3), convention="torch", ndim=2),
+])
+def test_linear_map_of_a_slice_is_numpy_slicing(spec: Slice) -> None:
+    """The exact 0/1 map of symconv.core.linear_map against NumPy indexing (Python slicing;
+    under ONNX the clamping agrees with Python for these bounds, which stay inside)."""
+    from symconv.core import linear_map
+
+    x = np.arange(5 * 6 * 8).reshape(5, 6, 8)
+    m = linear_map(spec, x.shape)
+    ch = slice(*spec.channels) if spec.channels else slice(None)
+    want = x[ch, slice(spec.start[0], spec.end[0], spec.step[0]),
+             slice(spec.start[1], spec.end[1], spec.step[1])]
+    assert m.out_shape == want.shape
+    assert np.array_equal(m.numeric() @ x.ravel(), want.ravel())
+
+
 def _chain(*layers: Any) -> Network:
     nodes, prev = [], "x"
     for i, layer in enumerate(layers):

@@ -30,6 +30,7 @@ from symconv.core.layers import (
     pixel_shuffle_map,
     pixel_unshuffle_map,
     resize_map,
+    slice_map,
     subsample_map,
     zero_stretch_map,
 )
@@ -45,6 +46,7 @@ from symconv.spec import (
     PixelShuffle,
     PixelUnshuffle,
     Resize,
+    Slice,
 )
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "pixel_shuffle_map",
     "pixel_unshuffle_map",
     "resize_map",
+    "slice_map",
     "subsample_map",
     "to_numeric",
     "to_symbolic",
@@ -120,6 +123,8 @@ def linear_map(
         return pixel_shuffle_map(layer, input_shape)
     if isinstance(layer, PixelUnshuffle):
         return pixel_unshuffle_map(layer, input_shape)
+    if isinstance(layer, Slice):
+        return slice_map(layer, input_shape)
     raise UnsupportedError(f"layer={layer!r} has no linear map")
 
 
