@@ -227,6 +227,7 @@ Examples:
   symconv matrix avg-pool --in 4 --kernel 2
   symconv matrix upsample-linear --in 3 --scale 2 --align-corners
   symconv matrix resize --in 4 --scale 3/2 --mode nearest-exact --json
+  symconv matrix resize --in 4x4 --scale 2 --mode cubic
   symconv matrix pixel-shuffle --in 2x2 --factor 2
   symconv matrix conv --in 128x128 --kernel 3 --stats
 
