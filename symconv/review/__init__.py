@@ -184,6 +184,9 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
     for a in range(nd):
         try:
             v, cs = _axis_review(network, a, cache)
+        except _ChecksSkipped as skipped:
+            v, cs = skipped.validity, []
+            notes.append(skipped.note)
         except UnsupportedError as exc:
             notes.append(f"axis {a}: valid sizes not computed: {exc}")
             validity.append(None)
@@ -279,8 +282,23 @@ def _axis_review(net: Network, a: int, cache: dict[Any, Any]
                                  argument=v.argument.replace(f"axis {v.axis}", f"axis {a}"))
         return v2, [_rename_axis(c, v.axis, a, v.symbol, symbol) for c in cs]
     v, plan, merge_cex = analyse_axis(net, a)
+    if plan.period > MAX_CHECK_PERIOD:
+        # the skip/restore checks evaluate every size of a period one by one
+        raise _ChecksSkipped(v, f"axis {a}: skip/restore checks not computed: the size period "
+                             f"{plan.period} exceeds {MAX_CHECK_PERIOD} (the valid sizes are "
+                             "exact; check a concrete size with --input)")
     cache[key] = v, skip_checks(plan, v, merge_cex)
     return cache[key]
+
+
+#: Largest size period for which the skip/restore checks run (they evaluate one size at a time).
+MAX_CHECK_PERIOD = 1 << 14
+
+
+class _ChecksSkipped(Exception):
+    def __init__(self, validity: AxisValidity, note: str) -> None:
+        super().__init__(note)
+        self.validity, self.note = validity, note
 
 
 def _rename_axis(c: SkipCheck, old: int, new: int, old_sym: str, new_sym: str) -> SkipCheck:

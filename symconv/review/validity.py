@@ -49,8 +49,8 @@ __all__ = ["MAX_PERIOD", "MAX_SCAN", "Batch", "LayerTable", "Plan", "analyse_axi
            "make_plan", "owners", "project"]
 
 #: Largest period and scan length the exact valid-size computation accepts.
-MAX_PERIOD = 1 << 22
-MAX_SCAN = 1 << 24
+MAX_PERIOD = 1 << 20
+MAX_SCAN = 1 << 22
 #: Excluded residue classes whose example and reason are kept (the count is always exact).
 MAX_REASONS_KEPT = 64
 #: Sizes evaluated per numpy batch in the scan.
@@ -564,9 +564,13 @@ def analyse_axis(net: Network, a: int, symbol: str | None = None
     classes = np.flatnonzero(settle_ok)
     below_set = valid[valid < threshold]
     # a class settled before the threshold: its members in [settle, threshold) follow it
-    fill = [np.arange(int(settle[c]), threshold, P, dtype=np.int64) for c in classes
-            if settle[c] + P < threshold]
-    below = np.unique(np.concatenate([below_set, *fill])) if fill else np.unique(below_set)
+    starts = settle[classes]
+    counts = np.maximum(0, (threshold - starts + P - 1) // P)  # members in [settle, threshold)
+    fill = np.repeat(starts, counts) + P * (
+        np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts,
+                                                                 counts))
+    below = np.sort(np.concatenate([below_set, fill]))
+    below = below[np.concatenate(([True], below[1:] != below[:-1]))] if len(below) else below
     isolated: set[int] = set(int(v) for v in valid[valid >= threshold])
     if unequal_at:
         cands = []
@@ -610,7 +614,7 @@ def analyse_axis(net: Network, a: int, symbol: str | None = None
     )
     validity = AxisValidity(
         axis=a, symbol=plan.symbol, period=P, threshold=threshold,
-        below=tuple(int(v) for v in below), classes=tuple(int(c) for c in classes),
+        below=tuple(below.tolist()), classes=tuple(classes.tolist()),
         isolated=tuple(sorted(isolated)), reasons=tuple(sorted(reasons)), argument=argument,
         excluded_classes=len(failing))
     return validity, plan, merge_cex
