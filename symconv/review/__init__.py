@@ -33,6 +33,28 @@ unequal shifts ``h(n + mP) = h(n) + m c`` (``c != 0``) hold at most once per cla
 solved ``m``.  The scan evaluates every size until each of the ``P`` classes is settled, so
 the set it returns is exact for every ``n``.
 
+How the sizes are evaluated (:mod:`symconv.review.validity`): each layer, restricted to the
+axis, is tabulated by :func:`symconv.shapes.resolve` for inputs ``m < c + L`` (``c`` its
+constant bound, ``L`` its period) and extended by ``out(m + L) = out(m) + g`` with acceptance
+periodic past ``c`` -- the same per-layer fact the argument above rests on, and each table is
+checked on a second period before use (a resize by an exact ratio ``p/q`` uses ``floor(m p /
+q)`` directly).  So a batch of sizes costs a few numpy operations per layer, periods up to
+``2^20`` and scans up to ``2^22`` sizes are accepted, and the tables equal ``resolve`` (tested
+on random specs of every kind and convention).  Rules the 1-D view would lose are kept: PyTorch
+``avg_pool3d`` needs ``input >= kernel`` on each axis (a per-axis rule of 3-D networks).
+
+Joint constraints (:class:`JointConstraint`): a rule that compares several symbols is not
+folded into a per-axis set; the per-symbol sets hold every rule of one symbol and say they are
+*subject to* the joint ones, and an input is valid iff both hold.  onnxruntime's MaxUnpool with
+``output_shape`` compares element counts over all axes (``prod default_a <= prod
+output_shape_a``); inputs with different symbols on one axis (``x: [H, W]``, ``y: [G, W]``)
+give a set per symbol (each tensor belongs to one symbol: a layer to its input's, a concat/add
+to its first symbolic input's, so what follows a merge is a function of that symbol given the
+merge holds) and one coupling ``size_a(H) = size_b(G)`` per merge of different symbols, with
+its smallest valid and failing pairs and the matching sizes (both sides are non-decreasing, so
+for each ``H`` the matching ``G`` form an interval; whether any pair exists is decided per pair
+of residue classes by solving ``u0 + i Du = v0 + j Dv`` over ``i, j >= 0``).
+
 Findings (stable codes; ``error`` fails ``symconv review``, ``warning`` fails it with
 ``--fail-on warning``):
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
 from symconv.network import MERGE_OPS, Network, Node
-from symconv.review.model import AxisValidity, JointConstraint, JointKind
+from symconv.review.model import AxisValidity, JointConstraint, JointKind, intersect
 from symconv.shapes import resolve, size_period
 from symconv.spec import (
     AvgPool,
@@ -661,17 +661,18 @@ class _Side:
         return sorted(set(out))[:limit]
 
 
-def _grid_search(sides: Sequence[_Side], test: Callable[..., Any], want: bool
-                 ) -> tuple[tuple[int, ...] | None, bool]:
+def _grid_search(sides: Sequence[_Side], test: Callable[..., Any], want: bool, *,
+                 values: bool = True) -> tuple[tuple[int, ...] | None, bool]:
     """The valid tuple (one size per side) with the smallest sum, then lexicographic, where
-    ``test(values...)`` is ``want``; and whether the search proves it smallest (every tuple of
-    a smaller sum was tried)."""
+    ``test(...)`` is ``want`` (given the sides' tensor sizes, or the sizes themselves when
+    ``values`` is false); and whether the search proves it smallest (every tuple of a smaller
+    sum was tried)."""
     count = 32
     while True:
         lists = [s.smallest(count) for s in sides]
         if any(not len(x) for x in lists):
             return None, True
-        vals = [s.values(x) for s, x in zip(sides, lists, strict=True)]
+        vals = [s.values(x) for s, x in zip(sides, lists, strict=True)] if values else lists
         grids = np.meshgrid(*lists, indexing="ij")
         vgrids = np.meshgrid(*vals, indexing="ij")
         hit = np.asarray(test(*vgrids)) == want
@@ -825,26 +826,33 @@ def _element_count(net: Network, node: Node,
     src = node.inputs[0]
     targets = [int(x) for x in spec.output_size]
     limit = math.prod(targets)
-    axes_syms: list[tuple[int, str]] = []
-    for a in range(nd):
-        sym = owners(net, a).get(src)
-        if sym is None or (a, sym) not in sets:
-            return None  # a constant axis is checked at the given input; none symbolic here
-        axes_syms.append((a, sym))
-    symbols = tuple(dict.fromkeys(s for _, s in axes_syms))
-    if len(symbols) != len(axes_syms):
-        return None  # a symbol on several axes: its intersection note covers it
-    sides = [_Side(*sets[key], src) for key in axes_syms]
+    syms: list[str | None] = [owners(net, a).get(src) for a in range(nd)]
+    symbols = tuple(dict.fromkeys(s for s in syms if s is not None))
+    if any(s is not None and (a, s) not in sets for a, s in enumerate(syms)):
+        return None  # an axis whose set was not computed (its note says why)
+    # one variable per symbol, valid on every axis it sizes; a constant axis is a factor
+    var_sets = {sym: intersect([sets[(a, s)][0] for a, s in enumerate(syms) if s == sym], sym)
+                for sym in symbols}
+    sides = [_Side(var_sets[sym], sets[(syms.index(sym), sym)][1], src) for sym in symbols]
+    per_axis = [None if s is None else _Side(sets[(a, s)][0], sets[(a, s)][1], src)
+                for a, s in enumerate(syms)]
+    const = [int(make_plan(net, a).run(1)[0].get(src, 0)) if s is None else 0
+             for a, s in enumerate(syms)]
     pads = [int(sum(spec.padding[a])) for a in range(nd)]
     ks, ss = [int(k) for k in spec.kernel], [int(s) for s in spec.stride]
 
-    def defaults(*us: Any) -> list[Any]:
-        return [(u - 1) * ss[a] - pads[a] + ks[a] for a, u in enumerate(us)]
-
-    def holds(*us: Any) -> Any:
-        prod = np.ones_like(us[0])
-        for d in defaults(*us):
-            prod = prod * d
+    def holds(*xs: Any) -> Any:
+        prod = np.ones(np.shape(xs[0]), dtype=object)
+        for a, s in enumerate(syms):
+            if s is None:
+                u = const[a]
+            else:
+                i = symbols.index(s)
+                flat = np.asarray(xs[i]).ravel()
+                side = per_axis[a]
+                assert side is not None
+                u = side.values(flat).reshape(np.shape(xs[0]))
+            prod = prod * ((u - 1) * ss[a] - pads[a] + ks[a])
         return prod <= limit
 
     terms = [f"({ss[a]}*({_formula(formulas, src, a)} - 1) + {ks[a] - pads[a]})"
@@ -852,9 +860,12 @@ def _element_count(net: Network, node: Node,
     statement = (f"{' * '.join(terms)} <= {limit} = {'*'.join(map(str, targets))} ({node.name}: "
                  "onnxruntime MaxUnpool needs output_shape to have at least as many elements "
                  "as the default output (k + (m - 1) s - pads per axis))")
-    example, _ = _grid_search(sides, holds, True)
-    cex, proven = _grid_search(sides, holds, False)
+    if not symbols:
+        ok = bool(holds(np.zeros(1, dtype=np.int64))[0])
+        return JointConstraint(ident, JointKind.ELEMENT_COUNT, node.name, tuple(range(nd)), (),
+                               statement, ok, () if ok else None, None if ok else ())
+    example, _ = _grid_search(sides, holds, True, values=False)
+    cex, proven = _grid_search(sides, holds, False, values=False)
     solution = "" if proven else f"the counterexample {cex} is not proven smallest"
-    return JointConstraint(ident, JointKind.ELEMENT_COUNT, node.name,
-                           tuple(a for a, _ in axes_syms), symbols, statement,
-                           cex is None and proven, example, cex, solution)
+    return JointConstraint(ident, JointKind.ELEMENT_COUNT, node.name, tuple(range(nd)),
+                           symbols, statement, cex is None and proven, example, cex, solution)
