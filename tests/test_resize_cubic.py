@@ -535,7 +535,14 @@ def test_cli_matrix_cubic() -> None:
 def test_cli_shape_cubic() -> None:
     res = _cli("shape", "resize", "--in", "5x7", "--scale", "3/2", "--mode", "cubic", "--json")
     assert res.exit_code == 0, res.output
-    assert "[7, 10]" in res.output.replace("\n", "").replace(" ", "").replace(",", ", ")
+    doc = json.loads(res.output)
+    assert doc["output"] == [7, 10] and "mode='cubic'" in doc["layer"]
+    onnx = _cli("shape", "resize", "--in", "5x7x9", "--size", "3x4x20", "--mode", "cubic",
+                "--convention", "onnx")
+    assert onnx.exit_code == 0 and "3x4x20" in onnx.output, onnx.output
+    bad = _cli("shape", "resize", "--in", "5x7x9", "--scale", "2", "--mode", "cubic")
+    assert bad.exit_code == 2
+    assert "ndim=3 must be 2 for mode='cubic' under convention torch" in bad.output
 
 
 def test_cli_latex_cubic_makes_no_transposed_conv_claim() -> None:
