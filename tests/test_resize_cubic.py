@@ -168,6 +168,11 @@ def test_exact_denominators_beyond_int64_are_refused() -> None:
         linear_map(spec, (1, 3, 5, 7), max_nnz=10**9)
     assert linear_map(Resize(size=(101, 103), mode="cubic", convention="onnx"),
                       (1, 3, 5)).nnz > 0  # two such axes fit
+    # one axis with denominators 4 (2 * 3000)^3 = 8.6e11 fits, and is still exact
+    x = np.arange(7)[None, None] ** 2
+    one = linear_map(Resize(size=3000, mode="cubic", convention="onnx"), (1, 7)).apply_exact(x)
+    ref = numeric.upsample_cubic(x, Fraction(3000, 7), coordinate_mode="half_pixel")
+    assert all(Fraction(a) == Fraction(b) for a, b in zip(one.ravel(), ref.ravel(), strict=True))
     big = Resize(scale_factor=Fraction(1, 10**6) * 3 + 1, mode="cubic", convention="onnx")
     with pytest.raises(UnsupportedError, match="beyond int64"):
         linear_map(big, (1, 5))

@@ -545,8 +545,9 @@ def _cubic_axis(layer: Resize, a: int, n: int, o: int) -> tuple[Any, Any, Any, A
     scale = _scale_fraction(layer, a, n, o)
     _, q = _source_coordinate(layer.coordinate_mode, np.zeros(1, _I64), n, o, scale)
     al, be = abs(coeff.numerator), coeff.denominator
-    # |numerator| <= (|a| + 3) * 8 q^3 * be per tap; exclude_outside sums four of them
-    if 4 * (al + 3 * be) * 8 * q**3 * (o + 1) >= 2**62:
+    # every intermediate of _keys_weights is at most 36 (|al| + 3 be) q^3 in magnitude, and
+    # exclude_outside sums four weights
+    if 4 * 36 * (al + 3 * be) * q**3 >= 2**62:
         raise UnsupportedError(
             f"cubic resize of size {n} -> {o}: exact weights need denominators up to "
             f"{be * q**3:,} (coordinate denominator {q}, cubic_coeff_a={coeff}), beyond int64; "
