@@ -105,10 +105,13 @@ def from_model(model: Any, name: str = "onnx-model") -> Network:
     graph = model.graph
     consts: dict[str, Any] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     names = _Names()
-    inputs = _inputs(graph, consts, names)
+    params: set[str] = set()
+    inputs = _inputs(graph, consts, names, params)
     nd = len(inputs[0].size)
-    flow = _Flow(consts, nd, {vi.name for vi in graph.input if vi.name not in consts},
-                 _static_batch(graph, consts))
+    spatial = {vi.name for vi in graph.input if vi.name not in consts and vi.name not in params}
+    flow = _Flow(consts, nd, spatial, _static_batch(graph, spatial))
+    for name in sorted(params):
+        flow.unfolded[name] = f"graph input {name!r} (rank < 3) is known only at run time"
     for node in graph.node:
         flow.visit(node)
     body = [n for n in graph.node if n.output and n.output[0] in flow.spatial]
@@ -127,11 +130,12 @@ def from_model(model: Any, name: str = "onnx-model") -> Network:
     return build(name, Convention.ONNX, inputs, nodes, outputs or None, tuple(flow.heads))
 
 
-def _static_batch(graph: Any, consts: dict[str, Any]) -> int | None:
-    """The batch size every graph input fixes (``dim_value``), if they all fix the same."""
+def _static_batch(graph: Any, spatial: set[str]) -> int | None:
+    """The batch size every spatial graph input fixes (``dim_value``), if they all fix the
+    same."""
     seen: set[int | None] = set()
     for vi in graph.input:
-        if vi.name in consts:
+        if vi.name not in spatial:
             continue
         dims = list(vi.type.tensor_type.shape.dim)
         d = dims[0] if dims else None
@@ -547,8 +551,13 @@ def _label(node: Any) -> str:
     return repr(node.name or (node.output[0] if node.output else node.op_type))
 
 
-def _inputs(graph: Any, consts: dict[str, Any], names: _Names) -> tuple[Input, ...]:
+def _inputs(graph: Any, consts: dict[str, Any], names: _Names,
+            params: set[str] | None = None) -> tuple[Input, ...]:
+    """The spatial inputs (rank >= 3).  Inputs of rank < 3 (a Dropout ``training_mode``
+    flag, a scalar) are parameters known only at run time: added to ``params``; a shape or
+    size computed from one is then reported where it is needed."""
     out: list[Input] = []
+    small: list[tuple[str, int]] = []
     for vi in graph.input:
         if vi.name in consts:
             continue
@@ -557,9 +566,8 @@ def _inputs(graph: Any, consts: dict[str, Any], names: _Names) -> tuple[Input, .
             raise InvalidSpecError(f"input={vi.name!r} must have a shape (N, C, spatial...)")
         dims = list(tt.shape.dim)
         if len(dims) < 3:
-            raise UnsupportedError(
-                f"input={vi.name!r} has rank {len(dims)}: symconv review needs (N, C, spatial...)"
-            )
+            small.append((vi.name, len(dims)))
+            continue
         size: list[int | str] = []
         for a, d in enumerate(dims[2:]):
             if d.HasField("dim_value") and d.dim_value > 0:
@@ -573,8 +581,15 @@ def _inputs(graph: Any, consts: dict[str, Any], names: _Names) -> tuple[Input, .
         ch = dims[1].dim_value if dims[1].HasField("dim_value") and dims[1].dim_value > 0 \
             else None
         out.append(Input(names.add(vi.name), tuple(size), ch))
+    if not out and small:
+        raise UnsupportedError(
+            f"input={small[0][0]!r} has rank {small[0][1]}: symconv review needs (N, C, "
+            "spatial...)"
+        )
     if not out:
         raise InvalidSpecError("the ONNX graph must have a non-constant input")
+    if params is not None:
+        params.update(name for name, _ in small)
     nd = len(out[0].size)
     for i in out[1:]:
         if len(i.size) != nd:

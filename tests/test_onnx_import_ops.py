@@ -479,6 +479,40 @@ def test_cubic_resize_and_normalisations_match_onnxruntime(tmp_path: Path) -> No
         assert _compare(net, sess, {"x": (1, 4, h, 7)})
 
 
+def test_group_norm_and_dropout_with_a_training_flag_input(tmp_path: Path) -> None:
+    """A rank-0 graph input (Dropout's training_mode) is a run-time parameter, not a spatial
+    input; GroupNormalization (opset 21) is shape-preserving."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    mk = helper.make_node
+    graph = helper.make_graph(
+        [mk("GroupNormalization", ["x", "g", "b"], ["gn"], num_groups=2, epsilon=1e-5),
+         mk("Dropout", ["gn", "ratio", "training"], ["d"]),
+         mk("Conv", ["d", "w"], ["y"], kernel_shape=[3, 3], strides=[2, 2])],
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, "H", "W"]),
+              helper.make_tensor_value_info("training", TensorProto.BOOL, [])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [_floats("g", [1.0] * 4), _floats("b", [0.0] * 4), _weight("w", (2, 4, 3, 3)),
+         helper.make_tensor("ratio", TensorProto.FLOAT, [], [0.25])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    model.ir_version = 10
+    net = _load(model, tmp_path)
+    assert [i.name for i in net.inputs] == ["x"]
+    assert [n.op for n in net.nodes] == ["identity", "identity", "conv"]
+    v = review(net, symbolic=True).validity
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for h in range(1, 9):
+        feeds = {"x": np.zeros((1, 4, h, 5), np.float32), "training": np.array(False)}
+        try:
+            got = sess.run(None, feeds)[0].shape[2:]
+        except Exception:
+            got = None
+        assert (got is not None) == (h in v[0]), h  # type: ignore[operator]
+        if got is not None:
+            assert tuple(got) == evaluate(net, (h, 5))[0]["y"]
+
+
 # --------------------------------------------------------------------------- one line
 
 
