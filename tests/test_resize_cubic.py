@@ -22,6 +22,8 @@ Framework behaviours pinned here (not symconv errors):
 * The ONNX reference evaluator computes ``pytorch_half_pixel`` with ``o == 1`` as -1/2 (the
   spec and onnxruntime: 0) and ``align_corners`` with the fractional length ``n * scale``; it
   is only used for ``half_pixel`` and ``asymmetric``.
+* PyTorch itself resizes to one output at ``src = n/2 - 1/2`` (ONNX ``half_pixel``), not at
+  0 as ONNX ``pytorch_half_pixel`` defines it.
 """
 
 from __future__ import annotations
@@ -572,3 +574,19 @@ def test_network_file_cubic_fields() -> None:
     layer["cubic_coeff_a"] = [1]
     with pytest.raises(InvalidSpecError, match=r"cubic_coeff_a=.* must be a number"):
         loads(json.dumps({"inputs": [{"name": "x", "size": [8, 8]}], "layers": [layer]}), "json")
+
+
+@pytest.mark.torch
+def test_torch_size_one_is_half_pixel_not_pytorch_half_pixel_pinned(torch: Any) -> None:
+    """To an output length of 1 PyTorch reads src = n/2 - 1/2 (the centre: 2.5 from [1, 2, 3,
+    4]), i.e. ONNX half_pixel; ONNX's pytorch_half_pixel reads 0 there (x[0] = 1, pinned for
+    onnxruntime above), so it does not match today's PyTorch at that length."""
+    x = np.array([[[[1.0, 2.0, 3.0, 4.0]]]])
+    y = torch.nn.functional.interpolate(torch.tensor(x), size=(1, 1), mode="bicubic").numpy()
+    assert y.ravel().tolist() == [2.5]
+    torch_map = linear_map(Resize(size=(1, 1), mode="cubic"), (1, 1, 4))
+    half = linear_map(Resize(size=(1, 1), mode="cubic", convention="onnx"), (1, 1, 4))
+    phalf = linear_map(Resize(size=(1, 1), mode="cubic", coordinate_mode="pytorch_half_pixel",
+                              convention="onnx"), (1, 1, 4))
+    assert _matvec(torch_map, x).ravel().tolist() == [2.5] and torch_map.equals(half)
+    assert _matvec(phalf, x).ravel().tolist() == [1.0]
