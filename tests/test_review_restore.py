@@ -517,3 +517,32 @@ def test_every_table_and_fix_is_exact(text: str) -> None:
                 if vals is not None:
                     lo = vals["up"] - (int(spec.output_padding[0]) if spec.output_padding else 0)
                     assert lo <= vals[c.target] <= lo + s - 1
+
+
+@pytest.mark.torch
+def test_unpool_run_time_size_in_pytorch() -> None:
+    """A max-unpool that does not restore its pool's input is broken in PyTorch (the indices
+    are flat positions in the pooled plane); option (a), output_size=, repairs every size."""
+    from conftest import requires
+
+    torch = requires("torch")
+    net = loads("inputs: [{name: x, size: [H, W]}]\nlayers: [{name: pool, op: max-pool, "
+                "kernel: 3}, {name: unpool, op: max-unpool, kernel: 3}]", "yaml")
+    r = review(net, symbolic=True)
+    c = restores(r)["unpool"]
+    assert c.restoring == "H = 0 mod 3" and "every valid size" in c.options[0]
+    (f,) = [f for f in r.findings if f.code == "SC209"]
+    assert "Found an invalid max index" in f.message
+    pool = torch.nn.MaxPool2d(3, return_indices=True)
+    unpool = torch.nn.MaxUnpool2d(3)
+    for h in range(3, 12):
+        x = torch.zeros(1, 1, h, h)
+        x[0, 0, h - 1 - (h % 3), h - 1 - (h % 3)] = 1.0  # the max in the last full window
+        y, idx = pool(x)
+        out = unpool(y, idx, output_size=(h, h))
+        assert out.shape[-2:] == (h, h) and out.sum() == 1 and out[x > 0].item() == 1
+        if h % 3:  # no restore: PyTorch raises (index beyond the smaller plane)
+            with pytest.raises(RuntimeError, match="invalid max index"):
+                unpool(y, idx)
+        else:
+            assert unpool(y, idx).shape[-2:] == (h, h)

@@ -706,6 +706,10 @@ def _encoder_option(ctx: _Context, name: str, target: str, up: Node | None, down
 def check_findings(net: Network, checks: list[SkipCheck], concrete: tuple[int, ...] | None,
                    values: dict[str, tuple[int, ...]]) -> list[Finding]:
     out: list[Finding] = []
+    unpool = ("; as a max-unpool it is worse than a size mismatch: PyTorch reads the pool's "
+              "indices as flat positions in the unpooled plane, so where the two sizes differ "
+              "values land in the wrong places or PyTorch raises 'Found an invalid max index' "
+              "(pass output_size=)")
     shown_nodes: dict[tuple[str, str], list[int]] = {}
     for c in checks:
         if not c.holds_always:
@@ -719,6 +723,8 @@ def check_findings(net: Network, checks: list[SkipCheck], concrete: tuple[int, .
         also = f" (also on axis {axis_list(axes[1:])})" if len(axes) > 1 else ""
         shown = ", ".join(f"{n}={v}" for n, v in c.sizes)
         fix = f"; fix: {c.fix}" if c.fix else ""
+        if c.kind == "restore" and net.node(c.node).op == "max-unpool":
+            fix += unpool
         if c.kind == "merge":
             out.append(Finding("SC208", c.node, (
                 f"{c.node}: inputs differ on axis {c.axis} for some sizes where they exist; "
