@@ -21,6 +21,7 @@ from fractions import Fraction
 from typing import Any
 
 from symconv._params import Int, is_symbolic
+from symconv.errors import UnsupportedError
 
 __all__ = [
     "ceildiv",
@@ -139,7 +140,11 @@ def resize_size(n: Int, scale: int | Fraction | float, *, float32: bool = False)
     """
     if isinstance(scale, float):
         if _sym(n):
-            raise TypeError("a float scale factor needs an integer size")
+            raise UnsupportedError(
+                f"scale_factor={scale!r} is a float, multiplied in floating point as the "
+                "frameworks do, so its size has no exact formula for a symbolic size; give it "
+                f"as a fraction (e.g. {Fraction(str(scale))})"
+            )
         if float32:
             import struct
 

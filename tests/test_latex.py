@@ -303,6 +303,28 @@ def test_cli_latex_bad_input_is_one_line(args: list[str], message: str) -> None:
     assert result.output.count("\n") == 1 and "Traceback" not in result.output
 
 
+def test_cli_latex_takes_a_decimal_scale_exactly() -> None:
+    # A derivation is symbolic: 1.5 is the fraction 3/2 (it used to crash with a TypeError
+    # from the float-scale size rule applied to a symbolic size).
+    runner = CliRunner()
+    decimal = runner.invoke(cli, ["latex", "resize", "--in", "3", "--scale", "1.5"])
+    fraction = runner.invoke(cli, ["latex", "resize", "--in", "3", "--scale", "3/2"])
+    assert decimal.exit_code == 0, decimal.output
+    assert decimal.output == fraction.output
+
+
+def test_a_float_scale_has_no_symbolic_size_formula() -> None:
+    import sympy
+
+    from symconv import formulas
+    from symconv.errors import UnsupportedError
+
+    n = sympy.Symbol("n", integer=True, positive=True)
+    with pytest.raises(UnsupportedError, match=r"scale_factor=0.29 is a float.*e.g. 29/100"):
+        formulas.resize_size(n, 0.29)
+    assert formulas.resize_size(100, 0.29) == 28  # 100 * 0.29 = 28.999999999999996 in double
+
+
 def test_cli_latex_help_has_examples() -> None:
     result = CliRunner().invoke(cli, ["latex", "--help"])
     assert result.exit_code == 0

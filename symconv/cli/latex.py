@@ -41,7 +41,7 @@ Exit status: 0 written, 1 a statement failed its check (marked FAILED), 2 bad in
     "in": "Input spatial size(s): 6 or 4x4.",
     "kernel": "Kernel size: 3 or 3x5.",
     "channels": "Input channels (default: the fewest that fit).",
-    "scale": "Resize scale factor: 2, 3/2 or 2x3.",
+    "scale": "Resize scale factor: 2, 3/2, 2x3, or a decimal such as 1.5 (taken exactly, as 3/2).",
 })
 @click.option("--fragment", is_flag=True, help="A body to paste into a document (no preamble).")
 @click.option("--seed", type=int, default=0, show_default=True,
@@ -53,7 +53,8 @@ def latex(layer: str, fragment: bool, seed: int, **options: Any) -> None:
     from symconv.layer_facts import layer_facts
     from symconv.render.latex import layer_document
 
-    query = Query.from_options(layer, **options)
+    # a derivation is symbolic: a decimal scale is the exact fraction it spells
+    query = Query.from_options(layer, exact_decimals=True, **options)
     spec = build_layer(query.command, query.params, query.convention)
     assert query.sizes is not None  # --in is required
     facts = layer_facts(spec, query.sizes, channels=query.params.get("channels"),

@@ -111,13 +111,16 @@ class Query:
     raw: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
-    def from_options(cls, layer: str, **o: Any) -> Query:
-        """Build a query from click's option values (``None``/``False`` = not given)."""
+    def from_options(cls, layer: str, *, exact_decimals: bool = False, **o: Any) -> Query:
+        """Build a query from click's option values (``None``/``False`` = not given).
+
+        ``exact_decimals`` takes a decimal ``--scale`` such as 1.5 as the exact fraction 3/2
+        (as ``--symbolic`` does) instead of a float multiplied in floating point."""
         command = "resize" if layer.lower() == "upsample" else layer.lower()
         given = given_options(o)
         check_applicable(_TAKES, command, layer.lower(), given, _CONTROL)
         symbolic = bool(given.get("symbolic"))
-        per_axis = per_axis_values(given, symbolic)
+        per_axis = per_axis_values(given, symbolic or exact_decimals)
         sizes, numbers = _input(given.get("in_"), symbolic, ndim_of(per_axis))
         ndim = len(sizes) if sizes is not None else ndim_of(per_axis)
         params = layer_params(per_axis, given, ndim)
