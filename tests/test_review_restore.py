@@ -170,7 +170,10 @@ layers:
     assert pairs == ()
     assert [u.up for u in unpaired] == ["up4", "up2"]
     assert unpaired[0].down == "d2"
-    assert not restores(review(net, symbolic=True))
+    r = review(net, symbolic=True)
+    assert not restores(r)
+    assert ("up4 (axis 0) is not checked as a restore: it scales by 4 but the down-sampling "
+            "layer it would undo, d2, scales by 1/2; declare restores: to check it") in r.notes
     # resize by 1/2 is undone by resize by 2
     net2 = loads("""
 inputs: [{name: x, size: [H]}]

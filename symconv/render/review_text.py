@@ -157,7 +157,9 @@ def render_text(result: Review) -> str:
             lines.append(f"  {c.node} ({label}): {head}; smallest counterexample "
                          f"{sym[c.axis]}={c.counterexample} ({shown})")
             if c.rows:
-                lines.append(f"    restores {target} only for {c.restoring or 'no valid size'}")
+                where = ("for no valid size" if not c.restoring
+                         or c.restoring.startswith("no valid") else f"only for {c.restoring}")
+                lines.append(f"    restores {target} {where}")
                 v = result.validity[c.axis]
                 lines += _restore_table(net, c, sym[c.axis], v.period if v else 0)
             elif c.detail:

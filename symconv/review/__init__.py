@@ -140,6 +140,7 @@ from symconv.review.model import (
     TensorRow,
     intersect,
 )
+from symconv.review.pairing import unpaired_notes
 from symconv.review.propagate import (
     concrete_inputs,
     evaluate,
@@ -221,6 +222,7 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
     joint, extra = _joint_review(network, formulas, validity, notes, findings)
     validity = [None if v is None else _subject_to(v, joint) for v in validity]
     notes.extend(_shared_symbols(validity))
+    notes.extend(unpaired_notes(network))
     findings.extend(check_findings(network, checks, concrete, values))
     findings.extend(layer_warnings(network, concrete, validity))
     order = {c: i for i, c in enumerate(CODES)}

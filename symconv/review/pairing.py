@@ -53,7 +53,8 @@ from symconv.network import Network
 from symconv.review.validity import project
 from symconv.shapes import resolve, size_period
 
-__all__ = ["MAX_STACKS", "Pair", "Unpaired", "infer_pairs", "same_size", "scale_of"]
+__all__ = ["MAX_STACKS", "Pair", "Unpaired", "infer_pairs", "same_size", "scale_of",
+           "unpaired_notes"]
 
 #: Distinct path histories kept per tensor; beyond that pairing stops there (never guesses).
 MAX_STACKS = 64
@@ -178,3 +179,30 @@ def _pop(name: str, f: Fraction, here: frozenset[_Stack], axis: int, pairs: list
         name, f, f"its input paths undo different layers ({', '.join(downs) or 'none'})",
         None, axis))
     return frozenset({()})
+
+
+def unpaired_notes(net: Network) -> list[str]:
+    """One note per up-sampling layer left unpaired although there was something to undo
+    (a factor mismatch, or paths that disagree), with the axes where it happens.
+
+    >>> from symconv.network import loads
+    >>> net = loads("{inputs: [{name: x, size: [H]}], layers: [{name: d, op: max-pool, kernel: 2},"
+    ...             " {name: u, op: resize, scale_factor: 4}]}", "yaml")
+    >>> unpaired_notes(net)
+    ['u (axis 0) is not checked as a restore: it scales by 4 but the down-sampling layer it would undo, d, scales by 1/2; declare restores: to check it']
+    """
+    found: dict[tuple[str, str], list[int]] = {}
+    for a in range(net.ndim):
+        try:
+            _, unpaired = infer_pairs(net, a)
+        except SymconvError:
+            continue
+        for u in unpaired:
+            if u.down is not None or u.reason.startswith("its input paths"):
+                found.setdefault((u.up, u.reason), []).append(a)
+    out = []
+    for (up, reason), axes in found.items():
+        where = f"axis {axes[0]}" if len(axes) == 1 else f"axes {', '.join(map(str, axes))}"
+        out.append(f"{up} ({where}) is not checked as a restore: {reason}; declare restores: "
+                   "to check it")
+    return out

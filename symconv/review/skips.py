@@ -703,6 +703,13 @@ def _encoder_option(ctx: _Context, name: str, target: str, up: Node | None, down
 # --------------------------------------------------------------------------- findings
 
 
+def _only(restoring: str) -> str:
+    """``only for H = 0 mod 2``, or ``for no valid size``."""
+    if not restoring or restoring.startswith("no valid"):
+        return "for no valid size"
+    return f"only for {restoring}"
+
+
 def check_findings(net: Network, checks: list[SkipCheck], concrete: tuple[int, ...] | None,
                    values: dict[str, tuple[int, ...]]) -> list[Finding]:
     out: list[Finding] = []
@@ -742,7 +749,7 @@ def check_findings(net: Network, checks: list[SkipCheck], concrete: tuple[int, .
                       f"{c.target}={fmt_size(values[c.target])}; ")
             out.append(Finding("SC209", c.node, (
                 f"{c.node}: mirrors {c.paired_with} (inferred), so it should restore "
-                f"{c.target}, but on axis {c.axis} does so only for {c.restoring or 'no size'}; "
+                f"{c.target}, but on axis {c.axis} does so {_only(c.restoring)}; "
                 f"{at}smallest valid size where it does not: {c.counterexample} ({shown}){fix}"
                 f"{also}. Declare `restores: {c.target}` on {c.node} to check it as a "
                 f"requirement, or `restores: false` if it is not meant to")))
