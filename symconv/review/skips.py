@@ -133,7 +133,7 @@ def _root(plan: Plan, name: str) -> str:
     names = {n.name: n for n in plan.net.nodes}
     while name in names:
         node = names[name]
-        if node.op in MERGE_OPS:
+        if node.op in MERGE_OPS or node.size_of is not None:
             return name
         if node.layer is not None and not same_size(plan.specs[name]):
             return name
@@ -521,8 +521,13 @@ def _walk(plan: Plan, n: int, specs: dict[str, Any]
     vals: dict[str, int] = {name: n for name in plan.varying}
     vals.update(plan.fixed)
     fails: list[tuple[str, str, str]] = []
-    for node in plan.net.nodes:
-        ins = [vals.get(x) for x in node.inputs]
+    # the plan's own node set and inputs (with several symbols on an axis, the tensors of
+    # the others are compared by joint constraints, not here)
+    members = getattr(plan, "members", None) or plan.net.nodes
+    ins_of = getattr(plan, "_ins", None)
+    for node in members:
+        names = ins_of(node) if ins_of is not None else list(node.inputs)
+        ins = [vals.get(x) for x in names]
         if any(x is None for x in ins):
             continue
         first = ins[0]
@@ -532,6 +537,8 @@ def _walk(plan: Plan, n: int, specs: dict[str, Any]
                 fails.append((node.name, "mismatch", "inputs differ"))
                 continue
             vals[node.name] = first
+        elif node.size_of is not None:  # a resize to another tensor's size ('like:')
+            vals[node.name] = vals[node.size_of]
         elif node.layer is None:
             vals[node.name] = first
         else:
