@@ -254,6 +254,24 @@ layers:
     assert v.minimum == 15  # e (kernel 5) reads d, sized like a = floor(H/3): H >= 15
 
 
+def test_restore_fixes_see_the_like_resize() -> None:
+    """The restore check's run-time option recomputes sizes with the like-resize taking its
+    target's size (not its data input's): output_size= restores x for every even H."""
+    net = loads("""
+inputs: [{name: x, size: [H]}]
+layers:
+  - {name: enc, op: conv, k: 3, s: 2, p: 1}
+  - {name: mid, op: conv, k: 3, s: 2, p: 1}
+  - {name: up, op: resize, like: enc}
+  - {name: cat, op: concat, inputs: [up, enc]}
+  - {name: head, op: conv-transpose, kernel: 2, stride: 2, restores: x}
+""", "yaml")
+    check = next(c for c in review(net, symbolic=True).checks if c.node == "head")
+    assert "restores x only for H = 0 mod 2 (checked)" in check.fix
+    for h in range(1, 40):  # head's input is enc's size ceil(H/2): 2 * that is H iff H even
+        assert (2 * evaluate(net, (h,))[0]["cat"][0] == h) == (h % 2 == 0)
+
+
 # --------------------------------------------------------------------------- torch export
 
 
