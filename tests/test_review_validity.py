@@ -448,6 +448,25 @@ layers:
     assert any(f.code == "SC003" and f.node == "c" for f in r.errors)
 
 
+def test_restores_of_another_symbol_are_checked_on_its_own_plan() -> None:
+    net = loads("""
+inputs: [{name: x, size: [H]}, {name: y, size: [G]}]
+layers:
+  - {name: d, op: conv, kernel: 2, stride: 2, input: x}
+  - {name: u, op: conv-transpose, kernel: 2, stride: 2, restores: x}
+  - {name: e, op: max-pool, kernel: 2, input: y}
+  - {name: eu, op: conv-transpose, kernel: 2, stride: 2, restores: y}
+  - {name: c, op: concat, inputs: [u, eu]}
+""", "yaml")
+    r = review(net, symbolic=True)
+    (g207,) = [f for f in r.warnings if f.code == "SC207" and f.node == "eu"]
+    assert g207.message.startswith("(G) eu:")
+    assert "smallest counterexample G=3 (eu=2, y=3)" in " ".join(r.notes)
+    for g in range(2, 30):  # eu restores y exactly for even G
+        vals = brute(net, {"x": (2 * (g // 2),), "y": (g,)})  # the concat holds
+        assert vals is not None and (vals["eu"] == vals["y"]) == (g % 2 == 0)
+
+
 def test_a_concrete_input_beside_a_symbolic_one_still_works() -> None:
     net = loads("""
 inputs: [{name: x, size: [H]}, {name: y, size: [12]}]
@@ -502,4 +521,4 @@ def test_periods_beyond_the_limit_are_refused_not_guessed() -> None:
                  {"op": "resize", "scale_factor": "3/2"}], ["H"])
     r = review(net, symbolic=True)
     assert r.validity == (None,)
-    assert "exceeds" in r.notes[-1]
+    assert any("the size period" in n and "exceeds" in n for n in r.notes)

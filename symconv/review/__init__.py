@@ -251,7 +251,7 @@ def _joint_review(net: Network, formulas: dict[str, tuple[str, ...]],
             continue
         for i, sym in enumerate(axis_symbols(net, a) or (f"n{a}",)):
             try:
-                v, plan, _ = analyse_axis(net, a, sym if i or axis_symbols(net, a) else None)
+                v, plan, cex = analyse_axis(net, a, sym if i or axis_symbols(net, a) else None)
             except UnsupportedError as exc:
                 notes.append(f"axis {a}: valid {sym} not computed: {exc}")
                 continue
@@ -262,6 +262,8 @@ def _joint_review(net: Network, formulas: dict[str, tuple[str, ...]],
                     findings.append(Finding("SC003", None, (
                         f"axis {a}: no {sym} is accepted: "
                         f"{v.reasons[0][1] if v.reasons else 'every size fails'}")))
+                    continue
+                _symbol_checks(plan, v, cex, notes, findings)
     try:
         joint = joint_constraints(net, sets, formulas)
     except UnsupportedError as exc:
@@ -272,6 +274,28 @@ def _joint_review(net: Network, formulas: dict[str, tuple[str, ...]],
             findings.append(Finding("SC003", j.node, (
                 f"{j.node}: no input size satisfies {j.id}: {j.statement}")))
     return joint, extra
+
+
+def _symbol_checks(plan: Any, v: AxisValidity, merge_cex: Any, notes: list[str],
+                   findings: list[Finding]) -> None:
+    """The skip/restore checks of the part of an axis that another symbol sizes, as notes
+    and findings that name the symbol (the check table is the first symbol's)."""
+    where = f"axis {v.axis} ({v.symbol})"
+    if plan.period > MAX_CHECK_PERIOD:
+        notes.append(f"{where}: skip/restore checks not computed: the size period "
+                     f"{plan.period} exceeds {MAX_CHECK_PERIOD}")
+        return
+    checks = skip_checks(plan, v, merge_cex)
+    for c in checks:
+        if c.holds_always:
+            what = "inputs agree" if c.kind == "merge" else f"restores {c.target or ''}".strip()
+            notes.append(f"{where}: {c.node} {what} for every valid {v.symbol}")
+        else:
+            shown = ", ".join(f"{n}={x}" for n, x in c.sizes)
+            notes.append(f"{where}: {c.node} fails for some {v.symbol}; smallest "
+                         f"counterexample {v.symbol}={c.counterexample} ({shown})")
+    for f in check_findings(plan.net, checks, None, {}):
+        findings.append(dataclasses.replace(f, message=f"({v.symbol}) {f.message}"))
 
 
 def _subject_to(v: AxisValidity, joint: Sequence[JointConstraint]) -> AxisValidity:

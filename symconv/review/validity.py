@@ -450,9 +450,28 @@ def make_plan(net: Network, a: int, symbol: str | None = None) -> Plan:
         c = _constant(specs[node.name])
         src = node.inputs[0]
         need[src] = need.get(src, 0) + c
-    restores = tuple(n for n in members if n.restores is not None)
-    return Plan(net, a, symbol, varying, fixed, specs, period, shift, need, merges, restores,
-                tables=tables, members=members, foreign=foreign)
+    view = _view(net, own, symbol, members, foreign)
+    restores = tuple(n for n in view.nodes if n.restores is not None)
+    return Plan(view, a, symbol, varying, fixed, specs, period, shift, need, merges, restores,
+                tables=tables, members=tuple(view.nodes), foreign=foreign)
+
+
+def _view(net: Network, own: dict[str, str | None], symbol: str, members: tuple[Node, ...],
+          foreign: dict[str, tuple[str, ...]]) -> Network:
+    """The part of ``net`` this symbol's plan evaluates, as a network of its own (the whole
+    network when there is one symbol): inputs of other symbols and the tensors they own are
+    left out, a concat/add keeps its own inputs, and a ``restores`` target of another symbol
+    is left to the coupling constraints."""
+    if len(members) == len(net.nodes):
+        return net
+    keep = {i.name for i in net.inputs if own[i.name] in (symbol, None)}
+    keep |= {n.name for n in members}
+    nodes = tuple(dataclasses.replace(
+        n, inputs=tuple(x for x in n.inputs if x not in foreign.get(n.name, ())),
+        restores=n.restores if n.restores in keep else None) for n in members)
+    outputs = tuple(o for o in net.outputs if o in keep) or ((nodes[-1].name,) if nodes else ())
+    return dataclasses.replace(net, inputs=tuple(i for i in net.inputs if i.name in keep),
+                               nodes=nodes, outputs=outputs)
 
 
 def _solve_merge(plan: Plan, node: Node, vals: dict[str, int], n: int) -> int | None:
