@@ -48,6 +48,9 @@ pixel-shuffle      factor/r, order, convention (pixel-unshuffle alike)
 concat, add        (inputs: two or more tensors; concat joins channels)
 pad                padding (explicit pairs; an F.pad / ONNX Pad / ZeroPadding layer: the
                    size grows by before + after whatever the fill)
+slice              start, end, step (per axis; negative counts from the end, ``end:
+                   null`` runs to the end), channels ``[start, end, step]``, convention
+                   (onnx: ONNX Slice clamping; others: Python slicing) (alias crop)
 identity           none: any shape-preserving op (aliases relu, activation, batchnorm, ...)
 =================  ==================================================================
 
@@ -73,7 +76,7 @@ is one :class:`~symconv.errors.InvalidSpecError` line naming the layer and the f
 >>> loads('{"inputs": [{"name": "x", "size": [8]}], "layers": [{"op": "convv", "k": 3}]}', "json")
 Traceback (most recent call last):
 ...
-symconv.errors.InvalidSpecError: layers[0] (layer1): op='convv' must be one of add, avg-pool, concat, conv, conv-transpose, identity, max-pool, max-unpool, pad, pixel-shuffle, pixel-unshuffle, resize (or an alias: activation, batchnorm, deconv, ...)
+symconv.errors.InvalidSpecError: layers[0] (layer1): op='convv' must be one of add, avg-pool, concat, conv, conv-transpose, identity, max-pool, max-unpool, pad, pixel-shuffle, pixel-unshuffle, resize, slice (or an alias: activation, batchnorm, deconv, ...)
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ from symconv.spec import (
     PixelShuffle,
     PixelUnshuffle,
     Resize,
+    Slice,
     parse_enum,
 )
 
@@ -120,7 +124,7 @@ FORMATS: dict[str, str] = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".t
 
 #: Ops that carry a layer spec.
 LAYER_OPS = ("conv", "conv-transpose", "max-pool", "avg-pool", "max-unpool", "resize",
-             "pixel-shuffle", "pixel-unshuffle", "pad")
+             "pixel-shuffle", "pixel-unshuffle", "pad", "slice")
 #: Ops that merge several tensors (their spatial sizes must agree).
 MERGE_OPS = ("concat", "add")
 #: Every canonical op.
@@ -133,7 +137,7 @@ _ALIASES: dict[str, str] = {
     "max_unpool": "max-unpool", "upsample": "resize", "interpolate": "resize",
     "pixel_shuffle": "pixel-shuffle", "depth-to-space": "pixel-shuffle",
     "pixel_unshuffle": "pixel-unshuffle", "space-to-depth": "pixel-unshuffle",
-    "zero-pad": "pad", "zeropad": "pad", "zeropadding": "pad",
+    "crop": "slice", "zero-pad": "pad", "zeropad": "pad", "zeropadding": "pad",
     "cat": "concat", "sum": "add",
     **{a: "identity" for a in (
         "activation", "relu", "leaky-relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh",
@@ -165,17 +169,20 @@ _PARAMS: dict[str, dict[str, str]] = {
     "pixel-shuffle": {"factor": "factor", "r": "factor", "order": "order", **_COMMON},
     "pixel-unshuffle": {"factor": "factor", "r": "factor", "order": "order", **_COMMON},
     "pad": {"padding": "padding", "p": "padding", "pad": "padding", **_COMMON},
+    "slice": {"start": "start", "end": "end", "step": "step", "channels": "channels",
+              **_COMMON},
     "concat": {}, "add": {}, "identity": {},
 }
 _SPECS: dict[str, type] = {
     "conv": Conv, "conv-transpose": ConvTranspose, "max-pool": MaxPool, "avg-pool": AvgPool,
     "max-unpool": MaxUnpool, "resize": Resize, "pixel-shuffle": PixelShuffle,
-    "pixel-unshuffle": PixelUnshuffle,
+    "pixel-unshuffle": PixelUnshuffle, "slice": Slice,
 }
 # Field grammars: how each spec field's value is checked before it reaches the spec.
 _INTS = frozenset({"kernel", "stride", "dilation", "output_padding", "output_size", "size"})
 _INT = frozenset({"groups", "in_channels", "out_channels", "factor"})
 _BOOL = frozenset({"ceil_mode", "count_include_pad", "align_corners", "exclude_outside"})
+_BOUND = frozenset({"start", "end", "step"})  # signed ints per axis; end may be null
 _WORD = frozenset({"padding_mode", "mode", "coordinate_mode", "nearest_mode", "order",
                    "convention"})
 _NODE_KEYS = frozenset({"name", "op", "inputs", "input", "restores", "like"})
@@ -635,6 +642,19 @@ def _value(f: str, v: Any, where: str) -> Any:
         if isinstance(v, bool) or not isinstance(v, int | float | str):
             raise bad("a number such as -0.75 or '-3/4'")
         return repr(v) if isinstance(v, float) else v
+    if f in _BOUND or f == "channels":
+        def bound(x: Any) -> bool:
+            return x is None or (isinstance(x, int) and not isinstance(x, bool))
+
+        if f == "channels":
+            if isinstance(v, list) and len(v) == 3 and all(bound(x) for x in v):
+                return tuple(v)
+            raise bad("[start, end, step] (integers, end may be null)")
+        if bound(v) and (v is not None or f == "end"):
+            return v
+        if isinstance(v, list) and v and all(bound(x) for x in v):
+            return tuple(v)
+        raise bad("an integer or a list of integers (one per axis; end may be null)")
     if f == "scale_factor":
         vals = v if isinstance(v, list) and v else [v]
         out = tuple(_factor(x, bad) for x in vals)

@@ -432,6 +432,34 @@ def test_linear_map_of_a_slice_is_numpy_slicing(spec: Slice) -> None:
     assert np.array_equal(m.numeric() @ x.ravel(), want.ravel())
 
 
+def test_slice_in_a_network_file_equals_the_onnx_import(tmp_path: Path) -> None:
+    """op: slice in YAML (ONNX convention) and the same ONNX Slice nodes: one network, the
+    same formulas, channels and valid sets, and onnxruntime's shapes."""
+    from onnx import helper
+
+    yaml_net = loads("""
+convention: onnx
+inputs: [{name: x, size: [H, W], channels: 6}]
+layers:
+  - {name: y, op: slice, start: [1, -4], end: [-1, null], step: [2, -1], channels: [1, null, 2]}
+  - {name: c, op: conv, kernel: 3, out_channels: 2}
+""", "yaml")
+    m = _model([helper.make_node("Slice", ["x", "s", "e", "a", "p"], ["y"]),
+                helper.make_node("Conv", ["y", "w"], ["c"], kernel_shape=[3, 3])],
+               [("x", [1, 6, "H", "W"])], ["y", "c"],
+               [_ints("s", [1, 1, -4]), _ints("e", [I64_MAX, -1, I64_MIN]),
+                _ints("a", [1, 2, 3]), _ints("p", [2, 2, -1]), _weight("w", (2, 3, 3, 3))])
+    onnx_net = _load(m, tmp_path)
+    assert onnx_net.node("y").layer == yaml_net.node("y").layer
+    a, b = review(yaml_net, symbolic=True), review(onnx_net, symbolic=True)
+    assert [(t.formula, t.channels) for t in a.tensors] == [(t.formula, t.channels)
+                                                           for t in b.tensors]
+    assert [v.describe() for v in a.validity if v] == ["H >= 7", "W >= 6"]
+    sess = _session(m)
+    for h, w in itertools.product(range(4, 9), range(1, 8)):
+        assert _compare(yaml_net, sess, {"x": (1, 6, h, w)}) == (h >= 7 and w >= 6), (h, w)
+
+
 def _chain(*layers: Any) -> Network:
     nodes, prev = [], "x"
     for i, layer in enumerate(layers):
