@@ -197,6 +197,19 @@ def in_set(desc: str, n: int) -> bool:
     return n % int(m[1]) in {int(x) for x in m[2].split(",")}
 
 
+def test_a_resize_like_another_tensor_carries_that_tensors_pairing() -> None:
+    net = loads("""
+inputs: [{name: x, size: [H]}]
+layers:
+  - {name: enc, op: conv, k: 3, s: 2, p: 1}
+  - {name: mid, op: conv, k: 3, s: 2, p: 1}
+  - {name: up, op: resize, like: enc}
+  - {name: head, op: conv-transpose, kernel: 2, stride: 2}
+""", "yaml")
+    (p,), _ = infer_pairs(net, 0)
+    assert (p.up, p.down, p.target) == ("head", "enc", "x")
+
+
 # ------------------------------------------------------------------ per-residue rows
 
 

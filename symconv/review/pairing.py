@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from symconv.errors import SymconvError
+from symconv.errors import SymconvError, UnsupportedError
 from symconv.network import Network
 from symconv.review.validity import project
 from symconv.shapes import resolve, size_period
@@ -95,7 +95,10 @@ def scale_of(spec: Any) -> Fraction | None:
     >>> scale_of(Resize(size=7).at(1)) is None
     True
     """
-    big_l, g = size_period(spec)
+    try:
+        big_l, g = size_period(spec)
+    except UnsupportedError:
+        return None  # unknown scaling: treated like a fixed size (pairing restarts after it)
     if g == 0:
         return None
     return Fraction(g, big_l)
@@ -110,7 +113,7 @@ def same_size(spec: Any) -> bool:
     (True, False)
     """
     if scale_of(spec) != 1:
-        return False
+        return False  # (UnsupportedError is a SymconvError: unknown layers are not size-preserving)
     n0 = 1 << 10
     try:
         return int(resolve(spec, (n0,)).output[0]) == n0
@@ -137,7 +140,8 @@ def infer_pairs(net: Network, axis: int, specs: Mapping[str, Any] | None = None
     pairs: list[Pair] = []
     unpaired: list[Unpaired] = []
     for node in net.nodes:
-        ins = [stacks.get(s) for s in node.inputs]
+        like = getattr(node, "size_of", None)  # a resize to another tensor's size
+        ins = [stacks.get(s) for s in ((like,) if like is not None else node.inputs)]
         here: frozenset[_Stack] | None
         if any(x is None for x in ins):
             here = None
