@@ -497,6 +497,22 @@ def test_large_period_resize_chain_is_exact() -> None:
         assert bool(m) == (brute(net, {"x": (n,)}) is not None), n
 
 
+def test_large_period_unequal_merge_gives_the_exact_finite_set() -> None:
+    net = loads("""
+inputs: [{name: x, size: [H]}]
+layers:
+  - {name: r1, op: resize, scale_factor: '997/1009', input: x}
+  - {name: r2, op: resize, scale_factor: '1013/1019'}
+  - {name: k, op: resize, size: 500, input: x}
+  - {name: c, op: concat, inputs: [r2, k]}
+""", "yaml")
+    v = analyse_axis(net, 0)[0]
+    assert v.period == 1009 * 1019 and not v.classes
+    want = [n for n in range(1, 3000) if brute(net, {"x": (n,)}) is not None]
+    assert want and [n for n in range(1, 3000) if n in v] == want
+    assert max([*v.below, *v.isolated]) < 3000  # nothing valid beyond: r2 keeps growing
+
+
 @settings(max_examples=6, deadline=None)
 @given(st.sampled_from([(997, 1009), (1013, 1019), (5, 7919), (7919, 7907)]),
        st.integers(1, 3), st.sampled_from([{"op": "max-pool", "kernel": 2},

@@ -474,25 +474,47 @@ def _view(net: Network, own: dict[str, str | None], symbol: str, members: tuple[
                                nodes=nodes, outputs=outputs)
 
 
-def _solve_merge(plan: Plan, node: Node, vals: dict[str, int], n: int) -> int | None:
-    """The only ``n' = n + mP`` (m >= 1) where an unequal-shift merge can match, if any."""
-    names = plan._ins(node)
-    d0 = plan.shift[names[0]]
-    v0 = vals[names[0]]
-    ms: set[int] = set()
-    for s in names[1:]:
-        h = vals[s] - v0
-        c = plan.shift[s] - d0
-        if c == 0:
-            if h != 0:
-                return None
+def _unequal_candidates(plan: Plan, unequal: list[str], ns: Any) -> set[int]:
+    """For sizes ``ns`` (settle points that fail), the valid ``n + mP`` (``m >= 1``) where the
+    first failing unequal-shift merge matches: its input sizes differ by ``h`` and their
+    shifts by ``c != 0`` per period, so only ``m = -h / c`` can work (at most one per class);
+    each candidate is checked by evaluation."""
+    b = plan.run_many(ns)
+    P = plan.period
+    cand = np.full(len(ns), -1, dtype=np.int64)
+    chosen = np.zeros(len(ns), dtype=bool)
+    for name, kind, mask in b.fails:
+        if kind != "mismatch" or name not in unequal:
             continue
-        if h % c or -h // c < 1:
-            return None
-        ms.add(-h // c)
-    if len(ms) != 1:
-        return None
-    return n + ms.pop() * plan.period
+        sel = mask & ~chosen
+        chosen |= mask
+        if not sel.any():
+            continue
+        names = plan._ins(plan.net.node(name))
+        d0 = plan.shift[names[0]]
+        v0 = b.values[names[0]][sel]
+        ok = np.ones(len(v0), dtype=bool)
+        ms: Any = None
+        for src in names[1:]:
+            h = b.values[src][sel] - v0
+            c = plan.shift[src] - d0
+            if c == 0:
+                ok &= h == 0
+                continue
+            m = -h // c
+            ok &= (h % c == 0) & (m >= 1)
+            if ms is None:
+                ms = m
+            else:
+                ok &= ms == m
+        if ms is None:
+            continue
+        cand[sel] = np.where(ok, ns[sel] + ms * P, -1)
+    cands = cand[cand > 0]
+    if not len(cands):
+        return set()
+    cb = plan.run_many(cands)
+    return set(cb.ns[cb.ok].tolist())
 
 
 def axis_key(net: Network, a: int) -> Any:
@@ -592,18 +614,8 @@ def analyse_axis(net: Network, a: int, symbol: str | None = None
     below = below[np.concatenate(([True], below[1:] != below[:-1]))] if len(below) else below
     isolated: set[int] = set(int(v) for v in valid[valid >= threshold])
     if unequal_at:
-        cands = []
-        for _, n0 in sorted(unequal_at.items()):
-            vals, fails = plan.run(n0)
-            for fname, kind, _ in fails:
-                if kind == "mismatch" and fname in unequal:
-                    cand = _solve_merge(plan, plan.net.node(fname), vals, n0)
-                    if cand is not None:
-                        cands.append(cand)
-                    break
-        if cands:
-            cb = plan.run_many(np.array(cands, dtype=np.int64))
-            isolated |= {int(v) for v in cb.ns[cb.ok]}
+        isolated |= _unequal_candidates(plan, unequal,
+                                        np.array(sorted(unequal_at.values()), dtype=np.int64))
     # reasons: for excluded classes, the smallest size whose first failure is the settle
     # point's first failing layer
     excluded = np.flatnonzero(~settle_ok)
