@@ -84,9 +84,22 @@ def chain(layers: list[dict[str, Any]], sizes: list[Any], convention: str = "tor
 # --------------------------------------------------------------------------- tables = resolve
 
 
+@st.composite
+def _unpool_specs(draw: st.DrawFn, nd: int, conv: str) -> MaxUnpool:
+    """Max-unpooling as PyTorch and ONNX accept it: pads below the kernel, an output size or
+    not (PyTorch then checks it against the default size per axis, ONNX by element count)."""
+    k = draw(st.tuples(*[st.integers(1, 4)] * nd))
+    s = draw(st.tuples(*[st.integers(1, 3)] * nd))
+    p = tuple(draw(st.integers(0, (x - 1) // 2)) for x in k)
+    out = draw(st.none() | st.tuples(*[st.integers(1, 12)] * nd))
+    return MaxUnpool(kernel=k, stride=s, padding=p, output_size=out,
+                     convention="onnx" if conv == "onnx" else "torch", ndim=nd)
+
+
 def _specs(nd: int, conv: str) -> st.SearchStrategy[Any]:
     return st.one_of(S.conv_specs(nd, conv), S.pool_specs(nd, conv), S.resize_specs(nd, conv),
-                     S.shuffle_specs(nd, conv), S.conv_transpose_specs(nd, conv))
+                     S.shuffle_specs(nd, conv), S.conv_transpose_specs(nd, conv),
+                     _unpool_specs(nd, conv))
 
 
 @st.composite
@@ -139,8 +152,9 @@ def test_layer_table_equals_resolve_for_every_kind_and_convention(
         assert (got[0] if got[1] else None) == want, (p, m)
         # the N-D layer itself (other axes at an accepted size): the same rule on this axis
         if None in [o for b, o in enumerate(others) if b != a] or (
-                isinstance(spec, MaxUnpool) and spec.output_size is not None):
-            continue
+                isinstance(spec, MaxUnpool) and spec.output_size is not None
+                and spec.convention.value == "onnx"):
+            continue  # (ONNX's element count is the joint constraint, tested below)
         sizes = tuple(m if b == a else others[b] for b in range(nd))
         try:
             full: int | None = int(resolve(spec, sizes).output[a])
