@@ -65,8 +65,9 @@ def layer_warnings(net: Network, concrete: tuple[int, ...] | None,
                 out.append(f)
         if isinstance(spec, MaxUnpool):
             overlap = any(k > s for k, s in zip(spec.kernel, spec.stride, strict=True))
-            if spec.output_size is not None or overlap:
-                why = []
+            plane = _switch_plane(net, name, spec, concrete, validity)
+            if spec.output_size is not None or overlap or plane:
+                why = [plane] if plane else []
                 if spec.output_size is not None:
                     why.append("with an explicit output size PyTorch reads indices as flat "
                                "positions in the output plane, ONNX in the pre-pool plane "
@@ -77,6 +78,63 @@ def layer_warnings(net: Network, concrete: tuple[int, ...] | None,
                 out.append(Finding("SC206", name, f"{name}: " + "; ".join(why)))
     out.extend(_receptive_warnings(net, concrete, validity))
     return out
+
+
+def _switch_plane(net: Network, name: str, spec: MaxUnpool, concrete: tuple[int, ...] | None,
+                  validity: list[AxisValidity | None]) -> str:
+    """PyTorch's MaxUnpool reads its switches as flat positions in its own output plane; when
+    that plane differs from the one the paired max pool indexed (the pool's input), values
+    land in the wrong place, or a switch beyond the plane raises (data-dependent)."""
+    if spec.output_size is not None or spec.convention is not Convention.TORCH:
+        return ""
+    from symconv.review.pairing import infer_pairs
+    from symconv.review.propagate import evaluate
+    from symconv.review.validity import make_plan
+
+    where = target = down = ""
+    for a in range(net.ndim):
+        try:
+            pairs, _ = infer_pairs(net, a)
+        except SymconvError:
+            continue
+        pair = next((p for p in pairs if p.up == name
+                     and isinstance(net.node(p.down).layer, MaxPool)), None)
+        if pair is None:
+            continue
+        target, down = pair.target, pair.down
+        if concrete is not None:
+            values, _ = evaluate(net, concrete)
+            if name in values and target in values and values[name] != values[target]:
+                where = (f"at this input size ({_sizes(values[name])} vs {target}="
+                         f"{_sizes(values[target])})")
+                break
+            continue
+        v = validity[a]
+        if v is None:
+            continue
+        try:
+            plan = make_plan(net, a)
+        except SymconvError:
+            continue
+        for n in v.smallest(2 * plan.period + 2):
+            vals = plan.run(n)[0]
+            if name in vals and target in vals and vals[name] != vals[target]:
+                where = (f"for some valid sizes (input {n} on axis {a}: {name}={vals[name]}, "
+                         f"{target}={vals[target]})")
+                break
+        if where:
+            break
+    if not where:
+        return ""
+    return (f"its output differs from {target}, the plane whose flat positions "
+            f"{down}'s switches hold, {where}: PyTorch reads them in its own output "
+            "plane, so values land in the wrong place, or it raises 'Found an invalid max "
+            "index' when a maximum lies beyond that plane (depends on the data); pass "
+            f"output_size={target}'s size")
+
+
+def _sizes(v: tuple[int, ...]) -> str:
+    return "x".join(map(str, v))
 
 
 def _uniform(k: int, s: int, d: int) -> bool:
