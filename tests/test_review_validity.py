@@ -296,6 +296,15 @@ def test_unpool_element_count_is_one_joint_constraint(k: int, s: int,
     assert j.example == (min(good)[1] if good else None)
 
 
+def test_unpool_element_count_with_one_symbol_on_both_axes() -> None:
+    net = _unpool_net(2, 2, (3, 8), ["N", "N"])
+    r = review(net, symbolic=True)
+    (j,) = r.joint
+    assert j.symbols == ("N",) and j.example == (1,) and j.counterexample == (3,)
+    assert "(subject to J1)" in r.notes[-1]
+    assert [n for n in range(1, 20) if brute(net, {"x": (n, n)}) is not None] == [1, 2]
+
+
 def test_unpool_joint_rule_matches_onnxruntime(requires: Any) -> None:
     ort = requires("onnxruntime")
     onnx = requires("onnx")

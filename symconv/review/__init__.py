@@ -313,8 +313,10 @@ def _shared_symbols(validity: Sequence[AxisValidity | None]) -> list[str]:
     for sym, vs in by_symbol.items():
         if len(vs) > 1:
             axes = ", ".join(str(v.axis) for v in vs)
+            joint = tuple(dict.fromkeys(j for v in vs for j in v.subject_to))
+            also = f" (subject to {', '.join(joint)})" if joint else ""
             out.append(f"{sym} is the size of axes {axes}: valid {sym} (every axis): "
-                       f"{intersect(vs, sym).describe()}")
+                       f"{intersect(vs, sym).describe()}{also}")
     return out
 
 
