@@ -528,3 +528,98 @@ def test_unpool_switches_from_a_larger_plane_raise_or_misplace_in_pytorch(torch:
         "nondeterministic (T14)"]
     (msg,) = [f.message for f in review(net, symbolic=True).findings if f.code == "SC206"]
     assert "for some valid sizes (input 4 on axis 0: unpool=3, x=4)" in msg
+
+
+# --------------------------------------------------------------------------- trap findings
+
+
+def _findings(layer: dict[str, Any], code: str, convention: str = "torch",
+              size: Any = ("H",)) -> list[str]:
+    net = from_dict({"convention": convention, "inputs": [{"name": "x", "size": list(size)}],
+                     "layers": [{"name": "l", **layer}]})
+    return [f.message for f in review(net).findings if f.code == code]
+
+
+def test_sc201_torch_same_even_kernel_splits_like_tensorflow_same(torch: Any) -> None:
+    from symconv.review.traps import same_splits
+
+    F = torch.nn.functional
+    x, w = torch.randn(1, 1, 9), torch.randn(1, 1, 4)
+    (split,) = same_splits(4, 1, 1)  # TensorFlow SAME, stride 1: (1, 2), extra at the end
+    assert split == (1, 2)
+    assert torch.allclose(F.conv1d(x, w, padding="same"), F.conv1d(F.pad(x, split), w))
+    (msg,) = _findings({"op": "conv", "kernel": 4, "padding": "same"}, "SC201")
+    assert "pads one more at the end" in msg and "ONNX SAME_LOWER" in msg
+    (msg,) = _findings({"op": "conv", "kernel": 4, "padding": "same"}, "SC201", "tensorflow")
+    assert msg.endswith("PyTorch padding='same' (stride 1) splits it the same way")
+
+
+def test_sc201_strided_same_depends_on_the_size(torch: Any) -> None:
+    from symconv.review.traps import same_splits
+
+    F = torch.nn.functional
+    (msg,) = _findings({"op": "conv", "kernel": 7, "stride": 2, "padding": "same"}, "SC201",
+                       "tensorflow")
+    assert "pads [(2, 3), (3, 3)] depending on the input size mod 2" in msg
+    assert msg.endswith("needs an explicit F.pad (its padding='same' is stride 1 only), "
+                        "computed from the input size")
+    w = torch.randn(1, 1, 7)
+    for n, split in [(224, (2, 3)), (225, (3, 3))]:
+        total = max((-(-n // 2) - 1) * 2 + 7 - n, 0)  # TensorFlow's SAME rule
+        assert (total // 2, total - total // 2) == split and split in same_splits(7, 2, 1)
+        y = F.conv1d(F.pad(torch.randn(1, 1, n), split), w, stride=2)
+        assert y.shape[-1] == -(-n // 2)
+    with pytest.raises(RuntimeError, match="padding='same' is not supported for strided"):
+        F.conv1d(torch.randn(1, 1, 9), w, stride=2, padding="same")
+    (msg,) = _findings({"op": "conv", "kernel": 2, "padding": "same_lower"}, "SC201", "onnx")
+    assert "pads [(1, 0)]" in msg and "extra pixel at the beginning" in msg
+
+
+def test_sc202_ceil_mode_counts_are_pytorchs(torch: Any) -> None:
+    import re
+
+    for layer, caffe in [({"kernel": 2, "stride": 2, "padding": 1}, False),
+                         ({"kernel": 1, "stride": 2}, True),
+                         ({"kernel": 4, "stride": 4, "padding": 2}, False)]:
+        (msg,) = _findings({"op": "max-pool", "ceil_mode": True, **layer}, "SC202")
+        n, rule, plain = map(int, re.search(r"at n=(\d+): (\d+), plain ceil (\d+)",
+                                            msg).groups())
+        pool = torch.nn.MaxPool1d(layer["kernel"], layer["stride"],
+                                  padding=layer.get("padding", 0), ceil_mode=True)
+        assert pool(torch.randn(1, 1, n)).shape[-1] == rule != plain
+        assert ("nor does Caffe here" in msg) == caffe
+
+
+def test_sc203_only_for_pools_that_pad_and_with_the_right_advice(torch: Any) -> None:
+    x = torch.arange(1.0, 10.0).reshape(1, 1, 3, 3)
+    include = torch.nn.AvgPool2d(3, 2, 1)(x)  # PyTorch's default counts the padding
+    exclude = torch.nn.AvgPool2d(3, 2, 1, count_include_pad=False)(x)
+    assert torch.allclose(include, torch.tensor([[16 / 12, 16 / 9], [24 / 9, 28 / 9]]))
+    assert torch.equal(exclude, torch.tensor([[[[3.0, 4.0], [6.0, 7.0]]]]))
+    assert _findings({"op": "avg-pool", "kernel": 3, "stride": 2, "padding": 1}, "SC203")
+    assert not _findings({"op": "avg-pool", "kernel": 3, "padding": "valid"}, "SC203", "onnx")
+    assert not _findings({"op": "avg-pool", "kernel": 1, "padding": "same_upper"}, "SC203",
+                         "onnx")
+    (msg,) = _findings({"op": "avg-pool", "kernel": 3, "padding": "same"}, "SC203",
+                       "tensorflow")
+    assert "a PyTorch port needs count_include_pad=False" in msg
+
+
+def test_sc205_integer_nearest_is_judged_by_what_it_samples(torch: Any) -> None:
+    import numpy as np
+
+    from symconv.core.layers import resize_map
+
+    F = torch.nn.functional
+    x = torch.arange(6.0).reshape(1, 1, 6)
+    nearest = F.interpolate(x, scale_factor=3, mode="nearest")
+    assert torch.equal(F.interpolate(x, scale_factor=3, mode="nearest-exact"), nearest)
+    assert not _findings({"op": "resize", "scale_factor": 3, "mode": "nearest-exact"}, "SC205")
+    assert not _findings({"op": "resize", "scale_factor": 3}, "SC205", "onnx")
+    for nearest_mode in ("floor", "ceil"):  # ONNX half_pixel with floor/ceil: other sources
+        layer = {"op": "resize", "scale_factor": 3, "nearest_mode": nearest_mode}
+        assert _findings(layer, "SC205", "onnx")
+        m = resize_map(Resize(scale_factor=3, nearest_mode=nearest_mode, convention="onnx",
+                              ndim=1), (1, 6))
+        got = m.apply(np.arange(6.0).reshape(1, 1, 6))
+        assert not np.array_equal(np.ravel(got), nearest.numpy().ravel())

@@ -22,7 +22,7 @@ from symconv.spec import (
     Resize,
 )
 
-__all__ = ["layer_warnings", "path_text"]
+__all__ = ["layer_warnings", "path_text", "same_splits"]
 
 
 def layer_warnings(net: Network, concrete: tuple[int, ...] | None,
@@ -53,12 +53,17 @@ def layer_warnings(net: Network, concrete: tuple[int, ...] | None,
             f = _ceil_warning(name, spec, nd)
             if f is not None:
                 out.append(f)
-        if isinstance(spec, AvgPool) and "count_include_pad" not in node.given and (
-                not isinstance(spec.padding, tuple) or any(p != (0, 0) for p in spec.padding)):
+        if isinstance(spec, AvgPool) and "count_include_pad" not in node.given and _padded(spec):
+            if spec.convention in (Convention.TENSORFLOW, Convention.KERAS):
+                advice = ("TensorFlow/Keras never count padded values: a PyTorch port needs "
+                          "count_include_pad=False (PyTorch's default is True)")
+            else:
+                advice = (f"it relies on the {spec.convention.value} default "
+                          f"count_include_pad={spec.count_include_pad} (PyTorch: True, ONNX: "
+                          "False, TensorFlow: padding never counted); set it explicitly")
             out.append(Finding("SC203", name, (
-                f"{name}: padded average pooling uses the {spec.convention.value} default "
-                f"count_include_pad={spec.count_include_pad} (PyTorch: True, ONNX: False, "
-                "TensorFlow: padding never counted); set it explicitly")))
+                f"{name}: padded average pooling divides border windows differently across "
+                f"frameworks: {advice}")))
         if isinstance(spec, Resize):
             f = _resize_warning(name, spec)
             if f is not None:
@@ -169,6 +174,34 @@ def _transposed_warnings(name: str, spec: ConvTranspose) -> list[Finding]:
     return out
 
 
+def _padded(spec: Any) -> bool:
+    """True when the pool pads some input size (VALID never; SAME unless every k_eff is 1)."""
+    if spec.padding is PadMode.VALID:
+        return False
+    if isinstance(spec.padding, PadMode):
+        return any(d * (k - 1) > 0 for k, d in zip(spec.kernel, spec.dilation, strict=True))
+    return any(p != (0, 0) for p in spec.padding)
+
+
+def same_splits(k: int, s: int, d: int, lower: bool = False) -> tuple[tuple[int, int], ...]:
+    """The (before, after) padding splits of TensorFlow/ONNX SAME on one axis over every input
+    size: the total ``max((ceil(n/s) - 1) s + k_eff - n, 0)`` equals
+    ``max(k_eff - 1 - (n - 1) mod s, 0)`` for every ``n >= 1``, so ``n = 1 .. s`` give them all.
+
+    >>> same_splits(7, 2, 1)  # 224 -> (2, 3), 225 -> (3, 3)
+    ((2, 3), (3, 3))
+    >>> same_splits(2, 1, 1), same_splits(2, 1, 1, lower=True)
+    (((0, 1),), ((1, 0),))
+    """
+    keff = d * (k - 1) + 1
+    out = set()
+    for n in range(1, s + 1):
+        total = max((-(-n // s) - 1) * s + keff - n, 0)
+        small, big = total // 2, total - total // 2
+        out.add((big, small) if lower else (small, big))
+    return tuple(sorted(out))
+
+
 def _same_warning(name: str, spec: Any, nd: int) -> Finding | None:
     if spec.padding not in (PadMode.SAME, PadMode.SAME_UPPER, PadMode.SAME_LOWER):
         return None
@@ -177,31 +210,41 @@ def _same_warning(name: str, spec: Any, nd: int) -> Finding | None:
         if not asym:
             return None
         return Finding("SC201", name, (
-            f"{name}: padding='same' with an even kernel pads one more on the right on axis "
-            f"{axis_list(asym)}; other frameworks need explicit asymmetric padding"))
+            f"{name}: padding='same' with an even kernel pads one more at the end on axis "
+            f"{axis_list(asym)}: TensorFlow/Keras/JAX 'SAME' and ONNX SAME_UPPER split it the "
+            "same way, ONNX SAME_LOWER and any symmetric explicit padding do not"))
+    lower = spec.padding is PadMode.SAME_LOWER
     details = []
+    varies = strided = False
     for a in range(nd):
         k, s, d = int(spec.kernel[a]), int(spec.stride[a]), int(spec.dilation[a])
-        keff = d * (k - 1) + 1
-        splits = set()
-        for n in range(keff + s, keff + 2 * s):
-            total = max((-(-n // s) - 1) * s + keff - n, 0)
-            splits.add((total // 2, total - total // 2) if spec.padding is not PadMode.SAME_LOWER
-                       else (total - total // 2, total // 2))
+        splits = same_splits(k, s, d, lower)
         if any(b != e for b, e in splits):
-            dep = " depending on the input size mod " + str(s) if len(splits) > 1 else ""
-            details.append(f"axis {a}: pads {sorted(splits)}{dep}")
+            varies |= len(splits) > 1
+            strided |= s > 1
+            dep = f" depending on the input size mod {s}" if len(splits) > 1 else ""
+            details.append(f"axis {a}: pads {list(splits)}{dep}")
     if not details:
         return None
+    if lower:
+        port = ("PyTorch has no padding mode with the extra pixel at the beginning: a port "
+                "needs an explicit F.pad")
+    elif not strided:
+        port = "PyTorch padding='same' (stride 1) splits it the same way"
+    else:
+        port = "a PyTorch port needs an explicit F.pad (its padding='same' is stride 1 only)"
+    if varies:
+        port += ", computed from the input size"
     return Finding("SC201", name, (
         f"{name}: {spec.padding.value.upper()} padding is asymmetric ({'; '.join(details)}); "
-        "porting to PyTorch needs an explicit F.pad, and the split follows the input size"))
+        f"{port}"))
 
 
 def _ceil_warning(name: str, spec: Any, nd: int) -> Finding | None:
     from symconv import formulas as F
 
     hits = []
+    unpadded = False
     for a in range(nd):
         k, s, d = int(spec.kernel[a]), int(spec.stride[a]), int(spec.dilation[a])
         if not isinstance(spec.padding, tuple):
@@ -213,13 +256,16 @@ def _ceil_warning(name: str, spec: Any, nd: int) -> Finding | None:
             plain = -(-(n + pb + pe - keff) // s) + 1
             if rule != plain:
                 hits.append(f"axis {a} at n={n}: {rule}, plain ceil {plain}")
+                unpadded |= pb + pe == 0
                 break
     if not hits:
         return None
+    caffe = (", nor does Caffe here (it applies the rule only with padding)" if unpadded
+             else "")
     return Finding("SC202", name, (
-        f"{name}: ceil_mode pooling drops a last window that would start in the padding "
-        f"({'; '.join(hits)}); PyTorch and ONNX >= PR #5741 do this, older ONNX shape "
-        "inference and Caffe do not"))
+        f"{name}: ceil_mode pooling drops a last window that would start past the input "
+        f"({'; '.join(hits)}); PyTorch and ONNX (since onnx PR #5741) drop it, older ONNX "
+        f"shape inference does not{caffe}"))
 
 
 def _resize_warning(name: str, spec: Resize) -> Finding | None:
@@ -227,14 +273,43 @@ def _resize_warning(name: str, spec: Resize) -> Finding | None:
 
     integer = spec.scale_factor is not None and all(
         Fraction(f).denominator == 1 and f >= 1 for f in spec.scale_factor)
-    if spec.mode is ResizeMode.NEAREST and integer:
-        return None  # integer nearest upsampling: asymmetric/floor == half_pixel/round
+    if spec.mode in (ResizeMode.NEAREST, ResizeMode.NEAREST_EXACT) and integer and all(
+            _samples_floor(spec, int(f)) for f in spec.scale_factor):
+        return None  # samples input floor(j / f) like every framework's default
     what = (f"mode={spec.mode.value} coordinate_mode={spec.coordinate_mode.value}"
             + ("" if spec.nearest_mode is None else f" nearest_mode={spec.nearest_mode.value}"))
     return Finding("SC205", name, (
         f"{name}: resize ({what}) samples different source positions in PyTorch "
         "(nearest: asymmetric+floor; linear: half_pixel or align_corners) and ONNX "
         "(default half_pixel+round_prefer_floor); export with explicit modes"))
+
+
+def _samples_floor(spec: Resize, f: int) -> bool:
+    """True when a nearest resize by the integer ``f`` reads input ``floor(j / f)`` for every
+    output ``j`` (what PyTorch 'nearest' and 'nearest-exact' and ONNX's default
+    half_pixel + round_prefer_floor all read); checked on one interior period ``j = 5f + r``.
+
+    >>> _samples_floor(Resize(scale_factor=3, convention="onnx"), 3)
+    True
+    >>> _samples_floor(Resize(scale_factor=3, nearest_mode="floor", convention="onnx"), 3)
+    False
+    """
+    from symconv.spec import CoordinateMode, NearestMode
+
+    half = Fraction(1, 2)
+    for r in range(f):
+        j = 5 * f + r
+        x = Fraction(j, f) if spec.coordinate_mode is CoordinateMode.ASYMMETRIC else (
+            (j + half) / f - half)
+        fl = x.numerator // x.denominator
+        rounded = {NearestMode.FLOOR: fl, NearestMode.CEIL: -((-x.numerator) // x.denominator),
+                   NearestMode.ROUND_PREFER_FLOOR: -((-(x - half).numerator)
+                                                     // (x - half).denominator),
+                   NearestMode.ROUND_PREFER_CEIL: (x + half).numerator
+                   // (x + half).denominator}[spec.nearest_mode]
+        if spec.coordinate_mode is CoordinateMode.ALIGN_CORNERS or rounded != 5:
+            return False
+    return True
 
 
 def _receptive_warnings(net: Network, concrete: tuple[int, ...] | None,
