@@ -240,6 +240,17 @@ def test_avg_pool_3d_needs_the_kernel_whatever_the_padding() -> None:
         "every H >= 1", "every W >= 1"]
 
 
+def test_rank_dependent_layers_keep_their_rank_on_each_axis() -> None:
+    # PyTorch bicubic exists only in 2-D: the per-axis view is evaluated at the network's rank
+    net = chain([{"op": "resize", "scale_factor": [2, "3/2"], "mode": "cubic"},
+                 {"op": "conv", "kernel": 3, "stride": 2}], ["H", "W"])
+    r = review(net, symbolic=True)
+    assert [v.describe() for v in r.validity if v] == ["H >= 2", "W >= 2"]
+    for v in r.validity:
+        assert v is not None
+        check_axis(net, v, (2, 2), sample=5)
+
+
 @pytest.mark.parametrize("k,p,ceil", [(3, 1, False), (4, 2, False), (3, 1, True), (2, 0, True)])
 def test_avg_pool_3d_rule_matches_torch(requires: Any, k: int, p: int, ceil: bool) -> None:
     torch = requires("torch")

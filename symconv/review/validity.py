@@ -62,13 +62,48 @@ _MAX_TABLE = 1 << 20
 
 
 def project(layer: Any, axis: int, ndim: int) -> Any:
-    """``layer`` restricted to one spatial axis (every per-axis field sliced, ``ndim=1``)."""
+    """``layer`` restricted to one spatial axis (every per-axis field sliced, ``ndim=1``).
+
+    A layer valid only at its rank (PyTorch bicubic needs 2-D) still gets its 1-D view: the
+    fields, already checked at full rank, are copied as they are; :func:`axis_output`
+    evaluates the view at the network's rank."""
     spec = layer.at(ndim)
     changes: dict[str, Any] = {"ndim": 1}
     for f in dataclasses.fields(spec):
         value = getattr(spec, f.name)
         if f.metadata.get("per_axis") and isinstance(value, tuple):
             changes[f.name] = (value[axis],)
+    try:
+        return dataclasses.replace(spec, **changes)
+    except InvalidSpecError:
+        view = object.__new__(type(spec))
+        for f in dataclasses.fields(spec):
+            object.__setattr__(view, f.name, changes.get(f.name, getattr(spec, f.name)))
+        return view
+
+
+_WIDE: dict[tuple[Any, int], Any] = {}
+
+
+def _widen(spec: Any, ndim: int) -> Any:
+    """A 1-D view as an ``ndim``-D layer with that axis's parameters on every axis (cached)."""
+    try:
+        hit = _WIDE.get((spec, ndim))
+    except TypeError:  # an unhashable field value
+        return _widen_now(spec, ndim)
+    if hit is None:
+        if len(_WIDE) > 4096:
+            _WIDE.clear()
+        hit = _WIDE[(spec, ndim)] = _widen_now(spec, ndim)
+    return hit
+
+
+def _widen_now(spec: Any, ndim: int) -> Any:
+    changes: dict[str, Any] = {"ndim": ndim}
+    for f in dataclasses.fields(spec):
+        value = getattr(spec, f.name)
+        if f.metadata.get("per_axis") and isinstance(value, tuple) and len(value) == 1:
+            changes[f.name] = value * ndim
     return dataclasses.replace(spec, **changes)
 
 
@@ -111,6 +146,12 @@ def axis_output(spec: Any, ndim: int, m: int) -> int:
     size, or the :class:`~symconv.errors.SymconvError` of every per-axis rule of
     :func:`symconv.shapes.resolve` on the ``ndim``-D layer.
 
+    Evaluated as :func:`~symconv.shapes.resolve` of the ``ndim``-D layer with this axis's
+    parameters and size ``m`` on every axis, so the rules that depend on the rank (PyTorch
+    ``avg_pool3d``: input >= kernel whatever the padding; bicubic only in 2-D) apply; the one
+    rule that compares axes (onnxruntime MaxUnpool's element count) is left to
+    :func:`joint_constraints` (this axis only needs its default size >= 1).
+
     >>> from symconv.spec import AvgPool
     >>> axis_output(AvgPool(kernel=3, stride=1, padding=1, ndim=1), 1, 2)
     2
@@ -119,17 +160,15 @@ def axis_output(spec: Any, ndim: int, m: int) -> int:
     ...
     symconv.errors.InvalidSpecError: input size 2 must be at least kernel=3 for 3-D average pooling under convention torch (PyTorch avg_pool3d: input image smaller than kernel size, whatever the padding)
     """
-    if (isinstance(spec, AvgPool) and spec.convention is Convention.TORCH and ndim == 3
-            and m < int(spec.kernel[0])):
-        raise InvalidSpecError(
-            f"input size {m} must be at least kernel={spec.kernel[0]} for 3-D average pooling "
-            "under convention torch (PyTorch avg_pool3d: input image smaller than kernel size, "
-            "whatever the padding)"
-        )
     if _joint_unpool(spec, ndim):
         resolve(dataclasses.replace(spec, output_size=None), (m,))  # output >= 1 on this axis
         return int(spec.output_size[0])
-    return int(resolve(spec, (m,)).output[0])
+    if ndim == 1:
+        return int(resolve(spec, (m,)).output[0])
+    try:
+        return int(resolve(_widen(spec, ndim), (m,) * ndim).output[0])
+    except SymconvError as exc:  # axis 0 fails first: the rule of this axis, unlabelled
+        raise type(exc)(str(exc).replace(" on axis 0", "")) from None
 
 
 class LayerTable:
