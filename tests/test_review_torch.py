@@ -50,6 +50,7 @@ from symconv.spec import (
 )
 
 from conftest import requires
+from strategies import scaled_networks
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "examples"
 pytestmark = pytest.mark.torch
@@ -623,3 +624,19 @@ def test_sc205_integer_nearest_is_judged_by_what_it_samples(torch: Any) -> None:
                               ndim=1), (1, 6))
         got = m.apply(np.arange(6.0).reshape(1, 1, 6))
         assert not np.array_equal(np.ravel(got), nearest.numpy().ravel())
+
+
+@given(scaled_networks(2, 6, unpool=False), st.integers(1, 3), st.integers(1, 3))
+def test_random_dags_with_merges_run_as_the_review_says(torch: Any,
+                                                       case: tuple[dict[str, Any], int],
+                                                       a: int, b: int) -> None:
+    """Skip connections (concat and add) of 'same' convs, exact down- and up-samplers and
+    pixel (un)shuffle: at sizes that are multiples of their common divisor every tensor has
+    the review's shape in PyTorch, and the review calls the size valid."""
+    data, den = case
+    net = from_dict(data)
+    size = (den * (8 + a), den * (8 + b))
+    got = check_size(net, build(net, torch), size)
+    assert got.failed is None, got.error
+    r = review(net, symbolic=True)
+    assert all(v is not None and n in v for v, n in zip(r.validity, size, strict=True))
