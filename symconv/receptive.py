@@ -47,6 +47,7 @@ from symconv.spec import (
     CoordinateMode,
     MaxPool,
     MaxUnpool,
+    NearestMode,
     PadMode,
     PixelShuffle,
     PixelUnshuffle,
@@ -138,8 +139,9 @@ class _Unpool:
 
 @dataclass(frozen=True, slots=True)
 class _Resample:
-    """Resize: source coordinate ``x = j scale + shift``; nearest reads ``floor(x)`` (or
-    ``floor(x + 1/2)``, round half up), linear ``floor(x)`` and, unless x is an integer,
+    """Resize: source coordinate ``x = j scale + shift``; nearest reads ``x`` rounded by its
+    ``nearest_mode`` (PyTorch 'nearest': ``floor(x)``; 'nearest-exact' ``floor(x + 1/2)``;
+    ONNX's default ``round_prefer_floor``: ``ceil(x - 1/2)``), linear ``floor(x)`` and, unless x is an integer,
     ``floor(x) + 1``; cubic the taps ``floor(x) - 1 .. floor(x) + 2`` whose Keys weight with
     coefficient ``a`` is not 0 (only ``floor(x)`` when x is an integer)."""
 
@@ -147,6 +149,7 @@ class _Resample:
     shift: Fraction
     mode: ResizeMode
     a: Fraction = Fraction(-3, 4)
+    nearest: NearestMode | None = None
 
     @property
     def pq(self) -> tuple[int, int]:
@@ -154,11 +157,11 @@ class _Resample:
 
     def deps(self, j: int) -> tuple[int, int, int]:
         x = j * self.scale + self.shift
-        if self.mode is ResizeMode.NEAREST_EXACT:
-            return int(_floor(x + _HALF)), 1, 1
+        if self.mode in (ResizeMode.NEAREST, ResizeMode.NEAREST_EXACT):
+            nm = self.nearest or (NearestMode.FLOOR if self.mode is ResizeMode.NEAREST
+                                  else NearestMode.ROUND_PREFER_CEIL)
+            return _round(x, nm), 1, 1
         x0 = _floor(x)
-        if self.mode is ResizeMode.NEAREST:
-            return x0, 1, 1
         if x == x0:
             return x0, 1, 1
         if self.mode is ResizeMode.CUBIC:
@@ -170,6 +173,17 @@ class _Resample:
                     f"offset {x - x0}): the taps read are then not evenly spaced")
             return x0 + taps[0], steps.pop() if steps else 1, len(taps)
         return x0, 1, 2
+
+
+def _round(x: Fraction, nm: NearestMode) -> int:
+    """The source pixel of a nearest resize at coordinate ``x`` (ONNX ``nearest_mode``)."""
+    if nm is NearestMode.FLOOR:
+        return _floor(x)
+    if nm is NearestMode.CEIL:
+        return -_floor(-x)
+    if nm is NearestMode.ROUND_PREFER_FLOOR:
+        return -_floor(_HALF - x)  # ceil(x - 1/2)
+    return _floor(x + _HALF)
 
 
 def _keys(u: Fraction, a: Fraction) -> Fraction:
@@ -428,6 +442,7 @@ def _resize_map(
 ) -> _Resample:
     cm = layer.coordinate_mode
     a = Fraction(layer.cubic_coeff_a)
+    nm = layer.nearest_mode
     if layer.size is not None:
         if n is None:
             raise _need_size(layer, "the scale of size=")
@@ -438,15 +453,15 @@ def _resize_map(
         if n is None or o is None:
             raise _need_size(layer, "align_corners")
         scale = Fraction(0) if o == 1 else Fraction(n - 1, o - 1)
-        return _Resample(scale, Fraction(0), layer.mode, a)
+        return _Resample(scale, Fraction(0), layer.mode, a, nm)
     if cm is CoordinateMode.ASYMMETRIC:
-        return _Resample(scale, Fraction(0), layer.mode, a)
+        return _Resample(scale, Fraction(0), layer.mode, a, nm)
     if cm is CoordinateMode.PYTORCH_HALF_PIXEL:
         if o == 1:
-            return _Resample(Fraction(0), Fraction(0), layer.mode, a)
+            return _Resample(Fraction(0), Fraction(0), layer.mode, a, nm)
         if o is None:
             notes.append("pytorch_half_pixel taken as half_pixel (output size > 1)")
-    return _Resample(scale, scale / 2 - _HALF, layer.mode, a)
+    return _Resample(scale, scale / 2 - _HALF, layer.mode, a, nm)
 
 
 def _layer_map(
@@ -488,8 +503,6 @@ def _layer_map(
 def _resize_notes(layer: Any) -> list[str]:
     out = []
     if isinstance(layer, Resize):
-        if layer.mode is ResizeMode.NEAREST and layer.convention is Convention.ONNX:
-            out.append("ONNX nearest taken with nearest_mode='floor' (as PyTorch 'nearest')")
         if layer.scale_factor is not None and any(isinstance(v, float) for v in layer.scale_factor):
             out.append("float scale factors taken as exact fractions (frameworks round 1/scale)")
     if isinstance(layer, MaxUnpool):

@@ -329,8 +329,9 @@ def test_formulas_and_notes() -> None:
     up = receptive_field([Resize(scale_factor=3), Conv(kernel=2)])
     assert up.formula().startswith("output j = 3m + t reads input [lo_t + m, hi_t + m]")
     assert receptive_field([]).span(4) == (4, 4)
-    onnx = receptive_field([Resize(scale_factor=2, convention="onnx")])
-    assert any("nearest_mode='floor'" in n for n in onnx.notes)
+    # ONNX nearest rounds half_pixel coordinates (round_prefer_floor): exact, no note
+    onnx = receptive_field([Resize(scale_factor=3, convention="onnx")])
+    assert onnx.notes == () and [onnx.span(j) for j in range(4)] == [(0, 0)] * 3 + [(1, 1)]
 
 
 def test_period_limit() -> None:

@@ -288,13 +288,19 @@ def _cubic(a: str, f: Any, mode: str) -> Resize:
     st.builds(_cubic, st.sampled_from(["-3/4", "-1/2", "0", "1", "4"]),
               st.sampled_from([2, 3, "1/2", "3/2"]),
               st.sampled_from(["half_pixel", "asymmetric", "pytorch_half_pixel"])),
+    st.builds(lambda f, cm, nm: Resize(scale_factor=f, coordinate_mode=cm, nearest_mode=nm,
+                                       convention="onnx", ndim=1),
+              st.sampled_from([2, 3, "1/2", "2/3", "5/2"]),
+              st.sampled_from(["half_pixel", "asymmetric", "pytorch_half_pixel"]),
+              st.sampled_from(["floor", "ceil", "round_prefer_floor", "round_prefer_ceil"])),
     st.builds(lambda start, step: Slice(start=start, step=step, ndim=1),
               st.integers(0, 3), st.integers(1, 3)),
     st.builds(lambda k, s: Conv(kernel=k, stride=s, ndim=1), st.integers(1, 4),
               st.integers(1, 2))), min_size=1, max_size=4))
-def test_cubic_resizes_and_slices_equal_the_core_maps(layers: list[Any]) -> None:
+def test_cubic_and_nearest_resizes_and_slices_equal_the_core_maps(layers: list[Any]) -> None:
     """Cubic taps with a zero Keys weight do not count (a = 0: two taps; a = 4 at offset 1/2:
-    the two outer taps only); a slice reads ``start + j step``."""
+    the two outer taps only); nearest rounds by its ``nearest_mode``; a slice reads
+    ``start + j step``."""
     rf = receptive_field(layers)
     n = 64 * rf.size + 64 * rf.period + 256
     deps = sp.identity(n, dtype=np.int64, format="csr")
