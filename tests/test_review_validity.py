@@ -501,6 +501,21 @@ layers:
         assert vals is not None and (vals["eu"] == vals["y"]) == (g % 2 == 0)
 
 
+def test_a_restore_across_symbols_is_a_note_and_its_merge_a_coupling() -> None:
+    net = loads("""
+inputs: [{name: x, size: [H]}, {name: y, size: [G]}]
+layers:
+  - {name: d, op: conv, kernel: 2, stride: 2, input: x}
+  - {name: u, op: conv-transpose, kernel: 2, stride: 2, restores: y}
+  - {name: c, op: concat, inputs: [u, y]}
+""", "yaml")
+    r = review(net, symbolic=True)
+    assert any("u restores y" in n and "not checked" in n for n in r.notes)
+    (j,) = r.joint
+    assert j.statement.startswith("2*floor(H/2) = G") and j.example == (2, 2)
+    assert j.counterexample == (2, 1)
+
+
 def test_a_concrete_input_beside_a_symbolic_one_still_works() -> None:
     net = loads("""
 inputs: [{name: x, size: [H]}, {name: y, size: [12]}]

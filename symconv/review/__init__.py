@@ -156,6 +156,7 @@ from symconv.review.validity import (
     axis_symbols,
     joint_constraints,
     make_plan,
+    owners,
 )
 from symconv.spec import Convention, MaxUnpool
 
@@ -246,6 +247,13 @@ def _joint_review(net: Network, formulas: dict[str, tuple[str, ...]],
         return [], []
     sets: dict[tuple[int, str], tuple[AxisValidity, Any]] = {}
     extra: list[AxisValidity] = []
+    for a in multi:
+        own = owners(net, a)
+        for n in net.nodes:
+            if n.restores is not None and own.get(n.restores) not in (own[n.name], None):
+                notes.append(f"axis {a}: {n.name} restores {n.restores}, whose size is a "
+                             f"function of {own[n.restores]}, not {own[n.name]}: not checked "
+                             "(the sizes of different symbols are compared only at concat/add)")
     for a in range(nd):
         if validity[a] is None:
             continue

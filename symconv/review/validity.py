@@ -501,7 +501,8 @@ def _view(net: Network, own: dict[str, str | None], symbol: str, members: tuple[
     network when there is one symbol): inputs of other symbols and the tensors they own are
     left out, a concat/add keeps its own inputs, and a ``restores`` target of another symbol
     is left to the coupling constraints."""
-    if len(members) == len(net.nodes):
+    if len(members) == len(net.nodes) and all(own[i.name] in (symbol, None)
+                                              for i in net.inputs):
         return net
     keep = {i.name for i in net.inputs if own[i.name] in (symbol, None)}
     keep |= {n.name for n in members}
