@@ -19,6 +19,14 @@ transposed conv; the numerator and denominator of the scale factor for a resize)
 first/last input of the whole stack is periodic: tabulated over one period of output positions,
 layer by layer from the input, it costs O(layers x period) and is exact for every ``j``.
 
+Networks (:func:`graph_receptive_field`): output ``j`` depends on input ``i`` when some path
+of the graph links them; a concat or add depends on everything its inputs depend on, so the
+field is the union over paths and ``span(j)`` its first and last position.  The first input
+position over a union is the minimum of the paths' first positions, so the tables compose
+path-wise and merge at concat/add (pointwise min/max, period the lcm) when the paths have the
+same stride; paths of different strides (which meet only at isolated input sizes) are kept
+apart and evaluated on the outputs that exist at a given size.
+
 >>> from symconv import Conv
 >>> rf = receptive_field([Conv(kernel=3, stride=2, padding=1), Conv(kernel=3, stride=2, padding=1)])
 >>> rf.size, rf.stride, rf.offset, rf.span(1)
