@@ -577,6 +577,12 @@ def test_sc201_strided_same_depends_on_the_size(torch: Any) -> None:
         F.conv1d(torch.randn(1, 1, 9), w, stride=2, padding="same")
     (msg,) = _findings({"op": "conv", "kernel": 2, "padding": "same_lower"}, "SC201", "onnx")
     assert "pads [(1, 0)]" in msg and "extra pixel at the beginning" in msg
+    (msg,) = _findings({"op": "max-pool", "kernel": 2, "stride": 1, "padding": "same"},
+                       "SC201", "tensorflow")  # PyTorch pools have no padding='same'
+    assert msg.endswith("PyTorch pools take symmetric padding only: a port needs an explicit "
+                        "F.pad (with -inf)")
+    with pytest.raises((TypeError, ValueError, RuntimeError)):
+        torch.nn.MaxPool1d(2, 1, padding="same")(torch.randn(1, 1, 5))
 
 
 def test_sc202_ceil_mode_counts_are_pytorchs(torch: Any) -> None:

@@ -226,7 +226,11 @@ def _same_warning(name: str, spec: Any, nd: int) -> Finding | None:
             details.append(f"axis {a}: pads {list(splits)}{dep}")
     if not details:
         return None
-    if lower:
+    if not isinstance(spec, Conv):
+        port = ("PyTorch pools take symmetric padding only: a port needs an explicit F.pad "
+                + ("(with -inf)" if isinstance(spec, MaxPool) else
+                   "and an average that does not count the padded values"))
+    elif lower:
         port = ("PyTorch has no padding mode with the extra pixel at the beginning: a port "
                 "needs an explicit F.pad")
     elif not strided:
