@@ -397,3 +397,43 @@ layers:
 """, "yaml")
     (msg,) = sc301(tf)
     assert msg.startswith("a: at the smallest valid size 1 the receptive field on axis 0 is 9")
+
+
+_SIZED = st.one_of(
+    st.builds(lambda k, s: {"op": "conv", "kernel": k, "stride": s, "padding": "same",
+                            "convention": "tensorflow"}, st.integers(1, 6), st.integers(1, 3)),
+    st.builds(lambda o, ac: {"op": "resize", "size": o, "mode": "linear", "align_corners": ac},
+              st.integers(150, 400), st.booleans()),
+    st.builds(lambda o: {"op": "resize", "size": o}, st.integers(150, 400)),
+    st.builds(lambda k, p: {"op": "conv", "kernel": k, "padding": p}, st.integers(1, 5),
+              st.integers(0, 2)),
+)
+
+
+@given(st.lists(_SIZED, min_size=1, max_size=4), st.integers(240, 300), st.booleans())
+def test_size_dependent_layers_at_a_given_size_equal_brute_force(
+        layers: list[dict[str, Any]], n: int, skip: bool) -> None:
+    """TensorFlow SAME (its split follows the size), resizes to a fixed size and
+    align_corners (their scale follows the size): fields at a given input size, on outputs
+    in the middle, equal the core maps composed at that size (a skip adds a second path)."""
+    items = [{"name": f"l{i}", **layer} for i, layer in enumerate(layers)]
+    if skip:
+        items.append({"name": "side", "op": "conv", "kernel": 3, "padding": 1, "input": "x"})
+        items.append({"name": "out", "op": "add",
+                      "inputs": [f"l{len(layers) - 1}", "side"]})
+    net = from_dict({"inputs": [{"name": "x", "size": ["H"]}], "layers": items})
+    from symconv.review.propagate import evaluate
+
+    output = net.outputs[0]
+    _, failure = evaluate(net, (n,))
+    if failure is not None:  # the skip's sizes differ at n
+        assert failure.node == "out"
+        with pytest.raises(InvalidSpecError, match="must give the inputs of out equal sizes"):
+            graph_receptive_field(net, output, input_size=(n,))
+        return
+    deps = brute_deps(net, n)
+    o = deps[output]["x"].shape[0]
+    rf = graph_receptive_field(net, output, input_size=(n,))
+    assert rf.output_size == o and rf.input_size == n
+    for j in range(o // 2 - 3, o // 2 + 4):
+        assert brute_span(deps[output]["x"], j) == rf.span(j), j
