@@ -402,20 +402,28 @@ layers:
 _SIZED = st.one_of(
     st.builds(lambda k, s: {"op": "conv", "kernel": k, "stride": s, "padding": "same",
                             "convention": "tensorflow"}, st.integers(1, 6), st.integers(1, 3)),
-    st.builds(lambda o, ac: {"op": "resize", "size": o, "mode": "linear", "align_corners": ac},
-              st.integers(150, 400), st.booleans()),
-    st.builds(lambda o: {"op": "resize", "size": o}, st.integers(150, 400)),
     st.builds(lambda k, p: {"op": "conv", "kernel": k, "padding": p}, st.integers(1, 5),
               st.integers(0, 2)),
 )
+_RESIZE = st.one_of(
+    st.builds(lambda o, ac: {"op": "resize", "size": o, "mode": "linear", "align_corners": ac},
+              st.integers(150, 400), st.booleans()),
+    st.builds(lambda o: {"op": "resize", "size": o}, st.integers(150, 400)),
+)
 
 
-@given(st.lists(_SIZED, min_size=1, max_size=4), st.integers(240, 300), st.booleans())
+@given(st.lists(_SIZED, max_size=3), st.none() | _RESIZE, st.integers(0, 3),
+       st.integers(240, 300), st.booleans())
 def test_size_dependent_layers_at_a_given_size_equal_brute_force(
-        layers: list[dict[str, Any]], n: int, skip: bool) -> None:
+        layers: list[dict[str, Any]], resize: dict[str, Any] | None, where: int, n: int,
+        skip: bool) -> None:
     """TensorFlow SAME (its split follows the size), resizes to a fixed size and
     align_corners (their scale follows the size): fields at a given input size, on outputs
     in the middle, equal the core maps composed at that size (a skip adds a second path)."""
+    if resize is not None:  # one resize (its period is up to its size)
+        layers = [*layers[:where], resize, *layers[where:]]
+    if not layers:
+        return
     items = [{"name": f"l{i}", **layer} for i, layer in enumerate(layers)]
     if skip:
         items.append({"name": "side", "op": "conv", "kernel": 3, "padding": 1, "input": "x"})
