@@ -736,7 +736,12 @@ def check_findings(net: Network, checks: list[SkipCheck], concrete: tuple[int, .
             continue  # one finding per node: the first failing axis, the others named
         also = f" (also on axis {axis_list(axes[1:])})" if len(axes) > 1 else ""
         shown = ", ".join(f"{n}={v}" for n, v in c.sizes)
-        fix = f"; fix: {c.fix}" if c.fix else ""
+        if c.options:
+            # the proof and the table are in the check itself; the finding lists what to do
+            usable = [o for o in c.options if not o.startswith("(b) none")]
+            fix = f"; fix (see its restore table): {'; '.join(usable)}"
+        else:
+            fix = f"; fix: {c.fix}" if c.fix else ""
         if c.kind == "restore" and net.node(c.node).op == "max-unpool":
             fix += unpool
         if c.kind == "merge":
