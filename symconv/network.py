@@ -23,7 +23,10 @@ encoder size); ``symconv review`` checks it for every size.  ``like: NAME`` on a
 ``resize`` sizes its output as tensor ``NAME`` (PyTorch ``F.interpolate(x,
 size=skip.shape[2:])``; ONNX ``Resize`` whose ``sizes`` are computed from ``Shape(skip)``): it
 takes no ``size``/``scale_factor``, reads one data tensor (``inputs``) and its channels, and
-``NAME`` becomes an edge (``Node.size_of``, also the last entry of ``Node.inputs``).  Without it, the review infers
+``NAME`` becomes an edge (``Node.size_of``, also the last entry of ``Node.inputs``).  It keeps
+the sampling parameters of any resize (``mode``, ``coordinate_mode``, ``align_corners``,
+``nearest_mode``, ``cubic_coeff_a``, ``exclude_outside``, ``convention``), validated at load
+time as for a resize to a fixed size, in ``Node.resample`` (a :class:`Resample`).  Without it, the review infers
 which up-sampling layer mirrors which down-sampling layer (:mod:`symconv.review.pairing`) and
 checks those pairs too, as warnings; ``restores: false`` says a layer restores nothing (no
 inferred check for it).
@@ -91,6 +94,7 @@ from typing import Any
 
 from symconv.errors import InvalidSpecError, SymconvError
 from symconv.spec import (
+    CUBIC_A,
     AvgPool,
     Conv,
     Convention,
@@ -101,6 +105,7 @@ from symconv.spec import (
     PixelShuffle,
     PixelUnshuffle,
     Resize,
+    ResizeMode,
     Slice,
     parse_enum,
 )
@@ -113,6 +118,7 @@ __all__ = [
     "Input",
     "Network",
     "Node",
+    "Resample",
     "build",
     "from_dict",
     "load",
@@ -222,6 +228,61 @@ class Node:
     #: ``like: T`` (a resize to the spatial size of tensor ``T``): the output's sizes are
     #: ``T``'s, its channels follow ``inputs[0]``; ``T`` is also the last of ``inputs``.
     size_of: str | None = None
+    #: How that resize samples (set exactly when ``size_of`` is): the concrete spec at a size
+    #: is ``resample.resize(size of T)``; ``layer`` stays ``None`` (no fixed size).
+    resample: Resample | None = None
+
+
+_RESAMPLE_FIELDS = ("mode", "coordinate_mode", "align_corners", "nearest_mode", "cubic_coeff_a",
+                    "exclude_outside", "convention")
+
+
+@dataclass(frozen=True, slots=True)
+class Resample:
+    """The sampling parameters of a resize whose output size is another tensor's (``like:``):
+    a :class:`~symconv.spec.Resize` without its size.  The fields are validated and given
+    their defaults exactly as :class:`~symconv.spec.Resize` does (per convention and mode);
+    :meth:`resize` is the concrete spec once the output size is known.
+
+    >>> r = Resample(mode="linear", align_corners=True)
+    >>> r.coordinate_mode
+    <CoordinateMode.ALIGN_CORNERS: 'align_corners'>
+    >>> r.resize((7, 5))
+    Resize(size=(7, 5), mode='linear', coordinate_mode='align_corners', align_corners=True)
+    >>> Resample(convention="onnx").nearest_mode
+    <NearestMode.ROUND_PREFER_FLOOR: 'round_prefer_floor'>
+    >>> Resample(mode="nearest", align_corners=True)
+    Traceback (most recent call last):
+    ...
+    symconv.errors.InvalidSpecError: align_corners=True must only be set for linear modes, not mode='nearest'
+    """
+
+    mode: Any = ResizeMode.NEAREST
+    coordinate_mode: Any = None
+    align_corners: bool | None = None
+    nearest_mode: Any = None
+    cubic_coeff_a: Any = CUBIC_A
+    exclude_outside: bool = False
+    convention: Any = Convention.TORCH
+
+    def __post_init__(self) -> None:
+        spec = Resize(size=1, **{f: getattr(self, f) for f in _RESAMPLE_FIELDS})
+        for f in _RESAMPLE_FIELDS:
+            object.__setattr__(self, f, getattr(spec, f))
+
+    @classmethod
+    def of(cls, spec: Resize) -> Resample:
+        """The sampling parameters of ``spec`` (its size or scale dropped).
+
+        >>> Resample.of(Resize(scale_factor=2, mode="nearest-exact")).resize(9)
+        Resize(size=9, mode='nearest-exact', coordinate_mode='half_pixel', nearest_mode='round_prefer_ceil')
+        """
+        return cls(**{f: getattr(spec, f) for f in _RESAMPLE_FIELDS})
+
+    def resize(self, size: Any) -> Resize:
+        """The resize to ``size`` (an int for every axis, or one per axis) with these modes."""
+        nd = len(size) if isinstance(size, tuple | list) else None
+        return Resize(size=size, ndim=nd, **{f: getattr(self, f) for f in _RESAMPLE_FIELDS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,6 +461,16 @@ def build(name: str, conv: Convention, inputs: tuple[Input, ...], nodes: tuple[N
                     f"layers[{i}] ({n.name}): like={n.size_of!r} must be the last of its two "
                     "inputs, with no layer spec (sizes come from that tensor)"
                 )
+            if n.resample is None:
+                raise InvalidSpecError(
+                    f"layers[{i}] ({n.name}): like={n.size_of!r} must come with its sampling "
+                    "parameters (Node.resample)"
+                )
+        elif n.resample is not None:
+            raise InvalidSpecError(
+                f"layers[{i}] ({n.name}): resample={n.resample!r} must only be given with "
+                "like (a resize to another tensor's size)"
+            )
         for src in n.inputs:
             if src not in seen:
                 raise InvalidSpecError(
@@ -498,14 +569,14 @@ def _nodes(raw: Any, inputs: tuple[Input, ...], conv: Convention) -> tuple[Node,
             raise InvalidSpecError(f"layers[{i}]={_show(item)} must be a mapping with 'op'")
         name = _name(item.get("name", f"layer{i + 1}"), f"layers[{i}]")
         where = f"layers[{i}] ({name})"
-        node = _node(item, name, where, previous, conv)
+        node = _node(item, name, where, previous, conv, len(inputs[0].size))
         out.append(node)
         previous = name
     return tuple(out)
 
 
 def _node(item: Mapping[Any, Any], name: str, where: str, previous: str,
-          conv: Convention) -> Node:
+          conv: Convention, ndim: int) -> Node:
     raw_op = item.get("op")
     if not isinstance(raw_op, str):
         raise InvalidSpecError(f"{where}: op={_show(raw_op)} must be a string such as conv")
@@ -568,12 +639,13 @@ def _node(item: Mapping[Any, Any], name: str, where: str, previous: str,
     layer: Layer | None = None
     if like is not None:
         fields.setdefault("convention", conv.value)
-        try:  # the mode parameters are checked as for a resize to a fixed size
-            Resize(size=1, **fields)
+        try:  # the mode parameters are checked as for a resize to a fixed size of this rank
+            resample = Resample(**fields)
+            resample.resize((1,) * ndim)
         except (SymconvError, TypeError) as exc:
             raise InvalidSpecError(f"{where}: {exc}") from None
         return Node(name, op, None, (*srcs, like), frozenset(given), restores, key,
-                    restores_nothing, size_of=like)
+                    restores_nothing, size_of=like, resample=resample)
     if op == "pad":
         fields.setdefault("convention", conv.value)
         if "padding" not in fields or isinstance(fields["padding"], str):

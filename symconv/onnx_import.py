@@ -14,8 +14,10 @@ Needs the optional ``onnx`` package (``pip install symconv[onnx]``).  Supported 
   ``Squeeze``, ``Identity``, ``ConstantOfShape``, ``Add``/``Sub``/``Mul``/``Div``/``Floor``/
   ``Ceil`` on them: :data:`SHAPE_OPS`) is folded exactly into constants, ``k`` times the
   node's own input size (a scale) or another tensor's spatial size (a resize ``like`` that
-  tensor: :attr:`~symconv.network.Node.size_of`); anything else is one line naming the node
-  and op that could not be folded;
+  tensor: :attr:`~symconv.network.Node.size_of`, keeping the node's mode,
+  ``coordinate_transformation_mode``, ``nearest_mode``, ``cubic_coeff_a`` and
+  ``exclude_outside`` in :attr:`~symconv.network.Node.resample`); anything else is one line
+  naming the node and op that could not be folded;
 * ``Slice`` of a spatial tensor with constant bounds (a :class:`~symconv.spec.Slice` crop;
   INT64 extremes as 'through the end'; a channel slice changes the channel count, a batch
   slice nothing); ``DepthToSpace`` / ``SpaceToDepth``;
@@ -43,7 +45,7 @@ from typing import Any
 
 from symconv.conventions import ONNX_WINDOW_OPS, from_onnx
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
-from symconv.network import Input, Network, Node, build
+from symconv.network import Input, Network, Node, Resample, build
 from symconv.spec import Conv, Convention, Slice
 
 __all__ = ["ELEMENTWISE", "HEADS", "MERGES", "SHAPE_OPS", "from_model", "load_onnx"]
@@ -817,10 +819,11 @@ def _resize(node: Any, attrs: dict[str, Any], flow: _Flow, names: _Names, nd: in
     elif tags == {"scale"}:
         layer = from_onnx(op, attrs, nd, scales=[float(k[1]) for k in kinds])
     elif tags == {"like"} and len({k[1] for k in kinds}) == 1:
-        from_onnx(op, attrs, nd, sizes=[1] * nd)  # checks the mode attributes
+        # the mode attributes, read and checked as for a constant size
+        resample = Resample.of(from_onnx(op, attrs, nd, sizes=[1] * nd))
         target = names.get(str(kinds[0][1]))
         return Node(names.add(node.output[0]), "resize", None, (names.get(x), target),
-                    alias=op, size_of=target)
+                    alias=op, size_of=target, resample=resample)
     else:
         shown = ", ".join(f"axis {a + 2}: {e.show()}" for a, e in enumerate(given[-nd:]))
         raise UnsupportedError(
