@@ -762,8 +762,10 @@ def graph_receptive_field(
     input_size : sequence of int, optional
         The first input's spatial size (other inputs follow
         :meth:`~symconv.network.Network.input_sizes`).  Needed when a padding or scale depends
-        on it, or when paths of different strides meet; every layer between the input and the
-        output is then resolved at its actual size (so the network must accept it).
+        on it (a resize ``like:`` another tensor, whose factor is the ratio of two sizes, is
+        then the :class:`~symconv.spec.Resize` to that tensor's size with its own modes), or
+        when paths of different strides meet; every layer between the input and the output is
+        then resolved at its actual size (so the network must accept it).
 
     Returns
     -------
@@ -839,16 +841,19 @@ def graph_receptive_field(
             if sizes:
                 sizes[node.name] = sizes[src]
             continue
-        if node.layer is None:
-            if getattr(node, "size_of", None) is not None:
-                raise UnsupportedError(
-                    f"{node.name}: a resize to the size of {node.size_of} ('like:') has no "
-                    "receptive-field map (the network keeps its size source, not its mode)")
+        spec = node.layer
+        if node.size_of is not None and node.resample is not None:
+            if not sizes:  # its factor, size(size_of) / size(src), follows the input size
+                raise InvalidSpecError(
+                    f"input_size=None must be given for {node.name}: a resize to the size of "
+                    f"{node.size_of} ('like:') has a factor that depends on the input size")
+            spec = node.resample.resize(sizes[node.size_of])  # reads src only, never size_of
+        if spec is None:
             fields[node.name] = fields[src]
             if sizes:
                 sizes[node.name] = sizes[src]
             continue
-        layer = node.layer.at(nd)
+        layer = spec.at(nd)
         known = None
         if sizes:
             try:
@@ -914,7 +919,7 @@ def _trace(nodes: dict[str, Any], fields: dict[str, tuple[_Table, ...]],
     while t != source:
         node = nodes[t]
         target = _bound(fields[t], x, end)
-        if node.layer is None:
+        if t not in maps:
             t = next(s for s in node.inputs if _bound(fields[s], x, end) == target)
         else:
             first, step, count = maps[t].deps(x)

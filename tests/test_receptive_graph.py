@@ -105,10 +105,13 @@ def brute_deps(net: Network, n: int) -> dict[str, dict[str, sp.csr_matrix]]:
             deps[node.name] = {x: (sum(deps[s][x] for s in node.inputs) > 0).astype(np.int64)
                                for x in deps[src]}
             sizes[node.name] = sizes[src]
-        elif node.layer is None:
+        elif node.layer is None and node.resample is None:
             deps[node.name], sizes[node.name] = deps[src], sizes[src]
-        else:
-            reads, o = layer_reads(node.layer.at(1), sizes[src])
+        else:  # a resize 'like:' another tensor reads src, resized to that tensor's size
+            layer = node.layer if node.resample is None else node.resample.resize(
+                (sizes[node.size_of],))
+            assert layer is not None
+            reads, o = layer_reads(layer.at(1), sizes[src])
             deps[node.name] = {x: ((reads @ d) > 0).astype(np.int64).tocsr()
                                for x, d in deps[src].items()}
             sizes[node.name] = o

@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 from symconv.errors import SymconvError
-from symconv.network import Network
+from symconv.network import Network, Resample
 from symconv.review.model import AxisValidity, Finding, axis_list
 from symconv.spec import (
     AvgPool,
@@ -32,6 +32,9 @@ def layer_warnings(net: Network, concrete: tuple[int, ...] | None,
     for node in net.nodes:
         layer = node.layer
         if layer is None:
+            if node.resample is not None and node.size_of is not None:
+                out.append(_like_resize_warning(node.name, node.size_of, node.inputs[0],
+                                                node.resample))
             continue
         spec = layer.at(nd)
         name = node.name
@@ -286,6 +289,59 @@ def _resize_warning(name: str, spec: Resize) -> Finding | None:
         f"{name}: resize ({what}) samples different source positions in PyTorch "
         "(nearest: asymmetric+floor; linear: half_pixel or align_corners) and ONNX "
         "(default half_pixel+round_prefer_floor); export with explicit modes"))
+
+
+def _like_resize_warning(name: str, target: str, source: str, r: Resample) -> Finding:
+    """SC205 for a resize to the size of ``target``: its factor ``size(target) / size(source)``
+    is not a constant (it follows the input size), so no factor can be assumed.  Every such
+    resize is flagged; the text says exactly when the frameworks can disagree.  A ratio of 1
+    is the identity in every mode.  A nearest resize that samples input ``floor(j / f)`` at
+    *every* integer factor ``f`` (:func:`_floor_at_every_factor`) agrees with every
+    framework's default where the ratio is an integer; any other mode depends on the
+    coordinate mode at every ratio other than 1."""
+    what = (f"mode={r.mode.value} coordinate_mode={r.coordinate_mode.value}"
+            + ("" if r.nearest_mode is None else f" nearest_mode={r.nearest_mode.value}"))
+    head = f"{name}: resize of {source} to the size of {target} ({what})"
+    if _floor_at_every_factor(r):
+        return Finding("SC205", name, (
+            f"{head} reads input floor(j / f) in every framework only where the size of "
+            f"{target} is an integer multiple f of the size of {source}; that ratio follows "
+            "the input size, and at a non-integer ratio PyTorch (nearest: asymmetric+floor; "
+            "nearest-exact: half_pixel+round_prefer_ceil) and ONNX (default "
+            "half_pixel+round_prefer_floor) can sample different source positions; export "
+            "with explicit modes"))
+    return Finding("SC205", name, (
+        f"{head} can sample different source positions in PyTorch (nearest: "
+        "asymmetric+floor; linear: half_pixel or align_corners) and ONNX (default "
+        f"half_pixel+round_prefer_floor) wherever the size of {target} differs from the size "
+        f"of {source} (the ratio follows the input size); export with explicit modes"))
+
+
+def _floor_at_every_factor(r: Resample) -> bool:
+    """True when a nearest resize with these modes reads input ``floor(j / f)`` for every
+    output ``j`` at every integer factor ``f >= 1`` (what :func:`_samples_floor` checks for
+    one ``f``).  Proof: write ``j = q f + t``, ``0 <= t < f``.  Asymmetric: ``x = j / f = q +
+    t / f`` with ``0 <= t / f < 1``, so ``floor(x) = q`` (ceil does not: ``t > 0``).
+    Half-pixel: ``x = q + u - 1/2`` with ``u = (t + 1/2) / f`` in ``(0, 1)``, so both
+    ``round_prefer_floor`` (``ceil(x - 1/2) = q + ceil(u - 1) = q``) and
+    ``round_prefer_ceil`` (``floor(x + 1/2) = q + floor(u) = q``) give ``q``; floor and
+    ceil do not for ``f >= 2`` (``t = 0``: ``u - 1/2 < 0``; ``t = f - 1``: ``u - 1/2 > 0``).
+    Align-corners depends on the sizes, not only ``f``.
+
+    >>> from symconv.network import Resample
+    >>> _floor_at_every_factor(Resample()), _floor_at_every_factor(Resample(convention="onnx"))
+    (True, True)
+    >>> _floor_at_every_factor(Resample(nearest_mode="ceil"))
+    False
+    """
+    from symconv.spec import CoordinateMode, NearestMode, ResizeMode
+
+    if r.mode not in (ResizeMode.NEAREST, ResizeMode.NEAREST_EXACT):
+        return False
+    if r.coordinate_mode is CoordinateMode.ASYMMETRIC:
+        return r.nearest_mode is NearestMode.FLOOR
+    return r.coordinate_mode in (CoordinateMode.HALF_PIXEL, CoordinateMode.PYTORCH_HALF_PIXEL) \
+        and r.nearest_mode in (NearestMode.ROUND_PREFER_FLOOR, NearestMode.ROUND_PREFER_CEIL)
 
 
 def _samples_floor(spec: Resize, f: int) -> bool:
