@@ -32,7 +32,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symconv.network import MERGE_OPS, Network, from_dict, load
+from symconv.network import MERGE_OPS, Network, Resample, from_dict, load
 from symconv.review import Review, review
 from symconv.review.propagate import evaluate
 from symconv.spec import (
@@ -40,6 +40,7 @@ from symconv.spec import (
     Conv,
     Convention,
     ConvTranspose,
+    CoordinateMode,
     MaxPool,
     MaxUnpool,
     PadMode,
@@ -156,8 +157,9 @@ def build(net: Network, torch: Any) -> Callable[[tuple[int, ...]], TorchRun]:
         cin = ch[node.inputs[0]]
         cout = ch[node.name]
         spec = None if node.layer is None else node.layer.at(nd)
-        if getattr(node, "size_of", None) is not None:
-            raise Unbuildable(f"{node.name}: resize like another tensor (mode not kept)")
+        if node.resample is not None:  # F.interpolate(x, size=other.shape[2:], mode=...)
+            steps[node.name] = _interpolate_like(F, node.name, node.resample, nd)
+            continue
         if spec is not None and spec.convention is not Convention.TORCH:
             raise Unbuildable(f"{node.name}: convention {spec.convention.value}")
         if node.op == "concat":
@@ -271,6 +273,25 @@ def _interpolate(F: Any, spec: Resize, nd: int) -> Callable[[Any], Any]:
         return lambda x: F.interpolate(x, size=list(spec.size), mode=mode, align_corners=align)
     factors = [float(Fraction(f)) for f in spec.scale_factor]
     return lambda x: F.interpolate(x, scale_factor=factors, mode=mode, align_corners=align)
+
+
+def _interpolate_like(F: Any, name: str, r: Resample, nd: int) -> Callable[[Any, Any], Any]:
+    """A resize to another tensor's size as PyTorch writes it; only modes PyTorch has (the
+    sampling parameters must be those its mode and align_corners give)."""
+    if r.convention is not Convention.TORCH:
+        raise Unbuildable(f"{name}: convention {r.convention.value}")
+    align = None
+    if r.mode in (ResizeMode.LINEAR, ResizeMode.CUBIC):
+        align = r.coordinate_mode is CoordinateMode.ALIGN_CORNERS
+    torch_r = Resample(mode=r.mode, align_corners=align)
+    fields = ("coordinate_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside")
+    if any(getattr(r, f) != getattr(torch_r, f) for f in fields):
+        raise Unbuildable(f"{name}: sampling {r} is not a PyTorch interpolate mode")
+    mode = {ResizeMode.NEAREST: "nearest", ResizeMode.NEAREST_EXACT: "nearest-exact",
+            ResizeMode.LINEAR: ("linear", "bilinear", "trilinear")[nd - 1],
+            ResizeMode.CUBIC: "bicubic"}[r.mode]
+    return lambda x, other: F.interpolate(x, size=list(other.shape[2:]), mode=mode,
+                                          align_corners=align)
 
 
 # --------------------------------------------------------------------------- the checks
@@ -444,6 +465,8 @@ _LAYER = st.one_of(
         {"op": "resize", "scale_factor": 2, "mode": "linear"},
         {"op": "resize", "scale_factor": "3/2", "mode": "nearest-exact"},
         {"op": "resize", "size": 12}, {"op": "pixel-unshuffle", "factor": 2},
+        {"op": "resize", "like": "x"}, {"op": "resize", "like": "x", "mode": "nearest-exact"},
+        {"op": "resize", "like": "x", "mode": "linear", "align_corners": True},
         {"op": "relu"}, {"op": "pad", "padding": [[1, 0], [1, 0]]}]),
     st.just("pool-unpool"),
     st.just("shuffle"),
@@ -455,7 +478,8 @@ def torch_networks(draw: st.DrawFn) -> dict[str, Any]:
     """2-D torch-convention chains (the same parameters on both axes) with an optional concat
     skip and restore: convs (strided, dilated, 'same'), pools (ceil mode, padding,
     count_include_pad), transposed convs (output_padding up to the dilation), resizes (up,
-    down, fractional, fixed size), pixel (un)shuffle, pad, max pool + unpool pairs."""
+    down, fractional, fixed size, to the input's size: ``like: x``), pixel (un)shuffle, pad,
+    max pool + unpool pairs."""
     raw = draw(st.lists(_LAYER, min_size=1, max_size=5))
     layers: list[dict[str, Any]] = []
     for item in raw:
