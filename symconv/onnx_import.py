@@ -46,7 +46,7 @@ from typing import Any
 from symconv.conventions import ONNX_WINDOW_OPS, from_onnx
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
 from symconv.network import Input, Network, Node, Resample, build
-from symconv.spec import Conv, Convention, Slice
+from symconv.spec import Conv, Convention, Resize, Slice
 
 __all__ = ["ELEMENTWISE", "HEADS", "MERGES", "SHAPE_OPS", "from_model", "load_onnx"]
 
@@ -820,7 +820,10 @@ def _resize(node: Any, attrs: dict[str, Any], flow: _Flow, names: _Names, nd: in
         layer = from_onnx(op, attrs, nd, scales=[float(k[1]) for k in kinds])
     elif tags == {"like"} and len({k[1] for k in kinds}) == 1:
         # the mode attributes, read and checked as for a constant size
-        resample = Resample.of(from_onnx(op, attrs, nd, sizes=[1] * nd))
+        spec = from_onnx(op, attrs, nd, sizes=[1] * nd)
+        if not isinstance(spec, Resize):  # pragma: no cover - Resize/Upsample give a Resize
+            raise UnsupportedError(f"{op}: no resize spec")
+        resample = Resample.of(spec)
         target = names.get(str(kinds[0][1]))
         return Node(names.add(node.output[0]), "resize", None, (names.get(x), target),
                     alias=op, size_of=target, resample=resample)

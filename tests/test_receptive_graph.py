@@ -109,7 +109,7 @@ def brute_deps(net: Network, n: int) -> dict[str, dict[str, sp.csr_matrix]]:
             deps[node.name], sizes[node.name] = deps[src], sizes[src]
         else:  # a resize 'like:' another tensor reads src, resized to that tensor's size
             layer = node.layer if node.resample is None else node.resample.resize(
-                (sizes[node.size_of],))
+                (sizes[str(node.size_of)],))
             assert layer is not None
             reads, o = layer_reads(layer.at(1), sizes[src])
             deps[node.name] = {x: ((reads @ d) > 0).astype(np.int64).tocsr()
