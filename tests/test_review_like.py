@@ -151,6 +151,32 @@ def test_sc205_fires_for_like_resizes_and_not_for_an_integer_nearest_beside_them
     assert "integer multiple" not in onnx["up"] and "wherever the size of enc" in onnx["up"]
 
 
+_ALL_MODES = [
+    *[Resample(mode=m, coordinate_mode=cm, nearest_mode=nm, convention="onnx")
+      for m, cm, nm in itertools.product(("nearest", "nearest-exact"), tuple(CoordinateMode),
+                                         tuple(NearestMode))],
+    *[Resample(mode=m, coordinate_mode=cm, convention="onnx")
+      for m, cm in itertools.product(("linear", "cubic"), tuple(CoordinateMode))],
+    Resample(mode="cubic", cubic_coeff_a="-1/2", exclude_outside=True, convention="onnx"),
+]
+
+
+def test_sc205_does_not_fire_where_the_two_sizes_have_one_formula() -> None:
+    """A like-resize between tensors of the same size formula is the identity in every mode
+    (checked on the core map), so it is not flagged; one whose sizes differ is."""
+    for r in _ALL_MODES:
+        for n in (1, 2, 5):
+            x = np.arange(1.0, n * 3 + 1).reshape(1, 1, n, 3)
+            got = resize_map(r.resize((n, 3)), (1, n, 3)).apply(x)
+            assert np.array_equal(np.reshape(got, x.shape), x), (r, n)
+    net = from_dict({"inputs": [{"name": "x", "size": ["H", "W"]}], "layers": [
+        {"name": "c", "op": "conv", "kernel": 3, "padding": 1},
+        {"name": "same", "op": "resize", "input": "c", "like": "x", "mode": "linear"},
+        {"name": "p", "op": "max-pool", "kernel": 2},
+        {"name": "back", "op": "resize", "input": "p", "like": "x"}]})
+    assert set(_sc205(net)) == {"back"}
+
+
 def _reads(r: Resample, n: int, o: int) -> list[int]:
     """The input position each output of a 1-D nearest resize n -> o reads (core map)."""
     m = resize_map(r.resize((o,)), (1, n))

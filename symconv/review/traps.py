@@ -29,12 +29,16 @@ def layer_warnings(net: Network, concrete: tuple[int, ...] | None,
                    validity: list[AxisValidity | None]) -> list[Finding]:
     out: list[Finding] = []
     nd = net.ndim
+    same: set[tuple[str, str]] | None = None
     for node in net.nodes:
         layer = node.layer
         if layer is None:
             if node.resample is not None and node.size_of is not None:
-                out.append(_like_resize_warning(node.name, node.size_of, node.inputs[0],
-                                                node.resample))
+                if same is None:
+                    same = _same_size_pairs(net)
+                if (node.inputs[0], node.size_of) not in same:  # else the identity
+                    out.append(_like_resize_warning(node.name, node.size_of, node.inputs[0],
+                                                    node.resample))
             continue
         spec = layer.at(nd)
         name = node.name
@@ -291,11 +295,26 @@ def _resize_warning(name: str, spec: Resize) -> Finding | None:
         "(default half_pixel+round_prefer_floor); export with explicit modes"))
 
 
+def _same_size_pairs(net: Network) -> set[tuple[str, str]]:
+    """(source, target) of the like-resizes whose two tensors have the same size formula on
+    every axis: equal expressions are equal functions, so the resize is the identity at
+    every size, in every mode (ratio 1: every coordinate mode maps output ``j`` to input
+    ``j`` exactly, and nearest rounding, linear and cubic weights then read ``j`` alone).
+    Formulas that differ in form but not in value only keep the (conditional) SC205."""
+    from symconv.review.propagate import symbolic_formulas
+
+    pairs = {(n.inputs[0], n.size_of) for n in net.nodes
+             if n.resample is not None and n.size_of is not None}
+    formulas = symbolic_formulas(net, [])
+    return {(a, b) for a, b in pairs
+            if a in formulas and b in formulas and formulas[a] == formulas[b]}
+
+
 def _like_resize_warning(name: str, target: str, source: str, r: Resample) -> Finding:
     """SC205 for a resize to the size of ``target``: its factor ``size(target) / size(source)``
     is not a constant (it follows the input size), so no factor can be assumed.  Every such
-    resize is flagged; the text says exactly when the frameworks can disagree.  A ratio of 1
-    is the identity in every mode.  A nearest resize that samples input ``floor(j / f)`` at
+    resize is flagged unless both sizes have the same formula (:func:`_same_size_pairs`: the
+    identity); the text says exactly when the frameworks can disagree.  A nearest resize that samples input ``floor(j / f)`` at
     *every* integer factor ``f`` (:func:`_floor_at_every_factor`) agrees with every
     framework's default where the ratio is an integer; any other mode depends on the
     coordinate mode at every ratio other than 1."""
