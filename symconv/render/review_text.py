@@ -25,7 +25,13 @@ valid input sizes (exact for every size)
 <BLANKLINE>
 skip connections and restores
   cat (axis 0): inputs differ for some sizes; smallest counterexample H=1 (up=2, x=1)
-    fix: no single output_padding fixes up on axis 0: the missing size is [-1, 0] depending ...
+    over the sizes valid if up had x's size (every H >= 1), cat's inputs agree only for H = 0 mod 2
+    H mod 2  e.g.  up  x  difference  output_padding
+    0        2     2   2  +0          0
+    1        1     2   1  -1          none
+    no single output_padding fixes up on axis 0: the difference x - up is -1, 0 depending on ...
+    (b) none by changing down or the padding of up: x takes residues 0, 1 mod 2 over the ...
+    (c) keep the current valid set, H = 0 mod 2 (where every concat/add holds); cat alone ...
 <BLANKLINE>
 findings
   warning  SC102 gradient-checkerboard  down: strided conv kernel=3 stride=2 has an uneven ...
@@ -66,9 +72,10 @@ def _norm(text: str, axis: int, symbol: str) -> str:
 def _restore_table(net: Any, c: Any, symbol: str, period: int) -> list[str]:
     """A restore's per-residue rows: class (or exceptional size), an example size, the two
     sizes, their difference and the output padding that fixes the class (a transposed conv)."""
-    with_op = net.node(c.node).op == "conv-transpose" or any(
+    with_op = c.kind == "merge" or net.node(c.node).op == "conv-transpose" or any(
         r.output_padding is not None for r in c.rows)
-    rows = [[f"{symbol} mod {period}", "e.g.", c.node, c.target or "target", "difference",
+    rows = [[f"{symbol} mod {period}", "e.g.", c.branch or c.node, c.target or "target",
+             "difference",
              *(["output_padding"] if with_op else [])]]
     for r in c.rows:
         rows.append([str(r.residue) if r.residue is not None else f"{symbol}={r.size}",
@@ -135,7 +142,8 @@ def render_text(result: Review) -> str:
         first: dict[tuple[Any, ...], Any] = {}
         for c in result.checks:
             key = (c.node, c.kind, c.holds_always, c.counterexample, c.sizes,
-                   _norm(c.fix, c.axis, sym[c.axis]), c.detail, c.rows,
+                   _norm(c.fix, c.axis, sym[c.axis]), _norm(c.detail, c.axis, sym[c.axis]),
+                   c.rows,
                    _norm(c.restoring, c.axis, sym[c.axis]),
                    tuple(_norm(o, c.axis, sym[c.axis]) for o in c.options))
             groups.setdefault(key, []).append(c.axis)
@@ -156,7 +164,13 @@ def render_text(result: Review) -> str:
                     else f"does not restore {target} for every valid size")
             lines.append(f"  {c.node} ({label}): {head}; smallest counterexample "
                          f"{sym[c.axis]}={c.counterexample} ({shown})")
-            if c.rows:
+            if c.rows and c.kind == "merge":  # over the sizes valid if the branch were fixed
+                agree = ("for no base size" if c.restoring.startswith("no valid")
+                         else f"only for {c.restoring}")
+                lines.append(f"    {c.detail} {agree}")
+                v = result.validity[c.axis]
+                lines += _restore_table(net, c, sym[c.axis], v.period if v else 0)
+            elif c.rows:
                 where = ("for no valid size" if not c.restoring
                          or c.restoring.startswith("no valid") else f"only for {c.restoring}")
                 lines.append(f"    restores {target} {where}")

@@ -368,5 +368,6 @@ def _rename_axis(c: SkipCheck, old: int, new: int, old_sym: str, new_sym: str) -
         return re.sub(rf"\b{re.escape(old_sym)}\b", new_sym, text) if old_sym != new_sym \
             else text
 
-    return dataclasses.replace(c, axis=new, fix=sub(c.fix), restoring=sub(c.restoring),
+    return dataclasses.replace(c, axis=new, fix=sub(c.fix), detail=sub(c.detail),
+                               restoring=sub(c.restoring),
                                options=tuple(sub(o) for o in c.options))

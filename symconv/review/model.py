@@ -169,7 +169,10 @@ class AxisValidity:
             first = min(m + (r - m) % q for r in residues)
             res = ", ".join(map(str, residues))
             mod = f"{s} = {res} mod {q}" if len(residues) == 1 else f"{s} mod {q} in {{{res}}}"
-            cond = mod if first - q < 1 or (first <= m and _all_from_start(self, m, q, residues)) \
+            # no lower bound when every class starts at its smallest positive member (or
+            # every smaller member is valid anyway)
+            whole = all(m + (r - m) % q - q < 1 for r in residues)
+            cond = mod if whole or (first <= m and _all_from_start(self, m, q, residues)) \
                 else f"{s} >= {first} and {mod}"
         if extra:
             cond += f", or {s} in {{{', '.join(map(str, sorted(extra)))}}}"
@@ -256,6 +259,10 @@ class SkipCheck:
     Restores also carry ``target``, the down-sampling layer they were paired with
     (``paired_with``), the per-residue ``rows`` when they hold for some sizes only, the
     sizes where they hold (``restoring``, in words) and the verified fixes (``options``).
+    A failing concat/add carries the same fields for its input ``branch`` (the one fed by an
+    up-sampling layer) against ``target`` (its skip partner), over the base set of sizes
+    valid if the branch had the partner's size (``detail`` names it); ``restoring`` is then
+    where the two agree.
     """
 
     node: str
@@ -272,6 +279,7 @@ class SkipCheck:
     rows: tuple[RestoreRow, ...] = ()
     restoring: str = ""
     options: tuple[str, ...] = ()
+    branch: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"node": self.node, "kind": self.kind, "axis": self.axis,
@@ -279,7 +287,8 @@ class SkipCheck:
                 "sizes": [[n, v] for n, v in self.sizes], "fix": self.fix,
                 "detail": self.detail, "target": self.target, "inferred": self.inferred,
                 "paired_with": self.paired_with, "rows": [r.to_dict() for r in self.rows],
-                "restoring": self.restoring, "options": list(self.options)}
+                "restoring": self.restoring, "options": list(self.options),
+                "branch": self.branch}
 
 
 class JointKind(enum.StrEnum):

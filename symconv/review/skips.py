@@ -26,6 +26,21 @@ re-running the size plan for every valid size:
     factor ``s`` (the produced size is ``c mod s`` whatever the encoder does);
 (c) the input sizes that restore, in words.
 
+A failing concat/add gets the same table and options, over a different base set: its
+mismatch is a hard rule, so the valid set already excludes the sizes where it fails.  The
+base set is the exact valid set of the *relaxed* network (:func:`_relax`), where each failing
+concat/add reads only the partner of its branch (the input fed by an up-sampling layer, else
+the first; the partner is the first other input not fed by one): the sizes that would be
+valid if the branch produced its partner's size, exact by the same periodicity argument (the
+relaxed network is a network like any other).  The rows compare the branch with the partner
+per residue class of that set; the options are checked on every base size: (a) by pinned
+runs of the original network (the run-time size on this up layer and the failing ones feeding
+it; with every failing up layer pinned, the valid set becomes exactly the base set when every
+base size passes, since pinning never accepts a size the relaxed network rejects); (b) and a
+constant output-padding change by editing the original network, relaxing the *other* failing
+merges and requiring every base size to stay valid (so this merge holds on all of them); (c)
+is the current valid set.
+
 >>> from symconv.network import loads
 >>> from symconv.review import review
 >>> net = loads('''
@@ -41,6 +56,21 @@ re-running the size plan for every valid size:
 [(0, 2, 2, 2, 0, 1), (1, 1, 2, 1, -1, 0)]
 >>> print(c.options[0])
 (a) pass the target size at run time to up (PyTorch forward(x, output_size=...), ONNX output_shape): restores x for every valid size (checked)
+>>> net = loads('''
+... inputs: [{name: x, size: [H]}]
+... layers:
+...   - {name: pool, op: max-pool, kernel: 2}
+...   - {name: up, op: conv-transpose, kernel: 2, stride: 2}
+...   - {name: cat, op: concat, inputs: [up, x]}
+... ''', "yaml")
+>>> r = review(net, symbolic=True)
+>>> (c,) = r.checks
+>>> r.validity[0].describe(), c.branch, c.target, c.detail
+('H = 0 mod 2', 'up', 'x', "over the sizes valid if up had x's size (H >= 2), cat's inputs agree")
+>>> [(r.residue, r.produced, r.target, r.difference, r.output_padding) for r in c.rows]
+[(0, 2, 2, 0, 0), (1, 2, 3, 1, 1)]
+>>> print(c.options[0])
+(a) pass the target size at run time to up (PyTorch forward(x, output_size=...), ONNX output_shape): cat's inputs agree for every base size (checked); with run-time sizes on every failing up layer (up) the valid input sizes become H >= 2 (now H = 0 mod 2) (checked)
 """
 
 from __future__ import annotations
@@ -88,15 +118,15 @@ def skip_checks(plan: Plan, validity: AxisValidity,
     pairs, _ = infer_pairs(plan.net, plan.axis, plan.specs)
     by_up = {p.up: p for p in pairs}
     inferred = {p.up: p for p in pairs if _wanted(plan, p)}
+    base = _relaxed_context(plan, validity, merge_cex)
     for node in plan.net.nodes:
         if node.op in MERGE_OPS:
             cex = merge_cex.get(node.name)
-            fix = ""
-            if cex is not None:
-                fix = _merge_fix(plan, node, runs)
-            out.append(SkipCheck(node.name, "merge", plan.axis, cex is None,
-                                 None if cex is None else cex[0],
-                                 () if cex is None else cex[1], fix))
+            if cex is None:
+                out.append(SkipCheck(node.name, "merge", plan.axis, True, None, ()))
+            else:
+                out.append(_merge_check(plan, base, node, cex, by_up,
+                                        _merge_fix(plan, node, runs)))
         if node.restores is not None:
             up = _up_source(plan, node.name)
             pair = by_up.get(up.name) if up is not None else None
@@ -205,20 +235,136 @@ def _fix_text(plan: Plan, tconv: Node, produced: str, target: str,
             "adjust its padding or output size")
 
 
+# --------------------------------------------------------------------------- concat/add
+
+
+def _merge_sides(plan: Plan, node: Node) -> tuple[str, str]:
+    """``(branch, partner)`` of a concat/add: the first input fed by an up-sampling layer and
+    the first other input not fed by one (else the first two inputs)."""
+    ins = list(node.inputs)
+    for i, src in enumerate(ins):
+        if _up_source(plan, src) is not None:
+            others = [x for j, x in enumerate(ins) if j != i]
+            return src, next((x for x in others if _up_source(plan, x) is None), others[0])
+    return ins[0], ins[1]
+
+
+def _relax(net: Network, relaxed: dict[str, tuple[str, str]]) -> Network:
+    """``net`` with each concat/add of ``relaxed`` replaced by an identity of its partner:
+    the network as if the branch produced its partner's size (what a run-time output size
+    does), every other rule kept."""
+    nodes = tuple(dataclasses.replace(n, op="identity", layer=None, inputs=(relaxed[n.name][1],))
+                  if n.name in relaxed else n for n in net.nodes)
+    return dataclasses.replace(net, nodes=nodes)
+
+
+def _analyse(net: Network, axis: int, symbol: str) -> tuple[AxisValidity, Plan] | None:
+    """The exact valid set and plan of ``net`` on ``axis`` (for ``symbol``), or ``None``."""
+    from symconv.review.validity import axis_symbols
+
+    try:
+        v, plan, _ = analyse_axis(net, axis, symbol if symbol in axis_symbols(net, axis)
+                                  else None)
+    except SymconvError:
+        return None
+    return v, plan
+
+
+def _relaxed_context(plan: Plan, validity: AxisValidity,
+                     merge_cex: dict[str, tuple[int, tuple[tuple[str, int], ...]]]
+                     ) -> _Context | None:
+    """The base set of the concat/add checks: the exact valid set of the network in which
+    every failing merge reads only its partner (:func:`_relax`), by the same periodicity
+    argument as the valid set itself; ``None`` when no merge fails or it is not computed."""
+    failing = [n for n in plan.net.nodes if n.op in MERGE_OPS and n.name in merge_cex
+               and len(n.inputs) > 1]
+    if not failing:
+        return None
+    relaxed = {n.name: _merge_sides(plan, n) for n in failing}
+    got = _analyse(_relax(plan.net, relaxed), plan.axis, plan.symbol)
+    if got is None or got[1].period != plan.period or got[0].empty:
+        return None
+    ctx = _Context(got[1], got[0], origin=plan, current=validity, relaxed=relaxed)
+    for merge, (branch, partner) in relaxed.items():
+        up = _up_source(plan, branch)
+        if up is not None:
+            ctx.failing[up.name] = (merge, partner)
+    return ctx
+
+
+def _merge_check(plan: Plan, ctx: _Context | None, node: Node,
+                 cex: tuple[int, tuple[tuple[str, int], ...]], by_up: dict[str, Pair],
+                 old_fix: str) -> SkipCheck:
+    """A failing concat/add: its per-residue table over the base set and verified fixes
+    (without a base set: the smallest counterexample and ``old_fix``)."""
+    if ctx is None or node.name not in ctx.relaxed:
+        return SkipCheck(node.name, "merge", plan.axis, False, cex[0], cex[1], old_fix)
+    branch, partner = ctx.relaxed[node.name]
+    up = _up_source(plan, branch)
+    down = by_up[up.name].down if up is not None and up.name in by_up else ""
+    base = ctx.validity.describe()
+    detail = (f"over the sizes valid if {branch} had {partner}'s size ({base}), {node.name}'s "
+              "inputs agree")
+    if len(ctx.sizes) > MAX_TABLE_SIZES:
+        return SkipCheck(node.name, "merge", plan.axis, False, cex[0], cex[1], old_fix, (
+            f"the per-residue table is not computed: {len(ctx.sizes)} sizes below N0 + P "
+            f"exceed {MAX_TABLE_SIZES}"), partner, False, down, branch=branch)
+    rows = _rows(ctx, branch, partner, up)
+    if all(r.difference == 0 and not r.drift for r in rows):  # fails only where others do
+        return SkipCheck(node.name, "merge", plan.axis, False, cex[0], cex[1], old_fix,
+                         f"{detail} for every one of them", partner, False, down, branch=branch)
+    agree = _restoring(ctx, rows)
+    fix, options = _fixes(ctx, branch, partner, up, down, rows, agree, merge=node.name)
+    return SkipCheck(node.name, "merge", plan.axis, False, cex[0], cex[1], fix, detail,
+                     partner, False, down, rows, agree.describe(), options, branch=branch)
+
+
+def _verified(ctx: _Context, net: Network, name: str, target: str, merge: str) -> bool:
+    """An edit of the network fixes the check for every base size (exact): for a restore,
+    :func:`restores_everywhere`; for a concat/add, the edited network with the other failing
+    merges relaxed keeps every base size valid (so this merge holds on all of them)."""
+    if not merge:
+        return restores_everywhere(net, ctx.plan.axis, name, target, ctx.validity)
+    others = {m: sides for m, sides in ctx.relaxed.items() if m != merge}
+    got = _analyse(_relax(net, others), ctx.plan.axis, ctx.plan.symbol)
+    return got is not None and _contains(got[0], ctx.validity)
+
+
 # --------------------------------------------------------------------------- restores
 
 
 @dataclass
 class _Context:
-    """One axis: the plan, its valid sizes, and the sizes of every tensor at every valid size
-    that decides a restore (all valid ``n < N0 + P`` and the isolated ones), computed once."""
+    """One axis: the plan, its base set of sizes (``validity``), and the sizes of every tensor
+    at every base size that decides a check (all ``n < N0 + P`` of the set and the isolated
+    ones), computed once.
+
+    For restores the base set is the valid set and ``plan`` the network's.  For concat/add
+    checks (``origin`` set) ``plan`` is the *relaxed* network's (:func:`_relax`: each failing
+    merge in ``relaxed``, ``merge -> (branch, partner)``, reads only its partner) and the base
+    set its valid set; fixes are edits of, and pinned runs on, ``origin``'s network, whose
+    valid set is ``current``."""
 
     plan: Plan
     validity: AxisValidity
     failing: dict[str, tuple[str, str]] = field(default_factory=dict)  # up -> (node, target)
+    origin: Plan | None = None
+    current: AxisValidity | None = None
+    relaxed: dict[str, tuple[str, str]] = field(default_factory=dict)
     _runs: dict[int, dict[str, int]] | None = None
     _sizes: list[int] | None = None
     _batch: Any = None
+    _all_pins: str | None = None
+
+    @property
+    def net(self) -> Network:
+        """The network fixes edit (the original one for concat/add checks)."""
+        return (self.origin or self.plan).net
+
+    @property
+    def run_plan(self) -> Plan:
+        """The plan pinned runs evaluate (the original one for concat/add checks)."""
+        return self.origin or self.plan
 
     @property
     def sizes(self) -> list[int]:
@@ -426,20 +572,26 @@ def _contains(a: AxisValidity, b: AxisValidity) -> bool:
 
 
 def _fixes(ctx: _Context, name: str, target: str, up: Node | None, down: str,
-           rows: tuple[RestoreRow, ...], restoring: AxisValidity) -> tuple[str, tuple[str, ...]]:
+           rows: tuple[RestoreRow, ...], restoring: AxisValidity, merge: str = ""
+           ) -> tuple[str, tuple[str, ...]]:
+    """The proof (why no constant change works, when so) and the options, each verified over
+    the base set; ``merge`` names the concat/add when the check is one (``name`` its branch,
+    ``target`` its partner)."""
     plan, v = ctx.plan, ctx.validity
     a = plan.axis
     deltas = sorted({r.difference for r in rows})
     drift = any(r.drift for r in rows)
     options: list[str] = []
     if up is not None and len(deltas) == 1 and not drift:
-        single = _single_fix(ctx, name, target, up, deltas[0])
+        single = _single_fix(ctx, name, target, up, deltas[0], merge)
         if single:
             return single, (single,)
-    if len(deltas) == 1 and not drift:
-        head = (f"{name} is {deltas[0]:+d} off {target} on axis {a} for every valid size, and no "
-                f"output_padding or end-padding change of {up.name if up else name} gives it "
-                "(checked)")
+    if len(deltas) == 1 and not drift and merge and up is None:
+        head = f"{name} is {deltas[0]:+d} off {target} on axis {a} for every base size"
+    elif len(deltas) == 1 and not drift:
+        head = (f"{name} is {deltas[0]:+d} off {target} on axis {a} for every "
+                f"{'base' if merge else 'valid'} size, and no output_padding or end-padding "
+                f"change of {up.name if up else name} gives it (checked)")
     elif drift:
         head = (f"{name} and {target} grow at different rates on axis {a}: they agree at most "
                 "once per residue class, so no parameter change or run-time size fixes every "
@@ -457,15 +609,31 @@ def _fixes(ctx: _Context, name: str, target: str, up: Node | None, down: str,
         options.append(f"(a)/(b) not searched: {len(ctx.sizes)} sizes below N0 + P exceed "
                        f"{MAX_OPTION_SIZES}")
     elif not drift:
-        run_time = _run_time_option(ctx, name, target, up)
+        run_time = _run_time_option(ctx, name, target, up, merge)
         if run_time:
             options.append(run_time)
-        enc = _encoder_option(ctx, name, target, up, down)
+        elif merge and up is not None and _pin(ctx.run_plan.specs[up.name], 1) is None:
+            options.append(f"(a) not available: {up.name} ({up.op}) takes no run-time output "
+                           "size")
+        if merge and up is None:
+            downs = tuple(dict.fromkeys(_root(ctx.run_plan, x) for x in (name, target)))
+        else:
+            downs = (down,) if down else ()
+        enc = _encoder_option(ctx, name, target, up, downs, merge)
         if enc:
             options.append(enc)
-    options.append("(c) restrict the input sizes to those that restore: "
-                   + (restoring.describe() if not restoring.empty
-                      else f"none (no valid {v.symbol} restores)"))
+    if merge:
+        alone = f"{merge} alone agrees " + (f"for {restoring.describe()}" if not restoring.empty
+                                            else "for no base size")
+        if ctx.current is None or ctx.current.empty:
+            options.append(f"(c) none: no input size is valid now; {alone}")
+        else:
+            options.append(f"(c) keep the current valid set, {ctx.current.describe()} (where "
+                           f"every concat/add holds); {alone}")
+    else:
+        options.append("(c) restrict the input sizes to those that restore: "
+                       + (restoring.describe() if not restoring.empty
+                          else f"none (no valid {v.symbol} restores)"))
     return head + "; options: " + "; ".join(options), tuple(options)
 
 
@@ -475,7 +643,8 @@ def _span(deltas: list[int]) -> str:
     return ", ".join(map(str, deltas))
 
 
-def _single_fix(ctx: _Context, name: str, target: str, up: Node, delta: int) -> str:
+def _single_fix(ctx: _Context, name: str, target: str, up: Node, delta: int,
+                merge: str = "") -> str:
     """A constant change of ``up``'s output padding (or end padding), verified."""
     plan = ctx.plan
     a = plan.axis
@@ -488,7 +657,8 @@ def _single_fix(ctx: _Context, name: str, target: str, up: Node, delta: int) -> 
     candidates: list[tuple[str, dict[str, Any]]] = []
     if new >= 0:
         candidates.append((f"set output_padding={new} on axis {a} of {up.name} (now {op}): "
-                           f"the missing size is {delta} for every input size",
+                           f"the missing size is {delta} for every "
+                           f"{'base' if merge else 'input'} size",
                            {"output_padding": new}))
     if isinstance(spec.padding, tuple) and delta:
         pb, pe = (int(x) for x in spec.padding[0])
@@ -499,10 +669,10 @@ def _single_fix(ctx: _Context, name: str, target: str, up: Node, delta: int) -> 
                 f"{'' if d == 1 else f' or dilation={d}'})", {"padding": (pb, pe - delta)}))
     for text, change in candidates:
         try:
-            edited = edit_layer(plan.net, up.name, a, **change)
+            edited = edit_layer(ctx.net, up.name, a, **change)
         except SymconvError:
             continue
-        if restores_everywhere(edited, a, name, target, ctx.validity):
+        if _verified(ctx, edited, name, target, merge):
             return text
     return ""
 
@@ -549,10 +719,11 @@ def _walk(plan: Plan, n: int, specs: dict[str, Any]
     return vals, fails
 
 
-def _pinned_run(plan: Plan, pins: dict[str, str], n: int
+def _pinned_run(plan: Plan, pins: dict[str, str], n: int, keep: set[str] | None = None
                 ) -> tuple[dict[str, int], list[tuple[str, str, str]]]:
     """Sizes at ``n`` when every up layer in ``pins`` is given its target's size at run
-    time (iterated until nothing changes: a target may depend on another pin)."""
+    time (iterated until nothing changes: a target may depend on another pin); only the
+    failures of the nodes in ``keep``, when given."""
     vals, fails = _walk(plan, n, plan.specs)
     for _ in range(len(pins) + 1):
         specs = dict(plan.specs)
@@ -565,6 +736,8 @@ def _pinned_run(plan: Plan, pins: dict[str, str], n: int
         if new_vals == vals:
             break
         vals = new_vals
+    if keep is not None:
+        fails = [f for f in fails if f[0] in keep]
     return vals, fails
 
 
@@ -582,9 +755,12 @@ def _ancestors(net: Network, name: str) -> set[str]:
     return seen
 
 
-def _run_time_option(ctx: _Context, name: str, target: str, up: Node | None) -> str:
-    """(a): this layer and the failing restores feeding it get their target size at run time."""
-    plan, v = ctx.plan, ctx.validity
+def _run_time_option(ctx: _Context, name: str, target: str, up: Node | None,
+                     merge: str = "") -> str:
+    """(a): this layer and the failing restores (or concat/adds) feeding it get their target
+    size at run time, checked at every base size by a pinned run of the original network
+    (for a concat/add, of the nodes it depends on)."""
+    plan, v = ctx.run_plan, ctx.validity
     if up is None or _pin(plan.specs[up.name], 1) is None:
         return ""
     above = _ancestors(plan.net, up.name)
@@ -592,56 +768,100 @@ def _run_time_option(ctx: _Context, name: str, target: str, up: Node | None) -> 
     pins[up.name] = target
     if any(_pin(plan.specs[u], 1) is None for u in pins):
         return ""
+    keep = _ancestors(plan.net, merge) | {merge} if merge else None
     good: list[int] = []
     ops: dict[int, int | None] = {}
     for n in ctx.runs:
-        vals, fails = _pinned_run(plan, pins, n)
-        if not fails and _holds(vals, name, target):
+        vals, fails = _pinned_run(plan, pins, n, keep)
+        ok = not fails and _holds(vals, name, target)
+        if ok:
             good.append(n)
             if isinstance(up.layer, ConvTranspose) and v.threshold <= n:
                 ops[n % plan.period] = _op_for(plan, up, vals, vals[target])
         if v.threshold <= n < v.threshold + plan.period and not _settled_pinned(
-                plan, pins, n, name, target, vals, bool(not fails and _holds(vals, name, target))):
+                plan, pins, n, name, target, vals, ok, keep):
             return ""  # the pinned sizes are not periodic yet: nothing is claimed
     order = [u for u in (n.name for n in plan.net.nodes) if u in pins]
     layers = ", ".join(order)
-    how = "(PyTorch forward(x, output_size=...), ONNX output_shape)"
-    if isinstance(up.layer, Resize):
-        how = "(size=... instead of scale_factor)"
-    elif isinstance(up.layer, MaxUnpool):
-        how = "(PyTorch MaxUnpool forward(x, indices, output_size=...), ONNX output_shape)"
+    how = _how(up)
+    does = f"{merge}'s inputs agree" if merge else f"restores {target}"
+    sizes = "base size" if merge else "valid size"
     if len(good) == len(ctx.runs):
-        text = (f"(a) pass the target size at run time to {layers} {how}: restores {target} "
-                "for every valid size (checked)")
+        text = f"(a) pass the target size at run time to {layers} {how}: {does} for every " \
+               f"{sizes} (checked)"
         per = _per_class_ops(ops, plan.period, v.symbol)
         if per and len(order) > 1:
             text += f"; {up.name} then applies output_padding {per}"
+        if merge:
+            text += _all_pins(ctx)
         return text
     if not good:
         return ""
     sub = _subset(ctx, set(good))
-    return (f"(a) pass the target size at run time to {layers} {how}: restores {target} "
-            f"only for {sub.describe()} (checked)")
+    if merge and _contains(_subset(ctx, {n for n in ctx.runs
+                                         if _holds(ctx.runs[n], name, target)}), sub):
+        return ""  # it agrees only where the inputs agree already: nothing gained
+    return f"(a) pass the target size at run time to {layers} {how}: {does} only for " \
+           f"{sub.describe()} (checked)"
+
+
+def _how(up: Node) -> str:
+    if isinstance(up.layer, Resize):
+        return "(size=... instead of scale_factor)"
+    if isinstance(up.layer, MaxUnpool):
+        return "(PyTorch MaxUnpool forward(x, indices, output_size=...), ONNX output_shape)"
+    return "(PyTorch forward(x, output_size=...), ONNX output_shape)"
+
+
+def _all_pins(ctx: _Context) -> str:
+    """``; with it on every failing up layer (...) the valid sizes become ...``, when every
+    failing concat/add is fed by an up layer that takes a run-time size and, with all of
+    them pinned, every base size is valid (so the new valid set is exactly the base set:
+    pinning never accepts a size the relaxed network rejects)."""
+    if ctx._all_pins is None:
+        ctx._all_pins = ""
+        plan, v = ctx.run_plan, ctx.validity
+        pins = {u: t for u, (_, t) in ctx.failing.items()}
+        if len(pins) == len(ctx.relaxed) and all(_pin(plan.specs[u], 1) is not None
+                                                 for u in pins):
+            ok = True
+            for n in ctx.runs:
+                vals, fails = _pinned_run(plan, pins, n)
+                if fails or (v.threshold <= n < v.threshold + plan.period and not
+                             _settled_pinned(plan, pins, n, "", "", vals, True, None)):
+                    ok = False
+                    break
+            if ok:
+                order = [u for u in (n.name for n in plan.net.nodes) if u in pins]
+                now = ctx.current.describe() if ctx.current is not None else "?"
+                ctx._all_pins = (f"; with run-time sizes on every failing up layer "
+                                 f"({', '.join(order)}) the valid input sizes become "
+                                 f"{v.describe()} (now {now}) (checked)")
+    return ctx._all_pins
 
 
 def _settled_pinned(plan: Plan, pins: dict[str, str], n: int, name: str, target: str,
-                    vals: dict[str, int], ok: bool) -> bool:
+                    vals: dict[str, int], ok: bool, keep: set[str] | None = None) -> bool:
     """True when, with the pins, every growing size at ``n`` (or at the first ``n + mP``
     where they all are, which must then give the same verdict) exceeds its consumers'
     constants: past it the verdict repeats with period ``P`` (the argument of
-    :mod:`symconv.review`)."""
+    :mod:`symconv.review`).  ``name == ""``: the verdict is only "no failure"."""
     for _ in range(64):
         if all(v >= plan.need.get(t, 0) for t, v in vals.items() if plan.shift.get(t, 0) > 0):
             return True
         n += plan.period
-        vals, fails = _pinned_run(plan, pins, n)
-        if (not fails and _holds(vals, name, target)) != ok:
+        vals, fails = _pinned_run(plan, pins, n, keep)
+        if (not fails and (not name or _holds(vals, name, target))) != ok:
             return False
     return False
 
 
 def _per_class_ops(ops: dict[int, int | None], period: int, symbol: str) -> str:
-    """``1 for H = 0 mod 2, 0 for H = 1 mod 2`` (the smallest modulus that decides it)."""
+    """``1 for H = 0 mod 2, 0 for H = 1 mod 2`` (the smallest modulus that decides it).
+
+    >>> _per_class_ops({0: 0, 1: 0, 2: 1, 3: 1, 4: 0, 5: 0, 6: 1, 7: 1}, 8, "H")
+    '0 for H mod 4 in {0, 1}, 1 for H mod 4 in {2, 3}'
+    """
     if not ops or any(o is None for o in ops.values()):
         return ""
     for q in range(1, period + 1):
@@ -653,8 +873,13 @@ def _per_class_ops(ops: dict[int, int | None], period: int, symbol: str) -> str:
         if all(len(s) == 1 for s in by.values()):
             if q == 1:
                 return str(next(iter(by[0] if 0 in by else next(iter(by.values())))))
-            return ", ".join(f"{next(iter(s))} for {symbol} = {r} mod {q}"
-                             for r, s in sorted(by.items()))
+            groups: dict[int | None, list[int]] = {}
+            for r, s in sorted(by.items()):
+                groups.setdefault(next(iter(s)), []).append(r)
+            return ", ".join(
+                f"{o} for {symbol} = {rs[0]} mod {q}" if len(rs) == 1
+                else f"{o} for {symbol} mod {q} in {{{', '.join(map(str, rs))}}}"
+                for o, rs in groups.items())
     return ""
 
 
@@ -666,45 +891,59 @@ def _encoder_candidates(spec: Any) -> Iterable[tuple[int, tuple[int, int]]]:
     for k2 in range(max(1, k - KERNEL_RANGE), k + KERNEL_RANGE + 1):
         for p in range(k2 + 1):
             if (k2, (p, p)) != (k, (pb, pe)):
-                cands.append((abs(k2 - k) + abs(p - pb) + abs(p - pe), k2, (p, p)))
-    return [(k2, pads) for _, k2, pads in sorted(cands)]
+                cands.append((abs(k2 - k) + abs(p - pb) + abs(p - pe), k2 != k, k2, (p, p)))
+    return [(k2, pads) for _, _, k2, pads in sorted(cands)]  # equal cost: keep the kernel
 
 
-def _encoder_option(ctx: _Context, name: str, target: str, up: Node | None, down: str) -> str:
-    """(b): a change of the paired encoder layer, searched and verified, or why none exists."""
-    plan, v = ctx.plan, ctx.validity
-    if not down:
+def _encoder_option(ctx: _Context, name: str, target: str, up: Node | None,
+                    downs: tuple[str, ...], merge: str = "") -> str:
+    """(b): a change of the paired encoder layer (for a concat/add without an up-sampling
+    branch: of the layer at the root of either input), searched and verified over the base
+    set, or why none exists."""
+    plan = ctx.plan
+    if not downs:
         return ""
+    sizes = "base size" if merge else "valid size"
+    does = f"{merge}'s inputs agree for every base size" if merge else \
+        "every valid size restores"
     f = scale_of(plan.specs[up.name]) if up is not None else None
-    independent = target != down and down not in _ancestors(plan.net, target)
+    down = downs[0]
+    independent = target != down and down not in _ancestors(ctx.net, target)
     if f is not None and f.denominator == 1 and f > 1 and independent:
         g = int(f)
         res = sorted({vals[target] % g for vals in ctx.runs.values() if target in vals})
         if len(res) > 1:
             return (f"(b) none by changing {down} or the padding of {up.name if up else name}: "
                     f"{target} takes residues {', '.join(map(str, res))} mod {g} over the "
-                    f"valid sizes while {up.name if up else name} always gives one residue "
+                    f"{sizes}s while {up.name if up else name} always gives one residue "
                     f"mod {g} (size s*m + c)")
-    spec = plan.specs.get(down)
-    if not isinstance(spec, Conv | MaxPool | AvgPool) or isinstance(spec.padding, PadMode) \
-            or not isinstance(spec.padding, tuple):
-        return ""
     a = plan.axis
-    k = int(spec.kernel[0])
-    pb, pe = (int(x) for x in spec.padding[0])
-    for k2, pads in _encoder_candidates(spec):
-        try:
-            edited = edit_layer(plan.net, down, a, kernel=k2, padding=pads)
-        except SymconvError:
+    tried: list[str] = []
+    for layer in downs:
+        spec = plan.specs.get(layer)
+        if not isinstance(spec, Conv | MaxPool | AvgPool) or isinstance(spec.padding, PadMode) \
+                or not isinstance(spec.padding, tuple):
             continue
-        if restores_everywhere(edited, a, name, target, v):
-            what = f"padding {pb}+{pe} -> {pads[0]}+{pads[1]}"
-            if k2 != k:
-                what = f"kernel {k} -> {k2}, " + what
-            return (f"(b) change {down} on axis {a}: {what}: no valid size is lost and every "
-                    "valid size restores (checked)")
-    return (f"(b) no change of {down}'s kernel ({max(1, k - KERNEL_RANGE)}..{k + KERNEL_RANGE}) "
-            "and symmetric padding (0..kernel) restores every valid size (searched)")
+        k = int(spec.kernel[0])
+        pb, pe = (int(x) for x in spec.padding[0])
+        for k2, pads in _encoder_candidates(spec):
+            try:
+                edited = edit_layer(ctx.net, layer, a, kernel=k2, padding=pads)
+            except SymconvError:
+                continue
+            if _verified(ctx, edited, name, target, merge):
+                what = f"padding {pb}+{pe} -> {pads[0]}+{pads[1]}"
+                if k2 != k:
+                    what = f"kernel {k} -> {k2}, " + what
+                return (f"(b) change {layer} on axis {a}: {what}: no {sizes} is lost and "
+                        f"{does} (checked)")
+        tried.append(f"{layer}'s kernel ({max(1, k - KERNEL_RANGE)}..{k + KERNEL_RANGE})")
+    if not tried:
+        return ""
+    result = f"makes {merge}'s inputs agree for every base size" if merge else \
+        "restores every valid size"
+    return (f"(b) no change of {' or '.join(tried)} and symmetric padding (0..kernel) "
+            f"{result} (searched)")
 
 
 # --------------------------------------------------------------------------- findings
@@ -738,8 +977,10 @@ def check_findings(net: Network, checks: list[SkipCheck], concrete: tuple[int, .
         shown = ", ".join(f"{n}={v}" for n, v in c.sizes)
         if c.options:
             # the proof and the table are in the check itself; the finding lists what to do
-            usable = [o for o in c.options if not o.startswith("(b) none")]
-            fix = f"; fix (see its restore table): {'; '.join(usable)}"
+            usable = [o for o in c.options if not o.startswith(
+                ("(a) not available", "(b) none", "(b) no change"))]
+            table = "per-residue" if c.kind == "merge" else "restore"
+            fix = f"; fix (see its {table} table): {'; '.join(usable)}"
         else:
             fix = f"; fix: {c.fix}" if c.fix else ""
         if c.kind == "restore" and net.node(c.node).op == "max-unpool":
