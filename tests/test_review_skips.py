@@ -325,3 +325,12 @@ def test_json_carries_the_branch_and_rows(unet: tuple[Network, Any]) -> None:
     cat4 = next(c for c in doc["checks"] if c["node"] == "cat4" and c["axis"] == 0)
     assert cat4["branch"] == "up4" and cat4["target"] == "enc4"
     assert [row["difference"] for row in cat4["rows"]] == [0] * 8 + [1] * 8
+
+
+def test_a_set_of_several_classes_keeps_its_lower_bound() -> None:
+    """``H mod 16 in {0..7}`` from 16 on excludes 1..7: the description must say so."""
+    v = AxisValidity(0, "H", 16, 16, (), tuple(range(8)), ())
+    assert v.describe() == "H >= 16 and H mod 16 in {0, 1, 2, 3, 4, 5, 6, 7}"
+    assert [n for n in range(1, 40) if n in v] == [*range(16, 24), *range(32, 40)]
+    assert AxisValidity(0, "H", 16, 16, (), (0,), ()).describe() == "H = 0 mod 16"
+    assert AxisValidity(0, "H", 4, 4, (1, 2, 3), (0, 1, 2, 3), ()).describe() == "every H >= 1"
