@@ -763,7 +763,9 @@ def graph_receptive_field(
         The first input's spatial size (other inputs follow
         :meth:`~symconv.network.Network.input_sizes`).  Needed when a padding or scale depends
         on it (a resize ``like:`` another tensor, whose factor is the ratio of two sizes, is
-        then the :class:`~symconv.spec.Resize` to that tensor's size with its own modes), or
+        then the :class:`~symconv.spec.Resize` to that tensor's size with its own modes;
+        without a size, only one between tensors of the same size formula, the identity, is
+        followed), or
         when paths of different strides meet; every layer between the input and the output is
         then resolved at its actual size (so the network must accept it).
 
@@ -827,6 +829,7 @@ def graph_receptive_field(
     fields: dict[str, tuple[_Table, ...]] = {n: () for n in inputs}
     fields[source] = (_IDENTITY,)
     maps: dict[str, _Map] = {}
+    same: set[tuple[str, str]] | None = None  # like-resizes that are the identity
     for node in network.nodes:
         if node.name not in needed:
             continue
@@ -843,11 +846,16 @@ def graph_receptive_field(
             continue
         spec = node.layer
         if node.size_of is not None and node.resample is not None:
-            if not sizes:  # its factor, size(size_of) / size(src), follows the input size
-                raise InvalidSpecError(
-                    f"input_size=None must be given for {node.name}: a resize to the size of "
-                    f"{node.size_of} ('like:') has a factor that depends on the input size")
-            spec = node.resample.resize(sizes[node.size_of])  # reads src only, never size_of
+            if sizes:  # reads src only, never size_of
+                spec = node.resample.resize(sizes[node.size_of])
+            else:  # its factor, size(size_of) / size(src), follows the input size ...
+                if same is None:
+                    same = _same_formula(network)
+                if (src, node.size_of) not in same:  # ... unless it is always 1: identity
+                    raise InvalidSpecError(
+                        f"input_size=None must be given for {node.name}: a resize to the size "
+                        f"of {node.size_of} ('like:') has a factor that depends on the input "
+                        "size")
         if spec is None:
             fields[node.name] = fields[src]
             if sizes:
@@ -893,6 +901,18 @@ def graph_receptive_field(
         notes=tuple(dict.fromkeys(notes)), tables=tables)
 
 
+def _same_formula(network: Any) -> set[tuple[str, str]]:
+    """(data input, size source) of the like-resizes whose two tensors have the same size
+    formula on every axis: the resize is then the identity at every size, in every mode
+    (ratio 1 maps output ``j`` to input ``j`` exactly)."""
+    from symconv.review.propagate import symbolic_formulas
+
+    formulas = symbolic_formulas(network, [])
+    return {(n.inputs[0], n.size_of) for n in network.nodes
+            if n.size_of is not None and n.inputs[0] in formulas and n.size_of in formulas
+            and formulas[n.inputs[0]] == formulas[n.size_of]}
+
+
 def _ancestors(nodes: dict[str, Any], output: str) -> set[str]:
     """``output`` and every tensor it is computed from."""
     seen = {output}
@@ -919,7 +939,9 @@ def _trace(nodes: dict[str, Any], fields: dict[str, tuple[_Table, ...]],
     while t != source:
         node = nodes[t]
         target = _bound(fields[t], x, end)
-        if t not in maps:
+        if node.size_of is not None and t not in maps:  # a like-resize that is the identity
+            t = node.inputs[0]
+        elif t not in maps:
             t = next(s for s in node.inputs if _bound(fields[s], x, end) == target)
         else:
             first, step, count = maps[t].deps(x)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from test_receptive_graph import brute_deps, brute_span
+from test_receptive_graph import brute_deps, brute_span, check_against_brute_force
 
 from symconv.core.layers import resize_map
 from symconv.errors import InvalidSpecError
@@ -249,6 +249,26 @@ def test_receptive_field_at_a_size_equals_brute_force(like: dict[str, Any],
     with pytest.raises(InvalidSpecError, match=r"^input_size=None must be given for up: a "
                                                r"resize to the size of enc"):
         graph_receptive_field(net, "head")
+
+
+def test_receptive_field_without_a_size_through_an_identity_like_resize() -> None:
+    """Between tensors of one size formula a like-resize is the identity at every size, so
+    the field needs no input size; it equals the brute force at a large size, and its paths
+    go through the resize's data input."""
+    net = from_dict({"inputs": [{"name": "x", "size": ["H"]}], "layers": [
+        {"name": "c", "op": "conv", "kernel": 5, "padding": 2},
+        {"name": "p", "op": "max-pool", "kernel": 2},
+        {"name": "q", "op": "conv", "kernel": 3, "padding": 1, "input": "p"},
+        {"name": "u", "op": "conv-transpose", "kernel": 2, "stride": 2},
+        {"name": "same", "op": "resize", "input": "c", "like": "x", "mode": "linear"},
+        {"name": "d", "op": "conv", "kernel": 7, "padding": 3, "input": "same"},
+        {"name": "back", "op": "resize", "input": "u", "like": "d"},
+        {"name": "add", "op": "add", "inputs": ["d", "back"]}]})
+    with pytest.raises(InvalidSpecError, match="input_size=None must be given for back"):
+        graph_receptive_field(net, "add")
+    rf = graph_receptive_field(net, "d")
+    check_against_brute_force(net, 1, "d", "x")
+    assert rf.size == 5 + 7 - 1 and rf.path == ("x", "c", "same", "d")
 
 
 def test_sc301_sees_through_a_like_resize() -> None:
