@@ -6,10 +6,13 @@ layer at a time, and option (a) for the U-Net against PyTorch ``forward(x, outpu
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symconv.errors import SymconvError
 from symconv.network import MERGE_OPS, Network, load, loads
@@ -288,6 +291,25 @@ def test_resnet_add_skip_table_and_verified_padding_fix() -> None:
     assert merges(review(fixed, symbolic=True))["sum"].holds_always
 
 
+def test_constant_difference_gets_a_single_verified_output_padding() -> None:
+    net = loads("""
+inputs: [{name: x, size: [H]}]
+layers:
+  - {name: wide, op: conv-transpose, kernel: 2, stride: 2}
+  - {name: pool, op: max-pool, kernel: 2}
+  - {name: up, op: conv-transpose, kernel: 3, stride: 2, padding: 1}
+  - {name: cat, op: concat, inputs: [up, wide]}
+""", "yaml")
+    r = review(net, symbolic=True)
+    assert axis0(r).empty
+    c = merges(r)["cat"]
+    check_rows(net, c, axis0(r).period, 20, {"cat": "wide"})
+    assert c.options == ("set output_padding=1 on axis 0 of up (now 0): the missing size is 1 "
+                         "for every base size",)
+    fixed = edit_layer(net, "up", 0, output_padding=1)
+    assert [n for n in range(1, 21) if brute(fixed, n)[1]] == list(range(1, 21))
+
+
 def test_concat_fed_by_a_resize_pins_its_size() -> None:
     net = loads(RESIZE_CAT, "yaml")
     r = review(net, symbolic=True)
@@ -334,3 +356,84 @@ def test_a_set_of_several_classes_keeps_its_lower_bound() -> None:
     assert [n for n in range(1, 40) if n in v] == [*range(16, 24), *range(32, 40)]
     assert AxisValidity(0, "H", 16, 16, (), (0,), ()).describe() == "H = 0 mod 16"
     assert AxisValidity(0, "H", 4, 4, (1, 2, 3), (0, 1, 2, 3), ()).describe() == "every H >= 1"
+
+
+# --------------------------------------------------------------------------- random U-Nets
+
+
+@st.composite
+def unets(draw: st.DrawFn) -> str:
+    """A 1-D U-Net of depth 1-2: a stride-1 conv, then a strided conv or pool per level, and
+    per level a transposed conv of the same stride concatenated with the level's skip."""
+    depth = draw(st.integers(1, 2))
+    lines = ["inputs: [{name: x, size: [H]}]", "layers:"]
+    strides = []
+    for i in range(depth):
+        k = draw(st.sampled_from([1, 3]))
+        lines.append(f"  - {{name: enc{i}, op: conv, kernel: {k}, padding: {k // 2}}}")
+        s = draw(st.integers(2, 3))
+        strides.append(s)
+        if draw(st.booleans()):
+            lines.append(f"  - {{name: down{i}, op: max-pool, kernel: {s}}}")
+        else:
+            kd = draw(st.integers(s, s + 2))
+            lines.append(f"  - {{name: down{i}, op: conv, kernel: {kd}, stride: {s}, "
+                         f"padding: {draw(st.integers(0, kd // 2))}}}")
+    for i in reversed(range(depth)):
+        s = strides[i]
+        ku = draw(st.sampled_from([s, s + 1, 2 * s]))
+        pu = draw(st.integers(0, (ku - 1) // 2))
+        op = draw(st.integers(0, s - 1))
+        lines.append(f"  - {{name: up{i}, op: conv-transpose, kernel: {ku}, stride: {s}, "
+                     f"padding: {pu}, output_padding: {op}}}")
+        lines.append(f"  - {{name: cat{i}, op: concat, inputs: [up{i}, enc{i}]}}")
+    return "\n".join(lines) + "\n"
+
+
+@given(unets())
+@settings(max_examples=20, deadline=None)
+def test_random_unets_base_set_rows_and_run_time_option(text: str) -> None:
+    """On random U-Nets: the base set equals the brute-force relaxed valid set, every row
+    matches the brute force, and option (a)'s claims hold in brute-force pinned runs."""
+    net = loads(text, "yaml")
+    v, plan, cex = analyse_axis(net, 0)
+    r = review(net, symbolic=True)
+    cs = {n: c for n, c in merges(r).items() if not c.holds_always}
+    ctx = _relaxed_context(plan, v, cex)
+    if not cs or ctx is None:
+        return
+    relax = {n: c.target for n, c in cs.items()}
+    limit = ctx.validity.threshold + 2 * plan.period + 8
+    base = [n for n in range(1, limit + 1) if brute(net, n, relax)[1]]
+    assert [n for n in range(1, limit + 1) if n in ctx.validity] == base
+    for name, c in cs.items():
+        if not c.rows:
+            continue
+        if len(base) > 2 * plan.period:
+            check_rows(net, c, plan.period, limit, relax)
+        for o in c.options:  # a parameter change, applied: the merge holds on the base set
+            m = re.match(r"set output_padding=(\d+) on axis 0 of (\w+)", o) or re.match(
+                r"\(b\) change (\w+) on axis 0: (?:kernel \d+ -> (\d+), )?padding \d+\+\d+ -> "
+                r"(\d+)\+(\d+)", o)
+            if m is None:
+                continue
+            if o.startswith("set"):
+                edited = edit_layer(net, m[2], 0, output_padding=int(m[1]))
+            else:
+                changes: dict[str, Any] = {"padding": (int(m[3]), int(m[4]))}
+                if m[2]:
+                    changes["kernel"] = int(m[2])
+                edited = edit_layer(net, m[1], 0, **changes)
+            others = {k: t for k, t in relax.items() if k != name}
+            assert [n for n in range(1, limit + 1) if brute(edited, n, others)[1]] == base
+        a = next((o for o in c.options if o.startswith("(a) pass")), None)
+        if a is None or "for every base size" not in a:
+            continue
+        layers = a.split(" to ", 1)[1].split(" (", 1)[0].split(", ")
+        pins = {u: relax["cat" + u[2:]] for u in layers}
+        for n in base:
+            vals, _ = brute(net, n, pinned=pins)
+            assert vals.get(c.branch) == vals[c.target], (name, n)
+        if "the valid input sizes become" in a:
+            every = {u: relax["cat" + u[2:]] for u in ctx.failing}
+            assert [n for n in range(1, limit + 1) if brute(net, n, pinned=every)[1]] == base
