@@ -420,3 +420,55 @@ def test_resample_resize_is_a_plain_resize() -> None:
     r = Resample(mode="linear", align_corners=True)
     assert r.resize((7, 5)) == Resize(size=(7, 5), mode="linear", align_corners=True)
     assert r.resize(7).mode is ResizeMode.LINEAR
+
+
+@pytest.mark.onnx
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+def test_torch_export_round_trip_keeps_the_modes(tmp_path: Path) -> None:
+    """``F.interpolate(x, size=s.shape[2:], ...)`` exported by torch.onnx and imported: each
+    node keeps its modes, and the core map of those modes at the size of ``s`` gives what
+    PyTorch and onnxruntime give."""
+    torch = requires("torch")
+    ort = requires("onnxruntime")
+    requires("onnx")
+    from symconv.onnx_import import load_onnx
+
+    F = torch.nn.functional
+    kinds = {"a": {"mode": "nearest"},
+             "b": {"mode": "bilinear", "align_corners": True},
+             "c": {"mode": "bilinear", "align_corners": False},
+             "d": {"mode": "bicubic", "align_corners": False}}
+
+    class Net(torch.nn.Module):  # type: ignore[name-defined]
+        def forward(self, x: Any, s: Any) -> Any:
+            return tuple(F.interpolate(x, size=s.shape[2:], **kw) for kw in kinds.values())
+
+    path = tmp_path / "interp.onnx"
+    torch.onnx.export(Net(), (torch.zeros(1, 1, 6, 6), torch.zeros(1, 1, 9, 9)), str(path),
+                      dynamo=False, input_names=["x", "s"], output_names=list(kinds),
+                      dynamic_axes={"x": {2: "H", 3: "W"}, "s": {2: "G", 3: "V"}},
+                      opset_version=17)
+    net = load_onnx(path)
+    got = {n.name: n.resample for n in net.nodes if n.size_of is not None}
+    assert set(got) == set(kinds) and all(net.node(k).inputs == ("x", "s") for k in kinds)
+    assert got["a"] == Resample(coordinate_mode="asymmetric", nearest_mode="floor",
+                                convention="onnx")
+    assert got["b"] is not None and got["b"].coordinate_mode is CoordinateMode.ALIGN_CORNERS
+    # torch 2.x writes half_pixel (and an unused nearest_mode='floor') for align_corners=False
+    assert got["c"] == Resample(mode="linear", coordinate_mode="half_pixel", convention="onnx")
+    assert got["d"] == Resample(mode="cubic", coordinate_mode="half_pixel", convention="onnx")
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(1)
+    for (h, w), (g, v) in itertools.product(((5, 4), (3, 6)),
+                                            ((9, 7), (4, 4), (2, 11), (1, 3))):
+        x = rng.standard_normal((1, 1, h, w))
+        outs = sess.run(list(kinds), {"x": x.astype(np.float32),
+                                      "s": np.zeros((1, 1, g, v), np.float32)})
+        for (name, kw), out in zip(kinds.items(), outs, strict=True):
+            r = got[name]
+            assert r is not None
+            mine = np.reshape(resize_map(r.resize((g, v)), (1, h, w)).apply(x), out.shape)
+            want = F.interpolate(torch.from_numpy(x), size=[g, v], **kw).numpy()
+            np.testing.assert_allclose(mine, want, rtol=1e-9, atol=1e-9)
+            np.testing.assert_allclose(mine, out, rtol=1e-5, atol=1e-5)
