@@ -677,7 +677,24 @@ def _single_fix(ctx: _Context, name: str, target: str, up: Node, delta: int,
     return ""
 
 
+_PINNED: dict[tuple[Any, int], Any] = {}
+
+
 def _pin(spec: Any, t: int) -> Any:
+    """The 1-D up layer ``spec`` given output size ``t`` at run time (``None``: it takes
+    none), cached: the same few layers are pinned at every size of a period."""
+    try:
+        return _PINNED[(spec, t)]
+    except KeyError:
+        if len(_PINNED) > 4096:
+            _PINNED.clear()
+        hit = _PINNED[(spec, t)] = _pin_now(spec, t)
+        return hit
+    except TypeError:  # an unhashable field value
+        return _pin_now(spec, t)
+
+
+def _pin_now(spec: Any, t: int) -> Any:
     if isinstance(spec, ConvTranspose | MaxUnpool):
         return dataclasses.replace(spec, output_size=(t,))
     if isinstance(spec, Resize):
@@ -685,16 +702,22 @@ def _pin(spec: Any, t: int) -> Any:
     return None
 
 
-def _walk(plan: Plan, n: int, specs: dict[str, Any]
-          ) -> tuple[dict[str, int], list[tuple[str, str, str]]]:
-    """Sizes at ``n`` with the 1-D ``specs`` (each layer through :func:`resolve`)."""
+def _walk(plan: Plan, n: int, pins: dict[str, str] | None = None,
+          before: dict[str, int] | None = None
+          ) -> tuple[dict[str, int], list[tuple[str, str, str]], bool]:
+    """Sizes at ``n``, each layer by its exact table (or :func:`resolve`); an up layer in
+    ``pins`` gets its target's size at run time: the target's size in this walk when it is
+    computed before the layer, else its size in ``before`` (a previous walk), reported by
+    the third value (``True``: some pin read ``before`` or found no target)."""
     vals: dict[str, int] = {name: n for name in plan.varying}
     vals.update(plan.fixed)
     fails: list[tuple[str, str, str]] = []
+    late = False
     # the plan's own node set and inputs (with several symbols on an axis, the tensors of
     # the others are compared by joint constraints, not here)
     members = getattr(plan, "members", None) or plan.net.nodes
     ins_of = getattr(plan, "_ins", None)
+    tables = getattr(plan, "tables", {})
     for node in members:
         names = ins_of(node) if ins_of is not None else list(node.inputs)
         ins = [vals.get(x) for x in names]
@@ -712,27 +735,40 @@ def _walk(plan: Plan, n: int, specs: dict[str, Any]
         elif node.layer is None:
             vals[node.name] = first
         else:
+            spec = None
+            if pins and node.name in pins:
+                t = vals.get(pins[node.name])
+                if t is None:
+                    late = True
+                    t = (before or {}).get(pins[node.name])
+                if t is not None:
+                    spec = _pin(plan.specs[node.name], t)
+            table = tables.get(node.name) if spec is None else None
+            if table is not None:  # the layer's own sizes, exactly (validity.layer_table)
+                out, ok = table.at(first)
+                if ok:
+                    vals[node.name] = out
+                else:
+                    fails.append((node.name, "reject", table.message(first)))
+                continue
             try:
-                vals[node.name] = int(resolve(specs[node.name], (first,)).output[0])
+                vals[node.name] = int(resolve(spec or plan.specs[node.name], (first,)).output[0])
             except SymconvError as exc:
                 fails.append((node.name, "reject", str(exc)))
-    return vals, fails
+    return vals, fails, late
 
 
 def _pinned_run(plan: Plan, pins: dict[str, str], n: int, keep: set[str] | None = None
                 ) -> tuple[dict[str, int], list[tuple[str, str, str]]]:
     """Sizes at ``n`` when every up layer in ``pins`` is given its target's size at run
-    time (iterated until nothing changes: a target may depend on another pin); only the
-    failures of the nodes in ``keep``, when given."""
-    vals, fails = _walk(plan, n, plan.specs)
+    time (one walk when each target comes before its layer, else iterated until nothing
+    changes: a target may depend on another pin); only the failures of the nodes in
+    ``keep``, when given."""
+    vals, fails, late = _walk(plan, n, pins)
     for _ in range(len(pins) + 1):
-        specs = dict(plan.specs)
-        for u, t in pins.items():
-            if t in vals:
-                pinned = _pin(plan.specs[u], vals[t])
-                if pinned is not None:
-                    specs[u] = pinned
-        new_vals, fails = _walk(plan, n, specs)
+        if not late:
+            break
+        new_vals, fails, late = _walk(plan, n, pins, vals)
         if new_vals == vals:
             break
         vals = new_vals
