@@ -1,0 +1,413 @@
+"""Fold the shape subgraphs of an ONNX model exactly, for :mod:`symconv.onnx_import`.
+
+One job: one pass over an ONNX graph (:class:`_Flow`) that sorts every tensor into constants,
+folded shape values, spatial tensors, tensors of a classifier head (:data:`HEADS`) and values
+that could not be folded, and interprets the integer shape programs ``torch.onnx.export``
+writes (:data:`SHAPE_OPS`: ``Shape``, ``Gather``, ``Slice``, ``Concat``, ``Cast``, arithmetic,
+...) as exact rational affine forms in tensor sizes, so that a ``Resize``'s ``sizes`` or a
+``Slice``'s bounds become constants, scales or another tensor's size.  Nothing in the model is
+executed; ``onnx`` and numpy are imported only when a value is folded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from symconv.errors import UnsupportedError
+
+__all__ = ["HEADS", "SHAPE_OPS"]
+
+#: Operators that end the spatial part of a model (a classifier head): they and everything
+#: computed only from them are left out of the review, and listed in ``Network.ignored``.
+HEADS = frozenset({
+    "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "Flatten", "Gemm", "MatMul",
+    "Reshape", "Squeeze", "Unsqueeze", "Transpose", "ReduceMean", "ReduceMax", "ReduceSum",
+    "Shape", "Gather",
+})
+
+
+# --------------------------------------------------------------------------- shape values
+#
+# ``torch.onnx.export`` writes ``F.interpolate(x, size=skip.shape[2:])`` as a small integer
+# program: Shape -> Gather/Slice -> (Cast, Mul, Div, Floor) -> Unsqueeze -> Concat -> Resize.
+# :class:`_Flow` folds such programs exactly, without executing anything from the file: a
+# value is a vector (or scalar) whose entries are exact rational affine forms in the sizes of
+# tensors (:class:`_Lin`).  Float arithmetic on sizes is read as exact rational arithmetic,
+# as constant float scales are (float32 rounding of a size would only matter above 2**24).
+# What it cannot fold is remembered with the node and op that stopped it, and reported only
+# where a value is needed (a Resize's sizes, a Slice's bounds).
+
+
+@dataclass(frozen=True, slots=True)
+class _Lin:
+    """``const + sum(coef * size of tensor t on axis a)`` with exact rational coefficients
+    (``terms`` sorted, no zero coefficient: equal values compare equal)."""
+
+    const: Fraction
+    terms: tuple[tuple[tuple[str, int], Fraction], ...] = ()
+
+    @staticmethod
+    def dim(tensor: str, axis: int) -> _Lin:
+        return _Lin(Fraction(0), (((tensor, axis), Fraction(1)),))
+
+    def plus(self, other: _Lin, sign: int = 1) -> _Lin:
+        acc = dict(self.terms)
+        for k, v in other.terms:
+            acc[k] = acc.get(k, Fraction(0)) + sign * v
+        return _Lin(self.const + sign * other.const,
+                    tuple(sorted((k, v) for k, v in acc.items() if v)))
+
+    def times(self, f: Fraction) -> _Lin:
+        return _Lin(self.const * f, tuple((k, v * f) for k, v in self.terms if v * f))
+
+    @property
+    def integral(self) -> bool:
+        return self.const.denominator == 1 and all(v.denominator == 1 for _, v in self.terms)
+
+    def show(self) -> str:
+        parts = [f"{'' if v == 1 else f'{v}*'}size({t!r})[{a}]" for (t, a), v in self.terms]
+        if self.const or not parts:
+            parts.append(str(self.const))
+        return " + ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Vec:
+    """A folded shape value: its entries, whether it is a scalar, whether it is a float
+    tensor (integer division truncates, float division is exact)."""
+
+    entries: tuple[_Lin, ...]
+    scalar: bool = False
+    floating: bool = False
+
+    @property
+    def constant(self) -> bool:
+        return all(not e.terms for e in self.entries)
+
+
+class _Unfoldable(Exception):
+    """A shape computation symconv cannot fold exactly (carries the one-line reason);
+    ``inherited`` when the reason is an input's (its node is named once, where it failed)."""
+
+    def __init__(self, why: str, inherited: bool = False) -> None:
+        super().__init__(why)
+        self.inherited = inherited
+
+
+_FLOAT_TYPES = frozenset({1, 10, 11, 16})  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
+_INT_TYPES = frozenset({2, 3, 4, 5, 6, 7, 12, 13})  # the (u)int8..64 types
+#: Operators folded on shape values.
+SHAPE_OPS = frozenset({"Shape", "Gather", "Slice", "Concat", "Cast", "CastLike", "Unsqueeze",
+                       "Squeeze", "ConstantOfShape", "Identity", "Add", "Sub", "Mul", "Div",
+                       "Floor", "Ceil", "Neg", "Size"})
+_INT64_MAX = (1 << 63) - 1
+_INT32_MAX = (1 << 31) - 1
+
+
+class _Flow:
+    """One pass over the graph (ONNX nodes are topologically sorted) that sorts every tensor
+    into constants (``consts``), folded shape values (``values``), spatial tensors
+    (``spatial``), tensors of a classifier head (``gone``, described in ``heads``) and values
+    that could not be folded (``unfolded``: tensor -> why)."""
+
+    def __init__(self, consts: dict[str, Any], nd: int, graph_inputs: set[str],
+                 batch: int | None) -> None:
+        self.consts = consts
+        self.nd = nd
+        self.batch = batch
+        self.values: dict[str, _Vec] = {}
+        self.unfolded: dict[str, str] = {}
+        self.spatial: set[str] = set(graph_inputs)
+        self.gone: set[str] = set()
+        self.heads: list[str] = []
+
+    def visit(self, node: Any) -> None:
+        op = node.op_type
+        if op == "Constant":
+            self._constant(node)
+            return
+        data = [i for i in node.input if i and (i in self.spatial or i in self.gone)]
+        if (op == "Shape" and data and data[0] in self.spatial) or not data:
+            self._fold(node)
+            return
+        if any(i in self.gone for i in data):
+            if all(i in self.gone for i in data):
+                self.gone.update(node.output)
+                return
+            raise UnsupportedError(
+                f"op_type={op!r} (node {_label(node)}) mixes a spatial tensor with the output "
+                "of a non-spatial head; symconv review cannot follow it"
+            )
+        if op in HEADS:
+            self.heads.append(f"{op} {_label(node)} and what follows it (a non-spatial head)")
+            self.gone.update(node.output)
+            return
+        if node.output:
+            self.spatial.add(node.output[0])
+
+    def _constant(self, node: Any) -> None:
+        import numpy as np
+        from onnx import helper, numpy_helper
+
+        for a in node.attribute:
+            if a.name == "value":
+                self.consts[node.output[0]] = numpy_helper.to_array(a.t)
+            elif a.name in ("value_int", "value_ints"):
+                self.consts[node.output[0]] = np.array(helper.get_attribute_value(a), np.int64)
+            elif a.name in ("value_float", "value_floats"):
+                self.consts[node.output[0]] = np.array(helper.get_attribute_value(a),
+                                                       np.float32)
+        if node.output[0] not in self.consts:
+            self.unfolded[node.output[0]] = (f"node {_label(node)} (Constant) holds a value "
+                                             "symconv does not read")
+
+    def _fold(self, node: Any) -> None:
+        try:
+            out = self._eval(node)
+        except _Unfoldable as exc:
+            why = str(exc) if exc.inherited else f"node {_label(node)} ({node.op_type}): {exc}"
+            for o in node.output:
+                self.unfolded[o] = why
+            return
+        name = node.output[0]
+        if out.constant:
+            self.consts[name] = _array(out)
+        else:
+            self.values[name] = out
+
+    def vec(self, name: str) -> _Vec:
+        """The folded value of tensor ``name`` (constants are converted)."""
+        if name in self.values:
+            return self.values[name]
+        if name in self.unfolded:
+            raise _Unfoldable(self.unfolded[name], inherited=True)
+        if name in self.consts:
+            return _from_array(self.consts[name])
+        raise _Unfoldable(f"{name!r} is computed from spatial data, not from shapes")
+
+    def value(self, name: str, what: str) -> _Vec | None:
+        """The folded value of the optional input ``what`` (``None`` when absent or empty),
+        or an :class:`UnsupportedError` naming the node and op that could not be folded."""
+        if not name:
+            return None
+        try:
+            v = self.vec(name)
+        except _Unfoldable as exc:
+            raise UnsupportedError(f"{what}={name!r} must be computable from shapes and "
+                                   f"constants; {exc}") from None
+        return v if v.entries or v.scalar else None
+
+    def _eval(self, node: Any) -> _Vec:
+        op = node.op_type
+        attrs = _attrs(node)
+        ins = list(node.input)
+        if op not in SHAPE_OPS:
+            raise _Unfoldable(f"{op} is not folded on shapes (folded: "
+                              f"{', '.join(sorted(SHAPE_OPS))})")
+        if op == "Shape":
+            src = ins[0]
+            if src in self.spatial:
+                dims = [_Lin.dim(src, a) for a in range(self.nd + 2)]
+            else:
+                dims = [_Lin(Fraction(int(d))) for d in _shape_of(self, src)]
+            lo = int(attrs.get("start", 0))
+            hi = attrs.get("end")
+            return _Vec(tuple(dims[slice(lo, None if hi is None else int(hi))]))
+        if op == "Size":
+            total = 1
+            for d in _shape_of(self, ins[0]):
+                total *= int(d)
+            return _Vec((_Lin(Fraction(total)),), scalar=True)
+        if op == "Identity":
+            return self.vec(ins[0])
+        if op == "ConstantOfShape":
+            return self._constant_of_shape(ins[0], attrs)
+        if op in ("Cast", "CastLike"):
+            v = self.vec(ins[0])
+            to = int(attrs["to"]) if op == "Cast" else (1 if self.vec(ins[1]).floating else 7)
+            if to in _FLOAT_TYPES:
+                return _Vec(v.entries, v.scalar, True)
+            if to in _INT_TYPES:
+                return _Vec(tuple(_trunc(e) for e in v.entries), v.scalar, False)
+            raise _Unfoldable(f"Cast to type {to} is not folded")
+        if op == "Gather":
+            return self._gather(ins, attrs)
+        if op == "Slice":
+            v = self.vec(ins[0])
+            starts, ends, axes, steps = _slice_params(self, node, attrs)
+            if v.scalar or any(a not in (0, -1) for a in axes) or len(starts) > 1:
+                raise _Unfoldable("only Slice of a 1-D shape on axis 0 is folded")
+            st, en, sp = (starts[0], ends[0], steps[0]) if starts else (0, None, 1)
+            if sp == 0:
+                raise _Unfoldable("a Slice step must be non-zero")
+            return _Vec(v.entries[slice(st, en, sp)], False, v.floating)
+        if op == "Concat":
+            parts = [self.vec(i) for i in ins if i]
+            return _Vec(tuple(e for p in parts for e in p.entries), False,
+                        any(p.floating for p in parts))
+        if op == "Unsqueeze":
+            v = self.vec(ins[0])
+            which: Any = attrs.get("axes")
+            if which is None and len(ins) > 1 and ins[1]:
+                a = self.vec(ins[1])
+                which = [int(e.const) for e in a.entries] if a.constant else None
+            if not v.scalar or which is None or [int(x) for x in which] not in ([0], [-1]):
+                raise _Unfoldable("only Unsqueeze of a scalar to a 1-D vector is folded")
+            return _Vec(v.entries, False, v.floating)
+        if op == "Squeeze":
+            v = self.vec(ins[0])
+            if v.scalar or len(v.entries) != 1:
+                raise _Unfoldable("only Squeeze of a 1-entry vector is folded")
+            return _Vec(v.entries, True, v.floating)
+        if op in ("Floor", "Ceil"):
+            v = self.vec(ins[0])
+            return _Vec(tuple(_round(e, op) for e in v.entries), v.scalar, v.floating)
+        if op == "Neg":
+            v = self.vec(ins[0])
+            return _Vec(tuple(e.times(Fraction(-1)) for e in v.entries), v.scalar, v.floating)
+        return _binary(op, self.vec(ins[0]), self.vec(ins[1]))
+
+    def _gather(self, ins: list[str], attrs: dict[str, Any]) -> _Vec:
+        v = self.vec(ins[0])
+        idx = self.vec(ins[1])
+        if int(attrs.get("axis", 0)) not in (0, -1) or v.scalar or not idx.constant:
+            raise _Unfoldable("only Gather of a 1-D shape at constant indices is folded")
+        picked = []
+        for e in idx.entries:
+            i = int(e.const)
+            if not -len(v.entries) <= i < len(v.entries):
+                raise _Unfoldable(f"index {i} is out of range for {len(v.entries)} entries")
+            picked.append(v.entries[i])
+        return _Vec(tuple(picked), idx.scalar, v.floating)
+
+    def _constant_of_shape(self, src: str, attrs: dict[str, Any]) -> _Vec:
+        import numpy as np
+        from onnx import numpy_helper
+
+        shape = self.vec(src)
+        if not shape.constant or len(shape.entries) > 1:
+            raise _Unfoldable("only a constant 1-D ConstantOfShape is folded")
+        fill = attrs.get("value")
+        v = numpy_helper.to_array(fill).ravel()[0] if fill is not None else np.float32(0)
+        count = int(shape.entries[0].const) if shape.entries else 1
+        return _from_array(np.full((count,), v))
+
+
+def _shape_of(flow: _Flow, name: str) -> tuple[int, ...]:
+    if name in flow.consts:
+        return tuple(int(d) for d in flow.consts[name].shape)
+    v = flow.vec(name)
+    return () if v.scalar else (len(v.entries),)
+
+
+def _array(v: _Vec) -> Any:
+    import numpy as np
+
+    if v.floating:
+        arr = np.array([float(e.const) for e in v.entries], np.float64)
+    else:
+        arr = np.array([int(e.const) for e in v.entries], np.int64)
+    return arr.reshape(()) if v.scalar else arr
+
+
+def _from_array(arr: Any) -> _Vec:
+    import numpy as np
+
+    a = np.asarray(arr)
+    if a.ndim > 1 or a.size > 4096 or a.dtype.kind not in "biuf":
+        raise _Unfoldable(f"a constant of shape {a.shape} and type {a.dtype} is not a shape")
+    flat = a.ravel().tolist()
+    if a.dtype.kind == "f" and not all(np.isfinite(flat)):
+        raise _Unfoldable("a non-finite float is not a size")
+    return _Vec(tuple(_Lin(Fraction(x)) for x in flat), a.ndim == 0, a.dtype.kind == "f")
+
+
+def _trunc(e: _Lin) -> _Lin:
+    """A cast to an integer type: truncation toward zero."""
+    if e.integral:
+        return e
+    if not e.terms:
+        return _Lin(Fraction(int(e.const)))  # int() truncates toward zero, as C casts do
+    raise _Unfoldable(f"the cast of {e.show()} to an integer is not exact for every size")
+
+
+def _round(e: _Lin, op: str) -> _Lin:
+    if e.integral:
+        return e
+    if not e.terms:
+        q = e.const
+        return _Lin(Fraction(q.numerator // q.denominator if op == "Floor"
+                             else -((-q.numerator) // q.denominator)))
+    raise _Unfoldable(f"{op.lower()}({e.show()}) is not an exact affine size (only integer "
+                      "factors of a size are modelled)")
+
+
+def _binary(op: str, a: _Vec, b: _Vec) -> _Vec:
+    la, lb = len(a.entries), len(b.entries)
+    n = max(la, lb)
+    if la not in (1, n) or lb not in (1, n):
+        raise _Unfoldable(f"operands of {la} and {lb} entries do not broadcast")
+    floating = a.floating or b.floating
+    out = []
+    for i in range(n):
+        x = a.entries[i if la > 1 else 0]
+        y = b.entries[i if lb > 1 else 0]
+        if op == "Add":
+            out.append(x.plus(y))
+        elif op == "Sub":
+            out.append(x.plus(y, -1))
+        elif op == "Mul":
+            if x.terms and y.terms:
+                raise _Unfoldable("a product of two sizes is not an affine size")
+            out.append(x.times(y.const) if not y.terms else y.times(x.const))
+        else:
+            if y.terms or y.const == 0:
+                raise _Unfoldable("only division by a non-zero constant is folded")
+            q = x.times(1 / y.const)
+            if not floating and not q.integral:
+                if x.terms:
+                    raise _Unfoldable(f"the integer division ({x.show()}) / {y.const} is not "
+                                      "exact for every size")
+                q = _trunc(q)
+            out.append(q)
+    return _Vec(tuple(out), a.scalar and b.scalar, floating)
+
+
+def _slice_params(flow: _Flow, node: Any, attrs: dict[str, Any]
+                  ) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Constant starts, ends, axes and steps of a Slice (inputs from opset 10, attributes
+    before), as given."""
+    ins = list(node.input)
+
+    def ints(i: int, key: str) -> list[int] | None:
+        if len(ins) > i and ins[i]:
+            v = flow.vec(ins[i])
+            if not v.constant:
+                raise _Unfoldable(f"Slice {key} must be constants")
+            return [int(e.const) for e in v.entries]
+        if key in attrs:
+            return [int(x) for x in attrs[key]]
+        return None
+
+    starts = ints(1, "starts") or []
+    ends = ints(2, "ends") or []
+    axes = ints(3, "axes")
+    steps = ints(4, "steps")
+    axes = list(range(len(starts))) if axes is None else axes
+    steps = [1] * len(starts) if steps is None else steps
+    if not len(ends) == len(axes) == len(steps) == len(starts):
+        raise _Unfoldable(f"starts={starts}, ends={ends}, axes={axes} and steps={steps} must "
+                          "have the same length")
+    return starts, ends, axes, steps
+
+
+def _label(node: Any) -> str:
+    return repr(node.name or (node.output[0] if node.output else node.op_type))
+
+
+def _attrs(node: Any) -> dict[str, Any]:
+    from onnx import helper
+
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
