@@ -1,0 +1,108 @@
+"""What every layer spec shares: the ``_Spatial`` base class (rank check, broadcasting with
+``at``, the compact repr), the ``per_axis`` field metadata and the shared parameter checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from symconv._params import fmt, scalar
+from symconv.errors import InvalidSpecError
+
+
+def _infer_ndim(ndim: int | None, **params: object) -> int | None:
+    """The spatial rank implied by tuple-valued parameters (they must agree).
+
+    The first tuple-valued parameter (``ndim`` if given, else in the order passed: kernel
+    first) sets the rank; a later one that disagrees is named in the error with its value.
+    """
+    ref: tuple[str, object, int] | None = None
+    if ndim is not None:
+        scalar("ndim", ndim, minimum=1)
+        ref = ("ndim", ndim, int(ndim))
+    for name, value in params.items():
+        if isinstance(value, Sequence) and not isinstance(value, str):
+            if ref is None:
+                ref = (name, tuple(value), len(value))
+            elif len(value) != ref[2]:
+                raise InvalidSpecError(
+                    f"{name}={fmt(tuple(value))} must have one entry per spatial axis "
+                    f"({ref[2]}, as {ref[0]}={fmt(ref[1])})"
+                )
+    return ref[2] if ref is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Spatial:
+    """Shared fields and helpers of the layers that slide a window."""
+
+    ndim: int | None
+
+    def _axes(self, n: int) -> int:
+        """Check a spatial rank against this spec and return it."""
+        if self.ndim is not None and self.ndim != n:
+            raise InvalidSpecError(
+                f"input size rank={n} must equal the layer's ndim={self.ndim} "
+                f"({type(self).__name__} was specified per axis for {self.ndim} spatial axes)"
+            )
+        return n
+
+    def at(self, ndim: int) -> Any:
+        """This spec with every per-axis parameter broadcast to ``ndim`` axes."""
+        self._axes(ndim)
+        if self.ndim == ndim:
+            return self
+        changes: dict[str, Any] = {"ndim": ndim}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("per_axis") and isinstance(value, tuple) and len(value) == 1:
+                changes[f.name] = value * ndim
+        return dataclasses.replace(self, **changes)
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):
+            if f.name in ("ndim",) or not f.repr:
+                continue
+            value = getattr(self, f.name)
+            if _is_default(value, f.default):
+                continue
+            parts.append(f"{f.name}={_show(value, self.ndim)}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def _is_default(value: object, default: object) -> bool:
+    """True when a normalised per-axis value is just the broadcast default."""
+    if value == default:
+        return True
+    if isinstance(value, tuple) and value and not isinstance(default, tuple):
+        return all(v == default or v == (default, default) for v in value)
+    return False
+
+
+def _show(value: object, ndim: int | None) -> str:
+    """Compact repr: broadcast parameters shown as the int the user gave."""
+    if isinstance(value, enum.Enum):
+        return repr(value.value)
+    if ndim in (None, 1) and isinstance(value, tuple) and len(value) == 1:
+        inner = value[0]
+        if isinstance(inner, tuple) and len(inner) == 2 and inner[0] == inner[1]:
+            return str(inner[0])
+        return fmt(inner) if isinstance(inner, tuple) else repr(inner)
+    if isinstance(value, tuple) and value and all(
+        isinstance(v, tuple) and len(v) == 2 and v[0] == v[1] for v in value
+    ):
+        return repr(tuple(v[0] for v in value))
+    return repr(value)
+
+
+_AX = {"per_axis": True}
+
+
+def _check_bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidSpecError(f"{name}={value!r} must be True or False")
