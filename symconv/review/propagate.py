@@ -25,26 +25,6 @@ def concrete_inputs(net: Network, size: tuple[int, ...] | None) -> tuple[int, ..
     return None
 
 
-def _input_values(net: Network, size: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
-    """Every input's sizes when the first input has ``size``: shared symbols follow it."""
-    sym: dict[str, int] = {}
-    for v, n in zip(net.inputs[0].size, size, strict=True):
-        if isinstance(v, str):
-            sym.setdefault(v, n)
-    out: dict[str, tuple[int, ...]] = {net.inputs[0].name: size}
-    for inp in net.inputs[1:]:
-        vals = []
-        for a, v in enumerate(inp.size):
-            if isinstance(v, int):
-                vals.append(v)
-            elif v in sym:
-                vals.append(sym[v])
-            else:
-                vals.append(size[a])
-        out[inp.name] = tuple(vals)
-    return out
-
-
 def propagate_channels(net: Network, findings: list[Finding]) -> dict[str, int | None]:
     ch: dict[str, int | None] = {i.name: i.channels for i in net.inputs}
     nd = net.ndim
@@ -87,7 +67,7 @@ def _declared_out(node: Node) -> int | None:
 def evaluate(net: Network, size: tuple[int, ...]
                  ) -> tuple[dict[str, tuple[int, ...]], Finding | None]:
     """Sizes of every tensor at ``size``; the first rejection (topological order) as SC001/2."""
-    vals: dict[str, tuple[int, ...]] = dict(_input_values(net, size))
+    vals: dict[str, tuple[int, ...]] = net.input_sizes(size)
     first: Finding | None = None
     for node in net.nodes:
         srcs = [vals.get(s) for s in node.inputs]
