@@ -335,6 +335,45 @@ def test_max_pool_selection_vs_torch(torch: Any, ndim: int, data: st.DataObject)
     assert np.array_equal(chosen.cols % plane, idx[0].numpy().ravel())
 
 
+@pytest.mark.onnx
+@pytest.mark.parametrize("ndim", (1, 2))
+@given(data=st.data())
+def test_max_pool_selection_vs_onnxruntime(ort: Any, ndim: int, data: st.DataObject) -> None:
+    """ONNX MaxPool allows padding up to kernel - 1 (PyTorch: kernel // 2); the selection map
+    follows the layer's convention, and picks onnxruntime's arg-max (ties: the first)."""
+    from onnx import TensorProto, helper
+
+    spec = data.draw(pool_specs(ndim, "onnx", "max"))
+    sizes = data.draw(valid_input_sizes(spec, span=SPAN[ndim]))
+    r = symconv.resolve(spec, sizes)
+    rng = _rng(data)
+    x = rng.integers(0, 3, size=(1, *sizes)).astype(np.float32)  # ties on purpose
+    pads = [p for p, _ in r.pads] + [q for _, q in r.pads]
+    node = helper.make_node("MaxPool", ["X"], ["Y", "I"], kernel_shape=list(spec.kernel),
+                            strides=list(spec.stride), dilations=list(spec.dilation), pads=pads,
+                            ceil_mode=int(spec.ceil_mode))
+    graph = helper.make_graph(
+        [node], "maxpool", [helper.make_tensor_value_info("X", TensorProto.FLOAT, (1, *x.shape))],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("I", TensorProto.INT64, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 22)])
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    y, idx = sess.run(None, {"X": x[None]})
+    s = max_pool_selection_map(r.layer, x)
+    assert y.shape[2:] == tuple(r.output)
+    assert np.array_equal(_matvec(s, x[None].astype(np.float64))[0], y[0])
+    assert np.array_equal(s.canonical().cols, idx.ravel())  # N = C = 1: flat spatial positions
+
+
+def test_max_pool_selection_takes_onnx_padding_up_to_kernel_minus_one() -> None:
+    # k=3, pads 2: PyTorch refuses (pad <= k//2) but ONNX runs it; the reference op used to
+    # apply PyTorch's limit to every convention.
+    layer = symconv.MaxPool(kernel=3, stride=1, padding=2, convention="onnx")
+    x = -np.arange(3.0)[None]
+    s = max_pool_selection_map(layer.at(1), x)
+    assert s.canonical().cols.tolist() == [0, 0, 0, 1, 2]  # what onnxruntime reports
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("ndim", (1, 2, 3))
 @given(data=st.data())

@@ -333,17 +333,23 @@ def max_pool_selection_map(
     layer: MaxPool, x: NDArray[Any], *, max_nnz: int | None = None
 ) -> IndexMap:
     """The 0/1 selection matrix ``S(x)`` of max pooling at the sample ``x`` (shape (C, *n)):
-    ``maxpool(x) = S(x) x``; row ``o`` has a single 1 at the arg-max PyTorch reports."""
-    from symconv import numeric
+    ``maxpool(x) = S(x) x``; row ``o`` has a single 1 at the arg-max PyTorch reports (the
+    first maximum, as onnxruntime too).  Padding follows the layer's convention: PyTorch allows
+    ``kernel // 2`` per side, ONNX up to ``kernel - 1``."""
+    from symconv.numeric._pool import max_pool_indices
 
     arr = np.asarray(x)
     c, sizes = _shape(arr.shape)
     r = resolve(layer, sizes)
     layer = r.layer
     check_budget(c * prod(r.output), max_nnz)
-    _, idx = numeric.max_pool(arr[None], layer.kernel, stride=layer.stride,
-                              padding=tuple(r.pads), dilation=layer.dilation,
-                              ceil_mode=layer.ceil_mode, return_indices=True)
+    idx = max_pool_indices(arr[None], layer.kernel, layer.stride, tuple(r.pads),
+                           layer.dilation, layer.ceil_mode)
+    if idx.shape[2:] != tuple(r.output):  # the reference op's size rule must be the layer's
+        raise UnsupportedError(
+            f"layer={layer!r} has output {r.output} but the max-pool reference op gives "
+            f"{idx.shape[2:]}: its selection map is not modelled"
+        )
     flat = np.asarray(idx, dtype=_I64).reshape(c, -1)
     n_out, n_in = prod(r.output), prod(sizes)
     ch = np.arange(c, dtype=_I64)[:, None]

@@ -117,6 +117,34 @@ def max_pool(
     v.check_real("x", xa)
     geom = v.pool_geom(xa, kernel, stride, padding, dilation, ceil_mode)
     want_idx = v.check_bool("return_indices", return_indices)
+    best, idx = _max_pool(xa, geom, want_idx)
+    return (best, idx) if want_idx else best
+
+
+def max_pool_indices(
+    x: ArrayLike,
+    kernel: v.IntOrTuple,
+    stride: v.IntOrTuple,
+    padding: v.PadSpec,
+    dilation: v.IntOrTuple,
+    ceil_mode: bool,
+) -> NDArray[np.int64]:
+    """The arg-max indices of :func:`max_pool` (first maximum, flat in the unpadded plane) with
+    padding up to ``kernel - 1`` per side, as ONNX MaxPool allows (onnxruntime); PyTorch's
+    ``kernel // 2`` limit is :func:`max_pool`'s.
+
+    >>> import numpy as np
+    >>> max_pool_indices(np.array([[[0, -1, -2]]]), 3, 1, 2, 1, False).tolist()
+    [[[0, 0, 0, 1, 2]]]
+    """
+    xa = v.array("x", x)
+    v.check_real("x", xa)
+    geom = v.pool_geom(xa, kernel, stride, padding, dilation, ceil_mode, pads_below_kernel=True)
+    return _max_pool(xa, geom, True)[1]
+
+
+def _max_pool(xa: NDArray[Any], geom: v.PoolGeom, want_idx: bool
+              ) -> tuple[NDArray[Any], NDArray[np.int64]]:
     nd = xa.ndim - 2
     fill = _lowest(xa.dtype)
     xp, taps = _windows(xa, geom, fill)
@@ -143,7 +171,7 @@ def max_pool(
         if want_idx:
             pos = sum(_axis_view((start[a] + t[a] * d[a]) * plane[a], a, nd) for a in range(nd))
             np.copyto(idx, np.broadcast_to(pos, idx.shape), where=upd)
-    return (best, idx) if want_idx else best
+    return best, idx
 
 
 def avg_pool(

@@ -420,8 +420,14 @@ def pool_geom(
     padding: object,
     dilation: object,
     ceil_mode: object,
+    *,
+    pads_below_kernel: bool = False,
 ) -> PoolGeom:
-    """Check and resolve pooling arguments, output size by the PyTorch ceil-mode rule."""
+    """Check and resolve pooling arguments, output size by the PyTorch ceil-mode rule.
+
+    Padding is at most ``kernel // 2`` per side (PyTorch's rule), or below ``kernel`` with
+    ``pads_below_kernel`` (ONNX MaxPool as onnxruntime runs it: every window still holds an input
+    position)."""
     nd = x.ndim - 2
     k = per_axis("kernel", kernel, nd, 1)
     s = k if stride is None else per_axis("stride", stride, nd, 1)
@@ -430,8 +436,11 @@ def pool_geom(
     ceil = check_bool("ceil_mode", ceil_mode)
     for a in range(nd):
         for p in pads[a]:
+            if pads_below_kernel:
+                if p >= k[a]:
+                    fail(f"padding={p} must be less than kernel={k[a]}{axis_suffix(a, nd)}")
             # PyTorch: "padding should be at most half of kernel size".
-            if p > k[a] // 2:
+            elif p > k[a] // 2:
                 fail(f"padding={p} must be at most half of kernel={k[a]}{axis_suffix(a, nd)}")
     n = x.shape[2:]
     out = []
