@@ -304,6 +304,110 @@ def _pinned_run(plan: Plan, pins: dict[str, str], n: int, keep: set[str] | None 
     return vals, fails
 
 
+
+def _pinned_many(plan: Plan, pins: dict[str, str], ns: list[int], keep: set[str] | None
+                 ) -> tuple[dict[str, Any], dict[str, Any], Any] | None:
+    """:func:`_pinned_run` for many sizes at once: ``(values, present, failed)`` arrays, with
+    ``failed`` marking the sizes with a failure at a node of ``keep`` (any node when
+    ``None``).  Every layer reads its exact table; a pinned layer is resolved once per distinct
+    (input, target) pair.  ``None`` when a pin's target comes after its layer (the scalar path
+    iterates then)."""
+    import numpy as np
+
+    arr = np.asarray(ns, dtype=np.int64)
+    one = np.ones(len(arr), dtype=bool)
+    values: dict[str, Any] = {name: arr for name in plan.varying}
+    present: dict[str, Any] = {name: one for name in plan.varying}
+    for name, c in plan.fixed.items():
+        values[name] = np.full(len(arr), c, dtype=np.int64)
+        present[name] = one
+    failed = np.zeros(len(arr), dtype=bool)
+    members = getattr(plan, "members", None) or plan.net.nodes
+    ins_of = getattr(plan, "_ins", None)
+    tables = getattr(plan, "tables", {})
+    for node in members:
+        names = ins_of(node) if ins_of is not None else list(node.inputs)
+        if any(x not in values for x in names):
+            continue
+        pres = present[names[0]]
+        for x in names[1:]:
+            pres = pres & present[x]
+        first = values[names[0]]
+        bad = None
+        if node.op in MERGE_OPS:
+            eq = one
+            for x in names[1:]:
+                eq = eq & (values[x] == first)
+            bad, val = pres & ~eq, first
+        elif node.size_of is not None:
+            val = values[node.size_of]
+        elif node.layer is None:
+            val = first
+        else:
+            spec = plan.specs[node.name]
+            table = tables.get(node.name)
+            if table is not None:
+                val, ok = table.many(np.where(pres, first, 1))
+            else:
+                val, ok = _resolve_many(spec, first, None, pres)
+            if node.name in pins:
+                target = pins[node.name]
+                if target not in values:
+                    return None
+                pinned = pres & present[target]
+                if pinned.any():
+                    pv, pok = _resolve_many(spec, first, values[target], pinned)
+                    val, ok = np.where(pinned, pv, val), np.where(pinned, pok, ok)
+            bad = pres & ~ok
+        if bad is not None:
+            pres = pres & ~bad
+            if keep is None or node.name in keep:
+                failed |= bad
+        values[node.name] = val
+        present[node.name] = pres
+    return values, present, failed
+
+
+def _resolve_many(spec: Any, firsts: Any, targets: Any, mask: Any) -> tuple[Any, Any]:
+    """Output sizes and acceptance of the 1-D ``spec`` at ``firsts`` (pinned to ``targets``
+    when given) where ``mask``, by :func:`resolve` once per distinct pair."""
+    import numpy as np
+
+    out = np.zeros(len(firsts), dtype=np.int64)
+    ok = np.zeros(len(firsts), dtype=bool)
+    idx = np.flatnonzero(mask)
+    keys = firsts[idx] if targets is None else np.stack([firsts[idx], targets[idx]], axis=1)
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    res_out = np.zeros(len(uniq), dtype=np.int64)
+    res_ok = np.zeros(len(uniq), dtype=bool)
+    for j, key in enumerate(uniq):
+        m, t = (int(key), None) if targets is None else (int(key[0]), int(key[1]))
+        layer = spec if t is None else _pin(spec, t)
+        try:
+            res_out[j] = int(resolve(layer, (m,)).output[0])
+            res_ok[j] = True
+        except SymconvError:
+            pass
+    out[idx] = res_out[inverse.ravel()]
+    ok[idx] = res_ok[inverse.ravel()]
+    return out, ok
+
+
+def _pinned_runs(plan: Plan, pins: dict[str, str], ns: list[int], keep: set[str] | None
+                 ) -> Iterable[tuple[int, dict[str, int], bool]]:
+    """``(n, sizes, failed)`` of :func:`_pinned_run` for each of ``ns``, in order: one
+    vectorised walk (:func:`_pinned_many`) when possible, the sizes as dicts built lazily."""
+    batch = _pinned_many(plan, pins, ns, keep) if ns else None
+    if batch is None:
+        for n in ns:
+            vals, fails = _pinned_run(plan, pins, n, keep)
+            yield n, vals, bool(fails)
+        return
+    values, present, failed = batch
+    names = list(values)
+    for i, n in enumerate(ns):
+        yield n, {t: int(values[t][i]) for t in names if present[t][i]}, bool(failed[i])
+
 def _ancestors(net: Network, name: str) -> set[str]:
     seen: set[str] = set()
     todo = [name]
@@ -334,9 +438,8 @@ def _run_time_option(ctx: _Context, name: str, target: str, up: Node | None,
     keep = _ancestors(plan.net, merge) | {merge} if merge else None
     good: list[int] = []
     ops: dict[int, int | None] = {}
-    for n in ctx.runs:
-        vals, fails = _pinned_run(plan, pins, n, keep)
-        ok = not fails and _holds(vals, name, target)
+    for n, vals, fails_here in _pinned_runs(plan, pins, list(ctx.runs), keep):
+        ok = not fails_here and _holds(vals, name, target)
         if ok:
             good.append(n)
             if isinstance(up.layer, ConvTranspose) and v.threshold <= n:
@@ -388,8 +491,7 @@ def _all_pins(ctx: _Context) -> str:
         if len(pins) == len(ctx.relaxed) and all(_pin(plan.specs[u], 1) is not None
                                                  for u in pins):
             ok = True
-            for n in ctx.runs:
-                vals, fails = _pinned_run(plan, pins, n)
+            for n, vals, fails in _pinned_runs(plan, pins, list(ctx.runs), None):
                 if fails or (v.threshold <= n < v.threshold + plan.period and not
                              _settled_pinned(plan, pins, n, "", "", vals, True, None)):
                     ok = False

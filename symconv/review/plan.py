@@ -314,10 +314,18 @@ class Plan:
     tables: dict[str, LayerTable] = field(default_factory=dict)
     members: tuple[Node, ...] = ()
     foreign: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _inputs: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False,
+                                          compare=False)
 
     def _ins(self, node: Node) -> list[str]:
-        skip = self.foreign.get(node.name, ())
-        return [s for s in node.inputs if s not in skip]
+        """``node``'s inputs evaluated on this plan (other symbols' tensors left out),
+        memoised: every run walks the same nodes (the list is shared: do not mutate it)."""
+        try:
+            return self._inputs[node.name]
+        except KeyError:
+            skip = self.foreign.get(node.name, ())
+            names = self._inputs[node.name] = [s for s in node.inputs if s not in skip]
+            return names
 
     def run(self, n: int) -> tuple[dict[str, int], list[tuple[str, str, str]]]:
         """Sizes at input ``n`` of every tensor that exists, and every failure as
