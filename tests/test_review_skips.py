@@ -437,3 +437,30 @@ def test_random_unets_base_set_rows_and_run_time_option(text: str) -> None:
         if "the valid input sizes become" in a:
             every = {u: relax["cat" + u[2:]] for u in ctx.failing}
             assert [n for n in range(1, limit + 1) if brute(net, n, pinned=every)[1]] == base
+
+
+@pytest.mark.parametrize("example", ["unet", "autoencoder"])
+def test_vectorised_pinned_runs_equal_the_scalar_walk(example: str) -> None:
+    """The run-time-size options evaluate every base size in one vectorised walk; it must give
+    the scalar walk's sizes and failures at every size, for every subset of pins."""
+    from itertools import combinations
+
+    from symconv.review.fixes import _pinned_many, _pinned_run, _pinned_runs
+    from symconv.review.validity import make_plan
+
+    net = load(Path(__file__).parent.parent / "symconv" / "examples" / f"{example}.yaml")
+    plan = make_plan(net, 0)
+    ups = {"unet": {"up4": "enc4", "up3": "enc3", "up2": "enc2", "up1": "enc1"},
+           "autoencoder": {"dec3": "act2", "dec2": "act1", "dec1": "x"}}[example]
+    ns = list(range(1, 70))
+    merges = [n.name for n in net.nodes if n.op in MERGE_OPS]
+    for r in range(1, len(ups) + 1):
+        for chosen in combinations(sorted(ups), r):
+            pins = {u: ups[u] for u in chosen}
+            for keep in (None, set(merges[:1])):
+                assert _pinned_many(plan, pins, ns, keep) is not None  # targets come first
+                got = list(_pinned_runs(plan, pins, ns, keep))
+                for n, vals, failed in got:
+                    want_vals, want_fails = _pinned_run(plan, pins, n, keep)
+                    assert vals == want_vals, (pins, keep, n)
+                    assert failed == bool(want_fails), (pins, keep, n)
