@@ -434,3 +434,29 @@ def scaled_networks(
         tensors.append((name, out_scale, out_ch))
         den = den * out_scale.denominator // gcd(den, out_scale.denominator)
     return {"convention": "torch", "inputs": inputs, "layers": layers}, den
+
+
+def review_layer_dicts(*, tensorflow_same: bool = True,
+                       resize_factors: tuple[Any, ...] = (2, "3/2", "1/2")
+                       ) -> st.SearchStrategy[dict[str, Any]]:
+    """One layer of a random 1-D network file for ``symconv review`` (a dict as in YAML):
+    conv, max-pool (ceil mode with padding), conv-transpose (output_padding < stride), optionally
+    TensorFlow SAME conv, pixel unshuffle, resizes by ``resize_factors`` and relu."""
+    kinds = [
+        st.builds(lambda k, s, p: {"op": "conv", "kernel": k, "stride": s, "padding": p},
+                  st.integers(1, 5), st.integers(1, 3), st.integers(0, 2)),
+        st.builds(lambda k, s, c: {"op": "max-pool", "kernel": k, "stride": s,
+                                   "padding": k // 2 if c else 0, "ceil_mode": c},
+                  st.integers(1, 3), st.integers(1, 3), st.booleans()),
+        st.builds(lambda k, s, p, op: {"op": "conv-transpose", "kernel": k, "stride": s,
+                                       "padding": p, "output_padding": op % s},
+                  st.integers(1, 4), st.integers(1, 3), st.integers(0, 2), st.integers(0, 2)),
+    ]
+    if tensorflow_same:
+        kinds.append(st.builds(lambda k, s: {"op": "conv", "kernel": k, "stride": s,
+                                             "padding": "same", "convention": "tensorflow"},
+                               st.integers(1, 5), st.integers(1, 3)))
+    kinds.append(st.just({"op": "pixel-unshuffle", "factor": 2}))
+    kinds.append(st.sampled_from([*({"op": "resize", "scale_factor": f} for f in resize_factors),
+                                  {"op": "relu"}]))
+    return st.one_of(*kinds)

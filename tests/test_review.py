@@ -19,6 +19,8 @@ from symconv.network import MERGE_OPS, Network, load, loads
 from symconv.review import CODES, AxisValidity, review
 from symconv.shapes import resolve
 
+from strategies import review_layer_dicts
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "examples"
 
 
@@ -74,21 +76,7 @@ def _anchor(net: Network, a: int) -> int:
     return m
 
 
-_LAYER = st.one_of(
-    st.builds(lambda k, s, p: {"op": "conv", "kernel": k, "stride": s, "padding": p},
-              st.integers(1, 5), st.integers(1, 3), st.integers(0, 2)),
-    st.builds(lambda k, s, c: {"op": "max-pool", "kernel": k, "stride": s,
-                               "padding": k // 2 if c else 0, "ceil_mode": c},
-              st.integers(1, 3), st.integers(1, 3), st.booleans()),
-    st.builds(lambda k, s, p, op: {"op": "conv-transpose", "kernel": k, "stride": s,
-                                   "padding": p, "output_padding": op % s},
-              st.integers(1, 4), st.integers(1, 3), st.integers(0, 2), st.integers(0, 2)),
-    st.builds(lambda k, s: {"op": "conv", "kernel": k, "stride": s, "padding": "same",
-                            "convention": "tensorflow"}, st.integers(1, 5), st.integers(1, 3)),
-    st.just({"op": "pixel-unshuffle", "factor": 2}),
-    st.sampled_from([{"op": "resize", "scale_factor": 2}, {"op": "resize", "scale_factor": "3/2"},
-                     {"op": "resize", "scale_factor": "1/2"}, {"op": "relu"}]),
-)
+_LAYER = review_layer_dicts()
 
 
 @given(st.lists(_LAYER, min_size=1, max_size=5), st.data())

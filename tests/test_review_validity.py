@@ -34,6 +34,7 @@ from symconv.shapes import resolve
 from symconv.spec import MaxUnpool
 
 import strategies as S
+from strategies import review_layer_dicts
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "benchmarks"))
 
@@ -167,19 +168,7 @@ def _unpool_default(p: Any, m: int) -> int:
     return (m - 1) * int(p.stride[0]) - sum(p.padding[0]) + int(p.kernel[0])
 
 
-_LAYER_1D = st.one_of(
-    st.builds(lambda k, s, p: {"op": "conv", "kernel": k, "stride": s, "padding": p},
-              st.integers(1, 5), st.integers(1, 3), st.integers(0, 2)),
-    st.builds(lambda k, s, c: {"op": "max-pool", "kernel": k, "stride": s,
-                               "padding": k // 2 if c else 0, "ceil_mode": c},
-              st.integers(1, 3), st.integers(1, 3), st.booleans()),
-    st.builds(lambda k, s, p, op: {"op": "conv-transpose", "kernel": k, "stride": s,
-                                   "padding": p, "output_padding": op % s},
-              st.integers(1, 4), st.integers(1, 3), st.integers(0, 2), st.integers(0, 2)),
-    st.just({"op": "pixel-unshuffle", "factor": 2}),
-    st.sampled_from([{"op": "resize", "scale_factor": 2}, {"op": "resize", "scale_factor": "3/2"},
-                     {"op": "resize", "scale_factor": "2/5"}, {"op": "relu"}]),
-)
+_LAYER_1D = review_layer_dicts(tensorflow_same=False, resize_factors=(2, "3/2", "2/5"))
 
 
 @settings(max_examples=40, deadline=None)
