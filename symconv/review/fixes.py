@@ -305,86 +305,58 @@ def _pinned_run(plan: Plan, pins: dict[str, str], n: int, keep: set[str] | None 
 
 
 
+class _Late(Exception):
+    """A pin's target comes after its layer: the vectorised walk cannot read it."""
+
+
 def _pinned_many(plan: Plan, pins: dict[str, str], ns: list[int], keep: set[str] | None
                  ) -> tuple[dict[str, Any], dict[str, Any], Any] | None:
     """:func:`_pinned_run` for many sizes at once: ``(values, present, failed)`` arrays, with
     ``failed`` marking the sizes with a failure at a node of ``keep`` (any node when
-    ``None``).  Every layer reads its exact table; a pinned layer is resolved once per distinct
+    ``None``).  :meth:`Plan.run_many` with the pinned layers resolved once per distinct
     (input, target) pair.  ``None`` when a pin's target comes after its layer (the scalar path
     iterates then)."""
     import numpy as np
 
-    arr = np.asarray(ns, dtype=np.int64)
-    one = np.ones(len(arr), dtype=bool)
-    values: dict[str, Any] = {name: arr for name in plan.varying}
-    present: dict[str, Any] = {name: one for name in plan.varying}
-    for name, c in plan.fixed.items():
-        values[name] = np.full(len(arr), c, dtype=np.int64)
-        present[name] = one
-    failed = np.zeros(len(arr), dtype=bool)
-    members = getattr(plan, "members", None) or plan.net.nodes
-    ins_of = getattr(plan, "_ins", None)
-    tables = getattr(plan, "tables", {})
-    for node in members:
-        names = ins_of(node) if ins_of is not None else list(node.inputs)
-        if any(x not in values for x in names):
-            continue
-        pres = present[names[0]]
-        for x in names[1:]:
-            pres = pres & present[x]
-        first = values[names[0]]
-        bad = None
-        if node.op in MERGE_OPS:
-            eq = one
-            for x in names[1:]:
-                eq = eq & (values[x] == first)
-            bad, val = pres & ~eq, first
-        elif node.size_of is not None:
-            val = values[node.size_of]
-        elif node.layer is None:
-            val = first
-        else:
-            spec = plan.specs[node.name]
-            table = tables.get(node.name)
-            if table is not None:
-                val, ok = table.many(np.where(pres, first, 1))
-            else:
-                val, ok = _resolve_many(spec, first, None, pres)
-            if node.name in pins:
-                target = pins[node.name]
-                if target not in values:
-                    return None
-                pinned = pres & present[target]
-                if pinned.any():
-                    pv, pok = _resolve_many(spec, first, values[target], pinned)
-                    val, ok = np.where(pinned, pv, val), np.where(pinned, pok, ok)
-            bad = pres & ~ok
-        if bad is not None:
-            pres = pres & ~bad
-            if keep is None or node.name in keep:
-                failed |= bad
-        values[node.name] = val
-        present[node.name] = pres
-    return values, present, failed
+    def pinned(node: Node, first: Any, pres: Any, val: Any, ok: Any,
+               values: dict[str, Any], present: dict[str, Any]) -> tuple[Any, Any]:
+        target = pins.get(node.name)
+        if target is None:
+            return val, ok
+        if target not in values:
+            raise _Late
+        mask = pres & present[target]
+        if mask.any():
+            pv, pok = _resolve_many(plan.specs[node.name], first, values[target], mask)
+            val, ok = np.where(mask, pv, val), np.where(mask, pok, ok)
+        return val, ok
+
+    try:
+        batch = plan.run_many(np.asarray(ns, dtype=np.int64), pinned)
+    except _Late:
+        return None
+    failed = np.zeros(len(ns), dtype=bool)
+    for name, _, mask in batch.fails:
+        if keep is None or name in keep:
+            failed |= mask
+    return batch.values, batch.present, failed
 
 
 def _resolve_many(spec: Any, firsts: Any, targets: Any, mask: Any) -> tuple[Any, Any]:
-    """Output sizes and acceptance of the 1-D ``spec`` at ``firsts`` (pinned to ``targets``
-    when given) where ``mask``, by :func:`resolve` once per distinct pair."""
+    """Output sizes and acceptance of the 1-D ``spec`` at ``firsts`` given output sizes
+    ``targets`` at run time, where ``mask``, by :func:`resolve` once per distinct pair."""
     import numpy as np
 
     out = np.zeros(len(firsts), dtype=np.int64)
     ok = np.zeros(len(firsts), dtype=bool)
     idx = np.flatnonzero(mask)
-    keys = firsts[idx] if targets is None else np.stack([firsts[idx], targets[idx]], axis=1)
+    keys = np.stack([firsts[idx], targets[idx]], axis=1)
     uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
     res_out = np.zeros(len(uniq), dtype=np.int64)
     res_ok = np.zeros(len(uniq), dtype=bool)
-    for j, key in enumerate(uniq):
-        m, t = (int(key), None) if targets is None else (int(key[0]), int(key[1]))
-        layer = spec if t is None else _pin(spec, t)
+    for j, (m, t) in enumerate(uniq.tolist()):
         try:
-            res_out[j] = int(resolve(layer, (m,)).output[0])
+            res_out[j] = int(resolve(_pin(spec, t), (m,)).output[0])
             res_ok[j] = True
         except SymconvError:
             pass

@@ -291,6 +291,11 @@ class Batch:
         return self.first < 0
 
 
+#: ``(node, first, pres, out, ok, values, present) -> (out, ok)``: see :meth:`Plan.run_many`.
+LayerHook = Callable[[Node, Any, Any, Any, Any, dict[str, Any], dict[str, Any]],
+                     tuple[Any, Any]]
+
+
 @dataclass
 class Plan:
     """The network on one axis for one symbol: 1-D layer tables, periods, shifts, constants.
@@ -362,9 +367,10 @@ class Plan:
                                   f"rejects size {first}: {table.message(first)}"))
         return vals, fails
 
-    def run_many(self, ns: Any) -> Batch:
+    def run_many(self, ns: Any, layer_sizes: LayerHook | None = None) -> Batch:
         """:meth:`run` for an int64 array of input sizes at once (the same sizes and failures,
-        as arrays)."""
+        as arrays).  ``layer_sizes(node, first, pres, out, ok, values, present)`` may replace
+        a layer's tabulated ``(out, ok)`` (e.g. a layer given its output size at run time)."""
         ns = np.asarray(ns, dtype=np.int64)
         self.evals += len(ns)
         one = np.ones(len(ns), dtype=bool)
@@ -398,6 +404,8 @@ class Plan:
                 val = values[names[0]]
             else:
                 val, ok = self.tables[node.name].many(np.where(pres, values[names[0]], 1))
+                if layer_sizes is not None:
+                    val, ok = layer_sizes(node, values[names[0]], pres, val, ok, values, present)
                 if len(val) and int(val.max()) > _BIG:
                     raise UnsupportedError(f"sizes above {_BIG} are not evaluated ({node.name})")
                 bad = pres & ~ok
