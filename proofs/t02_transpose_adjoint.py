@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from symconv import formulas as F
 from symconv.core import conv_map, conv_matrix, conv_transpose_map, conv_transpose_matrix
 from symconv.errors import InvalidSpecError
 from symconv.numeric import conv, conv_transpose
-from symconv.shapes import resolve
+from symconv.sizes import formulas as F
+from symconv.sizes.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
 from symconv.theorem import Check, Step, Theorem, grid_layer, is_valid, per_axis, product_grid
 

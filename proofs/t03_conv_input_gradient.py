@@ -25,12 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from symconv import formulas as F
 from symconv.core import conv_map, conv_matrix, conv_transpose_map, conv_transpose_matrix
 from symconv.derive import adjoint_of, gradient_ops
 from symconv.errors import InvalidSpecError
 from symconv.numeric import conv, conv_grad_input
-from symconv.shapes import resolve
+from symconv.sizes import formulas as F
+from symconv.sizes.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
 from symconv.theorem import (
     Check,

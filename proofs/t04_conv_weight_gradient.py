@@ -30,12 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from symconv import formulas as F
 from symconv.core import IndexMap, conv_map, crop_map
 from symconv.derive import gradient_ops
 from symconv.errors import InvalidSpecError
 from symconv.numeric import conv, conv_grad_weight
-from symconv.shapes import resolve
+from symconv.sizes import formulas as F
+from symconv.sizes.shapes import resolve
 from symconv.spec import Conv
 from symconv.theorem import (
     Check,

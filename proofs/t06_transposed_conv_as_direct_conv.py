@@ -34,12 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from symconv import formulas as F
 from symconv.core import IndexMap, conv_map, conv_transpose_map, crop_map, zero_stretch_map
 from symconv.derive import DirectConv, direct_conv_equivalent, flip_kernel
 from symconv.errors import InvalidSpecError
 from symconv.numeric import conv, conv_transpose, zero_stretch
-from symconv.shapes import resolve
+from symconv.sizes import formulas as F
+from symconv.sizes.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
 from symconv.theorem import (
     Check,

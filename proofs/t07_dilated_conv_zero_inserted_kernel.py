@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from symconv import formulas as F
 from symconv.core import IndexMap, conv_map, conv_matrix, weight_symbols
 from symconv.errors import InvalidSpecError
 from symconv.numeric import conv
-from symconv.shapes import resolve
+from symconv.sizes import formulas as F
+from symconv.sizes.shapes import resolve
 from symconv.spec import Conv
 from symconv.theorem import (
     Check,

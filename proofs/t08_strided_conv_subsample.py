@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from symconv import formulas as F
 from symconv.core import IndexMap, conv_map, subsample_map
 from symconv.numeric import conv, subsample
-from symconv.shapes import resolve
+from symconv.sizes import formulas as F
+from symconv.sizes.shapes import resolve
 from symconv.spec import Conv
 from symconv.theorem import (
     Check,

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from symconv import formulas as F
 from symconv.core import avg_pool_map, pad_map, resize_map
 from symconv.numeric import avg_pool, pad, upsample_nearest
+from symconv.sizes import formulas as F
 from symconv.spec import AvgPool, Resize
 from symconv.theorem import Check, Step, Theorem, per_axis, product_grid
 

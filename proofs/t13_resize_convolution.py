@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 
-from symconv import formulas as F
 from symconv.core import (
     IndexMap,
     WeightRef,
@@ -40,6 +39,7 @@ from symconv.core import (
     weight_symbols,
 )
 from symconv.numeric import conv, conv_transpose, pad, upsample_nearest
+from symconv.sizes import formulas as F
 from symconv.spec import Conv, ConvTranspose, Resize
 from symconv.theorem import Check, Step, Theorem, per_axis, product_grid
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from symconv.core import conv_map, max_pool_selection_map, max_unpool_map
 from symconv.numeric import conv, conv_transpose, max_pool, max_unpool
-from symconv.shapes import resolve
+from symconv.sizes.shapes import resolve
 from symconv.spec import Conv, MaxPool, MaxUnpool
 from symconv.theorem import Check, Step, Theorem, per_axis, product_grid, valid_instances
 
@@ -206,7 +206,7 @@ def _first_shared_position(params: Mapping[str, Any]) -> tuple[int, ...]:
 def _derivation() -> list[Step]:
     import sympy
 
-    from symconv import formulas as F
+    from symconv.sizes import formulas as F
 
     n, k, s = sympy.symbols("n k s", integer=True, positive=True)
     p, o = sympy.symbols("p o", integer=True, nonnegative=True)

@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-from symconv import formulas as F
 from symconv.core import (
     IndexMap,
     WeightRef,
@@ -39,6 +38,7 @@ from symconv.core import (
     pixel_shuffle_map,
 )
 from symconv.numeric import conv, conv_transpose, pad, pixel_shuffle
+from symconv.sizes import formulas as F
 from symconv.spec import Conv, ConvTranspose, PixelShuffle
 from symconv.theorem import Check, Step, Theorem, per_axis, product_grid
 

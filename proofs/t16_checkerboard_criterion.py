@@ -41,7 +41,7 @@ from symconv.coverage import (
 )
 from symconv.errors import InvalidSpecError
 from symconv.numeric import conv_transpose
-from symconv.shapes import resolve
+from symconv.sizes.shapes import resolve
 from symconv.spec import ConvTranspose
 from symconv.theorem import Check, Step, Theorem, is_valid, product_grid, valid_instances
 

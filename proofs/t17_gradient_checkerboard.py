@@ -29,7 +29,7 @@ from symconv.coverage import (
     structure_map,
 )
 from symconv.numeric import conv
-from symconv.shapes import resolve
+from symconv.sizes.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
 from symconv.theorem import Check, Step, Theorem, product_grid, valid_instances
 

@@ -10,7 +10,7 @@ Let a conv (kernel k, stride s, padding p_b/p_e, dilation d) map ``n`` samples t
 2. the sizes ``L >= 1`` whose conv gives back ``m`` are exactly
    ``[max(m_min, 1), m_min + s - 1]`` (``m_min = n - a(n)``); PyTorch's
    ``forward(output_size=)`` range, ONNX/TensorFlow ``output_shape`` and
-   :func:`symconv.inverse.ambiguity_set` are this set;
+   :func:`symconv.sizes.inverse.ambiguity_set` are this set;
 3. ``op = 0`` round-trips exactly the sizes ``n == d(k-1) + 1 - p_b - p_e (mod s)``: one
    residue class mod s (in every ``s`` consecutive sizes exactly one).
 
@@ -18,10 +18,10 @@ The plain range ``[m_min, m_min + s - 1]`` (``params["form"] = "unclipped"``) is
 when ``m_min < 1``, which happens iff ``a(n) >= n`` (tiny inputs with large padding, e.g.
 ``n = 1, k = 1, s = 3, p = 1``): it then lists sizes ``<= 0``.
 
-Proven against the library: :func:`symconv.inverse.round_trip`,
-:func:`~symconv.inverse.restoring_output_padding`, :func:`~symconv.inverse.transposed_sizes`
-and :func:`~symconv.inverse.ambiguity_set` are compared with brute-force counts from the
-layer definitions (:mod:`symconv.bruteforce`), never with the formulas they implement.
+Proven against the library: :func:`symconv.sizes.inverse.round_trip`,
+:func:`~symconv.sizes.inverse.restoring_output_padding`, :func:`~symconv.sizes.inverse.transposed_sizes`
+and :func:`~symconv.sizes.inverse.ambiguity_set` are compared with brute-force counts from the
+layer definitions (:mod:`symconv.sizes.bruteforce`), never with the formulas they implement.
 
 Mutations the tests run: ``params["mutation"] = "residue_sign"`` states the residue class as
 ``n == 2p - d(k-1) - 1 (mod s)`` (signs flipped); ``"op_off_by_one"`` claims ``op = a + 1``
@@ -34,17 +34,17 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from symconv import formulas as F
-from symconv.bruteforce import conv_transpose_length, conv_windows
-from symconv.inverse import (
+from symconv.numeric import conv, conv_transpose
+from symconv.sizes import formulas as F
+from symconv.sizes.bruteforce import conv_transpose_length, conv_windows
+from symconv.sizes.inverse import (
     RouteKind,
     ambiguity_set,
     restoring_output_padding,
     round_trip,
     transposed_sizes,
 )
-from symconv.numeric import conv, conv_transpose
-from symconv.shapes import resolve
+from symconv.sizes.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
 from symconv.theorem import Check, Step, Theorem, is_valid, product_grid
 
@@ -233,7 +233,7 @@ def _derivation() -> list[Step]:
              sympy.Piecewise((1, sympy.Eq(sympy.Mod(n - (d * (k - 1) + 1 - 2 * p), s), 0)),
                              (0, True)),
              values, residue),
-        Step("symconv.inverse.restoring_output_padding returns a (evaluated)",
+        Step("symconv.sizes.inverse.restoring_output_padding returns a (evaluated)",
              a, sympy.Mod(n + 2 * p - d * (k - 1) - 1, s), values, library_a),
     ]
 

@@ -1,12 +1,12 @@
 """T21 — every output-size formula equals the brute-force window count, for all sizes.
 
-For fixed hyper-parameters both the closed form (``symconv.shapes.resolve``) and the count of
-windows taken from the definition (``symconv.bruteforce``) are quasi-affine in the input size
+For fixed hyper-parameters both the closed form (``symconv.sizes.shapes.resolve``) and the count of
+windows taken from the definition (``symconv.sizes.bruteforce``) are quasi-affine in the input size
 ``n``: sums of ``floor((a n + b) / c)``.  If their difference has period ``L`` (``s`` for
 convolutions, pooling and SAME padding, 1 for transposed convolutions, ``q`` for a resize by
 ``p/q``), agreement on ``2L`` consecutive sizes past the validity threshold proves agreement
 for every ``n``; below the threshold both sides must reject.  The proof object of each layer
-is :class:`symconv.sizeproof.SizeProof`.  The parameter-general identities (round trip,
+is :class:`symconv.sizes.proof.SizeProof`.  The parameter-general identities (round trip,
 SAME output, ambiguity set, periods) are proven algebraically by SymPy.
 """
 
@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from symconv.errors import InvalidSpecError
-from symconv.sizeproof import prove_identities, prove_output_size
+from symconv.sizes.proof import prove_identities, prove_output_size
 from symconv.spec import AvgPool, Conv, ConvTranspose, MaxPool, MaxUnpool, PixelShuffle, Resize
 from symconv.theorem import Check, Theorem
 

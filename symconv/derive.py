@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from symconv import formulas as F
 from symconv.errors import InvalidSpecError, UnsupportedError
-from symconv.shapes import resolve
+from symconv.sizes import formulas as F
+from symconv.sizes.shapes import resolve
 from symconv.spec import Conv, ConvTranspose, PaddingFill
 
 __all__ = [

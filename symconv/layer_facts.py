@@ -35,7 +35,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from symconv import formulas as F
 from symconv.core import (
     IndexMap,
     avg_pool_map,
@@ -50,7 +49,8 @@ from symconv.core import (
     weight_symbols,
 )
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
-from symconv.shapes import Resolved, resolve
+from symconv.sizes import formulas as F
+from symconv.sizes.shapes import Resolved, resolve
 from symconv.spec import (
     AvgPool,
     Conv,

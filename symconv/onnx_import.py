@@ -3,7 +3,7 @@
 Needs the optional ``onnx`` package (``pip install symconv[onnx]``).  Supported operators:
 
 * windows: ``Conv``, ``ConvTranspose``, ``MaxPool``, ``AveragePool``, ``MaxUnpool`` (through
-  :func:`symconv.conventions.from_onnx`, which applies ONNX's ``pads`` layout and the
+  :func:`symconv.sizes.conventions.from_onnx`, which applies ONNX's ``pads`` layout and the
   ``pads``/``auto_pad`` exclusivity; a missing ``kernel_shape`` is read from the weight
   initializer);
 * ``Pad`` with constant spatial pads (the size grows by before + after, whatever the mode);
@@ -42,7 +42,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from symconv.conventions import ONNX_WINDOW_OPS, from_onnx
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
 from symconv.network import Input, Network, Node, Resample, build
 from symconv.onnx_shapes import (
@@ -58,6 +57,7 @@ from symconv.onnx_shapes import (
     _Unfoldable,
     _Vec,
 )
+from symconv.sizes.conventions import ONNX_WINDOW_OPS, from_onnx
 from symconv.spec import Conv, Convention, Resize, Slice
 
 __all__ = ["ELEMENTWISE", "HEADS", "MERGES", "SHAPE_OPS", "from_model", "load_onnx"]
@@ -387,7 +387,7 @@ def _slice_bounds(start: int, end: int | None, step: int) -> tuple[int, int | No
 
 def _resize(node: Any, attrs: dict[str, Any], flow: _Flow, names: _Names, nd: int) -> Node:
     """``Resize`` / ``Upsample``: constant ``scales``/``sizes`` through
-    :func:`~symconv.conventions.from_onnx`; ``sizes`` computed from shapes become a fixed size
+    :func:`~symconv.sizes.conventions.from_onnx`; ``sizes`` computed from shapes become a fixed size
     (constant), a scale (``k`` times the node's own input size, ``k`` an integer) or a resize
     to another tensor's spatial size (``Node.size_of``); anything else is one line."""
     op = node.op_type

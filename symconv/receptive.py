@@ -43,10 +43,10 @@ from fractions import Fraction
 from math import gcd
 from typing import Any
 
-from symconv import formulas as F
 from symconv._params import fmt, scalar
 from symconv.errors import InvalidSpecError, UnsupportedError
-from symconv.shapes import resolve
+from symconv.sizes import formulas as F
+from symconv.sizes.shapes import resolve
 from symconv.spec import (
     AvgPool,
     Conv,
@@ -536,7 +536,7 @@ def receptive_field(
     input_size : int or tuple of int, optional
         Spatial input size.  Needed only when a padding or scale depends on it (TensorFlow/ONNX
         'same', resize with ``size=`` or ``align_corners``); when given, every layer is
-        resolved with :func:`symconv.shapes.resolve` (which also checks the stack fits).
+        resolved with :func:`symconv.sizes.shapes.resolve` (which also checks the stack fits).
     axis : int
         The spatial axis.
 

@@ -290,7 +290,7 @@ def is_valid(build: Callable[[Params], object], params: Params) -> bool:
     """True when the instance exists: ``build(params)`` (typically: make the layers and
     resolve their sizes) raises no :class:`~symconv.errors.InvalidSpecError`.
 
-    >>> from symconv.shapes import resolve
+    >>> from symconv.sizes.shapes import resolve
     >>> from symconv.spec import Conv
     >>> def build(p):
     ...     return resolve(Conv(kernel=p["k"]), p["n"])
@@ -310,7 +310,7 @@ def valid_instances(
     """The candidates that exist (:func:`is_valid`), in order: a box of parameters holds
     combinations no layer accepts (a kernel larger than the padded input, ...).
 
-    >>> from symconv.shapes import resolve
+    >>> from symconv.sizes.shapes import resolve
     >>> from symconv.spec import Conv
     >>> grid = product_grid(n=[1, 2, 3], k=[3])
     >>> valid_instances(grid, lambda p: resolve(Conv(kernel=p["k"]), p["n"]))

@@ -1,4 +1,4 @@
-"""symconv.bruteforce: the definitions themselves, checked against known numbers, their own
+"""symconv.sizes.bruteforce: the definitions themselves, checked against known numbers, their own
 defining properties, and the frameworks (PyTorch, onnxruntime) as the reference."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from symconv import (
     Resize,
     UnsupportedError,
 )
-from symconv import bruteforce as B
+from symconv.sizes import bruteforce as B
 
 # --------------------------------------------------------------------------- known numbers
 
@@ -265,7 +265,7 @@ def test_brute_force_is_independent_of_the_closed_forms() -> None:
         node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
     } | {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
          for alias in node.names}
-    assert not {"symconv.formulas", "symconv.shapes", "sympy", "numpy"} & imported
+    assert not {"symconv.sizes.formulas", "symconv.sizes.shapes", "sympy", "numpy"} & imported
 
 
 # --------------------------------------------------------------------------- the frameworks

@@ -298,7 +298,7 @@ def test_prove_each_axis() -> None:
 
 
 def test_failed_proof_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
-    from symconv import sizeproof
+    from symconv.sizes import proof as sizeproof
 
     def wrong(layer: Any, ndim: int) -> Any:
         plain_ceil = lambda n: -(-(n - 1) // 2) + 1  # noqa: E731 - the wrong ceil rule

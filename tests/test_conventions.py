@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from symconv import InvalidSpecError, UnsupportedError, output_shape, resolve
-from symconv.conventions import from_onnx, onnx_pads
+from symconv.sizes.conventions import from_onnx, onnx_pads
 from symconv.spec import AvgPool, ConvTranspose, MaxPool, PadMode, PixelShuffle, ShuffleOrder
 
 

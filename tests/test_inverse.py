@@ -1,6 +1,6 @@
-"""Tests of symconv.inverse: every answer is re-derived by brute force over the forward map.
+"""Tests of symconv.sizes.inverse: every answer is re-derived by brute force over the forward map.
 
-The brute-force side only calls :func:`symconv.shapes.resolve` (the forward definition) on every
+The brute-force side only calls :func:`symconv.sizes.shapes.resolve` (the forward definition) on every
 candidate padding / output padding / output size / input size, so each inverse is checked as
 ``assert is_inverse(f, inverse(f))`` plus completeness (nothing admissible is missed).  The
 torch- and onnx-marked tests check the admissible ranges against the frameworks themselves.
@@ -25,7 +25,7 @@ from symconv import (
     UnsupportedError,
     resolve,
 )
-from symconv.inverse import (
+from symconv.sizes.inverse import (
     RouteKind,
     ambiguity_set,
     ambiguity_set_axis,

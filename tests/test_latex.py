@@ -316,8 +316,8 @@ def test_cli_latex_takes_a_decimal_scale_exactly() -> None:
 def test_a_float_scale_has_no_symbolic_size_formula() -> None:
     import sympy
 
-    from symconv import formulas
     from symconv.errors import UnsupportedError
+    from symconv.sizes import formulas
 
     n = sympy.Symbol("n", integer=True, positive=True)
     with pytest.raises(UnsupportedError, match=r"scale_factor=0.29 is a float.*e.g. 29/100"):

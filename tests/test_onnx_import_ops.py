@@ -16,7 +16,7 @@ from symconv.errors import SymconvError, UnsupportedError
 from symconv.network import Network, Node, build, loads
 from symconv.review import review
 from symconv.review.propagate import evaluate, propagate_channels
-from symconv.shapes import resolve, size_period, slice_length
+from symconv.sizes.shapes import resolve, size_period, slice_length
 from symconv.spec import Conv, Convention, Resize, ResizeMode, Slice
 
 from conftest import requires

@@ -36,7 +36,7 @@ from symconv.core.layers import (
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.network import MERGE_OPS, Network, from_dict, loads
 from symconv.receptive import graph_receptive_field, receptive_field
-from symconv.shapes import resolve
+from symconv.sizes.shapes import resolve
 from symconv.spec import (
     AvgPool,
     Conv,

@@ -41,10 +41,10 @@ from hypothesis import strategies as st
 
 import symconv
 from symconv import numeric
-from symconv.conventions import float32_decimal, from_onnx
 from symconv.core import IndexMap, linear_map
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
 from symconv.layer_syntax import format_layer, parse_layer
+from symconv.sizes.conventions import float32_decimal, from_onnx
 
 from conftest import requires
 from strategies import cubic_resize_specs, valid_input_sizes

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from symconv.errors import InvalidSpecError, SymconvError
 from symconv.network import MERGE_OPS, Network, load, loads
 from symconv.review import CODES, AxisValidity, review
-from symconv.shapes import resolve
+from symconv.sizes.shapes import resolve
 
 from strategies import review_layer_dicts
 
@@ -26,7 +26,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "examples"
 
 def brute(net: Network, size: tuple[int, ...]) -> dict[str, tuple[int, ...]] | None:
     """Every tensor's size at ``size``, or None when some layer rejects or a merge mismatches
-    (straight from :func:`symconv.shapes.resolve`, independent of the review's period logic)."""
+    (straight from :func:`symconv.sizes.shapes.resolve`, independent of the review's period logic)."""
     vals: dict[str, tuple[int, ...]] = {net.inputs[0].name: size}
     for node in net.nodes:
         ins = [vals[s] for s in node.inputs]

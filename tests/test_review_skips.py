@@ -1,6 +1,6 @@
 """Failing concat/add checks in ``symconv review``: the base set (the sizes valid if the
 up-sampling branch produced its skip partner's size), the per-residue table over it and the
-verified options, each against a brute force written from :func:`symconv.shapes.resolve` one
+verified options, each against a brute force written from :func:`symconv.sizes.shapes.resolve` one
 layer at a time, and option (a) for the U-Net against PyTorch ``forward(x, output_size=...)``."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from symconv.network import MERGE_OPS, Network, load, loads
 from symconv.review import AxisValidity, SkipCheck, review
 from symconv.review.skips import _relaxed_context, _restoring, edit_layer
 from symconv.review.validity import analyse_axis
-from symconv.shapes import resolve
+from symconv.sizes.shapes import resolve
 from symconv.spec import ConvTranspose, Resize
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "examples"

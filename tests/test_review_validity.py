@@ -1,5 +1,5 @@
 """Exact valid-size sets of ``symconv review`` (:mod:`symconv.review.validity`): the vectorised
-per-layer tables equal :func:`symconv.shapes.resolve`; the per-axis rules the 1-D projection
+per-layer tables equal :func:`symconv.sizes.shapes.resolve`; the per-axis rules the 1-D projection
 used to lose (PyTorch ``avg_pool3d``) and the joint ones (onnxruntime MaxUnpool's element
 count, couplings of different symbols on one axis) are exact against brute force and against
 the frameworks; large periods are handled exactly."""
@@ -30,7 +30,7 @@ from symconv.review.validity import (
     owners,
     project,
 )
-from symconv.shapes import resolve
+from symconv.sizes.shapes import resolve
 from symconv.spec import MaxUnpool
 
 import strategies as S

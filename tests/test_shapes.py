@@ -405,8 +405,8 @@ _NO_SYMPY = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("imports", ["", "import symconv.shapes", "import symconv.spec",
-                                     "import symconv.shapes, symconv.spec, symconv.formulas"])
+@pytest.mark.parametrize("imports", ["", "import symconv.sizes.shapes", "import symconv.spec",
+                                     "import symconv.sizes.shapes, symconv.spec, symconv.sizes.formulas"])
 def test_integer_shape_arithmetic_does_not_import_sympy(imports: str) -> None:
     code = _NO_SYMPY.format(imports=imports)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

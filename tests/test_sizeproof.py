@@ -1,4 +1,4 @@
-"""T21 (symconv.sizeproof): closed-form output sizes equal the brute-force counts for all sizes.
+"""T21 (symconv.sizes.proof): closed-form output sizes equal the brute-force counts for all sizes.
 
 The proofs are checked three ways: they hold for random valid specs of every layer and
 convention; an independent direct comparison over n = 1..60 agrees (so these tests do not
@@ -35,9 +35,9 @@ from symconv import (
     UnsupportedError,
     resolve,
 )
-from symconv import formulas as F
-from symconv.bruteforce import brute_output_size, brute_padding
-from symconv.sizeproof import (
+from symconv.sizes import formulas as F
+from symconv.sizes.bruteforce import brute_output_size, brute_padding
+from symconv.sizes.proof import (
     GRID,
     SizeProof,
     check_identity,
@@ -405,7 +405,7 @@ def test_integer_proofs_do_not_import_sympy() -> None:
     code = (
         "import sys\n"
         "from symconv import MaxPool, Conv\n"
-        "from symconv.sizeproof import prove_output_size\n"
+        "from symconv.sizes.proof import prove_output_size\n"
         "assert prove_output_size(MaxPool(kernel=3, stride=2, ceil_mode=True)).verdict\n"
         "assert prove_output_size(Conv(kernel=7, stride=2, padding='same',"
         " convention='tensorflow')).verdict\n"

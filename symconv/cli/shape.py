@@ -2,8 +2,8 @@
 
 The command itself is parse -> :func:`analyse` -> render.  :class:`Query` turns the options into
 plain values (no rule checking: the library's specs do that and name the parameter);
-:func:`analyse` calls the library (:func:`symconv.resolve`, :mod:`symconv.inverse`,
-:mod:`symconv.sizeproof`) and fills the view records of :mod:`symconv.render.shape_text`.
+:func:`analyse` calls the library (:func:`symconv.resolve`, :mod:`symconv.sizes.inverse`,
+:mod:`symconv.sizes.proof`) and fills the view records of :mod:`symconv.render.shape_text`.
 
 Integer queries import neither SymPy nor NumPy; ``--symbolic`` and ``--prove`` import what they
 need when they run.
@@ -18,7 +18,6 @@ from typing import Any
 
 import click
 
-from symconv import formulas as F
 from symconv._params import is_symbolic
 from symconv.cli._common import (
     SymconvCommand,
@@ -52,7 +51,8 @@ from symconv.render.shape_text import (
     render_text,
     to_dict,
 )
-from symconv.shapes import Resolved, output_channels, resolve
+from symconv.sizes import formulas as F
+from symconv.sizes.shapes import Resolved, output_channels, resolve
 from symconv.spec import (
     AvgPool,
     Conv,
@@ -258,7 +258,7 @@ def _show_param(value: Any) -> str:
 
 
 def _proofs(layer: Any, ndim: int) -> tuple[Any, ...]:
-    from symconv import sizeproof
+    from symconv.sizes import proof as sizeproof
 
     return tuple(sizeproof.prove_all_axes(layer, ndim))
 
@@ -330,11 +330,11 @@ def _pair(p: tuple[Any, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- inverse problems
-# Every call into symconv.inverse is in this section.
+# Every call into symconv.sizes.inverse is in this section.
 
 
 def _inverse() -> Any:
-    from symconv import inverse
+    from symconv.sizes import inverse
 
     return inverse
 

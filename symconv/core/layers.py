@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from symconv.core.index import IndexMap, WeightRef, check_budget
 from symconv.errors import InvalidSpecError, UnsupportedError
-from symconv.shapes import resolve, slice_start
+from symconv.sizes.shapes import resolve, slice_start
 from symconv.spec import (
     AvgPool,
     Conv,
@@ -702,7 +702,7 @@ def pixel_unshuffle_map(layer: PixelUnshuffle, input_shape: Sequence[int]) -> In
 
 def slice_map(layer: Slice, input_shape: Sequence[int]) -> IndexMap:
     """A (strided) crop ``x[c0:c1:cs, start:end:step, ...]``: a 0/1 selection, one entry per
-    output position (clamping of :func:`symconv.shapes.slice_start`: ONNX ``Slice`` under
+    output position (clamping of :func:`symconv.sizes.shapes.slice_start`: ONNX ``Slice`` under
     convention onnx, Python slicing otherwise).
 
     >>> m = slice_map(Slice(start=1, end=None, step=2), (1, 6))

@@ -70,7 +70,7 @@ from symconv.coverage.suggestions import (
     suggest_kernels,
 )
 from symconv.errors import InvalidSpecError, UnsupportedError
-from symconv.shapes import Resolved, resolve
+from symconv.sizes.shapes import Resolved, resolve
 from symconv.spec import (
     AvgPool,
     Conv,

@@ -22,7 +22,7 @@ from symconv.core import (
     resize_map,
 )
 from symconv.errors import InvalidSpecError, UnsupportedError
-from symconv.shapes import Resolved, resolve
+from symconv.sizes.shapes import Resolved, resolve
 from symconv.spec import (
     AvgPool,
     Conv,

@@ -13,7 +13,7 @@ from typing import Any
 from symconv.coverage.closed_forms import is_uniform_overlap
 from symconv.coverage.structure import _sizes
 from symconv.errors import InvalidSpecError
-from symconv.shapes import Resolved, resolve
+from symconv.sizes.shapes import Resolved, resolve
 from symconv.spec import (
     Conv,
     ConvTranspose,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from symconv._params import is_symbolic
-from symconv.shapes import Resolved
+from symconv.sizes.shapes import Resolved
 from symconv.spec import ConvTranspose
 
 __all__ = [

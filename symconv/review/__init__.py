@@ -4,7 +4,7 @@
 model) and returns a :class:`Review`:
 
 * **symbolic shape propagation**: every tensor's spatial size as an exact formula in the
-  input symbols (:func:`symconv.shapes.resolve` on SymPy symbols), and its value at a given
+  input symbols (:func:`symconv.sizes.shapes.resolve` on SymPy symbols), and its value at a given
   input size;
 * **valid input sizes per axis, exactly** (:class:`AxisValidity`): the sizes for which every
   layer accepts its input and every concat/add gets equal sizes, as a finite list below a
@@ -16,7 +16,7 @@ model) and returns a :class:`Review`:
   verified (:mod:`symconv.review.skips`);
 * **findings with stable codes** (below).
 
-The valid-size proof (the argument of T21, :mod:`symconv.sizeproof`, lifted to a graph).  Fix
+The valid-size proof (the argument of T21, :mod:`symconv.sizes.proof`, lifted to a graph).  Fix
 one spatial axis and let ``n`` be its input size.  Every layer's output size is a
 non-decreasing quasi-affine function of its input (sums of ``floor((a m + b)/c)``) with a
 period ``L`` and shift ``g``: ``out(m + L) = out(m) + g`` (conv/pool: ``L = s, g = 1``;
@@ -34,7 +34,7 @@ solved ``m``.  The scan evaluates every size until each of the ``P`` classes is 
 the set it returns is exact for every ``n``.
 
 How the sizes are evaluated (:mod:`symconv.review.validity`): each layer, restricted to the
-axis, is tabulated by :func:`symconv.shapes.resolve` for inputs ``m < c + L`` (``c`` its
+axis, is tabulated by :func:`symconv.sizes.shapes.resolve` for inputs ``m < c + L`` (``c`` its
 constant bound, ``L`` its period) and extended by ``out(m + L) = out(m) + g`` with acceptance
 periodic past ``c`` -- the same per-layer fact the argument above rests on, and each table is
 checked on a second period before use (a resize by an exact ratio ``p/q`` uses ``floor(m p /

@@ -35,7 +35,7 @@ from symconv.review.tables import (
     _subset,
 )
 from symconv.review.validity import Plan, analyse_axis
-from symconv.shapes import resolve
+from symconv.sizes.shapes import resolve
 from symconv.spec import AvgPool, Conv, ConvTranspose, MaxPool, MaxUnpool, PadMode, Resize
 
 __all__ = ["KERNEL_RANGE", "MAX_OPTION_SIZES", "edit_layer", "restores_everywhere"]

@@ -3,7 +3,7 @@ from the graph, so ``symconv review`` can check decoders that restore an encoder
 the file declares no ``restores:``.
 
 The rule (per spatial axis, on the 1-D network of that axis).  Every layer scales its axis by
-the exact factor ``f = g / L`` of its size period (:func:`symconv.shapes.size_period`,
+the exact factor ``f = g / L`` of its size period (:func:`symconv.sizes.shapes.size_period`,
 ``out(n + L) = out(n) + g``): a strided conv or pool ``1/s``, a pixel unshuffle ``1/r``, a
 resize ``p/q``; a transposed conv or max-unpool ``s``, a pixel shuffle ``r``.  Walking the graph
 from the inputs to the outputs, each tensor carries the stacks of down-sampling layers not yet
@@ -51,7 +51,7 @@ from typing import Any
 from symconv.errors import SymconvError, UnsupportedError
 from symconv.network import Network
 from symconv.review.validity import project
-from symconv.shapes import resolve, size_period
+from symconv.sizes.shapes import resolve, size_period
 
 __all__ = ["MAX_STACKS", "Pair", "Unpaired", "infer_pairs", "same_size", "scale_of",
            "unpaired_notes"]

@@ -8,7 +8,7 @@ Every layer, restricted to one axis (:func:`project`), becomes a :class:`LayerTa
 (its output size and acceptance for every input size ``m``, tabulated below the layer's own
 threshold plus one period and extended by ``out(m + L) = out(m) + g``, the acceptance being
 periodic there), so a whole range of input sizes is evaluated with a few numpy operations per
-layer.  The table is built from :func:`symconv.shapes.resolve` itself and checked to be periodic
+layer.  The table is built from :func:`symconv.sizes.shapes.resolve` itself and checked to be periodic
 on a second period before it is used; the per-axis rules that the 1-D projection would lose or
 distort (PyTorch ``avg_pool3d``'s ``input >= kernel``; ONNX MaxUnpool's element-count rule,
 which compares products over axes, see :func:`joint_unpool`) are applied here (:func:`axis_output`),
@@ -34,7 +34,7 @@ import numpy as np
 
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
 from symconv.network import MERGE_OPS, Network, Node
-from symconv.shapes import resolve, size_period
+from symconv.sizes.shapes import resolve, size_period
 from symconv.spec import (
     AvgPool,
     Conv,
@@ -139,9 +139,9 @@ def joint_unpool(spec: Any, ndim: int) -> bool:
 def axis_output(spec: Any, ndim: int, m: int) -> int:
     """The 1-D layer ``spec`` (an axis of an ``ndim``-D layer) on input ``m``: the output
     size, or the :class:`~symconv.errors.SymconvError` of every per-axis rule of
-    :func:`symconv.shapes.resolve` on the ``ndim``-D layer.
+    :func:`symconv.sizes.shapes.resolve` on the ``ndim``-D layer.
 
-    Evaluated as :func:`~symconv.shapes.resolve` of the ``ndim``-D layer with this axis's
+    Evaluated as :func:`~symconv.sizes.shapes.resolve` of the ``ndim``-D layer with this axis's
     parameters and size ``m`` on every axis, so the rules that depend on the rank (PyTorch
     ``avg_pool3d``: input >= kernel whatever the padding; bicubic only in 2-D) apply; the one
     rule that compares axes (onnxruntime MaxUnpool's element count) is left to
@@ -171,7 +171,7 @@ class LayerTable:
 
     ``out[m - 1]``, ``ok[m - 1]`` are tabulated for ``m < start + period``; past ``start``
     ``out(m + period) = out(m) + shift`` and ``ok(m + period) = ok(m)`` (the layer's
-    quasi-affine period, :func:`symconv.shapes.size_period`, which :func:`layer_table` checks
+    quasi-affine period, :func:`symconv.sizes.shapes.size_period`, which :func:`layer_table` checks
     on a second period).  ``scale = (p, q)`` instead gives the closed form ``floor(m p / q)``
     (resize by an exact ratio; accepted iff the output is at least 1).
     """

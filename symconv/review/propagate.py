@@ -9,7 +9,7 @@ from symconv.errors import SymconvError
 from symconv.network import MERGE_OPS, Network, Node
 from symconv.review.model import Finding, TensorRow, fmt_size
 from symconv.review.validity import axis_key, project
-from symconv.shapes import output_channels, resolve
+from symconv.sizes.shapes import output_channels, resolve
 from symconv.spec import Conv, ConvTranspose
 
 __all__ = ["concrete_inputs", "evaluate", "propagate_channels", "symbolic_formulas",

@@ -10,7 +10,7 @@ For a restore that holds only for some valid sizes, the table has one row per re
 ``n mod P`` of the valid sizes past the threshold ``N0`` (sizes there repeat with period
 ``P``: both tensors satisfy ``size(n + P) = size(n) + D``), plus the valid sizes below ``N0``
 (or isolated) that do not follow their class: the produced size, the target, the difference
-and the output padding that fixes that class (:func:`symconv.inverse.output_padding_for_axis`,
+and the output padding that fixes that class (:func:`symconv.sizes.inverse.output_padding_for_axis`,
 so under the convention's limits).  When the differences differ between classes, no change of
 the transposed conv's padding or output padding can fix it: its output is ``s*m + c`` for its
 input ``m`` with ``c`` set by those parameters alone, and a constant change of ``c`` moves

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from symconv.errors import SymconvError
-from symconv.inverse import output_padding_for_axis
 from symconv.network import MERGE_OPS, Network, Node
 from symconv.review.model import AxisValidity, RestoreRow
 from symconv.review.pairing import same_size, scale_of
 from symconv.review.validity import Plan, analyse_axis
+from symconv.sizes.inverse import output_padding_for_axis
 from symconv.spec import ConvTranspose
 
 __all__: list[str] = []

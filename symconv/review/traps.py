@@ -252,7 +252,7 @@ def _same_warning(name: str, spec: Any, nd: int) -> Finding | None:
 
 
 def _ceil_warning(name: str, spec: Any, nd: int) -> Finding | None:
-    from symconv import formulas as F
+    from symconv.sizes import formulas as F
 
     hits = []
     unpadded = False

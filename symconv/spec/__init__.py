@@ -5,7 +5,7 @@ checks every rule that does not depend on the input size (positivity, ``output_p
 pooling padding limits, ``'same'`` with stride > 1, ...) and raises
 :class:`~symconv.errors.InvalidSpecError` naming the parameter, its value and the rule.
 Rules that depend on the input (kernel larger than the padded input, output too small) are
-checked by :mod:`symconv.shapes` when a size is given.
+checked by :mod:`symconv.sizes.shapes` when a size is given.
 
 Per-axis parameters accept an int (broadcast to every spatial axis) or a tuple (one per axis).
 If every per-axis parameter is an int, ``ndim`` stays ``None`` and the spec applies to inputs

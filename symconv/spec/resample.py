@@ -273,9 +273,9 @@ class Slice(_Spatial):
 
     ``start``/``end`` may be negative (counted from the end, ``n + v``); ``end=None`` runs
     through the end (``step > 0``) or the beginning (``step < 0``).  They are then clamped
-    (:func:`symconv.shapes.slice_start`: ONNX clamps a negative-step start into ``[0, n -
+    (:func:`symconv.sizes.shapes.slice_start`: ONNX clamps a negative-step start into ``[0, n -
     1]``, Python into ``[-1, n - 1]``) and the output size is ``max(0, ceil((end - start) /
-    step))``; an empty output is rejected by :func:`symconv.shapes.resolve`.  ``channels``
+    step))``; an empty output is rejected by :func:`symconv.sizes.shapes.resolve`.  ``channels``
     is an optional ``(start, end, step)`` slice of the channel axis (it changes the channel
     count, not the sizes).
 

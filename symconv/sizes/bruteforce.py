@@ -1,8 +1,8 @@
 """Output sizes computed from the layer *definitions*, by enumeration.
 
 Every function here counts: window positions that fit, output positions a scatter touches,
-blocks that tile the input.  Nothing is taken from :mod:`symconv.formulas` or
-:mod:`symconv.shapes`; that independence is the point, because :mod:`symconv.sizeproof`
+blocks that tile the input.  Nothing is taken from :mod:`symconv.sizes.formulas` or
+:mod:`symconv.sizes.shapes`; that independence is the point, because :mod:`symconv.sizes.proof`
 proves the closed forms equal to these counts for every input size (theorem T21).  Pure
 integer Python: no SymPy, no NumPy.
 

@@ -8,10 +8,17 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, overload
 
-from symconv import formulas as F
 from symconv.errors import InvalidSpecError, SymconvError
-from symconv.inverse._axes import _axis_note, _axis_spec, _int_size, _merge, _per_axis, _ranges_text
-from symconv.shapes import resolve
+from symconv.sizes import formulas as F
+from symconv.sizes.inverse._axes import (
+    _axis_note,
+    _axis_spec,
+    _int_size,
+    _merge,
+    _per_axis,
+    _ranges_text,
+)
+from symconv.sizes.shapes import resolve
 from symconv.spec import (
     AvgPool,
     Conv,
@@ -75,7 +82,7 @@ def _side_limit(spec: Any) -> int | None:
 def _window_output(spec: Any, n: int, pb: int, pe: int) -> int | None:
     """Output of a conv/pool axis with explicit padding, ``None`` when it is rejected.
 
-    The same validity rules as :func:`symconv.shapes.resolve`: floor mode needs the kernel to
+    The same validity rules as :func:`symconv.sizes.shapes.resolve`: floor mode needs the kernel to
     fit the padded input, every mode needs at least one output.
     """
     k, s, d = spec.kernel[0], spec.stride[0], spec.dilation[0]
@@ -118,7 +125,7 @@ def padding_for_output_axis(
     convention are used.  Floor mode (Dumoulin & Visin 2016, Relationship 6):
     ``o = floor((n + P - k_eff)/s) + 1 = t`` iff
     ``P in [(t-1)s + k_eff - n, (t-1)s + k_eff - n + s - 1]``.  Ceil-mode pools use the PyTorch
-    rule (:func:`symconv.formulas.pool_size`), where the split matters.
+    rule (:func:`symconv.sizes.formulas.pool_size`), where the split matters.
 
     >>> c = padding_for_output_axis(Conv(kernel=3, stride=2), 7, 4)
     >>> c.totals, c.symmetric, c.extra_at_end

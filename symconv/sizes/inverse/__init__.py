@@ -1,6 +1,6 @@
 """Inverse size problems: which padding, output padding or input size gives a wanted size.
 
-Forward arithmetic (:mod:`symconv.shapes`) maps an input size to an output size.  This module
+Forward arithmetic (:mod:`symconv.sizes.shapes`) maps an input size to an output size.  This module
 answers the questions users actually ask when they build or port a network:
 
 * :func:`padding_for_output` -- every total padding that makes a conv/pool produce a target
@@ -8,7 +8,7 @@ answers the questions users actually ask when they build or port a network:
 * :func:`transposed_sizes` -- every output size a transposed convolution can produce from an
   input size under its convention, and through which parameter;
 * :func:`output_padding_for` -- the ``output_padding`` (or ``output_size``/``output_shape``/
-  padding) that yields a target size, checked by :func:`symconv.shapes.resolve`;
+  padding) that yields a target size, checked by :func:`symconv.sizes.shapes.resolve`;
 * :func:`ambiguity_set` -- all input sizes a conv/pool maps to the same output (why a
   transposed convolution needs ``output_padding``);
 * :func:`round_trip` / :func:`restoring_output_padding` -- does conv -> transposed conv give
@@ -18,9 +18,9 @@ Every function works on one axis in its ``*_axis`` form; the plain form takes an
 (one axis, returns one result) or a tuple of sizes (returns a tuple of per-axis results).
 Sizes are Python ints; only :func:`restoring_output_padding` accepts a SymPy size.
 
-Modules: :mod:`~symconv.inverse.padding` (conv/pool padding), :mod:`~symconv.inverse.transposed`
-(transposed sizes and output padding), :mod:`~symconv.inverse.round_trip` (ambiguity and round
-trips), over the shared per-axis helpers of :mod:`~symconv.inverse._axes`.
+Modules: :mod:`~symconv.sizes.inverse.padding` (conv/pool padding), :mod:`~symconv.sizes.inverse.transposed`
+(transposed sizes and output padding), :mod:`~symconv.sizes.inverse.round_trip` (ambiguity and round
+trips), over the shared per-axis helpers of :mod:`~symconv.sizes.inverse._axes`.
 
 >>> from symconv import Conv, ConvTranspose
 >>> output_padding_for(ConvTranspose(kernel=3, stride=2, padding=1), 6, 12).value
@@ -33,8 +33,8 @@ range(5, 7)
 
 from __future__ import annotations
 
-from symconv.inverse.padding import PaddingChoice, padding_for_output, padding_for_output_axis
-from symconv.inverse.round_trip import (
+from symconv.sizes.inverse.padding import PaddingChoice, padding_for_output, padding_for_output_axis
+from symconv.sizes.inverse.round_trip import (
     RoundTrip,
     ambiguity_set,
     ambiguity_set_axis,
@@ -42,7 +42,7 @@ from symconv.inverse.round_trip import (
     round_trip,
     round_trip_axis,
 )
-from symconv.inverse.transposed import (
+from symconv.sizes.inverse.transposed import (
     OutputPaddingChoice,
     RouteKind,
     SizeRoute,

@@ -33,9 +33,9 @@ from fractions import Fraction
 from math import prod
 from typing import Any
 
-from symconv import formulas as F
 from symconv._params import Int, fmt, is_symbolic, scalar
 from symconv.errors import InvalidSpecError, UnsupportedError
+from symconv.sizes import formulas as F
 from symconv.spec import (
     AvgPool,
     Conv,
@@ -558,7 +558,7 @@ def size_period(layer: Layer, axis: int = 0) -> tuple[int, int]:
     windowed layers (conv, pooling) ``L = s, g = 1``; transposed conv and unpooling ``L = 1,
     g = s``; pixel shuffle ``L = 1, g = r``; unshuffle ``L = r, g = 1``; resize by ``p/q`` ``L =
     q, g = p``; a fixed output size (``size=``, ``output_size=``, TensorFlow ``output_shape``)
-    ``L = 1, g = 0``.  This is the period of T21's proof (:mod:`symconv.sizeproof`) and of the
+    ``L = 1, g = 0``.  This is the period of T21's proof (:mod:`symconv.sizes.proof`) and of the
     valid-size sets of ``symconv review``.
 
     >>> from symconv.spec import Conv, Resize

@@ -10,10 +10,17 @@ import enum
 from dataclasses import dataclass
 from typing import Any, overload
 
-from symconv import formulas as F
 from symconv.errors import InvalidSpecError, SymconvError
-from symconv.inverse._axes import _axis_note, _axis_spec, _int_size, _merge, _per_axis, _ranges_text
-from symconv.shapes import resolve
+from symconv.sizes import formulas as F
+from symconv.sizes.inverse._axes import (
+    _axis_note,
+    _axis_spec,
+    _int_size,
+    _merge,
+    _per_axis,
+    _ranges_text,
+)
+from symconv.sizes.shapes import resolve
 from symconv.spec import (
     Convention,
     ConvTranspose,
@@ -254,7 +261,7 @@ class OutputPaddingChoice:
     output, zeros appended at the end).  ``adjoint`` says whether the layer is then exactly the
     transpose of the convolution with the same kernel, stride, dilation and padding (applied
     output padding smaller than the stride).  ``spec`` is the 1-D layer realising it, checked
-    with :func:`symconv.shapes.resolve`.
+    with :func:`symconv.sizes.shapes.resolve`.
     """
 
     input_size: int

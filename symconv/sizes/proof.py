@@ -3,8 +3,8 @@
 Two kinds of proof live here.
 
 **Per layer, all input sizes** (:func:`prove_output_size`).  Fix a layer's hyper-parameters and
-one axis.  Let ``f(n)`` be the closed form (:func:`symconv.shapes.resolve`) and ``g(n)`` the count
-from the definitions (:func:`symconv.bruteforce.brute_output_size`); each is either a size or a
+one axis.  Let ``f(n)`` be the closed form (:func:`symconv.sizes.shapes.resolve`) and ``g(n)`` the count
+from the definitions (:func:`symconv.sizes.bruteforce.brute_output_size`); each is either a size or a
 rejection.  Both are *quasi-affine* in ``n``: sums of ``floor((a n + b) / c)`` terms, so that past
 a threshold ``n0`` each equals ``alpha n + (a function of n mod L)`` for a common period ``L``
 (conv, pooling and every SAME mode: ``L = s``; transposed conv, max-unpooling, pixel shuffle:
@@ -19,7 +19,7 @@ where the definition gives no output.  For windowed layers the padding the close
 is compared with the definition's too (SAME paddings depend on ``n``, through ``n mod s`` only,
 so the same ``2L`` sizes cover them).
 
-The premise on ``f`` is read off :mod:`symconv.formulas` and :mod:`symconv.shapes`: outputs are
+The premise on ``f`` is read off :mod:`symconv.sizes.formulas` and :mod:`symconv.sizes.shapes`: outputs are
 ``floor``/``ceil``/``max`` of affine terms in ``n`` and rejections are the inequalities
 ``n + pb + pe < k_eff``, ``output < 1`` (both monotone in ``n``) or ``n mod r != 0``.  A
 closed form injected through ``closed_form=`` is assumed quasi-affine with the same period.
@@ -48,9 +48,9 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
-from symconv import bruteforce as B
 from symconv.errors import InvalidSpecError, ProofError, UnsupportedError
-from symconv.shapes import resolve, size_period
+from symconv.sizes import bruteforce as B
+from symconv.sizes.shapes import resolve, size_period
 from symconv.spec import (
     AvgPool,
     Conv,
@@ -487,7 +487,7 @@ class Identity:
 
 
 #: Both sides of an identity: a function of the variables by name, written with
-#: :mod:`symconv.formulas` so that it runs on SymPy symbols and on ints alike.
+#: :mod:`symconv.sizes.formulas` so that it runs on SymPy symbols and on ints alike.
 Side = Callable[..., Any]
 
 
@@ -586,8 +586,8 @@ def prove_identities() -> list[Identity]:
     """The parameter-general size identities, each proven by SymPy and checked on :data:`GRID`.
 
     Conv sizes use symmetric padding ``p``; ``o(n) = floor((n + 2p - d(k-1) - 1)/s) + 1`` and
-    ``o^T(m; op) = (m-1)s - 2p + d(k-1) + 1 + op`` are :func:`symconv.formulas.conv_size` and
-    :func:`symconv.formulas.conv_transpose_size` themselves.
+    ``o^T(m; op) = (m-1)s - 2p + d(k-1) + 1 + op`` are :func:`symconv.sizes.formulas.conv_size` and
+    :func:`symconv.sizes.formulas.conv_transpose_size` themselves.
 
     * ``round_trip``: ``o^T(o(n); a) = n`` with ``a = (n + 2p - d(k-1) - 1) mod s`` (T02/T20).
     * ``same_output``: SAME padding gives ``ceil(n/s)`` outputs, case ``T > 0`` where
@@ -605,7 +605,7 @@ def prove_identities() -> list[Identity]:
     >>> [(i.name, i.proven) for i in prove_identities()][:2]
     [('round_trip', True), ('same_output', True)]
     """
-    from symconv import formulas as F
+    from symconv.sizes import formulas as F
 
     def o(x: Any, k: Any, s: Any, p: Any, d: Any) -> Any:
         return F.conv_size(x, k, s, p, p, d)

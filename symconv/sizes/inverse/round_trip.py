@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, overload
 
-from symconv import formulas as F
 from symconv._params import Int, is_symbolic, scalar
 from symconv.errors import InvalidSpecError, UnsupportedError
-from symconv.inverse._axes import _axis_spec, _int_size, _per_axis
-from symconv.shapes import resolve
+from symconv.sizes import formulas as F
+from symconv.sizes.inverse._axes import _axis_spec, _int_size, _per_axis
+from symconv.sizes.shapes import resolve
 from symconv.spec import (
     AvgPool,
     Conv,
@@ -44,7 +44,7 @@ def ambiguity_set_axis(
     ``[(o-1)s + k_eff - P, (o-1)s + k_eff - P + s - 1]`` intersected with the sizes the layer
     accepts.  SAME modes of TensorFlow/Keras/JAX/ONNX: ``{m : ceil(m/s) = o}``.  Ceil-mode
     pools: the PyTorch rule is monotone in the size, so the preimage is scanned exactly with
-    :func:`symconv.shapes.resolve` (O(s) sizes).
+    :func:`symconv.sizes.shapes.resolve` (O(s) sizes).
 
     >>> ambiguity_set_axis(Conv(kernel=3, stride=2, padding=1), 6)
     range(5, 7)
