@@ -99,6 +99,7 @@ _MOVED = {
     "conventions": "symconv.sizes.conventions",
     "formulas": "symconv.sizes.formulas",
     "inverse": "symconv.sizes.inverse",
+    "layer_syntax": "symconv.spec.syntax",
     "shapes": "symconv.sizes.shapes",
     "sizeproof": "symconv.sizes.proof",
 }

@@ -92,7 +92,7 @@ def _png(fig: Any) -> bytes:
 
 def _name(layer: Any) -> str:
     """The layer in the layer syntax (its repr when the syntax cannot express it)."""
-    from symconv.layer_syntax import format_layer
+    from symconv.spec.syntax import format_layer
 
     try:
         return format_layer(layer)

@@ -132,7 +132,7 @@ class LayerFacts:
 
 
 def _name(layer: Any) -> str:
-    from symconv.layer_syntax import format_layer
+    from symconv.spec.syntax import format_layer
 
     try:
         return format_layer(layer)

@@ -31,7 +31,7 @@ which up-sampling layer mirrors which down-sampling layer (:mod:`symconv.review.
 checks those pairs too, as warnings; ``restores: false`` says a layer restores nothing (no
 inferred check for it).
 
-Layer kinds and parameters use the vocabulary of :mod:`symconv.layer_syntax` (long names or
+Layer kinds and parameters use the vocabulary of :mod:`symconv.spec.syntax` (long names or
 its short keys):
 
 =================  ==================================================================

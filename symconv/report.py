@@ -508,7 +508,7 @@ def _coverage(on_case: Callable[[str], None] | None = None) -> tuple[tuple[Cover
                                                                        tuple[Figure, ...]]:
     from symconv.coverage import analyze
     from symconv.figures import analysis_png
-    from symconv.layer_syntax import parse_layers
+    from symconv.spec.syntax import parse_layers
 
     cases, figures = [], []
     for key, title, why, layers, size, theorems in COVERAGE_CASES:

@@ -44,9 +44,9 @@ from symconv.coverage import (
     suggest_kernels,
     windows,
 )
-from symconv.layer_syntax import parse_layers
 from symconv.numeric import conv, conv_transpose
 from symconv.receptive import receptive_field
+from symconv.spec.syntax import parse_layers
 
 from strategies import conv_specs, conv_transpose_specs, pool_specs, resize_specs
 

@@ -13,7 +13,7 @@ import pytest
 from symconv import Conv, ConvTranspose, InvalidSpecError, UnsupportedError
 from symconv.coverage import analyze, checkerboard
 from symconv.figures import DPI, analysis_png, bars_png, bipartite_png, heatmap_png, stack_png
-from symconv.layer_syntax import parse_layers
+from symconv.spec.syntax import parse_layers
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -24,8 +24,8 @@ from symconv.graph import (
     to_dot,
     to_graphml,
 )
-from symconv.layer_syntax import parse_layers
 from symconv.receptive import receptive_field
+from symconv.spec.syntax import parse_layers
 
 from strategies import conv_specs, conv_transpose_specs
 

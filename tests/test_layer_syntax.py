@@ -1,4 +1,4 @@
-"""Tests of symconv.layer_syntax: the documented layer text -> spec parser and its inverse.
+"""Tests of symconv.spec.syntax: the documented layer text -> spec parser and its inverse.
 
 * a table of texts and the spec each must give (built directly, not through the parser);
 * round trips ``parse_layer(format_layer(spec)) == spec`` for valid specs of every convention
@@ -27,7 +27,7 @@ from symconv import (
     PixelUnshuffle,
     Resize,
 )
-from symconv.layer_syntax import KINDS, LayerSyntaxError, format_layer, parse_layer, parse_layers
+from symconv.spec.syntax import KINDS, LayerSyntaxError, format_layer, parse_layer, parse_layers
 
 from strategies import CONVENTIONS, conv_specs, conv_transpose_specs, pool_specs
 
@@ -105,7 +105,7 @@ def test_round_trip_of_valid_specs(data: st.DataObject) -> None:
 
 
 def test_kinds_are_documented() -> None:
-    import symconv.layer_syntax as module
+    import symconv.spec.syntax as module
 
     for kind in KINDS:
         assert kind in (module.__doc__ or "")

@@ -43,8 +43,8 @@ import symconv
 from symconv import numeric
 from symconv.core import IndexMap, linear_map
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
-from symconv.layer_syntax import format_layer, parse_layer
 from symconv.sizes.conventions import float32_decimal, from_onnx
+from symconv.spec.syntax import format_layer, parse_layer
 
 from conftest import requires
 from strategies import cubic_resize_specs, valid_input_sizes

@@ -71,7 +71,7 @@ def coverage(layers: tuple[str, ...], input_size: str, png: Path | None, graphml
     """Where do a stack's overlaps make checkerboards?  Forward, stack and gradient coverage,
     the repeating pattern, and the nearest even kernels."""
     from symconv.coverage import analyze
-    from symconv.layer_syntax import parse_layers
+    from symconv.spec.syntax import parse_layers
 
     analysis = analyze(parse_layers(layers), parse_sizes(input_size))
     if png is not None:

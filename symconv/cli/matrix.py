@@ -208,7 +208,7 @@ def _histogram(counts: Any) -> tuple[tuple[int, int], ...]:
 
 
 def _title(layer: Layer) -> str:
-    from symconv.layer_syntax import format_layer
+    from symconv.spec.syntax import format_layer
 
     try:
         return format_layer(layer)

@@ -617,7 +617,7 @@ def analyze(layers: Sequence[Layer], input_size: Any) -> CoverageAnalysis:
     Two 3x3 stride-2 transposed convs on 16x16 compound their unevenness (ratio 2 per axis
     each, 3 per axis together); kernel 4 fixes it:
 
-    >>> from symconv.layer_syntax import parse_layers
+    >>> from symconv.spec.syntax import parse_layers
     >>> a = analyze(parse_layers(["conv-transpose k=3 s=2", "conv-transpose k=3 s=2"]), (16, 16))
     >>> a.uniform, a.stack.ratio, a.interaction
     (False, Fraction(9, 1), 'compounds')

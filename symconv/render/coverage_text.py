@@ -2,7 +2,7 @@
 JSON-able dict.  Pure: the same analysis always gives the same output.
 
 >>> from symconv.coverage import analyze
->>> from symconv.layer_syntax import parse_layers
+>>> from symconv.spec.syntax import parse_layers
 >>> a = analyze(parse_layers(["conv-transpose k=3 s=2 p=1"]), 8)
 >>> print(render_text(a))
 coverage of 1 layer on 8 -> 15
@@ -33,7 +33,7 @@ MAX_JSON_COUNTS = 1 << 16
 
 
 def _name(layer: Any) -> str:
-    from symconv.layer_syntax import format_layer
+    from symconv.spec.syntax import format_layer
 
     try:
         return format_layer(layer)

@@ -540,7 +540,7 @@ def _value(v: Any) -> str:
     from symconv.spec import Layer
 
     if isinstance(v, Layer):
-        from symconv.layer_syntax import format_layer
+        from symconv.spec.syntax import format_layer
 
         try:
             return format_layer(v)
@@ -724,7 +724,7 @@ def _rows_table(rows: Iterable[tuple[str, str]]) -> str:
 
 
 def _layer_name(layer: Any) -> str:
-    from symconv.layer_syntax import format_layer
+    from symconv.spec.syntax import format_layer
 
     try:
         return format_layer(layer)

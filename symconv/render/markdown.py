@@ -118,7 +118,7 @@ def _cb(cb: Checkerboard) -> str:
 
 
 def _name(layer: Any) -> str:
-    from symconv.layer_syntax import format_layer
+    from symconv.spec.syntax import format_layer
 
     try:
         return format_layer(layer)

@@ -34,7 +34,9 @@ The package is split by responsibility; every public name is re-exported here, s
 * :mod:`symconv.spec.windows`: the sliding-window specs (:class:`Conv`, :class:`ConvTranspose`,
   :class:`MaxPool`, :class:`AvgPool`, :class:`MaxUnpool`) and their padding rules;
 * :mod:`symconv.spec.resample`: the specs that re-grid without a window (:class:`Resize`,
-  :class:`PixelShuffle`, :class:`PixelUnshuffle`, :class:`Slice`) and their exact number parsing.
+  :class:`PixelShuffle`, :class:`PixelUnshuffle`, :class:`Slice`) and their exact number parsing;
+* :mod:`symconv.spec.syntax`: the one-line text form of a layer (``"conv k=3 s=2 p=1"``), parsed
+  and printed (not imported here: ``from symconv.spec.syntax import parse_layer``).
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def _floor(edges: list[Any], paused: bool) -> None:
 def measure(runs: int = 3) -> list[dict[str, Any]]:
     from symconv.coverage import analyze, stack_coverage
     from symconv.graph import edge_list, graph_from_maps
-    from symconv.layer_syntax import parse_layers
+    from symconv.spec.syntax import parse_layers
 
     rows = []
     for name, texts in STACKS.items():

@@ -37,7 +37,7 @@ Resize(scale_factor=Fraction(3, 2), mode='linear', coordinate_mode='align_corner
 >>> parse_layer("conv k=3 q=2")
 Traceback (most recent call last):
 ...
-symconv.layer_syntax.LayerSyntaxError: parameter q=2 (column 10 of layer 'conv k=3 q=2') must be one of k, s, p, d, pm, convention (long forms: kernel, stride, padding, dilation, padding_mode)
+symconv.spec.syntax.LayerSyntaxError: parameter q=2 (column 10 of layer 'conv k=3 q=2') must be one of k, s, p, d, pm, convention (long forms: kernel, stride, padding, dilation, padding_mode)
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def parse_layer(text: str) -> Layer:
     >>> parse_layer("conv-transpose k=3 s=2 op=2")
     Traceback (most recent call last):
     ...
-    symconv.layer_syntax.LayerSyntaxError: output_padding=2 must be smaller than stride=2 or dilation=1 (column 24 of layer 'conv-transpose k=3 s=2 op=2')
+    symconv.spec.syntax.LayerSyntaxError: output_padding=2 must be smaller than stride=2 or dilation=1 (column 24 of layer 'conv-transpose k=3 s=2 op=2')
     """
     if not isinstance(text, str):
         raise InvalidSpecError(f"layer={text!r} must be a string such as 'conv k=3 s=2'")
