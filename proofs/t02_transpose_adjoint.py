@@ -18,7 +18,15 @@ from symconv.numeric import conv, conv_transpose
 from symconv.sizes import formulas as F
 from symconv.sizes.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
-from symconv.theorem import Check, Step, Theorem, grid_layer, is_valid, per_axis, product_grid
+from symconv.theory.theorem import (
+    Check,
+    Step,
+    Theorem,
+    grid_layer,
+    is_valid,
+    per_axis,
+    product_grid,
+)
 
 
 def _grid(size: str) -> list[dict[str, Any]]:

@@ -3,8 +3,8 @@
 For ``y = conv(x)`` on inputs of size ``n``, ``dL/dx = C^T dL/dy`` (the chain rule for a linear
 map), and ``C^T`` is the transposed convolution with the conv's own weight, kernel, stride,
 padding, dilation and groups and ``output_padding = a = (n + p_b + p_e - d(k-1) - 1) mod s``
-per axis — exactly the layer :func:`symconv.derive.gradient_ops` returns (its
-``input_grad``, which is :func:`symconv.derive.adjoint_of`).  ``a < s`` always, so the
+per axis — exactly the layer :func:`symconv.theory.derive.gradient_ops` returns (its
+``input_grad``, which is :func:`symconv.theory.derive.adjoint_of`).  ``a < s`` always, so the
 identity holds for every conv: there is no exception region.  The output padding is needed
 because a strided conv maps the ``s`` sizes ``n - a, ..., n - a + s - 1`` to one output size.
 
@@ -26,13 +26,13 @@ from typing import Any
 import numpy as np
 
 from symconv.core import conv_map, conv_matrix, conv_transpose_map, conv_transpose_matrix
-from symconv.derive import adjoint_of, gradient_ops
 from symconv.errors import InvalidSpecError
 from symconv.numeric import conv, conv_grad_input
 from symconv.sizes import formulas as F
 from symconv.sizes.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
-from symconv.theorem import (
+from symconv.theory.derive import adjoint_of, gradient_ops
+from symconv.theory.theorem import (
     Check,
     Step,
     Theorem,

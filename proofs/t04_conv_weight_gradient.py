@@ -7,7 +7,7 @@ input with ``g`` used as a kernel, **stride d and dilation s** (the roles swap),
 (output channel, input channel of its group) pair.  That correlation has
 ``k + floor(a/d)`` outputs per axis, ``a = (n + p_b + p_e - d(k-1) - 1) mod s``: the weight
 gradient is its first ``k`` (no crop is needed when ``a < d``, e.g. whenever ``d >= s``).
-:func:`symconv.derive.gradient_ops` returns that correlation as ``weight_grad``.
+:func:`symconv.theory.derive.gradient_ops` returns that correlation as ``weight_grad``.
 
 Evidence, per instance with an exact integer input ``x`` (distinct values): ``w -> conv(x; w)``
 is linear in ``w``; its map ``G_x`` (rows: outputs, columns: weight taps, coefficient ``x`` at
@@ -31,13 +31,13 @@ from typing import Any
 import numpy as np
 
 from symconv.core import IndexMap, conv_map, crop_map
-from symconv.derive import gradient_ops
 from symconv.errors import InvalidSpecError
 from symconv.numeric import conv, conv_grad_weight
 from symconv.sizes import formulas as F
 from symconv.sizes.shapes import resolve
 from symconv.spec import Conv
-from symconv.theorem import (
+from symconv.theory.derive import gradient_ops
+from symconv.theory.theorem import (
     Check,
     Step,
     Theorem,

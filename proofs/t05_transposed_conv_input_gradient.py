@@ -33,7 +33,7 @@ from symconv.numeric import conv, conv_transpose
 from symconv.sizes import formulas as F
 from symconv.sizes.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
-from symconv.theorem import (
+from symconv.theory.theorem import (
     Check,
     Step,
     Theorem,

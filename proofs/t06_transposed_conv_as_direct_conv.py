@@ -6,7 +6,7 @@ the kernel **flipped by 180 degrees** and its in/out channels swapped per group.
 ``d(k-1) - p_b`` at the start and ``d(k-1) - p_e + op`` at the end (a negative amount crops),
 ``flip`` reverses every spatial axis of the kernel and ``swap`` turns the transposed conv's
 weight ``(C_in, C_out/g, *k)`` into the conv's ``(C_out, C_in/g, *k)`` within each group —
-exactly the :class:`symconv.derive.DirectConv` that :func:`symconv.derive.direct_conv_equivalent`
+exactly the :class:`symconv.theory.derive.DirectConv` that :func:`symconv.theory.derive.direct_conv_equivalent`
 returns.  It holds for every output padding PyTorch accepts (``op < s`` or ``op < d``) and
 with dilation.
 
@@ -35,13 +35,13 @@ from typing import Any
 import numpy as np
 
 from symconv.core import IndexMap, conv_map, conv_transpose_map, crop_map, zero_stretch_map
-from symconv.derive import DirectConv, direct_conv_equivalent, flip_kernel
 from symconv.errors import InvalidSpecError
 from symconv.numeric import conv, conv_transpose, zero_stretch
 from symconv.sizes import formulas as F
 from symconv.sizes.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
-from symconv.theorem import (
+from symconv.theory.derive import DirectConv, direct_conv_equivalent, flip_kernel
+from symconv.theory.theorem import (
     Check,
     Step,
     Theorem,

@@ -30,7 +30,7 @@ from symconv.numeric import conv
 from symconv.sizes import formulas as F
 from symconv.sizes.shapes import resolve
 from symconv.spec import Conv
-from symconv.theorem import (
+from symconv.theory.theorem import (
     Check,
     Step,
     Theorem,

@@ -8,7 +8,7 @@ Each output ``j = s i + t`` (``0 <= t < s``) receives exactly one input, ``i = f
 through a tap of value 1.  For an integer ``s`` PyTorch's ``nearest-exact`` (half-pixel
 centres, ``floor((j + 1/2)/s)``) reads the same input, so it is the same transposed conv.
 The kernel, stride and padding proven are those returned by
-``symconv.derive.upsampling_as_transposed_conv("nearest", s)``.
+``symconv.theory.derive.upsampling_as_transposed_conv("nearest", s)``.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 
 from symconv.core import conv_transpose_map, resize_map
-from symconv.derive import upsampling_as_transposed_conv
-from symconv.fixed import with_fixed_weights
 from symconv.numeric import conv_transpose, upsample_nearest, upsample_nearest_exact
 from symconv.sizes import formulas as F
 from symconv.spec import ConvTranspose, Resize
-from symconv.theorem import Check, Step, Theorem, per_axis, product_grid
+from symconv.theory.derive import upsampling_as_transposed_conv
+from symconv.theory.fixed import with_fixed_weights
+from symconv.theory.theorem import Check, Step, Theorem, per_axis, product_grid
 
 
 def _grid(size: str) -> list[dict[str, Any]]:

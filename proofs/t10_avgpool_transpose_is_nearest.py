@@ -25,7 +25,7 @@ from symconv.core import avg_pool_map, pad_map, resize_map
 from symconv.numeric import avg_pool, pad, upsample_nearest
 from symconv.sizes import formulas as F
 from symconv.spec import AvgPool, Resize
-from symconv.theorem import Check, Step, Theorem, per_axis, product_grid
+from symconv.theory.theorem import Check, Step, Theorem, per_axis, product_grid
 
 
 def _grid(size: str) -> list[dict[str, Any]]:

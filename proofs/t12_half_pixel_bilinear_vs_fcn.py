@@ -34,12 +34,12 @@ from typing import Any
 import numpy as np
 
 from symconv.core import IndexMap, conv_transpose_map, crop_map, pad_map, resize_map
-from symconv.derive import upsampling_as_transposed_conv
-from symconv.fixed import with_fixed_weights
 from symconv.numeric import conv_transpose, pad, upsample_linear
 from symconv.sizes import formulas as F
 from symconv.spec import ConvTranspose, Resize
-from symconv.theorem import Check, Step, Theorem, per_axis, product_grid
+from symconv.theory.derive import upsampling_as_transposed_conv
+from symconv.theory.fixed import with_fixed_weights
+from symconv.theory.theorem import Check, Step, Theorem, per_axis, product_grid
 
 FORMS = ("identity", "border", "replicate")
 

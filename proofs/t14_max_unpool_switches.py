@@ -39,7 +39,7 @@ from symconv.core import conv_map, max_pool_selection_map, max_unpool_map
 from symconv.numeric import conv, conv_transpose, max_pool, max_unpool
 from symconv.sizes.shapes import resolve
 from symconv.spec import Conv, MaxPool, MaxUnpool
-from symconv.theorem import Check, Step, Theorem, per_axis, product_grid, valid_instances
+from symconv.theory.theorem import Check, Step, Theorem, per_axis, product_grid, valid_instances
 
 
 def _pool(params: Mapping[str, Any]) -> MaxPool:

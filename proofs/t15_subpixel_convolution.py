@@ -40,7 +40,7 @@ from symconv.core import (
 from symconv.numeric import conv, conv_transpose, pad, pixel_shuffle
 from symconv.sizes import formulas as F
 from symconv.spec import Conv, ConvTranspose, PixelShuffle
-from symconv.theorem import Check, Step, Theorem, per_axis, product_grid
+from symconv.theory.theorem import Check, Step, Theorem, per_axis, product_grid
 
 
 def _grid(size: str) -> list[dict[str, Any]]:

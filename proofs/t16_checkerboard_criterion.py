@@ -43,7 +43,7 @@ from symconv.errors import InvalidSpecError
 from symconv.numeric import conv_transpose
 from symconv.sizes.shapes import resolve
 from symconv.spec import ConvTranspose
-from symconv.theorem import Check, Step, Theorem, is_valid, product_grid, valid_instances
+from symconv.theory.theorem import Check, Step, Theorem, is_valid, product_grid, valid_instances
 
 
 def _grid(size: str) -> list[dict[str, Any]]:

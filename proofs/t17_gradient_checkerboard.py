@@ -31,7 +31,7 @@ from symconv.coverage import (
 from symconv.numeric import conv
 from symconv.sizes.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
-from symconv.theorem import Check, Step, Theorem, product_grid, valid_instances
+from symconv.theory.theorem import Check, Step, Theorem, product_grid, valid_instances
 
 
 def _grid(size: str) -> list[dict[str, Any]]:

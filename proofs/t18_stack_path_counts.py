@@ -30,7 +30,7 @@ from symconv.graph import graph_from_maps, path_counts
 from symconv.numeric import avg_pool, conv, conv_transpose, upsample_nearest
 from symconv.receptive import receptive_field
 from symconv.spec import AvgPool, Conv, ConvTranspose, MaxPool, PixelShuffle, Resize
-from symconv.theorem import Check, Step, Theorem, valid_instances
+from symconv.theory.theorem import Check, Step, Theorem, valid_instances
 
 #: The layers stacks are drawn from (name -> spec); every one is shift invariant.
 LAYERS: dict[str, Any] = {

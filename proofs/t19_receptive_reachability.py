@@ -33,7 +33,7 @@ from symconv.graph import graph_from_maps, reachable_inputs
 from symconv.numeric import avg_pool, conv, conv_transpose, upsample_linear, upsample_nearest
 from symconv.receptive import receptive_field
 from symconv.spec import AvgPool, Conv, ConvTranspose, MaxPool, PixelShuffle, Resize
-from symconv.theorem import Check, Step, Theorem, valid_instances
+from symconv.theory.theorem import Check, Step, Theorem, valid_instances
 
 LAYERS: dict[str, Any] = {
     "C3p1": Conv(kernel=3, padding=1),

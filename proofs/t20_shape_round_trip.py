@@ -46,7 +46,7 @@ from symconv.sizes.inverse import (
 )
 from symconv.sizes.shapes import resolve
 from symconv.spec import Conv, ConvTranspose
-from symconv.theorem import Check, Step, Theorem, is_valid, product_grid
+from symconv.theory.theorem import Check, Step, Theorem, is_valid, product_grid
 
 Params = Mapping[str, Any]
 

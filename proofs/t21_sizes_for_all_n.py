@@ -18,7 +18,7 @@ from typing import Any
 from symconv.errors import InvalidSpecError
 from symconv.sizes.proof import prove_identities, prove_output_size
 from symconv.spec import AvgPool, Conv, ConvTranspose, MaxPool, MaxUnpool, PixelShuffle, Resize
-from symconv.theorem import Check, Theorem
+from symconv.theory.theorem import Check, Theorem
 
 
 def _specs(size: str) -> list[Any]:

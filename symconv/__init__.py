@@ -97,11 +97,15 @@ _LAZY_MODULES = {"core", "coverage", "network", "numeric", "review", "sizes", "s
 _MOVED = {
     "bruteforce": "symconv.sizes.bruteforce",
     "conventions": "symconv.sizes.conventions",
+    "derive": "symconv.theory.derive",
+    "fixed": "symconv.theory.fixed",
     "formulas": "symconv.sizes.formulas",
     "inverse": "symconv.sizes.inverse",
     "layer_syntax": "symconv.spec.syntax",
+    "runner": "symconv.theory.runner",
     "shapes": "symconv.sizes.shapes",
     "sizeproof": "symconv.sizes.proof",
+    "theorem": "symconv.theory.theorem",
 }
 
 # The operator core's contract functions (they need numpy; sympy only when called).

@@ -281,7 +281,7 @@ class _Draft:
 
 def _conv(layer: Conv, r: Resolved, c_in: int, c_out: int, rng: np.random.Generator) -> _Draft:
     from symconv import numeric
-    from symconv.derive import adjoint_of, gradient_ops
+    from symconv.theory.derive import adjoint_of, gradient_ops
 
     spec = r.layer
     n, m_out = _ints(r.input), _ints(r.output)
@@ -347,7 +347,7 @@ def _direct_claim(t_layer: ConvTranspose, n: tuple[int, ...], c_in: int, c_out: 
     """T06 for a transposed conv on input ``n``: stretch, pad/crop, stride-1 conv with the
     flipped, channel-swapped kernel, checked against numeric.conv_transpose."""
     from symconv import numeric
-    from symconv.derive import direct_conv_equivalent
+    from symconv.theory.derive import direct_conv_equivalent
 
     r = resolve(t_layer, n)
     spec = r.layer
@@ -462,8 +462,8 @@ def _constant(shape: Sequence[int], value: Fraction) -> NDArray[Any]:
 
 
 def _avg_pool(layer: AvgPool, r: Resolved, c: int, rng: np.random.Generator) -> _Draft:
-    from symconv.derive import adjoint_of
-    from symconv.fixed import with_fixed_weights
+    from symconv.theory.derive import adjoint_of
+    from symconv.theory.fixed import with_fixed_weights
 
     spec = r.layer
     n, m_out = _ints(r.input), _ints(r.output)
@@ -577,8 +577,8 @@ def _max_unpool(layer: MaxUnpool, r: Resolved, c: int, rng: np.random.Generator)
 
 
 def _resize(layer: Resize, r: Resolved, c: int, rng: np.random.Generator) -> _Draft:
-    from symconv.derive import upsampling_as_transposed_conv
-    from symconv.fixed import with_fixed_weights
+    from symconv.theory.derive import upsampling_as_transposed_conv
+    from symconv.theory.fixed import with_fixed_weights
 
     spec = r.layer
     n, o = _ints(r.input), _ints(r.output)

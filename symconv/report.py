@@ -2,7 +2,7 @@
 
 Three stages, one direction:
 
-1. :func:`collect` runs the theorem catalogue (:mod:`symconv.runner`) on a grid, builds a
+1. :func:`collect` runs the theorem catalogue (:mod:`symconv.theory.runner`) on a grid, builds a
    small symbolic instance per theorem (:data:`EXAMPLES`, each relation checked entry by entry
    while the report is written), analyses the coverage of a few default stacks
    (:mod:`symconv.coverage`) and draws their figures (:mod:`symconv.figures`), into a
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from symconv.errors import SymconvError
-from symconv.theorem import Result, Theorem
+from symconv.theory.theorem import Result, Theorem
 
 __all__ = [
     "COVERAGE_CASES",
@@ -289,8 +289,8 @@ def _ones_kernel(values: Sequence[Any]) -> Any:
 
 def _ex_nearest() -> tuple[Example, ...]:
     from symconv.core import conv_transpose_map, resize_map
-    from symconv.fixed import with_fixed_weights
     from symconv.spec import ConvTranspose, Resize
+    from symconv.theory.fixed import with_fixed_weights
 
     r = resize_map(Resize(scale_factor=2), (1, 3))
     t = with_fixed_weights(conv_transpose_map(ConvTranspose(kernel=2, stride=2), (1, 3), 1),
@@ -319,8 +319,8 @@ def _ex_avgpool() -> tuple[Example, ...]:
 
 def _ex_align_corners() -> tuple[Example, ...]:
     from symconv.core import conv_transpose_map, resize_map
-    from symconv.fixed import with_fixed_weights
     from symconv.spec import ConvTranspose, Resize
+    from symconv.theory.fixed import with_fixed_weights
 
     r = resize_map(Resize(size=5, mode="linear", align_corners=True), (1, 3))
     t = with_fixed_weights(conv_transpose_map(ConvTranspose(kernel=3, stride=2, padding=1),
@@ -334,8 +334,8 @@ def _ex_align_corners() -> tuple[Example, ...]:
 
 def _ex_half_pixel() -> tuple[Example, ...]:
     from symconv.core import conv_transpose_map, resize_map
-    from symconv.fixed import with_fixed_weights
     from symconv.spec import ConvTranspose, Resize
+    from symconv.theory.fixed import with_fixed_weights
 
     r = _sym(resize_map(Resize(scale_factor=2, mode="linear"), (1, 3)))
     k = [Fraction(1, 4), Fraction(3, 4), Fraction(3, 4), Fraction(1, 4)]
@@ -531,7 +531,7 @@ def _run(theorem: Theorem, grid: str, seed: int,
     """Run one theorem as ``symconv prove`` does (same seed for each); a theorem module that
     crashes (a bug, not a verdict) comes back from ``run_theorem`` as an ``error`` result,
     shown in the report instead of a traceback that would lose the whole report."""
-    from symconv.theorem import run_theorem
+    from symconv.theory.theorem import run_theorem
 
     result = run_theorem(theorem, grid=grid, seed=seed)
     if on_done is not None:
@@ -552,7 +552,7 @@ def collect(
     examples, the coverage analyses and the figures; return the data and the seconds each
     stage took."""
     from symconv import __version__
-    from symconv.runner import select
+    from symconv.theory.runner import select
 
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -673,7 +673,7 @@ def _install(tmp: Path, out: Path, names: Iterable[str]) -> list[str]:
 
 
 def _benchmarks_source() -> Path:
-    from symconv.theorem import default_proofs_dir
+    from symconv.theory.theorem import default_proofs_dir
 
     return default_proofs_dir().parent / "reports" / BENCHMARKS
 

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from symconv.cli import cli
-from symconv.theorem import default_proofs_dir
+from symconv.theory.theorem import default_proofs_dir
 
 FALSE_THEOREM = '''
-from symconv.theorem import Check, Theorem
+from symconv.theory.theorem import Check, Theorem
 
 THEOREM = Theorem(
     id="X01", title="A false statement (50% _wrong_ & {broken})", statement=r"1 = 2",
@@ -25,7 +25,7 @@ THEOREM = Theorem(
 '''
 
 CRASHING_THEOREM = '''
-from symconv.theorem import Theorem
+from symconv.theory.theorem import Theorem
 
 
 def _check(params):

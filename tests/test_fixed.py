@@ -1,4 +1,4 @@
-"""symconv.fixed: exact substitution of fixed weight values."""
+"""symconv.theory.fixed: exact substitution of fixed weight values."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import sympy
 from symconv import numeric
 from symconv.core import avg_pool_map, conv_map, weight_symbols
 from symconv.errors import InvalidSpecError
-from symconv.fixed import with_fixed_weights
 from symconv.spec import AvgPool, Conv
+from symconv.theory.fixed import with_fixed_weights
 
 
 def _obj(values: list[object], shape: tuple[int, ...]) -> np.ndarray:

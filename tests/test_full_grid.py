@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from symconv.theorem import Theorem, load_theorems, run_theorem
+from symconv.theory.theorem import Theorem, load_theorems, run_theorem
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("SYMCONV_FULL_GRID") != "1",

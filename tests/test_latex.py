@@ -249,7 +249,7 @@ def test_layer_facts_report_a_wrong_library_answer(monkeypatch: pytest.MonkeyPat
     as FAILED, and make the command exit 1."""
     import dataclasses
 
-    import symconv.derive as derive
+    import symconv.theory.derive as derive
 
     real = derive.adjoint_of
 

@@ -17,7 +17,7 @@ import pytest
 
 import symconv.coverage as coverage
 import symconv.receptive as receptive
-from symconv.theorem import Result, Theorem, load_theorems, run_theorem
+from symconv.theory.theorem import Result, Theorem, load_theorems, run_theorem
 
 IDS = ("T16", "T17", "T18", "T19")
 

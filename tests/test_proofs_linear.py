@@ -17,9 +17,9 @@ import pytest
 
 from symconv import numeric
 from symconv.core import conv_map, conv_transpose_map
-from symconv.derive import direct_conv_equivalent, gradient_ops
 from symconv.spec import Conv, ConvTranspose
-from symconv.theorem import Result, Theorem, load_theorems, run_theorem
+from symconv.theory.derive import direct_conv_equivalent, gradient_ops
+from symconv.theory.theorem import Result, Theorem, load_theorems, run_theorem
 
 IDS = ("T01", "T03", "T04", "T05", "T06", "T07", "T08", "T20")
 
@@ -355,7 +355,7 @@ def _module(tid: str) -> Any:
     """The loaded proof module of a theorem (its public helpers are part of the evidence)."""
     import importlib.util
 
-    from symconv.theorem import default_proofs_dir
+    from symconv.theory.theorem import default_proofs_dir
 
     path = next(default_proofs_dir().glob(f"{tid.lower()}_*.py"))
     spec = importlib.util.spec_from_file_location(f"symconv_proofs_test_{path.stem}", path)

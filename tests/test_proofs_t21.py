@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from symconv.spec import MaxPool
-from symconv.theorem import load_theorems, run_theorem
+from symconv.theory.theorem import load_theorems, run_theorem
 
 
 def _t21():  # type: ignore[no-untyped-def]

@@ -20,9 +20,9 @@ import sympy
 
 from symconv import numeric
 from symconv.core import crop_map, max_unpool_map, pad_map
-from symconv.derive import upsampling_as_transposed_conv
 from symconv.spec import AvgPool, ConvTranspose
-from symconv.theorem import run_theorem
+from symconv.theory.derive import upsampling_as_transposed_conv
+from symconv.theory.theorem import run_theorem
 
 PROOFS = Path(__file__).resolve().parent.parent / "proofs"
 MODULES = {

@@ -26,8 +26,8 @@ from symconv.report import (
     render,
     write_report,
 )
-from symconv.runner import select
-from symconv.theorem import default_proofs_dir
+from symconv.theory.runner import select
+from symconv.theory.theorem import default_proofs_dir
 
 ROOT = default_proofs_dir().parent
 COMMITTED = ROOT / "reports"

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from symconv.cli import cli
 from symconv.errors import ProofError
-from symconv.theorem import Check, Step, Theorem, check_step, load_theorems, run_theorem
+from symconv.theory.theorem import Check, Step, Theorem, check_step, load_theorems, run_theorem
 
 
 def _theorem(check, expected=None, derivation=None) -> Theorem:  # type: ignore[no-untyped-def]
@@ -67,7 +67,7 @@ def _write(folder: Path, name: str, body: str) -> None:
 
 
 FALSE_THEOREM = """
-    from symconv.theorem import Check, Theorem
+    from symconv.theory.theorem import Check, Theorem
     THEOREM = Theorem(id="U1", title="all numbers are even", statement="2 | x",
                       grid=lambda size: [{"x": v} for v in range(4)],
                       check=lambda p: Check(p["x"] % 2 == 0, "odd"))

@@ -39,7 +39,7 @@ def prove(ids: tuple[str, ...], list_only: bool, grid: str, as_json: bool,
         render_table,
         results_json,
     )
-    from symconv.runner import run_catalogue, select
+    from symconv.theory.runner import run_catalogue, select
 
     theorems = select(proofs_dir, ids)
     if list_only:
@@ -81,7 +81,7 @@ def explain(topic: str, verify: bool, proofs_dir: Path | None) -> None:
 
     verdicts: dict[str, str] = {}
     if verify:
-        from symconv.runner import run_catalogue, select
+        from symconv.theory.runner import run_catalogue, select
 
         wanted = cited_ids(UPSAMPLING_ANSWER)
         theorems = select(proofs_dir, ())

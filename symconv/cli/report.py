@@ -44,7 +44,7 @@ def report(out: Path, no_pdf: bool, grid: str, proofs_dir: Path | None, seed: in
     PDF), index.md and the figures."""
     from symconv.render.theorem_text import render_table
     from symconv.report import ReportError, write_report
-    from symconv.runner import select
+    from symconv.theory.runner import select
 
     start = time.perf_counter()
     theorems = select(proofs_dir, ())

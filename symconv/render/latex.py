@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from symconv.coverage import Checkerboard
     from symconv.layer_facts import Claim, LayerFacts, SizeFormula
     from symconv.report import CoverageCase, Example, ReportData
-    from symconv.theorem import Result, StepResult
+    from symconv.theory.theorem import Result, StepResult
 
 __all__ = [
     "MAX_COLS",

@@ -18,7 +18,7 @@ from symconv.errors import SymconvError
 if TYPE_CHECKING:
     from symconv.coverage import Checkerboard
     from symconv.report import ReportData
-    from symconv.theorem import Result
+    from symconv.theory.theorem import Result
 
 __all__ = ["index_document", "md_escape"]
 

@@ -1,6 +1,6 @@
 """Pure renderers for theorem results: a text table, a detail block, JSON-able data.
 
->>> from symconv.theorem import Theorem, Check, run_theorem
+>>> from symconv.theory.theorem import Theorem, Check, run_theorem
 >>> t = Theorem(id="T00", title="trivial", statement="0 = 0",
 ...             grid=lambda size: [{}], check=lambda p: Check(True))
 >>> print(render_table([run_theorem(t)], timings=False))
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from symconv.theorem import Result, Theorem
+from symconv.theory.theorem import Result, Theorem
 
 __all__ = ["render_details", "render_list", "render_table", "results_json"]
 

@@ -1,6 +1,6 @@
 """Select and run theorems from a proofs folder (shared by ``symconv prove`` and the report).
 
->>> from symconv.runner import select
+>>> from symconv.theory.runner import select
 >>> [t.id for t in select(None, ("T02",))]
 ['T02']
 """
@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from symconv.errors import InvalidSpecError
-from symconv.theorem import Result, Theorem, load_theorems, run_theorem
+from symconv.theory.theorem import Result, Theorem, load_theorems, run_theorem
 
 __all__ = ["run_catalogue", "select"]
 

@@ -415,7 +415,7 @@ def out_shape(m: IndexMap) -> tuple[int, ...]:
 
 def default_proofs_dir() -> Path:
     """``proofs/`` next to the installed package (a checkout installed with ``pip install -e``)."""
-    return Path(__file__).resolve().parent.parent / "proofs"
+    return Path(__file__).resolve().parents[2] / "proofs"
 
 
 def load_theorems(directory: str | Path | None = None) -> list[Theorem]:
