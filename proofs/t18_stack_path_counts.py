@@ -6,7 +6,7 @@ products sum over the intermediate node, ``(AB)_{ij} = sum_m A_{im} B_{mj}``.  T
 stack's forward coverage; ``1^T B_L ... B_1`` (the column sums) is its gradient coverage.
 Three independent computations must agree on every position of every layer: sparse products
 (:func:`symconv.coverage.stack_coverage`), dynamic programming over the networkx graph
-(:mod:`symconv.graph`) and the operator core's exact composition of unit-coefficient maps; on the
+(:mod:`symconv.coverage.graph`) and the operator core's exact composition of unit-coefficient maps; on the
 stack's interior the counts equal those of the same stack inside a larger input (no border
 effect), and for conv/transposed-conv/nearest/average-pool stacks they equal the numpy reference
 ops applied to ones with all-ones kernels.
@@ -26,9 +26,9 @@ import numpy as np
 
 from symconv.core import IndexMap
 from symconv.coverage import stack_coverage
-from symconv.graph import graph_from_maps, path_counts
+from symconv.coverage.graph import graph_from_maps, path_counts
+from symconv.coverage.receptive import receptive_field
 from symconv.numeric import avg_pool, conv, conv_transpose, upsample_nearest
-from symconv.receptive import receptive_field
 from symconv.spec import AvgPool, Conv, ConvTranspose, MaxPool, PixelShuffle, Resize
 from symconv.theory.theorem import Check, Step, Theorem, valid_instances
 

@@ -1,7 +1,7 @@
 """T19 — receptive field, effective stride and offset of a stack = reachability in its graph.
 
 Output ``j`` of a stack depends on input ``i`` iff a path links them in the layered coverage
-graph.  The closed form of :func:`symconv.receptive.receptive_field` (the classic recurrence
+graph.  The closed form of :func:`symconv.coverage.receptive.receptive_field` (the classic recurrence
 ``r += (k_eff - 1) J``, ``J *= s``, ``start -= p_b J`` for convs and pools, and the exact
 periodic tables for transposed convs, resizes and pixel shuffles) gives ``span(j) = (lo, hi)``,
 the first and last input ``j`` depends on on an unbounded axis.  On a finite input the graph
@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from symconv.coverage import stack_coverage
+from symconv.coverage.graph import graph_from_maps, reachable_inputs
+from symconv.coverage.receptive import receptive_field
 from symconv.errors import InvalidSpecError
-from symconv.graph import graph_from_maps, reachable_inputs
 from symconv.numeric import avg_pool, conv, conv_transpose, upsample_linear, upsample_nearest
-from symconv.receptive import receptive_field
 from symconv.spec import AvgPool, Conv, ConvTranspose, MaxPool, PixelShuffle, Resize
 from symconv.theory.theorem import Check, Step, Theorem, valid_instances
 

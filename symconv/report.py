@@ -5,7 +5,7 @@ Three stages, one direction:
 1. :func:`collect` runs the theorem catalogue (:mod:`symconv.theory.runner`) on a grid, builds a
    small symbolic instance per theorem (:data:`EXAMPLES`, each relation checked entry by entry
    while the report is written), analyses the coverage of a few default stacks
-   (:mod:`symconv.coverage`) and draws their figures (:mod:`symconv.figures`), into a
+   (:mod:`symconv.coverage`) and draws their figures (:mod:`symconv.coverage.figures`), into a
    :class:`ReportData`;
 2. :func:`render` turns it into file contents: ``symconv-report.tex``
    (:mod:`symconv.render.latex`), ``index.md`` (:mod:`symconv.render.markdown`) and
@@ -507,7 +507,7 @@ COVERAGE_CASES: tuple[tuple[str, str, str, tuple[str, ...], tuple[int, ...],
 def _coverage(on_case: Callable[[str], None] | None = None) -> tuple[tuple[CoverageCase, ...],
                                                                        tuple[Figure, ...]]:
     from symconv.coverage import analyze
-    from symconv.figures import analysis_png
+    from symconv.coverage.figures import analysis_png
     from symconv.spec.syntax import parse_layers
 
     cases, figures = [], []

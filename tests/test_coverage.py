@@ -44,8 +44,8 @@ from symconv.coverage import (
     suggest_kernels,
     windows,
 )
+from symconv.coverage.receptive import receptive_field
 from symconv.numeric import conv, conv_transpose
-from symconv.receptive import receptive_field
 from symconv.spec.syntax import parse_layers
 
 from strategies import conv_specs, conv_transpose_specs, pool_specs, resize_specs

@@ -1,4 +1,4 @@
-"""Tests of symconv.figures: PNG bytes that are valid, sized by the fixed DPI, free of metadata
+"""Tests of symconv.coverage.figures: PNG bytes that are valid, sized by the fixed DPI, free of metadata
 and identical across calls and across processes."""
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ import pytest
 
 from symconv import Conv, ConvTranspose, InvalidSpecError, UnsupportedError
 from symconv.coverage import analyze, checkerboard
-from symconv.figures import DPI, analysis_png, bars_png, bipartite_png, heatmap_png, stack_png
+from symconv.coverage.figures import (
+    DPI,
+    analysis_png,
+    bars_png,
+    bipartite_png,
+    heatmap_png,
+    stack_png,
+)
 from symconv.spec.syntax import parse_layers
 
 ROOT = Path(__file__).resolve().parents[1]

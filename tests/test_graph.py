@@ -1,4 +1,4 @@
-"""Tests of symconv.graph: the layered coverage graph, its analyses and its exports."""
+"""Tests of symconv.coverage.graph: the layered coverage graph, its analyses and its exports."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from symconv import Conv, ConvTranspose, InvalidSpecError, PixelShuffle, Resize
 from symconv.coverage import stack_coverage, structure_map
-from symconv.graph import (
+from symconv.coverage.graph import (
     coverage_graph,
     edge_list,
     graph_from_maps,
@@ -24,7 +24,7 @@ from symconv.graph import (
     to_dot,
     to_graphml,
 )
-from symconv.receptive import receptive_field
+from symconv.coverage.receptive import receptive_field
 from symconv.spec.syntax import parse_layers
 
 from strategies import conv_specs, conv_transpose_specs

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import symconv.coverage as coverage
-import symconv.receptive as receptive
+import symconv.coverage.receptive as receptive
 from symconv.theory.theorem import Result, Theorem, load_theorems, run_theorem
 
 IDS = ("T16", "T17", "T18", "T19")

@@ -1,4 +1,4 @@
-"""Tests of symconv.receptive.
+"""Tests of symconv.coverage.receptive.
 
 The reference is brute-force reachability: the exact set of input positions each output
 depends on, obtained by composing per-layer dependency *sets* written from the layer
@@ -33,7 +33,7 @@ from symconv import (
     UnsupportedError,
     resolve,
 )
-from symconv.receptive import MAX_PERIOD, receptive_field
+from symconv.coverage.receptive import MAX_PERIOD, receptive_field
 
 # --------------------------------------------------------------------------- brute force
 

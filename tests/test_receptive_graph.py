@@ -1,4 +1,4 @@
-"""Receptive fields over every path of a network (``symconv.receptive.graph_receptive_field``).
+"""Receptive fields over every path of a network (``symconv.review.receptive.graph_receptive_field``).
 
 The reference is brute force from the operator core: each layer's exact index map
 (:mod:`symconv.core.layers`, the same structure as its matrix) collapsed to a boolean
@@ -33,9 +33,10 @@ from symconv.core.layers import (
     resize_map,
     slice_map,
 )
+from symconv.coverage.receptive import receptive_field
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.network import MERGE_OPS, Network, from_dict, loads
-from symconv.receptive import graph_receptive_field, receptive_field
+from symconv.review.receptive import graph_receptive_field
 from symconv.sizes.shapes import resolve
 from symconv.spec import (
     AvgPool,

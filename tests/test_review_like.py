@@ -28,9 +28,9 @@ from test_receptive_graph import brute_deps, brute_span, check_against_brute_for
 from symconv.core.layers import resize_map
 from symconv.errors import InvalidSpecError
 from symconv.network import Node, Resample, build, from_dict, loads
-from symconv.receptive import graph_receptive_field
 from symconv.review import review
 from symconv.review.propagate import evaluate
+from symconv.review.receptive import graph_receptive_field
 from symconv.review.traps import _floor_at_every_factor, _samples_floor
 from symconv.spec import Convention, CoordinateMode, NearestMode, Resize, ResizeMode
 

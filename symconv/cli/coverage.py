@@ -75,11 +75,11 @@ def coverage(layers: tuple[str, ...], input_size: str, png: Path | None, graphml
 
     analysis = analyze(parse_layers(layers), parse_sizes(input_size))
     if png is not None:
-        from symconv.figures import analysis_png
+        from symconv.coverage.figures import analysis_png
 
         _write_atomic(png, analysis_png(analysis), "--png")
     if graphml is not None or dot is not None:
-        from symconv.graph import graph_from_maps, to_dot, to_graphml
+        from symconv.coverage.graph import graph_from_maps, to_dot, to_graphml
 
         graph = graph_from_maps(analysis.coverage.maps)
         counts = analysis.coverage.forward

@@ -16,8 +16,8 @@ Interior (exact definition)
     hi(j)]`` (holes included): ``[j s - p_b, j s - p_b + d(k-1)]`` for a convolution or a pool,
     ``[ceil((j + p_b - d(k-1)) / s), floor((j + p_b) / s)]`` for a transposed convolution (the
     input positions a tap can land on), ``floor(j / r)`` for pixel shuffle, and the unclamped
-    source samples (:func:`symconv.receptive.receptive_field` spans) for resizing.  Output ``j``
-    is *interior* when its window lies in ``[0, n - 1]``; input ``i`` is *gradient-interior*
+    source samples (:func:`~symconv.coverage.receptive.receptive_field` spans) for resizing.
+    Output ``j`` is *interior* when its window lies in ``[0, n - 1]``; input ``i`` is *gradient-interior*
     when every output of the unbounded layer whose window holds ``i`` exists
     (``hi(-1) < i < lo(o)``) and no padding mode or resize clamp redirects a read onto ``i``.
     On interior positions the coverage equals the border-free count; border positions are
@@ -28,6 +28,9 @@ This package counts coverage (windows and interior, checkerboard metrics, stacks
 :func:`analyze`) over :mod:`~symconv.coverage.structure` (each layer's 0/1 structure map);
 :mod:`~symconv.coverage.closed_forms` holds the T16 closed forms and
 :mod:`~symconv.coverage.suggestions` the even-kernel and resize-conv alternatives.
+Beside them: :mod:`~symconv.coverage.receptive` (receptive field, jump and offset of a stack, T19),
+:mod:`~symconv.coverage.graph` (the coverage as a networkx graph, T18 path counts, GraphML/DOT)
+and :mod:`~symconv.coverage.figures` (the coverage and checkerboard PNGs).
 
 >>> from symconv.spec import ConvTranspose
 >>> cb = checkerboard(ConvTranspose(kernel=3, stride=2, padding=1), 8)
@@ -144,7 +147,7 @@ def _windows(r: Resolved, a: int, j: NDArray[np.int64]) -> tuple[NDArray[Any], N
     if isinstance(layer, PixelUnshuffle):
         return j * layer.factor, j * layer.factor + layer.factor - 1
     if isinstance(layer, Resize):
-        from symconv.receptive import receptive_field
+        from symconv.coverage.receptive import receptive_field
 
         rf = receptive_field([layer], input_size=r.input, axis=a)
         if any(span is None for span in rf.spans):
@@ -331,7 +334,7 @@ def _make_checkerboard(counts: NDArray[np.int64], box: Box,
 def _layer_period(layers: Sequence[Layer], sizes: tuple[int, ...]) -> tuple[tuple[int, ...],
                                                                              tuple[int, ...]]:
     """Per axis, the period of the outputs (P) and of the inputs (Q) of a stack."""
-    from symconv.receptive import receptive_field
+    from symconv.coverage.receptive import receptive_field
 
     ps, qs = [], []
     for a in range(len(sizes)):
@@ -482,7 +485,7 @@ def stack_coverage(layers: Sequence[Layer], input_size: Any) -> StackCoverage:
     """Path counts of ``layers`` (applied first to last) on a spatial input size (T18).
 
     The counts are sparse matrix-vector products of the layers' 0/1 structures (int64,
-    exact); the graph (:mod:`symconv.graph`) is never needed for them.
+    exact); the graph (:mod:`symconv.coverage.graph`) is never needed for them.
 
     >>> st = stack_coverage([ConvTranspose(kernel=3, stride=2)] * 2, 8)
     >>> st.depth(2).pattern.tolist()

@@ -394,7 +394,7 @@ def _samples_floor(spec: Resize, f: int) -> bool:
 def _receptive_warnings(net: Network, concrete: tuple[int, ...] | None,
                         validity: list[AxisValidity | None]) -> list[Finding]:
     """SC301: per final output, the worst (input, axis) whose receptive field over every path
-    (:func:`symconv.receptive.graph_receptive_field`) is wider than that input, with the path
+    (:func:`symconv.review.receptive.graph_receptive_field`) is wider than that input, with the path
     that reaches the field's ends.  Outputs that up-sample their input overall (stride < 1 on
     some path, e.g. a generator from a 1x1 code) are not judged."""
     out: list[Finding] = []
@@ -426,7 +426,7 @@ def _receptive_text(net: Network, output: str, inp: str, a: int,
                     validity: list[AxisValidity | None]) -> tuple[int, str] | None:
     """(excess, message) when ``output``'s field with respect to ``inp`` on axis ``a`` is wider
     than ``inp`` at the given size (or at the smallest valid size)."""
-    from symconv.receptive import graph_receptive_field
+    from symconv.review.receptive import graph_receptive_field
 
     of = f" of {inp}" if len(net.inputs) > 1 else ""
     declared = next(i for i in net.inputs if i.name == inp).size[a]

@@ -7,7 +7,7 @@ Budgets:
 * building the networkx graph of that stack takes at most 1.5x the floor
   ``G.add_edges_from(prebuilt_edge_list)`` — the time networkx itself needs for the same edges.
   The floor is timed twice: as a plain call (the cyclic garbage collector running, as in any
-  user's session) and with the collector paused (as :func:`symconv.graph.graph_from_maps` does
+  user's session) and with the collector paused (as :func:`symconv.coverage.graph.graph_from_maps` does
   internally); the budget is checked against the stricter, paused floor.
 
 Every figure is the best of ``--runs`` runs (default 3).  Two stacks are timed: the
@@ -63,7 +63,7 @@ def _floor(edges: list[Any], paused: bool) -> None:
 
 def measure(runs: int = 3) -> list[dict[str, Any]]:
     from symconv.coverage import analyze, stack_coverage
-    from symconv.graph import edge_list, graph_from_maps
+    from symconv.coverage.graph import edge_list, graph_from_maps
     from symconv.spec.syntax import parse_layers
 
     rows = []
