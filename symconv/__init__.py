@@ -104,6 +104,8 @@ _MOVED = {
     "graph": "symconv.coverage.graph",
     "inverse": "symconv.sizes.inverse",
     "layer_syntax": "symconv.spec.syntax",
+    "onnx_import": "symconv.network.onnx_import",
+    "onnx_shapes": "symconv.network.onnx_shapes",
     "receptive": "symconv.coverage.receptive",
     "runner": "symconv.theory.runner",
     "shapes": "symconv.sizes.shapes",

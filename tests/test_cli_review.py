@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from symconv.cli import cli
-from symconv.network import load
+from symconv.network.model import load
 from symconv.render.review_text import render_text
 from symconv.review import review
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "network" / "examples"
 UNET = str(EXAMPLES / "unet.yaml")
 AE = str(EXAMPLES / "autoencoder.yaml")
 DCGAN = str(EXAMPLES / "dcgan_generator.yaml")
@@ -57,7 +57,7 @@ def test_json_is_deterministic_and_complete() -> None:
     assert data["input_size"] == [64, 64]
     assert {f["code"] for f in data["findings"]} >= {"SC101", "SC102", "SC207"}
     assert data["tensors"][-1]["value"] == [64, 64]
-    schema = json.loads((EXAMPLES.parent / "schema" / "review.schema.json").read_text())
+    schema = json.loads((EXAMPLES.parents[1] / "review" / "schema" / "review.schema.json").read_text())
     assert set(schema["required"]) <= set(data)
 
 
@@ -100,14 +100,14 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, args: str, fragment: str) 
 
 def test_help_lists_examples_and_exit_codes() -> None:
     out = run("--help").stdout
-    assert "symconv review symconv/examples/unet.yaml --symbolic" in out
+    assert "symconv review symconv/network/examples/unet.yaml --symbolic" in out
     assert "Exit status" in out
 
 
 @pytest.mark.parametrize("path", [UNET, AE, DCGAN])
 def test_json_follows_its_schema(path: str) -> None:
     jsonschema = pytest.importorskip("jsonschema")
-    schema = json.loads((EXAMPLES.parent / "schema" / "review.schema.json").read_text())
+    schema = json.loads((EXAMPLES.parents[1] / "review" / "schema" / "review.schema.json").read_text())
     for args in ("--symbolic --json", "--json"):
         result = CliRunner().invoke(cli, ["review", path, *args.split()], prog_name="symconv")
         jsonschema.validate(json.loads(result.stdout), schema)

@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from symconv.errors import InvalidSpecError
-from symconv.network import OPS, Network, load, loads
+from symconv.network.model import OPS, Network, load, loads
 from symconv.spec import Conv, ConvTranspose, MaxPool
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "network" / "examples"
 
 YAML = """
 name: tiny

@@ -13,11 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from symconv.errors import InvalidSpecError, UnsupportedError
-from symconv.network import Network, load
+from symconv.network.model import Network, load
 from symconv.review import review
 from symconv.spec import AvgPool, Conv, ConvTranspose, MaxPool, Resize
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "network" / "examples"
 pytestmark = pytest.mark.onnx
 SHRINK = 32  # channel counts divided by this, so onnxruntime runs the examples quickly
 
@@ -124,7 +124,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Network,
 
 @pytest.mark.parametrize("name", NETS)
 def test_imported_model_has_the_same_valid_sizes(models: Any, name: str) -> None:
-    from symconv.onnx_import import load_onnx
+    from symconv.network.onnx_import import load_onnx
 
     net, path = models[name]
     imported = load_onnx(path)
@@ -181,7 +181,7 @@ def test_every_reported_counterexample_fails_in_onnxruntime(models: Any) -> None
 
 
 def test_dim_params_and_channels(models: Any) -> None:
-    from symconv.onnx_import import load_onnx
+    from symconv.network.onnx_import import load_onnx
 
     _, path = models["unet"]
     imported = load_onnx(path)
@@ -191,7 +191,7 @@ def test_dim_params_and_channels(models: Any) -> None:
 
 
 def test_truncated_and_corrupt_files_are_one_line(models: Any, tmp_path: Path) -> None:
-    from symconv.onnx_import import load_onnx
+    from symconv.network.onnx_import import load_onnx
 
     _, path = models["unet"]
     data = path.read_bytes()
@@ -217,14 +217,14 @@ def test_unsupported_ops_are_named(tmp_path: Path) -> None:
                               "g", [x], [y])
     p = tmp_path / "m.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), p)
-    from symconv.onnx_import import load_onnx
+    from symconv.network.onnx_import import load_onnx
 
     with pytest.raises(UnsupportedError, match="LpPool \\(node 'flat'\\)"):
         load_onnx(p)
 
 
 def test_resize_skip_network_matches_onnxruntime_on_every_small_size(tmp_path: Path) -> None:
-    from symconv.network import loads
+    from symconv.network.model import loads
 
     net = loads("""
 inputs: [{name: x, size: [H, W], channels: 2}]
@@ -269,7 +269,7 @@ def test_a_classifier_head_is_left_out_and_noted(tmp_path: Path) -> None:
     ], "classifier", [x], [y], [w, fc])
     p = tmp_path / "classifier.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), p)
-    from symconv.onnx_import import load_onnx
+    from symconv.network.onnx_import import load_onnx
 
     net = load_onnx(p)
     assert [n.name for n in net.nodes] == ["c", "r", "p"]
@@ -294,7 +294,7 @@ def test_pad_is_imported_and_matches_onnxruntime(tmp_path: Path) -> None:
     import onnxruntime as ort
     from onnx import TensorProto, helper
 
-    from symconv.onnx_import import load_onnx
+    from symconv.network.onnx_import import load_onnx
 
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, "H", "W"])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from symconv.errors import SymconvError, UnsupportedError
-from symconv.network import Network, Node, build, loads
+from symconv.network.model import Network, Node, build, loads
 from symconv.review import review
 from symconv.review.propagate import evaluate, propagate_channels
 from symconv.sizes.shapes import resolve, size_period, slice_length
@@ -82,7 +82,7 @@ def _ort(sess: Any, feeds: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, .
 def _load(model: Any, tmp_path: Path, name: str = "m") -> Network:
     import onnx
 
-    from symconv.onnx_import import load_onnx
+    from symconv.network.onnx_import import load_onnx
 
     p = tmp_path / f"{name}.onnx"
     onnx.save(model, p)
@@ -302,7 +302,7 @@ def test_torch_export_of_interpolate_and_slicing(tmp_path: Path) -> None:
                       dynamic_axes={"x": {2: "H", 3: "W"}}, opset_version=17)
     import onnx
 
-    from symconv.onnx_import import load_onnx
+    from symconv.network.onnx_import import load_onnx
 
     net = load_onnx(path)
     model = onnx.load(path)
@@ -366,7 +366,7 @@ def test_slice_matches_onnxruntime_over_a_grid(tmp_path: Path) -> None:
         cases[f"y{i}"] = (s0, e0, sp)
     model = _model(nodes, [("x", [1, 1, "N"])], outs, inits)
     sess = _session(model)
-    from symconv.onnx_import import from_model
+    from symconv.network.onnx_import import from_model
 
     net = from_model(model)
     specs = {n.name: n.layer for n in net.nodes}

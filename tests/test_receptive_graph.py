@@ -35,7 +35,7 @@ from symconv.core.layers import (
 )
 from symconv.coverage.receptive import receptive_field
 from symconv.errors import InvalidSpecError, UnsupportedError
-from symconv.network import MERGE_OPS, Network, from_dict, loads
+from symconv.network.model import MERGE_OPS, Network, from_dict, loads
 from symconv.review.receptive import graph_receptive_field
 from symconv.sizes.shapes import resolve
 from symconv.spec import (
@@ -371,10 +371,10 @@ layers:
 
 
 def test_sc301_counts_the_outputs_that_see_padding() -> None:
-    from symconv.network import load
+    from symconv.network.model import load
     from symconv.review.traps import _widths
 
-    net = load(Path(__file__).resolve().parent.parent / "symconv" / "examples" / "unet.yaml")
+    net = load(Path(__file__).resolve().parent.parent / "symconv" / "network" / "examples" / "unet.yaml")
     rf = graph_receptive_field(net, "head", input_size=(192, 192))
     spans = [rf.span(j) for j in range(192)]
     wide = sum(1 for s in spans if s is not None and s[1] - s[0] + 1 > 192)
@@ -387,9 +387,9 @@ def test_sc301_counts_the_outputs_that_see_padding() -> None:
 
 
 def test_sc301_skips_upsampling_outputs_and_handles_size_dependent_padding() -> None:
-    from symconv.network import load
+    from symconv.network.model import load
 
-    dcgan = load(Path(__file__).resolve().parent.parent / "symconv" / "examples"
+    dcgan = load(Path(__file__).resolve().parent.parent / "symconv" / "network" / "examples"
                  / "dcgan_generator.yaml")
     assert graph_receptive_field(dcgan, "tanh").stride == Fraction(1, 16)
     assert sc301(dcgan) == []

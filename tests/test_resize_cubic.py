@@ -561,7 +561,7 @@ def test_cli_latex_cubic_makes_no_transposed_conv_claim() -> None:
 
 
 def test_network_file_cubic_fields() -> None:
-    from symconv.network import loads
+    from symconv.network.model import loads
 
     layer = {"name": "up", "op": "resize", "scale_factor": 2, "mode": "cubic",
              "coordinate_mode": "align_corners", "cubic_coeff_a": -0.6, "exclude_outside": True,

@@ -15,13 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from symconv.errors import InvalidSpecError, SymconvError
-from symconv.network import MERGE_OPS, Network, load, loads
+from symconv.network.model import MERGE_OPS, Network, load, loads
 from symconv.review import CODES, AxisValidity, review
 from symconv.sizes.shapes import resolve
 
 from strategies import review_layer_dicts
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "network" / "examples"
 
 
 def brute(net: Network, size: tuple[int, ...]) -> dict[str, tuple[int, ...]] | None:

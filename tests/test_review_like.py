@@ -1,6 +1,6 @@
 """A resize "like" another tensor (``op: resize, like: T``; ONNX ``Resize`` whose sizes come
 from ``Shape(T)``; PyTorch ``F.interpolate(x, size=T.shape[2:])``) keeps its sampling
-parameters (:class:`symconv.network.Resample`, ``Node.resample``):
+parameters (:class:`symconv.network.model.Resample`, ``Node.resample``):
 
 * loading and validation: every parameter of a resize is accepted, normalised and checked as
   for a resize to a fixed size (one line naming the layer);
@@ -27,7 +27,7 @@ from test_receptive_graph import brute_deps, brute_span, check_against_brute_for
 
 from symconv.core.layers import resize_map
 from symconv.errors import InvalidSpecError
-from symconv.network import Node, Resample, build, from_dict, loads
+from symconv.network.model import Node, Resample, build, from_dict, loads
 from symconv.review import review
 from symconv.review.propagate import evaluate
 from symconv.review.receptive import graph_receptive_field
@@ -113,7 +113,7 @@ def test_like_parameters_are_validated_in_one_line(like: dict[str, Any], ndim: i
 
 
 def test_build_requires_resample_exactly_with_like() -> None:
-    from symconv.network import Input
+    from symconv.network.model import Input
 
     inputs = (Input("x", ("H",)),)
     bare = Node("up", "resize", None, ("x", "x"), size_of="x")
@@ -330,7 +330,7 @@ def test_onnx_like_resize_keeps_its_attributes_and_matches_onnxruntime(
         tmp_path: Path, mode: str, attrs: dict[str, Any], want: Resample) -> None:
     onnx = requires("onnx")
     ort = requires("onnxruntime")
-    from symconv.onnx_import import load_onnx
+    from symconv.network.onnx_import import load_onnx
 
     model = _like_model(mode, **attrs)
     path = tmp_path / "like.onnx"
@@ -432,7 +432,7 @@ def test_torch_export_round_trip_keeps_the_modes(tmp_path: Path) -> None:
     torch = requires("torch")
     ort = requires("onnxruntime")
     requires("onnx")
-    from symconv.onnx_import import load_onnx
+    from symconv.network.onnx_import import load_onnx
 
     F = torch.nn.functional
     kinds = {"a": {"mode": "nearest"},

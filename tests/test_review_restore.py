@@ -17,13 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symconv.cli import cli
-from symconv.network import Network, load, loads
+from symconv.network.model import Network, load, loads
 from symconv.review import SkipCheck, review
 from symconv.review.pairing import infer_pairs
 from symconv.review.propagate import evaluate
 from symconv.review.skips import edit_layer
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "network" / "examples"
 
 AE_PLAIN = """
 inputs: [{name: x, size: [H, W]}]
@@ -391,7 +391,7 @@ def test_text_and_json_show_the_table() -> None:
     assert [row["output_padding"] for row in dec1["rows"]] == [1, None, None, None, None, None,
                                                                None, 0]
     jsonschema = pytest.importorskip("jsonschema")
-    schema = json.loads((EXAMPLES.parent / "schema" / "review.schema.json").read_text())
+    schema = json.loads((EXAMPLES.parents[1] / "review" / "schema" / "review.schema.json").read_text())
     jsonschema.validate(data, schema)
 
 

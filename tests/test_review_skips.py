@@ -15,14 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symconv.errors import SymconvError
-from symconv.network import MERGE_OPS, Network, load, loads
+from symconv.network.model import MERGE_OPS, Network, load, loads
 from symconv.review import AxisValidity, SkipCheck, review
 from symconv.review.skips import _relaxed_context, _restoring, edit_layer
 from symconv.review.validity import analyse_axis
 from symconv.sizes.shapes import resolve
 from symconv.spec import ConvTranspose, Resize
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "network" / "examples"
 
 RESIZE_CAT = """
 inputs: [{name: x, size: [H, W]}]
@@ -448,7 +448,7 @@ def test_vectorised_pinned_runs_equal_the_scalar_walk(example: str) -> None:
     from symconv.review.fixes import _pinned_many, _pinned_run, _pinned_runs
     from symconv.review.validity import make_plan
 
-    net = load(Path(__file__).parent.parent / "symconv" / "examples" / f"{example}.yaml")
+    net = load(Path(__file__).parent.parent / "symconv" / "network" / "examples" / f"{example}.yaml")
     plan = make_plan(net, 0)
     ups = {"unet": {"up4": "enc4", "up3": "enc3", "up2": "enc2", "up1": "enc1"},
            "autoencoder": {"dec3": "act2", "dec2": "act1", "dec1": "x"}}[example]

@@ -32,7 +32,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symconv.network import MERGE_OPS, Network, Resample, from_dict, load
+from symconv.network.model import MERGE_OPS, Network, Resample, from_dict, load
 from symconv.review import Review, review
 from symconv.review.propagate import evaluate
 from symconv.spec import (
@@ -53,7 +53,7 @@ from symconv.spec import (
 from conftest import requires
 from strategies import scaled_networks
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "network" / "examples"
 pytestmark = pytest.mark.torch
 
 

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symconv.errors import InvalidSpecError, SymconvError
-from symconv.network import MERGE_OPS, Network, loads
+from symconv.network.model import MERGE_OPS, Network, loads
 from symconv.review import JointKind, review
 from symconv.review.model import AxisValidity, members
 from symconv.review.validity import (

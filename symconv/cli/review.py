@@ -8,9 +8,9 @@ from symconv.cli._common import SymconvCommand, dump_json, parse_sizes
 
 EPILOG = """\b
 Examples:
-  symconv review symconv/examples/unet.yaml --symbolic     # valid sizes: H = 0 mod 16
-  symconv review symconv/examples/unet.yaml --input 256x256
-  symconv review symconv/examples/autoencoder.yaml --input 100x100 --fail-on warning
+  symconv review symconv/network/examples/unet.yaml --symbolic     # valid sizes: H = 0 mod 16
+  symconv review symconv/network/examples/unet.yaml --input 256x256
+  symconv review symconv/network/examples/autoencoder.yaml --input 100x100 --fail-on warning
   symconv review model.onnx --json                          # needs symconv[onnx]
   symconv review unet.yaml --fail-on warning --ignore SC208,SC301   # accepted findings
 \b
@@ -54,11 +54,11 @@ def review(ctx: click.Context, file: str, input_size: str | None, symbolic: bool
         raise click.UsageError("--input and --symbolic are mutually exclusive")
     size = None if input_size is None else parse_sizes(input_size, option="--input")
     if file.lower().endswith(".onnx"):
-        from symconv.onnx_import import load_onnx
+        from symconv.network.onnx_import import load_onnx
 
         network = load_onnx(file)
     else:
-        from symconv.network import load
+        from symconv.network.model import load
 
         network = load(file)
     codes = [c.strip().upper() for c in ignore.split(",") if c.strip()]

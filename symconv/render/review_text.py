@@ -2,7 +2,7 @@
 
 Pure: the same review always gives the same output.
 
->>> from symconv.network import loads
+>>> from symconv.network.model import loads
 >>> from symconv.review import review
 >>> net = loads('''
 ... inputs: [{name: x, size: [H]}]
@@ -53,7 +53,7 @@ MAX_REASONS = 4
 
 
 def to_dict(result: Review) -> dict[str, Any]:
-    """The JSON form (documented in ``symconv/schema/review.schema.json``)."""
+    """The JSON form (documented in ``symconv/review/schema/review.schema.json``)."""
     return result.to_dict()
 
 

@@ -1,6 +1,6 @@
 """Design review of a whole network: shapes for every size, valid sizes, skips, decoders, traps.
 
-:func:`review` takes a :class:`~symconv.network.Network` (from a YAML/JSON/TOML file or an ONNX
+:func:`review` takes a :class:`~symconv.network.model.Network` (from a YAML/JSON/TOML file or an ONNX
 model) and returns a :class:`Review`:
 
 * **symbolic shape propagation**: every tensor's spatial size as an exact formula in the
@@ -105,7 +105,7 @@ SC301   receptive-field-exceeds-input    warning  an output's receptive field ov
                                                   worst input and axis, and the path, named
 ======  ===============================  =======  =============================================
 
->>> from symconv.network import loads
+>>> from symconv.network.model import loads
 >>> net = loads('''
 ... inputs: [{name: x, size: [H]}]
 ... layers:
@@ -127,7 +127,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from symconv.errors import InvalidSpecError, UnsupportedError
-from symconv.network import Network
+from symconv.network.model import Network
 from symconv.review.model import (
     CODES,
     AxisValidity,

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from symconv.errors import SymconvError, UnsupportedError
-from symconv.network import MERGE_OPS, Network, Node
+from symconv.network.model import MERGE_OPS, Network, Node
 from symconv.review.model import AxisValidity, RestoreRow
 from symconv.review.pairing import scale_of
 from symconv.review.tables import (
@@ -51,7 +51,7 @@ def edit_layer(net: Network, name: str, axis: int, **changes: Any) -> Network:
     """``net`` with one axis of per-axis fields of layer ``name`` changed (the spec validates
     the result).
 
-    >>> from symconv.network import loads
+    >>> from symconv.network.model import loads
     >>> net = loads("{inputs: [{name: x, size: [H, W]}], layers: [{name: c, op: conv, kernel: 3}]}", "yaml")
     >>> edit_layer(net, "c", 1, padding=(1, 1)).node("c").layer
     Conv(kernel=(3, 3), padding=(0, 1))

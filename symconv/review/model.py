@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from symconv.errors import InvalidSpecError
-from symconv.network import Network
+from symconv.network.model import Network
 
 __all__ = ["CODES", "AxisValidity", "Finding", "JointConstraint", "JointKind", "RestoreRow",
            "Review", "SkipCheck", "TensorRow", "axis_list", "fmt_size", "intersect", "members"]
@@ -401,7 +401,7 @@ class Review:
         return tuple(f for f in self.findings if f.node == name)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form (schema: ``symconv/schema/review.schema.json``)."""
+        """JSON form (schema: ``symconv/review/schema/review.schema.json``)."""
         return {
             "schema": "symconv-review/1",
             "network": self.network.name,

@@ -24,7 +24,7 @@ history):
   ``output_size=``) clears them too.  Such layers can still be checked by declaring
   ``restores:``.
 
->>> from symconv.network import loads
+>>> from symconv.network.model import loads
 >>> net = loads('''
 ... inputs: [{name: x, size: [H]}]
 ... layers:
@@ -49,7 +49,7 @@ from fractions import Fraction
 from typing import Any
 
 from symconv.errors import SymconvError, UnsupportedError
-from symconv.network import Network
+from symconv.network.model import Network
 from symconv.review.validity import project
 from symconv.sizes.shapes import resolve, size_period
 
@@ -189,7 +189,7 @@ def unpaired_notes(net: Network) -> list[str]:
     """One note per up-sampling layer left unpaired although there was something to undo
     (a factor mismatch, or paths that disagree), with the axes where it happens.
 
-    >>> from symconv.network import loads
+    >>> from symconv.network.model import loads
     >>> net = loads("{inputs: [{name: x, size: [H]}], layers: [{name: d, op: max-pool, kernel: 2},"
     ...             " {name: u, op: resize, scale_factor: 4}]}", "yaml")
     >>> unpaired_notes(net)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
-from symconv.network import MERGE_OPS, Network, Node
+from symconv.network.model import MERGE_OPS, Network, Node
 from symconv.sizes.shapes import resolve, size_period
 from symconv.spec import (
     AvgPool,

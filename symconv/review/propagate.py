@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from symconv.errors import SymconvError
-from symconv.network import MERGE_OPS, Network, Node
+from symconv.network.model import MERGE_OPS, Network, Node
 from symconv.review.model import Finding, TensorRow, fmt_size
 from symconv.review.validity import axis_key, project
 from symconv.sizes.shapes import output_channels, resolve

@@ -117,7 +117,7 @@ class GraphReceptiveField:
         """``(lo, hi)`` over all paths for output ``j`` (``None``: it depends on no input
         position).
 
-        >>> from symconv.network import loads
+        >>> from symconv.network.model import loads
         >>> net = loads('''
         ... inputs: [{name: x, size: [H]}]
         ... layers:
@@ -155,7 +155,7 @@ def graph_receptive_field(
     input_size: Any = None,
 ) -> GraphReceptiveField:
     """Exact receptive field of ``output`` with respect to ``input`` over every path of
-    ``network`` (a :class:`symconv.network.Network`), on ``axis``.
+    ``network`` (a :class:`symconv.network.model.Network`), on ``axis``.
 
     Parameters
     ----------
@@ -168,7 +168,7 @@ def graph_receptive_field(
         The spatial axis.
     input_size : sequence of int, optional
         The first input's spatial size (other inputs follow
-        :meth:`~symconv.network.Network.input_sizes`).  Needed when a padding or scale depends
+        :meth:`~symconv.network.model.Network.input_sizes`).  Needed when a padding or scale depends
         on it (a resize ``like:`` another tensor, whose factor is the ratio of two sizes, is
         then the :class:`~symconv.spec.Resize` to that tensor's size with its own modes;
         without a size, only one between tensors of the same size formula, the identity, is
@@ -185,7 +185,7 @@ def graph_receptive_field(
     A U-Net level: the skip path sees 5 pixels, the path through the pool and the transposed
     convolution 10; the union over both is the field of ``head``:
 
-    >>> from symconv.network import loads
+    >>> from symconv.network.model import loads
     >>> net = loads('''
     ... inputs: [{name: x, size: [H]}]
     ... layers:
@@ -211,7 +211,7 @@ def graph_receptive_field(
         When paths of different strides meet and no ``input_size`` is given, or a period
         exceeds :data:`symconv.coverage.receptive.MAX_PERIOD`.
     """
-    from symconv.network import MERGE_OPS
+    from symconv.network.model import MERGE_OPS
 
     axis = scalar("axis", axis, minimum=0)
     nd = network.ndim

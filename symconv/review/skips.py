@@ -47,7 +47,7 @@ This module builds the checks and their findings (:func:`skip_checks`,
 :mod:`symconv.review.fixes` (:func:`edit_layer` and :func:`restores_everywhere` are
 re-exported here).
 
->>> from symconv.network import loads
+>>> from symconv.network.model import loads
 >>> from symconv.review import review
 >>> net = loads('''
 ... inputs: [{name: x, size: [H]}]
@@ -81,7 +81,7 @@ re-exported here).
 
 from __future__ import annotations
 
-from symconv.network import MERGE_OPS, Network, Node
+from symconv.network.model import MERGE_OPS, Network, Node
 from symconv.review.fixes import MAX_OPTION_SIZES, _fixes, edit_layer, restores_everywhere
 from symconv.review.model import AxisValidity, Finding, SkipCheck, axis_list, fmt_size
 from symconv.review.pairing import Pair, infer_pairs

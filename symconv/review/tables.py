@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from symconv.errors import SymconvError
-from symconv.network import MERGE_OPS, Network, Node
+from symconv.network.model import MERGE_OPS, Network, Node
 from symconv.review.model import AxisValidity, RestoreRow
 from symconv.review.pairing import same_size, scale_of
 from symconv.review.validity import Plan, analyse_axis

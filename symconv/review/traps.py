@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 from symconv.errors import SymconvError
-from symconv.network import Network, Resample
+from symconv.network.model import Network, Resample
 from symconv.review.model import AxisValidity, Finding, axis_list
 from symconv.spec import (
     AvgPool,
@@ -347,7 +347,7 @@ def _floor_at_every_factor(r: Resample) -> bool:
     ceil do not for ``f >= 2`` (``t = 0``: ``u - 1/2 < 0``; ``t = f - 1``: ``u - 1/2 > 0``).
     Align-corners depends on the sizes, not only ``f``.
 
-    >>> from symconv.network import Resample
+    >>> from symconv.network.model import Resample
     >>> _floor_at_every_factor(Resample()), _floor_at_every_factor(Resample(convention="onnx"))
     (True, True)
     >>> _floor_at_every_factor(Resample(nearest_mode="ceil"))
@@ -501,7 +501,7 @@ def path_text(net: Network, path: tuple[str, ...]) -> str:
     the input it comes from (between those, each tensor has one input, so ``...`` is
     unambiguous).
 
-    >>> from symconv.network import loads
+    >>> from symconv.network.model import loads
     >>> net = loads('''
     ... inputs: [{name: x, size: [H]}]
     ... layers:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from symconv.errors import UnsupportedError
-from symconv.network import MERGE_OPS, Network, Node
+from symconv.network.model import MERGE_OPS, Network, Node
 from symconv.review.model import AxisValidity, JointConstraint, JointKind, intersect
 from symconv.review.plan import (
     MAX_PERIOD,

@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args = parser.parse_args([] if argv is None else argv)
     import sympy  # noqa: F401 - imported once, outside the timed calls
 
-    from symconv.network import loads
+    from symconv.network.model import loads
     from symconv.review import review
 
     text = network_yaml()

@@ -1,4 +1,4 @@
-"""Fold the shape subgraphs of an ONNX model exactly, for :mod:`symconv.onnx_import`.
+"""Fold the shape subgraphs of an ONNX model exactly, for :mod:`symconv.network.onnx_import`.
 
 One job: one pass over an ONNX graph (:class:`_Flow`) that sorts every tensor into constants,
 folded shape values, spatial tensors, tensors of a classifier head (:data:`HEADS`) and values

@@ -1,4 +1,4 @@
-"""Read an ONNX model as a :class:`~symconv.network.Network` for ``symconv review``.
+"""Read an ONNX model as a :class:`~symconv.network.model.Network` for ``symconv review``.
 
 Needs the optional ``onnx`` package (``pip install symconv[onnx]``).  Supported operators:
 
@@ -12,11 +12,11 @@ Needs the optional ``onnx`` package (``pip install symconv[onnx]``).  Supported 
   computed from shapes as ``torch.onnx.export`` writes ``F.interpolate(x, size=...)``: the
   shape program (``Shape``, ``Gather``, ``Slice``, ``Concat``, ``Cast``, ``Unsqueeze``,
   ``Squeeze``, ``Identity``, ``ConstantOfShape``, ``Add``/``Sub``/``Mul``/``Div``/``Floor``/
-  ``Ceil`` on them: :data:`SHAPE_OPS`) is folded exactly (:mod:`symconv.onnx_shapes`) into
+  ``Ceil`` on them: :data:`SHAPE_OPS`) is folded exactly (:mod:`symconv.network.onnx_shapes`) into
   constants, ``k`` times the node's own input size (a scale) or another tensor's spatial size
-  (a resize ``like`` that tensor: :attr:`~symconv.network.Node.size_of`, keeping the node's mode,
+  (a resize ``like`` that tensor: :attr:`~symconv.network.model.Node.size_of`, keeping the node's mode,
   ``coordinate_transformation_mode``, ``nearest_mode``, ``cubic_coeff_a`` and
-  ``exclude_outside`` in :attr:`~symconv.network.Node.resample`); anything else is one line
+  ``exclude_outside`` in :attr:`~symconv.network.model.Node.resample`); anything else is one line
   naming the node and op that could not be folded;
 * ``Slice`` of a spatial tensor with constant bounds (a :class:`~symconv.spec.Slice` crop;
   INT64 extremes as 'through the end'; a channel slice changes the channel count, a batch
@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
-from symconv.network import Input, Network, Node, Resample, build
-from symconv.onnx_shapes import (
+from symconv.network.model import Input, Network, Node, Resample, build
+from symconv.network.onnx_shapes import (
     _INT32_MAX,
     _INT64_MAX,
     HEADS,
