@@ -90,7 +90,9 @@ __all__ = [
 ]
 
 # Heavy parts load on first use (numpy/scipy/sympy), so `import symconv` stays cheap.
-_LAZY_MODULES = {"core", "coverage", "network", "numeric", "review", "sizes", "spec", "theory"}
+_LAZY_MODULES = {
+    "core", "coverage", "network", "numeric", "report", "review", "sizes", "spec", "theory",
+}
 
 # Modules that moved into the domain packages (docs/ARCHITECTURE.md): the old dotted names keep
 # working, as attributes of `symconv` and in import statements, and name the same module object.
@@ -103,10 +105,12 @@ _MOVED = {
     "formulas": "symconv.sizes.formulas",
     "graph": "symconv.coverage.graph",
     "inverse": "symconv.sizes.inverse",
+    "layer_facts": "symconv.report.facts",
     "layer_syntax": "symconv.spec.syntax",
     "onnx_import": "symconv.network.onnx_import",
     "onnx_shapes": "symconv.network.onnx_shapes",
     "receptive": "symconv.coverage.receptive",
+    "render": "symconv.report",
     "runner": "symconv.theory.runner",
     "shapes": "symconv.sizes.shapes",
     "sizeproof": "symconv.sizes.proof",

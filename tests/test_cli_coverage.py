@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from symconv.cli import cli
 from symconv.cli.coverage import EPILOG
 from symconv.coverage import analyze
-from symconv.render.coverage_text import render_text, to_dict
+from symconv.report.coverage_text import render_text, to_dict
 from symconv.spec.syntax import parse_layers
 
 EXAMPLE = '--layer "conv-transpose k=3 s=2" --layer "conv-transpose k=4 s=2" --in 16x16'

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import symconv
 from symconv.cli import cli
 from symconv.core import conv_matrix, linear_map
-from symconv.render.matrix_text import MatrixView, render_text, shown_indices
+from symconv.report.matrix_text import MatrixView, render_text, shown_indices
 
 
 def run(args: str | list[str], code: int = 0) -> Any:

@@ -40,7 +40,7 @@ THEOREM = Theorem(id="X02", title="A theorem module with a bug", statement=r"0 =
 @pytest.fixture(autouse=True)
 def one_coverage_case(monkeypatch: pytest.MonkeyPatch) -> None:
     """One coverage case instead of all keeps these tests fast (test_report.py runs all)."""
-    import symconv.report as report_mod
+    import symconv.report.build as report_mod
 
     monkeypatch.setattr(report_mod, "COVERAGE_CASES", report_mod.COVERAGE_CASES[:1])
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from symconv.cli import cli
 from symconv.network.model import load
-from symconv.render.review_text import render_text
+from symconv.report.review_text import render_text
 from symconv.review import review
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "network" / "examples"

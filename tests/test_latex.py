@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from symconv.cli import cli
 from symconv.core import conv_map, conv_transpose_map
-from symconv.layer_facts import layer_facts
-from symconv.render.latex import (
+from symconv.report.facts import layer_facts
+from symconv.report.latex import (
     escape,
     layer_document,
     matrix,

@@ -1,4 +1,4 @@
-"""``symconv.report``: what the report holds, determinism, atomic replacement, the committed
+"""``symconv.report.build``: what the report holds, determinism, atomic replacement, the committed
 ``reports/`` files, and the PDF (compiled and rasterised; skipped locally without TeX, failing
 when ``CI=true``)."""
 
@@ -13,10 +13,9 @@ import pytest
 from _tex import assert_not_blank, need_tex, rasterise
 from click.testing import CliRunner
 
-import symconv.report as report_mod
+import symconv.report.build as report_mod
 from symconv.cli import cli
-from symconv.render.explain import UPSAMPLING_ANSWER, cited_ids
-from symconv.report import (
+from symconv.report.build import (
     EXAMPLES,
     INDEX,
     PDF,
@@ -26,6 +25,7 @@ from symconv.report import (
     render,
     write_report,
 )
+from symconv.report.explain import UPSAMPLING_ANSWER, cited_ids
 from symconv.theory.runner import select
 from symconv.theory.theorem import default_proofs_dir
 
@@ -198,7 +198,7 @@ def test_benchmarks_are_copied_and_linked(tmp_path: Path) -> None:
 
 
 def test_collect_reports_a_broken_example(monkeypatch: pytest.MonkeyPatch) -> None:
-    from symconv.report import Example
+    from symconv.report.build import Example
 
     monkeypatch.setitem(EXAMPLES, "T09", lambda: (Example("x", (), (("a = b", False),)),))
     data, _ = collect(theorems=select(None, ("T09",)))

@@ -378,7 +378,7 @@ def test_autoencoder_options_hold() -> None:
 
 def test_text_and_json_show_the_table() -> None:
     net = loads(AE_PLAIN, "yaml")
-    from symconv.render.review_text import render_text
+    from symconv.report.review_text import render_text
 
     text = render_text(review(net, symbolic=True))
     assert "dec1 (axes 0, 1, inferred: mirrors enc1)" in text

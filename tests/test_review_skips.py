@@ -196,7 +196,7 @@ def test_unet_proof_and_options(unet: tuple[Network, Any]) -> None:
     # the finding lists the usable options only, and the text renders the table
     f = next(f for f in r.findings if f.code == "SC208" and f.node == "cat2")
     assert "(a) pass the target size" in f.message and "(b)" not in f.message
-    from symconv.render.review_text import render_text
+    from symconv.report.review_text import render_text
 
     text = render_text(r)
     assert "    H mod 16  e.g.  up2  enc2  difference  output_padding" in text
@@ -323,7 +323,7 @@ def test_concat_fed_by_a_resize_pins_its_size() -> None:
     assert a.endswith("the valid input sizes become H >= 2 (now H = 0 mod 2) (checked)")
     assert [n for n in range(1, 41) if brute(net, n, pinned={"up": "x"})[1]] == \
         list(range(2, 41))
-    from symconv.render.review_text import render_text
+    from symconv.report.review_text import render_text
 
     assert "    1        3     2   3  +1          none" in render_text(r)
 
@@ -340,7 +340,7 @@ def test_concat_fed_by_a_pixel_shuffle_has_no_run_time_size() -> None:
 
 
 def test_json_carries_the_branch_and_rows(unet: tuple[Network, Any]) -> None:
-    from symconv.render.review_text import to_dict
+    from symconv.report.review_text import to_dict
 
     _, r = unet
     doc = to_dict(r)

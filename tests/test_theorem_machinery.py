@@ -122,7 +122,7 @@ def test_explain_cites_theorems_of_the_catalogue() -> None:
     assert result.exit_code == 0
     assert "[T09]" in result.stdout and "[T12]" in result.stdout
     known = {t.id for t in load_theorems()}
-    from symconv.render.explain import UPSAMPLING_ANSWER, cited_ids
+    from symconv.report.explain import UPSAMPLING_ANSWER, cited_ids
 
     # Every cited theorem exists in the catalogue.
     assert cited_ids(UPSAMPLING_ANSWER) <= known

@@ -88,11 +88,11 @@ def coverage(layers: tuple[str, ...], input_size: str, png: Path | None, graphml
         if dot is not None:
             _write_atomic(dot, to_dot(graph, counts).encode("utf-8"), "--dot")
     if as_json:
-        from symconv.render.coverage_text import to_dict
+        from symconv.report.coverage_text import to_dict
 
         click.echo(dump_json(to_dict(analysis)), nl=False)
     else:
-        from symconv.render.coverage_text import render_text
+        from symconv.report.coverage_text import render_text
 
         click.echo(render_text(analysis))
     if check and not analysis.uniform:

@@ -50,8 +50,8 @@ def latex(layer: str, fragment: bool, seed: int, **options: Any) -> None:
     """A LaTeX derivation of one LAYER configuration: conv, conv-transpose, max-pool, avg-pool,
     max-unpool, resize (or upsample), pixel-shuffle, pixel-unshuffle."""
     from symconv.cli.shape import Query
-    from symconv.layer_facts import layer_facts
-    from symconv.render.latex import layer_document
+    from symconv.report.facts import layer_facts
+    from symconv.report.latex import layer_document
 
     # a derivation is symbolic: a decimal scale is the exact fraction it spells
     query = Query.from_options(layer, exact_decimals=True, **options)

@@ -3,7 +3,7 @@
 The command is parse -> :func:`analyse` -> render.  :meth:`MatrixQuery.from_options` turns the
 options into a layer spec (the spec checks every rule and names the parameter);
 :func:`analyse` builds the layer's index map with :func:`symconv.core.linear_map` and fills a
-:class:`~symconv.render.matrix_text.MatrixView`: only the displayed block of a large matrix is
+:class:`~symconv.report.matrix_text.MatrixView`: only the displayed block of a large matrix is
 turned into SymPy objects, the full matrix only for ``--json``.
 
 ``--weights FILE.npy`` is read with ``numpy.load(..., allow_pickle=False)``: never a pickle.
@@ -26,7 +26,7 @@ from symconv.cli._layer_options import (
     per_axis_values,
 )
 from symconv.errors import InvalidSpecError
-from symconv.render.matrix_text import (
+from symconv.report.matrix_text import (
     LATEX_LIMITS,
     TEXT_LIMITS,
     MatrixView,

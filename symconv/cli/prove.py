@@ -33,7 +33,7 @@ Exit status: 0 all proved, 1 a result contradicts its statement, 2 bad input.
 def prove(ids: tuple[str, ...], list_only: bool, grid: str, as_json: bool,
           proofs_dir: Path | None, seed: int, details: bool) -> None:
     """Prove the theorem catalogue: derivations, exact instances, numeric cross-checks."""
-    from symconv.render.theorem_text import (
+    from symconv.report.theorem_text import (
         render_details,
         render_list,
         render_table,
@@ -77,7 +77,7 @@ Examples:
               help="Folder of theorem modules (default: proofs/ next to the package).")
 def explain(topic: str, verify: bool, proofs_dir: Path | None) -> None:
     """The short, exact answer to a question, each claim pointing to its theorem."""
-    from symconv.render.explain import UPSAMPLING_ANSWER, cited_ids, render_answer
+    from symconv.report.explain import UPSAMPLING_ANSWER, cited_ids, render_answer
 
     verdicts: dict[str, str] = {}
     if verify:

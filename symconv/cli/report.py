@@ -42,8 +42,8 @@ written and shows where), 2 bad input or the report could not be written (one li
 def report(out: Path, no_pdf: bool, grid: str, proofs_dir: Path | None, seed: int) -> None:
     """Run the theorem catalogue and the coverage analyses and write the report: LaTeX (and
     PDF), index.md and the figures."""
-    from symconv.render.theorem_text import render_table
-    from symconv.report import ReportError, write_report
+    from symconv.report.build import ReportError, write_report
+    from symconv.report.theorem_text import render_table
     from symconv.theory.runner import select
 
     start = time.perf_counter()

@@ -47,7 +47,7 @@ def review(ctx: click.Context, file: str, input_size: str | None, symbolic: bool
            as_json: bool, fail_on: str, ignore: str) -> None:
     """Which input sizes a network accepts, exactly; whether skips and decoders line up; what
     will go wrong when it is trained or exported."""
-    from symconv.render.review_text import render_text, to_dict
+    from symconv.report.review_text import render_text, to_dict
     from symconv.review import review as run_review
 
     if symbolic and input_size is not None:

@@ -3,7 +3,7 @@
 The command itself is parse -> :func:`analyse` -> render.  :class:`Query` turns the options into
 plain values (no rule checking: the library's specs do that and name the parameter);
 :func:`analyse` calls the library (:func:`symconv.resolve`, :mod:`symconv.sizes.inverse`,
-:mod:`symconv.sizes.proof`) and fills the view records of :mod:`symconv.render.shape_text`.
+:mod:`symconv.sizes.proof`) and fills the view records of :mod:`symconv.report.shape_text`.
 
 Integer queries import neither SymPy nor NumPy; ``--symbolic`` and ``--prove`` import what they
 need when they run.
@@ -38,7 +38,7 @@ from symconv.cli._layer_options import (
     per_axis_values,
 )
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
-from symconv.render.shape_text import (
+from symconv.report.shape_text import (
     AxisRange,
     AxisTarget,
     CompareRow,

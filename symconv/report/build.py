@@ -8,7 +8,7 @@ Three stages, one direction:
    (:mod:`symconv.coverage`) and draws their figures (:mod:`symconv.coverage.figures`), into a
    :class:`ReportData`;
 2. :func:`render` turns it into file contents: ``symconv-report.tex``
-   (:mod:`symconv.render.latex`), ``index.md`` (:mod:`symconv.render.markdown`) and
+   (:mod:`symconv.report.latex`), ``index.md`` (:mod:`symconv.report.markdown`) and
    ``figures/*.png`` (pure: same data, same bytes);
 3. :func:`write_report` writes them into a temporary folder next to the target, runs
    ``pdflatex`` there until the cross-references settle (two or three runs; reproducibly:
@@ -576,8 +576,8 @@ def collect(
 
 def render(data: ReportData) -> dict[str, bytes]:
     """The generated files (relative path -> bytes): the .tex, index.md and the figures."""
-    from symconv.render.latex import report_document
-    from symconv.render.markdown import index_document
+    from symconv.report.latex import report_document
+    from symconv.report.markdown import index_document
 
     files = {TEX: report_document(data).encode("ascii"),
              INDEX: index_document(data, pdf=PDF, tex=TEX).encode("utf-8")}

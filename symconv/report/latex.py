@@ -12,9 +12,9 @@ the same bytes.
 * :func:`matrix`: a ``bmatrix``, elided with ``\\cdots``/``\\vdots``/``\\ddots`` when large;
 * :func:`theorem_section`, :func:`summary_table`, :func:`answer_section`: report parts;
 * :func:`report_document`: the whole ``symconv-report.tex`` from a
-  :class:`~symconv.report.ReportData`;
+  :class:`~symconv.report.build.ReportData`;
 * :func:`layer_document`: ``symconv latex`` (one layer, from
-  :class:`~symconv.layer_facts.LayerFacts`), standalone or as a fragment.
+  :class:`~symconv.report.facts.LayerFacts`), standalone or as a fragment.
 
 >>> print(escape("50% of C_in & {k}"))
 50\\% of C\\_in \\& \\{k\\}
@@ -37,8 +37,8 @@ from symconv.errors import SymconvError
 
 if TYPE_CHECKING:
     from symconv.coverage import Checkerboard
-    from symconv.layer_facts import Claim, LayerFacts, SizeFormula
-    from symconv.report import CoverageCase, Example, ReportData
+    from symconv.report.build import CoverageCase, Example, ReportData
+    from symconv.report.facts import Claim, LayerFacts, SizeFormula
     from symconv.theory.theorem import Result, StepResult
 
 __all__ = [
@@ -398,7 +398,7 @@ def matrix(m: Any, *, max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS) -> str
     most amsmath's ``bmatrix`` takes unless ``MaxMatrixCols`` is raised, which a pasted
     fragment cannot rely on), else elided: the first rows/columns, ``\\vdots``/``\\cdots``/
     ``\\ddots``, the last row/column.  Only the shown block is built; the ``bmatrix`` itself
-    is written by :func:`symconv.render.matrix_text.render_latex` (one LaTeX matrix writer for
+    is written by :func:`symconv.report.matrix_text.render_latex` (one LaTeX matrix writer for
     ``symconv matrix`` and the documents).
 
     >>> from symconv.core import conv_map
@@ -413,7 +413,7 @@ def matrix(m: Any, *, max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS) -> str
     (True, True, True)
     """
     from symconv.core import IndexMap
-    from symconv.render.matrix_text import MatrixView, render_latex
+    from symconv.report.matrix_text import MatrixView, render_latex
 
     if max_cols > 10 or max_rows < 3 or max_cols < 3:
         raise ValueError("max_cols must be in [3, 10] and max_rows at least 3")
@@ -485,7 +485,7 @@ def _label(tid: str) -> str:
 
 def answer_section(answer: tuple[str, Sequence[tuple[str, tuple[str, ...]]]],
                    verdicts: Mapping[str, str]) -> str:
-    """The seed question's answer (:data:`symconv.render.explain.UPSAMPLING_ANSWER`), each
+    """The seed question's answer (:data:`symconv.report.explain.UPSAMPLING_ANSWER`), each
     claim linked to its theorems with the verdict this run established."""
     title, claims = answer
     lines = [rf"\section{{{escape(title)}}}",
@@ -782,7 +782,7 @@ def coverage_section(cases: Sequence[CoverageCase]) -> str:
 
 def report_document(data: ReportData) -> str:
     """The whole ``symconv-report.tex``."""
-    from symconv.render.explain import UPSAMPLING_ANSWER
+    from symconv.report.explain import UPSAMPLING_ANSWER
 
     verdicts = {r.theorem.id: r.verdict for r in data.results}
     proved = sum(r.ok for r in data.results)
@@ -842,7 +842,7 @@ def _size_formula(f: SizeFormula, *, fit: bool) -> str:
 
 
 def layer_document(facts: LayerFacts, *, fragment: bool = False) -> str:
-    """``symconv latex``: everything :class:`~symconv.layer_facts.LayerFacts` established about
+    """``symconv latex``: everything :class:`~symconv.report.facts.LayerFacts` established about
     one layer, as a standalone document or (``fragment``) a body to paste into a paper that
     loads amsmath (no custom macros, no sections)."""
     fit = not fragment

@@ -12,7 +12,7 @@
 * its forward and gradient coverage (:mod:`symconv.coverage`).
 
 A claim that fails its check is kept with ``holds=False`` (``symconv latex`` then exits 1):
-the document never states an unchecked identity.  :mod:`symconv.render.latex` turns the
+the document never states an unchecked identity.  :mod:`symconv.report.latex` turns the
 result into LaTeX.
 
 >>> from symconv.spec import ConvTranspose
@@ -185,7 +185,7 @@ def _kernel_math(w: NDArray[Any]) -> str:
     """The spatial kernel of channel pair (0, 0) as a LaTeX matrix (1-D: a row)."""
     import sympy
 
-    from symconv.render.latex import matrix
+    from symconv.report.latex import matrix
 
     k = w[0, 0]
     if k.ndim == 1:
