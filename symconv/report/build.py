@@ -29,12 +29,12 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from symconv.errors import SymconvError
+from symconv.report.model import CoverageCase, Example, Figure, Outcome, ReportData
 from symconv.theory.theorem import Result, Theorem
 
 __all__ = [
@@ -66,83 +66,6 @@ MAX_RUNS = 4
 
 class ReportError(SymconvError):
     """The report could not be written (the previous one is untouched)."""
-
-
-# --------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True, slots=True)
-class Example:
-    """A small instance shown in a theorem's section: matrices ``(LaTeX label, SymPy matrix
-    or IndexMap)`` and relations ``(LaTeX, holds)`` checked entry by entry."""
-
-    caption: str
-    matrices: tuple[tuple[str, Any], ...]
-    relations: tuple[tuple[str, bool], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Figure:
-    """A PNG of the report: relative file name, bytes, caption, theorems it illustrates."""
-
-    name: str
-    png: bytes
-    caption: str
-    theorems: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class CoverageCase:
-    """One coverage analysis at a default shape, with its figure."""
-
-    key: str
-    title: str
-    why: str
-    analysis: Any
-    figure: str
-    caption: str
-    theorems: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, eq=False)
-class ReportData:
-    """Everything the report shows (see the module docs)."""
-
-    version: str
-    grid: str
-    seed: int
-    results: tuple[Result, ...]
-    examples: dict[str, tuple[Example, ...]]
-    coverage: tuple[CoverageCase, ...]
-    figures: tuple[Figure, ...]
-    benchmarks: bool = False
-
-    @property
-    def contradicted(self) -> tuple[Result, ...]:
-        """Results whose verdict is not ``proved`` (a contradiction or an error)."""
-        return tuple(r for r in self.results if not r.ok)
-
-    @property
-    def failed_examples(self) -> tuple[tuple[str, str], ...]:
-        """``(theorem id, relation)`` of every example relation that did not hold."""
-        return tuple((tid, rel) for tid, exs in sorted(self.examples.items())
-                     for ex in exs for rel, ok in ex.relations if not ok)
-
-    @property
-    def ok(self) -> bool:
-        return not self.contradicted and not self.failed_examples
-
-
-@dataclass
-class Outcome:
-    """What :func:`write_report` did: the data, the files now in place, the PDF status and the
-    time each stage took (for the command's summary only)."""
-
-    data: ReportData
-    out: Path
-    files: list[str] = field(default_factory=list)
-    pdf: str = ""
-    seconds: dict[str, float] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- examples

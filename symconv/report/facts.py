@@ -49,6 +49,7 @@ from symconv.core import (
     weight_symbols,
 )
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
+from symconv.report.model import Claim, LayerFacts, SizeFormula
 from symconv.sizes import formulas as F
 from symconv.sizes.shapes import Resolved, resolve
 from symconv.spec import (
@@ -70,62 +71,6 @@ __all__ = ["Claim", "LayerFacts", "SizeFormula", "layer_facts"]
 MAX_CHECK_NNZ = 2_000_000
 
 _I64 = np.int64
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """One statement about the layer: prose, an optional LaTeX formula, the theorems that
-    prove it in general, and whether (and how) it was verified for this configuration."""
-
-    text: str
-    math: str
-    theorems: tuple[str, ...]
-    holds: bool
-    how: str
-
-
-@dataclass(frozen=True, slots=True)
-class SizeFormula:
-    """Output size of one axis: ``general`` in symbols (``None`` when the layer has no
-    parameterised formula), ``values`` substituted into it, ``instantiated`` in ``symbol``
-    alone, and its value at the input size."""
-
-    axis: int
-    symbol: Any
-    general: Any
-    values: tuple[tuple[Any, Any], ...]
-    instantiated: Any
-    input: int
-    output: int
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class LayerFacts:
-    """Everything ``symconv latex`` writes about one layer (see the module docs)."""
-
-    layer: Layer
-    name: str
-    spec: str
-    input_shape: tuple[int, ...]
-    output_shape: tuple[int, ...]
-    sizes: tuple[SizeFormula, ...]
-    size_check: Claim
-    size_notes: tuple[str, ...]
-    matrix: IndexMap | None
-    matrix_label: str
-    matrix_text: str
-    sections: tuple[tuple[str, tuple[Claim, ...]], ...]
-    coverage: tuple[tuple[str, Any], ...]
-    notes: tuple[str, ...] = ()
-
-    @property
-    def claims(self) -> tuple[Claim, ...]:
-        return (self.size_check, *(c for _, cs in self.sections for c in cs))
-
-    @property
-    def ok(self) -> bool:
-        """Every claim held for this configuration."""
-        return all(c.holds for c in self.claims)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -185,7 +130,7 @@ def _kernel_math(w: NDArray[Any]) -> str:
     """The spatial kernel of channel pair (0, 0) as a LaTeX matrix (1-D: a row)."""
     import sympy
 
-    from symconv.report.latex import matrix
+    from symconv.report.tex import matrix
 
     k = w[0, 0]
     if k.ndim == 1:

@@ -1,6 +1,6 @@
 """Markdown renderer of the report: ``index.md``, readable on a code-hosting site.
 
-Pure: a :class:`~symconv.report.build.ReportData` always gives the same text.  Prose is escaped
+Pure: a :class:`~symconv.report.model.ReportData` always gives the same text.  Prose is escaped
 with :func:`md_escape`; theorem statements are shown in ```` ```math ```` blocks (rendered by
 GitHub and GitLab); figures are linked relative to the report folder.
 
@@ -17,7 +17,7 @@ from symconv.errors import SymconvError
 
 if TYPE_CHECKING:
     from symconv.coverage import Checkerboard
-    from symconv.report.build import ReportData
+    from symconv.report.model import ReportData
     from symconv.theory.theorem import Result
 
 __all__ = ["index_document", "md_escape"]
