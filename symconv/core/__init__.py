@@ -18,7 +18,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from symconv.core.index import DEFAULT_MAX_NNZ, IndexMap, WeightRef, check_budget
+from symconv.core.index import (
+    DEFAULT_MAX_NNZ,
+    IndexMap,
+    WeightRef,
+    check_budget,
+    to_numeric,
+    to_symbolic,
+    weight_symbols,
+)
 from symconv.core.layers import (
     avg_pool_map,
     conv_map,
@@ -34,7 +42,6 @@ from symconv.core.layers import (
     subsample_map,
     zero_stretch_map,
 )
-from symconv.core.views import to_numeric, to_symbolic, weight_symbols
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.spec import (
     AvgPool,
