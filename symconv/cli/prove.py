@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -45,8 +46,8 @@ def prove(ids: tuple[str, ...], list_only: bool, grid: str, as_json: bool,
     if list_only:
         click.echo(render_list(theorems))
         return
-    with click.progressbar(length=len(theorems), label="proving", file=click.get_text_stream(
-            "stderr"), show_pos=True) as bar:
+    with click.progressbar(length=len(theorems), label="proving", file=sys.stderr,
+                           show_pos=True) as bar:
         results = run_catalogue(theorems, grid=grid, seed=seed, on_done=lambda _: bar.update(1))
     if as_json:
         click.echo(dump_json(results_json(results)), nl=False)

@@ -3,6 +3,7 @@ LaTeX/PDF, Markdown and PNG into one folder (the project's main job)."""
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def report(out: Path, no_pdf: bool, grid: str, proofs_dir: Path | None, seed: in
 
     start = time.perf_counter()
     theorems = select(proofs_dir, ())
-    err = click.get_text_stream("stderr")
+    err = sys.stderr  # click.get_text_stream is deprecated from click 8.5
     try:
         if err.isatty():  # a progress bar for people; scripts get stdout and one-line errors
             with click.progressbar(length=len(theorems), label="proving", file=err,
