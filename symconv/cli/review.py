@@ -14,8 +14,9 @@ Examples:
   symconv review model.onnx --json                          # needs symconv[onnx]
   symconv review unet.yaml --fail-on warning --ignore SC208,SC301   # accepted findings
 \b
-Findings have stable codes: SC001-SC005 errors (a layer rejects the input, a skip or a
-restore does not match at the given size, no valid size, channel mismatch), SC101-SC301
+Findings have stable codes: SC001-SC006 errors (a layer rejects the input, a skip or a
+restore does not match at the given size, no valid size, channel mismatch, a size-1 input
+that is broadcast at this size only), SC101-SC301
 warnings (checkerboard risk, SAME asymmetry, ceil-mode, count_include_pad, output_padding,
 resize modes, max-unpool indices, decoder restores, skip constraints, inferred restores,
 receptive field).

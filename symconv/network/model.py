@@ -48,7 +48,10 @@ resize             scale_factor/f/scale, size, mode, coordinate_mode, align_corn
                    nearest_mode, cubic_coeff_a, exclude_outside, convention (alias
                    upsample); or ``like: NAME`` instead of size/scale_factor
 pixel-shuffle      factor/r, order, convention (pixel-unshuffle alike)
-concat, add        (inputs: two or more tensors; concat joins channels)
+concat, add        (inputs: two or more tensors; concat joins channels; add is any
+                   elementwise merge (aliases sum, and mul/sub/div/max/min/pow of two or
+                   more tensors) and broadcasts an input whose size is 1 for every input
+                   size, e.g. a squeeze-excitation gate after a global pooling)
 pad                padding (explicit pairs; an F.pad / ONNX Pad / ZeroPadding layer: the
                    size grows by before + after whatever the fill)
 slice              start, end, step (per axis; negative counts from the end, ``end:
@@ -148,9 +151,14 @@ _ALIASES: dict[str, str] = {
     **{a: "identity" for a in (
         "activation", "relu", "leaky-relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh",
         "elu", "batchnorm", "batch-norm", "instancenorm", "groupnorm", "layernorm", "dropout",
-        "softmax", "clip", "mul", "neg", "abs", "exp", "log", "sqrt", "pow",
+        "softmax", "clip", "mul", "neg", "abs", "exp", "log", "sqrt", "pow", "sub", "div",
+        "max", "min",
     )},
 }
+
+#: Aliases that read two or more tensors as an elementwise merge (``add``) and one tensor
+#: (an operation with a constant) as shape-preserving.
+_ELEMENTWISE_BINARY = frozenset({"mul", "sub", "div", "pow", "max", "min", "sum"})
 
 # op -> {accepted key: spec field}
 _COMMON = {"convention": "convention"}
@@ -594,6 +602,8 @@ def _node(item: Mapping[Any, Any], name: str, where: str, previous: str,
         srcs = [srcs]
     if not isinstance(srcs, list) or not srcs or not all(isinstance(s, str) for s in srcs):
         raise InvalidSpecError(f"{where}: inputs={_show(srcs)} must be a list of names")
+    if op == "identity" and key in _ELEMENTWISE_BINARY and len(srcs) >= 2:
+        op = "add"  # mul, sub, ... of two tensors: an elementwise merge (with broadcasting)
     if op in MERGE_OPS and len(srcs) < 2:
         raise InvalidSpecError(f"{where}: inputs={_show(srcs)} must name at least two tensors "
                                f"for {op}")

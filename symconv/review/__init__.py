@@ -70,6 +70,10 @@ SC004   channel-mismatch                 error    channel counts disagree (add, 
                                                   groups, pixel shuffle)
 SC005   restore-mismatch                 error    at the given input size a ``restores:``
                                                   target is not restored
+SC006   broadcast-mismatch               error    at the given input size an add/mul gets an
+                                                  input of size 1 that is not 1 for every
+                                                  size (a shrunk skip): the runtimes
+                                                  broadcast it and return a wrong-sized output
 SC101   checkerboard-risk                warning  transposed conv with uneven overlap
                                                   (``s`` does not divide ``k``, or
                                                   ``gcd(s, d) > 1``; T16)
@@ -141,6 +145,7 @@ from symconv.review.model import (
     intersect,
 )
 from symconv.review.pairing import unpaired_notes
+from symconv.review.plan import broadcast_gates
 from symconv.review.propagate import (
     concrete_inputs,
     evaluate,
@@ -224,6 +229,7 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
     validity = [None if v is None else _subject_to(v, joint) for v in validity]
     notes.extend(_shared_symbols(validity))
     notes.extend(unpaired_notes(network))
+    notes.extend(_gate_notes(network))
     findings.extend(check_findings(network, checks, concrete, values))
     findings.extend(layer_warnings(network, concrete, validity))
     order = {c: i for i, c in enumerate(CODES)}
@@ -310,6 +316,18 @@ def _subject_to(v: AxisValidity, joint: Sequence[JointConstraint]) -> AxisValidi
     ids = tuple(j.id for j in joint if v.symbol in j.symbols and v.axis in j.axes)
     return dataclasses.replace(v, subject_to=ids) if ids else v
 
+
+
+def _gate_notes(net: Network) -> list[str]:
+    """One note per add that broadcasts a gate (an input of size 1 for every input size)."""
+    out = []
+    for name, axes in broadcast_gates(net).items():
+        for gate in dict.fromkeys(g for ax in axes for g in sorted(ax)):
+            on = [a for a, ax in enumerate(axes) if gate in ax]
+            where = f"axis {on[0]}" if len(on) == 1 else f"axes {', '.join(map(str, on))}"
+            out.append(f"{name} broadcasts {gate}, whose size on {where} is 1 for every input "
+                       "size (a gate, e.g. after a global pooling): it is not compared there")
+    return out
 
 
 def _shared_symbols(validity: Sequence[AxisValidity | None]) -> list[str]:

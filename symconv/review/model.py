@@ -25,6 +25,7 @@ CODES: dict[str, tuple[str, str]] = {
     "SC003": ("no-valid-size", "error"),
     "SC004": ("channel-mismatch", "error"),
     "SC005": ("restore-mismatch", "error"),
+    "SC006": ("broadcast-mismatch", "error"),
     "SC101": ("checkerboard-risk", "warning"),
     "SC102": ("gradient-checkerboard", "warning"),
     "SC201": ("tf-same-asymmetric-padding", "warning"),

@@ -14,6 +14,14 @@ distort (PyTorch ``avg_pool3d``'s ``input >= kernel``; ONNX MaxUnpool's element-
 which compares products over axes, see :func:`joint_unpool`) are applied here (:func:`axis_output`),
 the latter as a joint constraint (:func:`symconv.review.validity.joint_constraints`).
 
+Broadcasting: an elementwise merge (``add``: Add, Mul, Sub, ... in ONNX; ``x * gate`` in
+PyTorch) broadcasts an input whose size on the axis is 1 for *every* input size (a *gate*: the
+output of a global pooling and what is computed from it alone, :func:`constant_sizes`), as the
+runtimes do; such inputs are not compared (:func:`broadcast_gates`) and the merge takes the
+size of its other inputs.  An input that is 1 only at some sizes is compared like any other:
+there the runtimes broadcast 1 against N and return a wrong-sized output, a mismatch.
+A concat never broadcasts.
+
 Several symbols on one axis (inputs ``x: [H, W]`` and ``y: [G, W]`` merged after some layers):
 every tensor is *owned* by one symbol (an input by its own; a layer by its input's owner; a
 concat/add by its first symbolic input, so that what follows it is a function of that symbol
@@ -46,7 +54,8 @@ from symconv.spec import (
 )
 
 __all__ = ["MAX_PERIOD", "Batch", "LayerTable", "Plan", "axis_key", "axis_output",
-           "axis_symbols", "joint_unpool", "layer_table", "make_plan", "owners", "project"]
+           "axis_symbols", "broadcast_gates", "broadcast_message", "constant_sizes",
+           "joint_unpool", "layer_table", "make_plan", "owners", "project"]
 
 #: Largest period the exact valid-size computation accepts.
 MAX_PERIOD = 1 << 20
@@ -352,7 +361,8 @@ class Plan:
             elif node.op in MERGE_OPS:
                 if len(set(ins)) > 1:
                     shown = ", ".join(f"{s}={v}" for s, v in zip(names, ins, strict=True))
-                    fails.append((node.name, "mismatch", f"{node.op} inputs differ: {shown}"))
+                    fails.append((node.name, "mismatch", broadcast_message(node, names, ins)
+                                  or f"{node.op} inputs differ: {shown}"))
                     continue
                 vals[node.name] = first
             elif node.layer is None:
@@ -419,6 +429,104 @@ class Plan:
         return Batch(ns, values, present, fails, first)
 
 
+def _table_constant(table: LayerTable) -> int | None:
+    """The output size when it is the same for every accepted input size, else ``None``
+    (exact: past ``start`` the table repeats with ``shift``)."""
+    if table.scale is not None or table.shift != 0:
+        return None
+    outs = set(table.out[table.ok].tolist())
+    return outs.pop() if len(outs) == 1 else None
+
+
+def constant_sizes(net: Network, a: int, tables: dict[str, LayerTable] | None = None
+                   ) -> dict[str, int | None]:
+    """Each tensor's size on axis ``a`` when it is the same for every input size (``None``
+    when it varies), by propagation: an input of a fixed size; a layer whose input is constant
+    (its table at that size) or whose output is constant whatever its input (a global or
+    adaptive pooling, a resize to a fixed size); a merge of such tensors.
+
+    >>> from symconv.network.model import from_dict
+    >>> net = from_dict({"inputs": [{"name": "x", "size": ["H"]}], "layers": [
+    ...     {"name": "g", "op": "resize", "size": 1}, {"name": "c", "op": "conv", "k": 1},
+    ...     {"name": "m", "op": "add", "inputs": ["x", "c"]}]})
+    >>> constant_sizes(net, 0)
+    {'x': None, 'g': 1, 'c': 1, 'm': None}
+    """
+    nd = net.ndim
+    const: dict[str, int | None] = {
+        i.name: (int(i.size[a]) if isinstance(i.size[a], int) else None) for i in net.inputs}
+    for node in net.nodes:
+        ins = [const.get(s) for s in node.inputs]
+        size_of = getattr(node, "size_of", None)
+        if size_of is not None:
+            const[node.name] = const.get(size_of)
+        elif node.op == "add":
+            live = [c for c in ins if c != 1]
+            known = [c for c in live if c is not None]
+            const[node.name] = (1 if not live else
+                                (known[0] if len(known) == len(live) else None))
+        elif node.op in MERGE_OPS:
+            known = [c for c in ins if c is not None]
+            const[node.name] = known[0] if known else None
+        elif node.layer is None:
+            const[node.name] = ins[0] if ins else None
+        else:
+            table = (tables or {}).get(node.name) or layer_table(project(node.layer, a, nd), nd)
+            if ins[0] is not None:
+                out, ok = table.at(ins[0])
+                const[node.name] = out if ok else None
+            else:
+                const[node.name] = _table_constant(table)
+    return const
+
+
+_GATES: dict[int, tuple[Network, dict[str, tuple[frozenset[str], ...]]]] = {}
+
+
+def broadcast_gates(net: Network) -> dict[str, tuple[frozenset[str], ...]]:
+    """For each elementwise merge (``add``), per axis, the inputs it broadcasts: those whose
+    size on the axis is 1 for every input size while another input's is not (empty sets are
+    left out: a merge with no gate on any axis is absent).
+
+    >>> from symconv.network.model import from_dict
+    >>> net = from_dict({"inputs": [{"name": "x", "size": ["H", "W"]}], "layers": [
+    ...     {"name": "g", "op": "resize", "size": [1, 1]},
+    ...     {"name": "m", "op": "add", "inputs": ["x", "g"]}]})
+    >>> broadcast_gates(net)
+    {'m': (frozenset({'g'}), frozenset({'g'}))}
+    """
+    hit = _GATES.get(id(net))
+    if hit is not None and hit[0] is net:
+        return hit[1]
+    per_axis = [constant_sizes(net, a) for a in range(net.ndim)]
+    out: dict[str, tuple[frozenset[str], ...]] = {}
+    for node in net.nodes:
+        if node.op != "add":
+            continue
+        axes = []
+        for const in per_axis:
+            gates = frozenset(s for s in node.inputs if const.get(s) == 1)
+            axes.append(gates if len(gates) < len(set(node.inputs)) else frozenset())
+        if any(axes):
+            out[node.name] = tuple(axes)
+    if len(_GATES) > 64:
+        _GATES.clear()
+    _GATES[id(net)] = (net, out)
+    return out
+
+
+def broadcast_message(node: Node, names: list[str], sizes: list[Any]) -> str | None:
+    """The wording of an ``add`` whose differing input sizes include a 1 that is not 1 for
+    every input size: the runtimes broadcast it (``None`` for any other mismatch)."""
+    if node.op != "add" or 1 not in sizes or len(set(sizes)) < 2:
+        return None
+    one = next(s for s, v in zip(names, sizes, strict=True) if v == 1)
+    big = next(v for v in sizes if v != 1)
+    shown = ", ".join(f"{s}={v}" for s, v in zip(names, sizes, strict=True))
+    return (f"add inputs differ ({shown}): {one} is 1 here but not for every input size, and "
+            f"the runtime broadcasts 1 against {big} here and returns a wrong-sized output")
+
+
 def axis_symbols(net: Network, a: int) -> tuple[str, ...]:
     """The symbols of the inputs' sizes on axis ``a``, in order of appearance."""
     return tuple(dict.fromkeys(str(i.size[a]) for i in net.inputs if isinstance(i.size[a], str)))
@@ -463,6 +571,7 @@ def make_plan(net: Network, a: int, symbol: str | None = None) -> Plan:
     foreign = {n.name: tuple(s for s in n.inputs if own.get(s) not in (symbol, None))
                for n in members}
     foreign = {k: v for k, v in foreign.items() if v}
+    gated = {name: axes[a] for name, axes in broadcast_gates(net).items() if axes[a]}
     specs = {n.name: project(n.layer, a, nd) for n in net.nodes if n.layer is not None}
     tables = {n.name: layer_table(specs[n.name], nd) for n in members if n.layer is not None}
     # (P_t, A_t): size_t(n + P_t) = size_t(n) + A_t
@@ -470,7 +579,8 @@ def make_plan(net: Network, a: int, symbol: str | None = None) -> Plan:
     pa.update({name: (1, 0) for name in fixed})
     merges: dict[str, bool] = {}
     for node in members:
-        names = [s for s in node.inputs if s not in foreign.get(node.name, ())]
+        names = [s for s in node.inputs if s not in foreign.get(node.name, ())
+                 and s not in gated.get(node.name, ())]
         ins = [pa[s] for s in names]
         size_of = getattr(node, "size_of", None)
         if size_of is not None:
@@ -500,7 +610,9 @@ def make_plan(net: Network, a: int, symbol: str | None = None) -> Plan:
         c = _constant(specs[node.name])
         src = node.inputs[0]
         need[src] = need.get(src, 0) + c
-    view = _view(net, own, symbol, members, foreign)
+    dropped = {k: tuple(foreign.get(k, ())) + tuple(sorted(gated.get(k, ())))
+               for k in {*foreign, *gated}}
+    view = _view(net, own, symbol, members, dropped)
     restores = tuple(n for n in view.nodes if n.restores is not None)
     return Plan(view, a, symbol, varying, fixed, specs, period, shift, need, merges, restores,
                 tables=tables, members=tuple(view.nodes), foreign=foreign)
@@ -510,10 +622,10 @@ def _view(net: Network, own: dict[str, str | None], symbol: str, members: tuple[
           foreign: dict[str, tuple[str, ...]]) -> Network:
     """The part of ``net`` this symbol's plan evaluates, as a network of its own (the whole
     network when there is one symbol): inputs of other symbols and the tensors they own are
-    left out, a concat/add keeps its own inputs, and a ``restores`` target of another symbol
-    is left to the coupling constraints."""
-    if len(members) == len(net.nodes) and all(own[i.name] in (symbol, None)
-                                              for i in net.inputs):
+    left out, a concat/add keeps its own inputs (the inputs an add broadcasts are dropped too),
+    and a ``restores`` target of another symbol is left to the coupling constraints."""
+    if len(members) == len(net.nodes) and not foreign and all(
+            own[i.name] in (symbol, None) for i in net.inputs):
         return net
     keep = {i.name for i in net.inputs if own[i.name] in (symbol, None)}
     keep |= {n.name for n in members}

@@ -8,6 +8,7 @@ from typing import Any
 from symconv.errors import SymconvError
 from symconv.network.model import MERGE_OPS, Network, Node
 from symconv.review.model import Finding, TensorRow, fmt_size
+from symconv.review.plan import broadcast_gates, broadcast_message
 from symconv.review.validity import axis_key, project
 from symconv.sizes.shapes import output_channels, resolve
 from symconv.spec import Conv, ConvTranspose
@@ -69,20 +70,18 @@ def evaluate(net: Network, size: tuple[int, ...]
     """Sizes of every tensor at ``size``; the first rejection (topological order) as SC001/2."""
     vals: dict[str, tuple[int, ...]] = net.input_sizes(size)
     first: Finding | None = None
+    gates = broadcast_gates(net)
     for node in net.nodes:
         srcs = [vals.get(s) for s in node.inputs]
         if any(s is None for s in srcs):
             continue
         ins = [s for s in srcs if s is not None]
         if node.op in MERGE_OPS:
-            if len(set(ins)) > 1:
-                shown = ", ".join(f"{s}={fmt_size(v)}" for s, v in zip(node.inputs, ins, strict=True))
-                if first is None:
-                    first = Finding("SC002", node.name, (
-                        f"{node.name}: {node.op} inputs have different spatial sizes at input "
-                        f"{fmt_size(size)}: {shown}"))
+            out, finding = _merge(node, ins, gates.get(node.name), size)
+            if finding is not None:
+                first = first or finding
                 continue
-            vals[node.name] = ins[0]
+            vals[node.name] = out
         elif node.size_of is not None:  # a resize to another tensor's spatial size
             vals[node.name] = vals[node.size_of]
         elif node.layer is None:
@@ -97,6 +96,28 @@ def evaluate(net: Network, size: tuple[int, ...]
                         f"{fmt_size(size)}): {exc}"))
     return vals, first
 
+
+
+def _merge(node: Node, ins: list[tuple[int, ...]], gates: tuple[frozenset[str], ...] | None,
+           size: tuple[int, ...]) -> tuple[tuple[int, ...], Finding | None]:
+    """A concat/add at one input size: its output sizes, or the SC002/SC006 finding.  An add
+    broadcasts, per axis, the inputs that are 1 for every input size (``gates``)."""
+    out: list[int] = []
+    for a in range(len(ins[0])):
+        skip = gates[a] if gates else frozenset()
+        names = [s for s in node.inputs if s not in skip]
+        here = [v[a] for s, v in zip(node.inputs, ins, strict=True) if s not in skip]
+        if len(set(here)) > 1:
+            shown = ", ".join(f"{s}={fmt_size(v)}" for s, v in zip(node.inputs, ins, strict=True))
+            why = broadcast_message(node, names, here)
+            if why is not None:
+                return (), Finding("SC006", node.name, (
+                    f"{node.name}: at input {fmt_size(size)} on axis {a}: {why}"))
+            return (), Finding("SC002", node.name, (
+                f"{node.name}: {node.op} inputs have different spatial sizes at input "
+                f"{fmt_size(size)}: {shown}"))
+        out.append(here[0])
+    return tuple(out), None
 
 
 def symbolic_formulas(net: Network, notes: list[str]) -> dict[str, tuple[str, ...]]:
@@ -127,8 +148,11 @@ def symbolic_formulas(net: Network, notes: list[str]) -> dict[str, tuple[str, ..
             axes.append({k: v.xreplace(mapping) if mapping else v for k, v in vals.items()})
             continue
         vals = {i.name: x for i, x in zip(net.inputs, here, strict=True)}
+        gated = {k: v[a] for k, v in broadcast_gates(net).items()}
         for node in net.nodes:
-            first = vals.get(node.inputs[0])
+            lead = next((s for s in node.inputs if s not in gated.get(node.name, ())),
+                        node.inputs[0])
+            first = vals.get(lead)
             if first is None or any(src not in vals for src in node.inputs):
                 continue
             if node.size_of is not None:  # a resize to another tensor's spatial size

@@ -118,7 +118,7 @@ def skip_checks(plan: Plan, validity: AxisValidity,
     inferred = {p.up: p for p in pairs if _wanted(plan, p)}
     base = _relaxed_context(plan, validity, merge_cex)
     for node in plan.net.nodes:
-        if node.op in MERGE_OPS:
+        if node.op in MERGE_OPS and len(node.inputs) > 1:  # not a lone input beside gates
             cex = merge_cex.get(node.name)
             if cex is None:
                 out.append(SkipCheck(node.name, "merge", plan.axis, True, None, ()))
