@@ -275,7 +275,19 @@ def test_a_classifier_head_is_left_out_and_noted(tmp_path: Path) -> None:
     assert [n.name for n in net.nodes] == ["c", "r", "p"]
     assert net.node("c").layer.out_channels == 4  # type: ignore[union-attr]
     r = review(net, symbolic=True)
-    assert r.notes[0].startswith("not analysed: GlobalAveragePool 'gap'")
+    assert r.not_analysed[0].startswith("GlobalAveragePool 'gap'")
+    assert not r.complete and [f.code for f in r.warnings if f.code == "SC302"] == ["SC302"]
+    assert r.to_dict()["valid_sizes_for"] == "the analysed outputs"
+    from click.testing import CliRunner
+
+    from symconv.cli import cli
+
+    text = CliRunner().invoke(cli, ["review", str(p), "--symbolic"])
+    assert text.exit_code == 0, text.output
+    assert "valid input sizes (exact for every size, for the analysed outputs only" in text.output
+    assert "not analysed (the valid sizes above do not cover these)" in text.output
+    strict = CliRunner().invoke(cli, ["review", str(p), "--symbolic", "--fail-on", "warning"])
+    assert strict.exit_code == 1 and "SC302 partial-analysis" in strict.output
     v = r.validity[0]
     assert v is not None and v.describe() == "H >= 5"
     import onnxruntime as ort

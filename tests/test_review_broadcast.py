@@ -102,7 +102,7 @@ def test_se_block_valid_sizes_and_findings_are_pytorchs(torch: Any) -> None:
     assert v is not None and w is not None
     sizes = [(h, 4) for h in range(1, 21)]
     verdict = oracle(SE, torch, sizes)
-    for (h, wd), ok in verdict.items():
+    for (h, _), ok in verdict.items():
         assert (h in v) == ok, (h, ok)
     assert 4 in w
     # the gate merge is noted, never compared; the shrunk skip at H=1 is SC006

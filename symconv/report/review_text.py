@@ -120,7 +120,9 @@ def render_text(result: Review) -> str:
             " ".join(dict.fromkeys(codes.get(t.name, []))),
         ])
     lines += _table(rows)
-    lines += ["", "valid input sizes (exact for every size)"]
+    lines += ["", "valid input sizes (exact for every size)" if result.complete else
+              "valid input sizes (exact for every size, for the analysed outputs only; not "
+              "analysed: see below)"]
     for a, v in enumerate(result.validity):
         if v is None:
             lines.append(f"  axis {a}: not computed (see notes)")
@@ -187,6 +189,9 @@ def render_text(result: Review) -> str:
         lines += ["", "findings"]
         for f in result.findings:
             lines.append(f"  {f.severity:<8} {f.code} {f.name}  {f.message}")
+    if result.not_analysed:
+        lines += ["", "not analysed (the valid sizes above do not cover these)"]
+        lines += [f"  {what}" for what in result.not_analysed]
     if result.notes:
         lines += ["", "notes"] + [f"  {n}" for n in result.notes]
     ne, nw = len(result.errors), len(result.warnings)

@@ -107,6 +107,10 @@ SC301   receptive-field-exceeds-input    warning  an output's receptive field ov
                                                   from an input (the union at concat/add) is
                                                   larger than that input on some axis; the
                                                   worst input and axis, and the path, named
+SC302   partial-analysis                 warning  part of the model is not analysed (a
+                                                  classifier head, a reshape that changes the
+                                                  spatial layout): the valid sizes hold for
+                                                  the analysed outputs only
 ======  ===============================  =======  =============================================
 
 >>> from symconv.network.model import loads
@@ -199,7 +203,12 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
             if isinstance(size, bool) or not isinstance(size, int) or size < 1:
                 raise InvalidSpecError(f"input size={size!r} must be positive integers")
     findings: list[Finding] = []
-    notes: list[str] = [f"not analysed: {what}" for what in network.ignored]
+    notes: list[str] = []
+    if network.ignored:
+        findings.append(Finding("SC302", None, (
+            "not every output or branch of the model is analysed (not analysed: "
+            f"{'; '.join(network.ignored)}): the valid sizes hold for the analysed outputs "
+            "only")))
     channels = propagate_channels(network, findings)
     concrete = None if symbolic else concrete_inputs(network, input_size)
     values, first_failure = evaluate(network, concrete) if concrete else ({}, None)
@@ -236,7 +245,7 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
     findings.sort(key=lambda f: (CODES[f.code][1] != "error", order[f.code]))
     return Review(network, concrete, tensors, tuple(validity), tuple(checks),
                   tuple(dict.fromkeys(findings)), tuple(notes), tuple(joint),
-                  tuple(_subject_to(v, joint) for v in extra))
+                  tuple(_subject_to(v, joint) for v in extra), tuple(network.ignored))
 
 
 def _joint_review(net: Network, formulas: dict[str, tuple[str, ...]],

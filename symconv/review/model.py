@@ -38,6 +38,7 @@ CODES: dict[str, tuple[str, str]] = {
     "SC208": ("skip-size-constraint", "warning"),
     "SC209": ("inferred-restore", "warning"),
     "SC301": ("receptive-field-exceeds-input", "warning"),
+    "SC302": ("partial-analysis", "warning"),
 }
 
 @dataclass(frozen=True, slots=True)
@@ -374,6 +375,14 @@ class Review:
     notes: tuple[str, ...] = ()
     joint: tuple[JointConstraint, ...] = ()
     symbol_validity: tuple[AxisValidity, ...] = ()
+    #: Parts of the model the review did not analyse (a classifier head, a reshape that
+    #: changes the spatial layout, ...): the valid sizes hold for the analysed outputs only.
+    not_analysed: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Every output and branch was analysed."""
+        return not self.not_analysed
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -409,6 +418,8 @@ class Review:
             "input_size": None if self.input_size is None else list(self.input_size),
             "tensors": [t.to_dict() for t in self.tensors],
             "valid_sizes": [None if v is None else v.to_dict() for v in self.validity],
+            "valid_sizes_for": "all outputs" if self.complete else "the analysed outputs",
+            "not_analysed": list(self.not_analysed),
             "symbol_valid_sizes": [v.to_dict() for v in self.symbol_validity],
             "joint_constraints": [j.to_dict() for j in self.joint],
             "checks": [c.to_dict() for c in self.checks],
