@@ -19,7 +19,7 @@ restore does not match at the given size, no valid size, channel mismatch, a siz
 that is broadcast at this size only), SC101-SC301
 warnings (checkerboard risk, SAME asymmetry, ceil-mode, count_include_pad, output_padding,
 resize modes, max-unpool indices, decoder restores, skip constraints, inferred restores,
-receptive field).
+receptive field, a part of the model not analysed).
 \b
 Restores: `restores: NAME` on a layer declares the size it must give back (SC207/SC005);
 without it, up-sampling layers are paired with the down-sampling layer they mirror and checked
