@@ -607,9 +607,10 @@ def test_unfoldable_shape_arithmetic_is_one_line(tmp_path: Path) -> None:
                       mk("Concat", ["two", "c", "hw"], ["sz"], axis=0)],
                      [*ints, _ints("one", [1])])
     _one_line(m, tmp_path, "sizes[0]=2", "batch")
-    # channels taken from another tensor (its channel count is not known to be x's)
+    # channels taken from another tensor with another channel count (ONNX shape inference
+    # knows both: 2 against x's 1)
     m = _resize_with([mk("Conv", ["x", "w"], ["c"], kernel_shape=[1, 1]),
-                      mk("Shape", ["c"], ["sz"])], [_weight("w", (1, 1, 1, 1))])
+                      mk("Shape", ["c"], ["sz"])], [_weight("w", (2, 1, 1, 1))])
     _one_line(m, tmp_path, "'the_resize' (Resize)", "sizes[1]", "channel count of 'x'")
     # a Slice with computed bounds
     m = _model([mk("Shape", ["x"], ["s"]), mk("Slice", ["s", "two", "three", "z"], ["e"]),
@@ -653,3 +654,17 @@ def test_a_classifier_head_reading_shapes_is_still_a_head(tmp_path: Path) -> Non
     net = _load(m, tmp_path)
     assert [n.name for n in net.nodes] == ["c"]
     assert net.ignored and "Reshape 'view'" in net.ignored[0]
+
+
+def test_a_resize_to_another_tensor_of_the_same_static_channel_count_is_a_like_resize() -> None:
+    """x (1 channel) resized to Shape(c) where c is a 1x1 conv of x with one output channel:
+    ONNX shape inference knows c has x's channel count, so the sizes are c's spatial size."""
+    from onnx import helper
+
+    from symconv.network.onnx_import import from_model
+
+    mk = helper.make_node
+    m = _resize_with([mk("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3], strides=[2, 2]),
+                      mk("Shape", ["c"], ["sz"])], [_weight("w", (1, 1, 3, 3))])
+    net = from_model(m)
+    assert net.node("y").size_of == "c"

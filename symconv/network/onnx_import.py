@@ -24,12 +24,19 @@ Needs the optional ``onnx`` package (``pip install symconv[onnx]``).  Supported 
 * ``Concat`` on the channel axis, ``Add``/``Sum``/``Sub``/``Mul``/``Div``/``Max``/``Min`` of two
   tensors (a merge whose spatial sizes must agree; with a constant operand: shape-preserving);
 * shape-preserving elementwise ops (:data:`ELEMENTWISE`: ``Relu``, ``BatchNormalization``,
-  ``Sigmoid``, ...).
+  ``Sigmoid``, ...);
+* chains of ``Reshape``/``Flatten``/``Squeeze``/``Unsqueeze``/``Transpose`` (with
+  normalisations and arithmetic between them) that give back the spatial layout of the tensor
+  they started from, with their target shapes folded exactly (GroupNorm's Reshape ->
+  InstanceNormalization -> Reshape, a channel shuffle, LayerNorm over channels between two
+  Transposes): read as that tensor's identity (:class:`~symconv.network.onnx_shapes._Layout`).
+  Static channel counts come from ONNX's shape inference, so ``C // g`` folds.
 
 Symbolic dimensions (``dim_param``) become the size symbols; a spatial dimension with neither a
 value nor a name gets the symbol ``S<axis>``.  A classifier head (:data:`HEADS`: global
-pooling, ``Flatten``, ``Gemm``, ``Reshape``, ...) and everything computed only from it is left
-out and listed in ``Network.ignored`` (a review note).  Every other operator is reported by
+pooling, ``Gemm``, ``MatMul``, a reshape that changes the spatial layout, ...) and everything
+computed from it is left out and listed in ``Network.ignored``, also where it meets a spatial
+tensor again; the review then states its valid sizes for the analysed outputs only (SC302).  Every other operator is reported by
 name (one line, :class:`~symconv.errors.UnsupportedError`); a truncated or corrupt file is one
 line too.
 Nothing in the model is executed.
@@ -48,6 +55,7 @@ from symconv.network.onnx_shapes import (
     _INT32_MAX,
     _INT64_MAX,
     HEADS,
+    RESHAPES,
     SHAPE_OPS,
     _attrs,
     _Flow,
@@ -74,7 +82,7 @@ ELEMENTWISE = frozenset({
 #: Binary elementwise operators (a merge when both operands are computed tensors).
 MERGES = frozenset({"Add", "Sum", "Sub", "Mul", "Div", "Max", "Min", "Mean", "Pow"})
 _OTHER = frozenset({"Concat", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Constant",
-                    "Pad", "Slice"})
+                    "Pad", "Slice", *RESHAPES})
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -116,7 +124,7 @@ def from_model(model: Any, name: str = "onnx-model") -> Network:
     inputs = _inputs(graph, consts, names, params)
     nd = len(inputs[0].size)
     spatial = {vi.name for vi in graph.input if vi.name not in consts and vi.name not in params}
-    flow = _Flow(consts, nd, spatial, _static_batch(graph, spatial))
+    flow = _Flow(consts, nd, spatial, _static_batch(graph, spatial), _static_channels(model))
     for name in sorted(params):
         flow.unfolded[name] = f"graph input {name!r} (rank < 3) is known only at run time"
     for node in graph.node:
@@ -133,8 +141,33 @@ def from_model(model: Any, name: str = "onnx-model") -> Network:
             f"operators: {shown}"
         )
     nodes = tuple(_node(node, flow, names, nd) for node in body)
+    if not nodes:
+        why = f": not analysed: {flow.heads[0]}" if flow.heads else ""
+        raise UnsupportedError(f"the model has no spatial layer symconv review can analyse{why}")
+    for o in graph.output:
+        if o.name in flow.detached:
+            flow.heads.append(f"output {o.name!r}: a reshape of {flow.detached[o.name].origin!r} "
+                              f"that changes its spatial layout ({flow.detached[o.name].start})")
     outputs = [names.get(o.name) for o in graph.output if names.has(o.name)]
     return build(name, Convention.ONNX, inputs, nodes, outputs or None, tuple(flow.heads))
+
+
+def _static_channels(model: Any) -> dict[str, int]:
+    """Static channel counts (axis 1) of the model's tensors, from ONNX's own shape inference
+    (data analysis of the graph, nothing executed); empty when inference fails."""
+    from onnx import shape_inference
+
+    try:
+        inferred = shape_inference.infer_shapes(model, strict_mode=False)
+    except Exception:  # inference is a convenience here: without it C stays a symbol
+        return {}
+    out: dict[str, int] = {}
+    g = inferred.graph
+    for vi in (*g.input, *g.value_info, *g.output):
+        dims = list(vi.type.tensor_type.shape.dim)
+        if len(dims) >= 3 and dims[1].HasField("dim_value") and dims[1].dim_value > 0:
+            out[vi.name] = int(dims[1].dim_value)
+    return out
 
 
 def _static_batch(graph: Any, spatial: set[str]) -> int | None:
@@ -233,6 +266,9 @@ def _node(node: Any, flow: _Flow, names: _Names, nd: int) -> Node:
     attrs = _attrs(node)
     data = [i for i in node.input if i and i in flow.spatial]
     try:
+        if op in RESHAPES:  # a chain of reshapes that gives back a tensor's spatial layout
+            return Node(names.add(node.output[0]), "identity", None,
+                        (names.get(flow.identity_of[node.output[0]]),), alias=op)
         if op in ONNX_WINDOW_OPS and op not in ("DepthToSpace", "SpaceToDepth"):
             return _window(node, attrs, flow.consts, names, nd)
         if op in ("DepthToSpace", "SpaceToDepth"):
@@ -418,7 +454,7 @@ def _resize(node: Any, attrs: dict[str, Any], flow: _Flow, names: _Names, nd: in
     x = ins[0]
     given = list(sizes.entries)
     if axes is not None:
-        full: list[_Lin] = [_Lin.dim(x, a) for a in range(rank)]
+        full: list[_Lin] = [flow.dim(x, a) for a in range(rank)]
         if len(axes) != len(given):
             raise InvalidSpecError(f"axes={list(axes)} must have one entry per size "
                                    f"({len(given)})")
@@ -475,7 +511,7 @@ def _check_batch_channels(flow: _Flow, x: str, given: list[_Lin]) -> None:
     if not batch_ok:
         raise UnsupportedError(f"sizes[0]={n.show()} must be the batch size (Shape of a "
                                "tensor, axis 0): resizing the batch axis is not modelled")
-    if c != _Lin.dim(x, 1):
+    if c not in (_Lin.dim(x, 1), flow.dim(x, 1)):
         raise UnsupportedError(f"sizes[1]={c.show()} must be the channel count of {x!r} "
                                "(Shape of it, axis 1): resizing channels is not modelled")
 

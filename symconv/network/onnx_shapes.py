@@ -17,7 +17,7 @@ from typing import Any
 
 from symconv.errors import UnsupportedError
 
-__all__ = ["HEADS", "SHAPE_OPS"]
+__all__ = ["HEADS", "RESHAPES", "SHAPE_OPS"]
 
 #: Operators that end the spatial part of a model (a classifier head): they and everything
 #: computed only from them are left out of the review, and listed in ``Network.ignored``.
@@ -25,6 +25,18 @@ HEADS = frozenset({
     "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "Flatten", "Gemm", "MatMul",
     "Reshape", "Squeeze", "Unsqueeze", "Transpose", "ReduceMean", "ReduceMax", "ReduceSum",
     "Shape", "Gather",
+})
+#: Operators that only change how a tensor's elements are laid out (:class:`_Layout`): a chain
+#: of them that gives back the spatial layout of the tensor it started from (GroupNorm's
+#: Reshape -> InstanceNormalization -> Reshape, a channel shuffle, LayerNorm over channels
+#: between two Transposes) is that tensor's identity; any other chain is a head.
+RESHAPES = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose"})
+#: Operators a reshaped tensor passes through with its layout unchanged (one data input).
+_LAYOUT_KEEPING = frozenset({
+    "InstanceNormalization", "LayerNormalization", "GroupNormalization",
+    "BatchNormalization", "MeanVarianceNormalization", "Softmax", "LogSoftmax", "Identity",
+    "Relu", "Sigmoid", "Tanh", "Cast", "Dropout", "Add", "Sub", "Mul", "Div", "Clip",
+    "HardSigmoid", "HardSwish", "LeakyRelu", "Gelu", "Erf", "Sqrt", "Pow", "Neg", "Exp",
 })
 
 
@@ -87,6 +99,29 @@ class _Vec:
         return all(not e.terms for e in self.entries)
 
 
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """A tensor reshaped from the spatial tensor ``origin`` by :data:`RESHAPES` (and passed
+    through layout-keeping ops): its ``dims`` (exact affine forms in ``origin``'s sizes, or
+    ``None`` where not known), and where ``origin``'s spatial block (the trailing axes,
+    contiguous in memory) now is:
+
+    * ``perm`` (Transposes alone so far): the current axes are ``origin``'s axes in this
+      order; the layout is ``origin``'s again when ``perm`` is the identity;
+    * ``perm is None``: some Reshape happened; ``intact`` says the spatial block is still the
+      trailing block of memory, in order (a Reshape keeps memory order; a Transpose keeps the
+      block only when the trailing dims are exactly the spatial axes and stay last).  Then a
+      Reshape to exactly ``origin``'s dims gives back ``origin``'s layout.
+
+    ``start`` names the node that detached it (for the notes)."""
+
+    origin: str
+    dims: tuple[_Lin | None, ...]
+    perm: tuple[int, ...] | None
+    intact: bool
+    start: str
+
+
 class _Unfoldable(Exception):
     """A shape computation symconv cannot fold exactly (carries the one-line reason);
     ``inherited`` when the reason is an input's (its node is named once, where it failed)."""
@@ -113,39 +148,102 @@ class _Flow:
     that could not be folded (``unfolded``: tensor -> why)."""
 
     def __init__(self, consts: dict[str, Any], nd: int, graph_inputs: set[str],
-                 batch: int | None) -> None:
+                 batch: int | None, channels: dict[str, int] | None = None) -> None:
         self.consts = consts
         self.nd = nd
         self.batch = batch
+        #: static channel counts of tensors (ONNX shape inference), for :meth:`dim`
+        self.channels = channels or {}
         self.values: dict[str, _Vec] = {}
         self.unfolded: dict[str, str] = {}
         self.spatial: set[str] = set(graph_inputs)
         self.gone: set[str] = set()
         self.heads: list[str] = []
+        #: tensors reshaped from a spatial tensor (not spatial themselves, maybe again later)
+        self.detached: dict[str, _Layout] = {}
+        #: spatial tensors that a chain of reshapes gave back: tensor -> the tensor it started
+        #: from (the review reads them as its identity)
+        self.identity_of: dict[str, str] = {}
+
+    def dim(self, tensor: str, axis: int) -> _Lin:
+        """The size of ``tensor`` on ``axis`` as a shape program sees it: the static batch
+        size and channel count when known (so ``C // 2`` folds exactly), else a symbol."""
+        if axis == 0 and self.batch is not None:
+            return _Lin(Fraction(self.batch))
+        if axis == 1 and tensor in self.channels:
+            return _Lin(Fraction(self.channels[tensor]))
+        return _Lin.dim(tensor, axis)
 
     def visit(self, node: Any) -> None:
         op = node.op_type
         if op == "Constant":
             self._constant(node)
             return
-        data = [i for i in node.input if i and (i in self.spatial or i in self.gone)]
-        if (op == "Shape" and data and data[0] in self.spatial) or not data:
+        data = [i for i in node.input
+                if i and (i in self.spatial or i in self.gone or i in self.detached)]
+        if (op == "Shape" and data and data[0] not in self.gone) or not data:
             self._fold(node)
             return
         if any(i in self.gone for i in data):
             if all(i in self.gone for i in data):
                 self.gone.update(node.output)
                 return
-            raise UnsupportedError(
-                f"op_type={op!r} (node {_label(node)}) mixes a spatial tensor with the output "
-                "of a non-spatial head; symconv review cannot follow it"
-            )
+            self._end(node, data, "mixes a spatial tensor with the output of a non-spatial head")
+            return
+        if op in RESHAPES:
+            self._reshape(node, data[0])
+            return
+        if any(i in self.detached for i in data):
+            self._detached(node, data)
+            return
         if op in HEADS:
             self.heads.append(f"{op} {_label(node)} and what follows it (a non-spatial head)")
             self.gone.update(node.output)
             return
         if node.output:
             self.spatial.add(node.output[0])
+
+    def _end(self, node: Any, data: list[str], why: str) -> None:
+        """``node`` and everything computed from it are left out, with a note naming why."""
+        starts = sorted({self.detached[i].start for i in data if i in self.detached})
+        was = f" (reshaped by {', '.join(starts)})" if starts else ""
+        self.heads.append(f"{node.op_type} {_label(node)} and what follows it: it {why}{was}")
+        self.gone.update(node.output)
+
+    def _detached(self, node: Any, data: list[str]) -> None:
+        """An op reading a reshaped tensor: layout kept through normalisations, activations
+        and arithmetic with constants or with tensors of the same layout; anything else (or a
+        mix with a spatial tensor) ends the analysis of what follows."""
+        layouts = {self.detached[i] for i in data if i in self.detached}
+        if node.op_type in _LAYOUT_KEEPING and len(layouts) == 1 and all(
+                i in self.detached for i in data):
+            self.detached[node.output[0]] = layouts.pop()
+            return
+        if node.op_type in HEADS:
+            self._end(node, data, "reads a reshaped tensor (a non-spatial head)")
+            return
+        self._end(node, data, "reads a reshape that changes the spatial layout"
+                  if any(i in self.spatial for i in data) or node.op_type not in _LAYOUT_KEEPING
+                  else "combines reshapes of different layouts")
+
+    def _reshape(self, node: Any, src: str) -> None:
+        out = node.output[0]
+        if src in self.spatial:
+            rank = self.nd + 2
+            layout = _Layout(src, tuple(self.dim(src, a) for a in range(rank)),
+                             tuple(range(rank)), True, f"{node.op_type} {_label(node)}")
+        else:
+            layout = self.detached[src]
+        try:
+            new = _reshaped(self, node, layout)
+        except (IndexError, StopIteration, ValueError, TypeError, KeyError):
+            # a malformed reshape (an axis out of range, ...): a layout nothing matches
+            new = _Layout(layout.origin, (None,), None, False, layout.start)
+        if _is_identity(self, new):
+            self.spatial.add(out)
+            self.identity_of[out] = new.origin
+        else:
+            self.detached[out] = new
 
     def _constant(self, node: Any) -> None:
         import numpy as np
@@ -209,7 +307,13 @@ class _Flow:
         if op == "Shape":
             src = ins[0]
             if src in self.spatial:
-                dims = [_Lin.dim(src, a) for a in range(self.nd + 2)]
+                dims = [self.dim(src, a) for a in range(self.nd + 2)]
+            elif src in self.detached:
+                known = self.detached[src].dims
+                if any(d is None for d in known):
+                    raise _Unfoldable(f"the shape of {src!r} (a reshaped tensor) is not known "
+                                      "exactly")
+                dims = [d for d in known if d is not None]
             else:
                 dims = [_Lin(Fraction(int(d))) for d in _shape_of(self, src)]
             lo = int(attrs.get("start", 0))
@@ -293,6 +397,113 @@ class _Flow:
         v = numpy_helper.to_array(fill).ravel()[0] if fill is not None else np.float32(0)
         count = int(shape.entries[0].const) if shape.entries else 1
         return _from_array(np.full((count,), v))
+
+
+def _is_identity(flow: _Flow, layout: _Layout) -> bool:
+    """``layout`` is its origin's: every axis back in place, the spatial block in order."""
+    rank = flow.nd + 2
+    if layout.perm is not None:
+        return layout.perm == tuple(range(rank))
+    return layout.intact and layout.dims == tuple(flow.dim(layout.origin, a)
+                                                  for a in range(rank))
+
+
+def _reshaped(flow: _Flow, node: Any, layout: _Layout) -> _Layout:
+    """The layout after one of :data:`RESHAPES` (dims ``None`` where not known exactly)."""
+    op = node.op_type
+    attrs = _attrs(node)
+    dims = list(layout.dims)
+    rank = len(dims)
+    if op == "Transpose":
+        perm = [int(p) for p in attrs.get("perm", range(rank - 1, -1, -1))]
+        if sorted(perm) != list(range(rank)):  # the rank was not known exactly
+            return _Layout(layout.origin, (None,) * len(perm), None, False, layout.start)
+        new_dims = tuple(dims[p] for p in perm)
+        if layout.perm is not None:
+            return _Layout(layout.origin, new_dims, tuple(layout.perm[p] for p in perm),
+                           True, layout.start)
+        k = flow.nd
+        spatial = tuple(flow.dim(layout.origin, a) for a in range(2, 2 + k))
+        keeps = (layout.intact and rank >= k and tuple(dims[rank - k:]) == spatial
+                 and perm[rank - k:] == list(range(rank - k, rank)))
+        return _Layout(layout.origin, new_dims, None, keeps, layout.start)
+    if layout.perm is not None and layout.perm != tuple(range(rank)):
+        # the spatial block was moved by a Transpose: a Reshape now scrambles positions
+        intact = False
+    else:
+        intact = layout.intact
+    target: list[_Lin | None]
+    if op == "Reshape":
+        try:
+            shape = flow.vec(node.input[1])
+        except _Unfoldable:
+            return _Layout(layout.origin, (None,), None, False, layout.start)
+        target = list(shape.entries)
+        allowzero = int(attrs.get("allowzero", 0))
+        for i, e in enumerate(target):
+            if e is not None and not e.terms and e.const == 0 and not allowzero:
+                target[i] = dims[i] if i < rank else None
+        minus = [i for i, e in enumerate(target)
+                 if e is not None and not e.terms and e.const == -1]
+        for i in minus:
+            target[i] = None
+        if len(minus) == 1 and len(target) == flow.nd + 2:
+            # -1 is whatever the element count leaves: the origin's dim there when every
+            # other entry is the origin's own
+            own = [flow.dim(layout.origin, a) for a in range(len(target))]
+            if all(target[i] == own[i] for i in range(len(target)) if i != minus[0]):
+                target[minus[0]] = own[minus[0]]
+    elif op == "Flatten":
+        axis = int(attrs.get("axis", 1))
+        axis = axis + rank if axis < 0 else axis
+        target = [_product(dims[:axis]), _product(dims[axis:])]
+    elif op == "Unsqueeze":
+        axes = attrs.get("axes")
+        if axes is None and len(node.input) > 1 and node.input[1]:
+            try:
+                v = flow.vec(node.input[1])
+            except _Unfoldable:
+                return _Layout(layout.origin, (None,), None, False, layout.start)
+            axes = [int(e.const) for e in v.entries] if v.constant else None
+        if axes is None:
+            return _Layout(layout.origin, (None,), None, False, layout.start)
+        out_rank = rank + len(axes)
+        where = sorted(int(a) + out_rank if int(a) < 0 else int(a) for a in axes)
+        rest = iter(dims)
+        target = [_Lin(Fraction(1)) if i in where else next(rest) for i in range(out_rank)]
+    else:  # Squeeze: only axes of a known size 1 are removed exactly
+        axes = attrs.get("axes")
+        if axes is None and len(node.input) > 1 and node.input[1]:
+            try:
+                v = flow.vec(node.input[1])
+            except _Unfoldable:
+                return _Layout(layout.origin, (None,), None, False, layout.start)
+            axes = [int(e.const) for e in v.entries] if v.constant else None
+        one = _Lin(Fraction(1))
+        if axes is None:
+            axes = [i for i, d in enumerate(dims) if d == one]
+        drop = {int(a) + rank if int(a) < 0 else int(a) for a in axes}
+        if any(dims[i] != one for i in drop if i < rank):
+            intact = False
+        target = [d for i, d in enumerate(dims) if i not in drop]
+    return _Layout(layout.origin, tuple(target), None, intact, layout.start)
+
+
+def _product(dims: list[_Lin | None]) -> _Lin | None:
+    """The product of dims when at most one is not a constant (exact), else ``None``."""
+    out = _Lin(Fraction(1))
+    varying = 0
+    for d in dims:
+        if d is None:
+            return None
+        if d.terms:
+            varying += 1
+            if varying > 1:
+                return None
+            out = d.times(out.const)
+        else:
+            out = out.times(d.const)
+    return out
 
 
 def _shape_of(flow: _Flow, name: str) -> tuple[int, ...]:
