@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from symconv.cli import cli
 from symconv.network.model import Network, load, loads
 from symconv.review import SkipCheck, review
-from symconv.review.pairing import infer_pairs
+from symconv.review.pairing import infer_pairs, unpaired_notes
 from symconv.review.propagate import evaluate
 from symconv.review.skips import edit_layer
 
@@ -173,7 +173,8 @@ layers:
     r = review(net, symbolic=True)
     assert not restores(r)
     assert ("up4 (axis 0) is not checked as a restore: it scales by 4 but the down-sampling "
-            "layer it would undo, d2, scales by 1/2; declare restores: to check it") in r.notes
+            "layer it would undo, d2, scales by 1/2; to check it, declare its target (restores: "
+            "in a network file, or --restores up4=TARGET for any model)") in r.notes
     # resize by 1/2 is undone by resize by 2
     net2 = loads("""
 inputs: [{name: x, size: [H]}]
@@ -562,3 +563,43 @@ def test_unpool_run_time_size_in_pytorch() -> None:
                 unpool(y, idx)
         else:
             assert unpool(y, idx).shape[-2:] == (h, h)
+
+
+def test_paths_that_disagree_name_every_layer_and_the_command_line_declares_restores(
+        tmp_path: Path) -> None:
+    """An up layer whose paths would undo different layers names both (or 'nothing'), and
+    --restores / --no-restore declare or opt out from the command line, with one-line errors."""
+    text = """
+inputs: [{name: x, size: [H]}]
+layers:
+  - {name: d, op: max-pool, kernel: 2}
+  - {name: e, op: avg-pool, kernel: 2, input: x}
+  - {name: m, op: add, inputs: [d, e]}
+  - {name: u, op: resize, scale_factor: 2}
+"""
+    net = loads(text, "yaml")
+    notes = unpaired_notes(net)
+    assert notes == ["u (axis 0) is not checked as a restore: its input paths would undo "
+                     "different layers (d on one path, e on one path); to check it, "
+                     "declare its target (restores: in a network file, or --restores "
+                     "u=TARGET for any model)"]
+    lone = loads(text.replace("{name: e, op: avg-pool, kernel: 2, input: x}",
+                              "{name: e, op: resize, size: 4, input: x}"), "yaml")
+    assert "(d on one path, nothing on another)" in unpaired_notes(lone)[0]
+    path = tmp_path / "net.yaml"
+    path.write_text(text)
+    run = CliRunner()
+    r = run.invoke(cli, ["review", str(path), "--symbolic", "--restores", "u=x", "--json"])
+    assert r.exit_code == 0, r.output
+    checks = [c for c in json.loads(r.output)["checks"] if c["node"] == "u"]
+    assert checks and checks[0]["target"] == "x"
+    bad = run.invoke(cli, ["review", str(path), "--restores", "v=x"])
+    assert bad.exit_code == 2 and "layer v must be a layer of the network" in bad.output
+    assert len(bad.output.strip().splitlines()) == 1
+    bad = run.invoke(cli, ["review", str(path), "--restores", "u"])
+    assert bad.exit_code == 2 and "must be LAYER=TARGET" in bad.output
+    bad = run.invoke(cli, ["review", str(path), "--restores", "u=x", "--no-restore", "u"])
+    assert bad.exit_code == 2 and "must not also be given to --restores" in bad.output
+    quiet = run.invoke(cli, ["review", str(path), "--symbolic", "--no-restore", "u", "--json"])
+    assert quiet.exit_code == 0
+    assert not [c for c in json.loads(quiet.output)["checks"] if c["node"] == "u"]

@@ -13,6 +13,7 @@ Examples:
   symconv review symconv/network/examples/autoencoder.yaml --input 100x100 --fail-on warning
   symconv review model.onnx --json                          # needs symconv[onnx]
   symconv review unet.yaml --fail-on warning --ignore SC208,SC301   # accepted findings
+  symconv review model.onnx --restores dec1=x --no-restore up3      # restores from outside
 \b
 Findings have stable codes: SC001-SC006 errors (a layer rejects the input, a skip or a
 restore does not match at the given size, no valid size, channel mismatch, a size-1 input
@@ -23,7 +24,8 @@ receptive field, a part of the model not analysed).
 \b
 Restores: `restores: NAME` on a layer declares the size it must give back (SC207/SC005);
 without it, up-sampling layers are paired with the down-sampling layer they mirror and checked
-as warnings (SC209); `restores: false` opts a layer out. A restore that holds for some sizes
+as warnings (SC209); `restores: false` opts a layer out. --restores LAYER=TARGET and
+--no-restore LAYER do the same from the command line (ONNX models have no such field). A restore that holds for some sizes
 only gets a per-residue table (size, target, difference, output_padding that fixes the class)
 and fixes that were each checked for every valid size.
 \b
@@ -43,9 +45,16 @@ Exit status: 0 reviewed, 1 errors found (or warnings, with --fail-on warning),
               show_default=True, help="Exit 1 on errors only, or on warnings too.")
 @click.option("--ignore", metavar="CODES", default="",
               help="Comma-separated finding codes to drop, e.g. SC208,SC301.")
+@click.option("--restores", "restores", metavar="LAYER=TARGET", multiple=True,
+              help="Declare that LAYER's output must have TARGET's spatial size (as "
+                   "`restores:` in a network file; for ONNX models). Repeatable.")
+@click.option("--no-restore", "no_restore", metavar="LAYER", multiple=True,
+              help="LAYER restores nothing: no inferred restore check for it (as "
+                   "`restores: false`). Repeatable.")
 @click.pass_context
 def review(ctx: click.Context, file: str, input_size: str | None, symbolic: bool,
-           as_json: bool, fail_on: str, ignore: str) -> None:
+           as_json: bool, fail_on: str, ignore: str, restores: tuple[str, ...],
+           no_restore: tuple[str, ...]) -> None:
     """Which input sizes a network accepts, exactly; whether skips and decoders line up; what
     will go wrong when it is trained or exported."""
     from symconv.report.review_text import render_text, to_dict
@@ -62,6 +71,18 @@ def review(ctx: click.Context, file: str, input_size: str | None, symbolic: bool
         from symconv.network.model import load
 
         network = load(file)
+    if restores or no_restore:
+        from symconv.network.model import with_restores
+
+        declared: dict[str, str] = {}
+        for item in restores:
+            layer, eq, target = item.partition("=")
+            if not eq or not layer.strip() or not target.strip():
+                shown = item if len(item) <= 60 else item[:60] + "..."
+                raise click.BadParameter(f"{shown!r} must be LAYER=TARGET",
+                                         param_hint="--restores")
+            declared[layer.strip()] = target.strip()
+        network = with_restores(network, declared, [n.strip() for n in no_restore])
     codes = [c.strip().upper() for c in ignore.split(",") if c.strip()]
     result = run_review(network, size, symbolic=symbolic).without(codes)
     click.echo(dump_json(to_dict(result)) if as_json else render_text(result),

@@ -25,6 +25,7 @@ from symconv.network.model import (
     from_dict,
     load,
     loads,
+    with_restores,
 )
 
 __all__ = [
@@ -40,4 +41,5 @@ __all__ = [
     "from_dict",
     "load",
     "loads",
+    "with_restores",
 ]

@@ -87,9 +87,10 @@ symconv.errors.InvalidSpecError: layers[0] (layer1): op='convv' must be one of a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -126,6 +127,7 @@ __all__ = [
     "from_dict",
     "load",
     "loads",
+    "with_restores",
 ]
 
 #: File formats by suffix.
@@ -346,6 +348,54 @@ class Network:
                 v if isinstance(v, int) else sym.get(v, size[a]) for a, v in enumerate(inp.size)
             )
         return out
+
+
+def with_restores(net: Network, declared: Mapping[str, str] | None = None,
+                  opt_out: Sequence[str] = ()) -> Network:
+    """``net`` with restores declared or opted out from outside the file (``symconv review
+    --restores LAYER=TARGET --no-restore LAYER``: an ONNX model cannot carry ``restores:``).
+
+    >>> net = from_dict({"inputs": [{"name": "x", "size": ["H"]}], "layers": [
+    ...     {"name": "d", "op": "max-pool", "k": 2}, {"name": "u", "op": "resize", "f": 2}]})
+    >>> with_restores(net, {"u": "x"}).node("u").restores
+    'x'
+    >>> with_restores(net, opt_out=["u"]).node("u").restores_nothing
+    True
+    >>> with_restores(net, {"v": "x"})
+    Traceback (most recent call last):
+    ...
+    symconv.errors.InvalidSpecError: --restores v=x: layer v must be a layer of the network (d, u)
+    """
+    declared = dict(declared or {})
+    layers = [n.name for n in net.nodes]
+    tensors = {i.name for i in net.inputs} | set(layers)
+
+    def known(flag: str, layer: str) -> None:
+        if layer not in layers:
+            shown = ", ".join(layers[:8]) + (", ..." if len(layers) > 8 else "")
+            raise InvalidSpecError(f"{flag}: layer {_clip(layer)} must be a layer of the "
+                                   f"network ({shown})")
+
+    for layer, target in declared.items():
+        known(f"--restores {_clip(layer)}={_clip(target)}", layer)
+        if target not in tensors:
+            raise InvalidSpecError(f"--restores {_clip(layer)}={_clip(target)}: target "
+                                   f"{_clip(target)} must be an input or a layer of the network")
+    for layer in opt_out:
+        known(f"--no-restore {_clip(layer)}", layer)
+        if layer in declared:
+            raise InvalidSpecError(f"--no-restore {_clip(layer)}: {_clip(layer)} must not "
+                                   "also be given to --restores")
+    nodes = tuple(
+        dataclasses.replace(n, restores=declared[n.name], restores_nothing=False)
+        if n.name in declared else
+        dataclasses.replace(n, restores=None, restores_nothing=True) if n.name in opt_out
+        else n for n in net.nodes)
+    return dataclasses.replace(net, nodes=nodes)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 # --------------------------------------------------------------------------- loading

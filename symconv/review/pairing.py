@@ -179,8 +179,11 @@ def _pop(name: str, f: Fraction, here: frozenset[_Stack], axis: int, pairs: list
             f"{down}, scales by 1/{_fmt(g)}", down, axis))
         return frozenset({()})
     downs = sorted(t[0] for t in tops if t is not None)
+    shown = [f"{d} on one path" for d in downs]
+    if None in tops:
+        shown.append("nothing on another")
     unpaired.append(Unpaired(
-        name, f, f"its input paths undo different layers ({', '.join(downs) or 'none'})",
+        name, f, f"its input paths would undo different layers ({', '.join(shown)})",
         None, axis))
     return frozenset({()})
 
@@ -193,7 +196,7 @@ def unpaired_notes(net: Network) -> list[str]:
     >>> net = loads("{inputs: [{name: x, size: [H]}], layers: [{name: d, op: max-pool, kernel: 2},"
     ...             " {name: u, op: resize, scale_factor: 4}]}", "yaml")
     >>> unpaired_notes(net)
-    ['u (axis 0) is not checked as a restore: it scales by 4 but the down-sampling layer it would undo, d, scales by 1/2; declare restores: to check it']
+    ['u (axis 0) is not checked as a restore: it scales by 4 but the down-sampling layer it would undo, d, scales by 1/2; to check it, declare its target (restores: in a network file, or --restores u=TARGET for any model)']
     """
     found: dict[tuple[str, str], list[int]] = {}
     for a in range(net.ndim):
@@ -207,6 +210,7 @@ def unpaired_notes(net: Network) -> list[str]:
     out = []
     for (up, reason), axes in found.items():
         where = f"axis {axes[0]}" if len(axes) == 1 else f"axes {', '.join(map(str, axes))}"
-        out.append(f"{up} ({where}) is not checked as a restore: {reason}; declare restores: "
-                   "to check it")
+        out.append(f"{up} ({where}) is not checked as a restore: {reason}; to check it, "
+                   f"declare its target (restores: in a network file, or --restores "
+                   f"{up}=TARGET for any model)")
     return out
