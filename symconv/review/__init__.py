@@ -88,8 +88,10 @@ SC203   count-include-pad-default        warning  padded average pooling relying
                                                   framework default of ``count_include_pad``
 SC204   output-padding-not-adjoint       warning  ``output_padding >= stride``: not the
                                                   adjoint of a conv (T02)
-SC205   resize-coordinate-mode           warning  a resize whose result depends on the
-                                                  framework's coordinate/nearest mode
+SC205   resize-coordinate-mode           warning  a resize the other framework cannot
+                                                  reproduce at the sizes the network feeds it
+                                                  (exact maps compared,
+                                                  :mod:`symconv.review.sampling`)
 SC206   maxunpool-index-semantics        warning  max-unpooling whose indices PyTorch and ONNX
                                                   read differently, or overlapping windows
 SC207   decoder-restore                  warning  a ``restores:`` target (or a skip fed by a

@@ -5,7 +5,6 @@ max-unpool index semantics, receptive fields larger than the input."""
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from typing import Any
 
 from symconv.errors import SymconvError
@@ -30,15 +29,20 @@ def layer_warnings(net: Network, concrete: tuple[int, ...] | None,
     out: list[Finding] = []
     nd = net.ndim
     same: set[tuple[str, str]] | None = None
+    seen: dict[str, list[set[Any]]] | None = None
     for node in net.nodes:
         layer = node.layer
         if layer is None:
             if node.resample is not None and node.size_of is not None:
                 if same is None:
                     same = _same_size_pairs(net)
+                if seen is None:
+                    seen = _resize_sizes(net, validity)
                 if (node.inputs[0], node.size_of) not in same:  # else the identity
-                    out.append(_like_resize_warning(node.name, node.size_of, node.inputs[0],
-                                                    node.resample))
+                    f = _like_resize_warning(node.name, node.size_of, node.inputs[0],
+                                             node.resample, seen.get(node.name))
+                    if f is not None:
+                        out.append(f)
             continue
         spec = layer.at(nd)
         name = node.name
@@ -72,7 +76,9 @@ def layer_warnings(net: Network, concrete: tuple[int, ...] | None,
                 f"{name}: padded average pooling divides border windows differently across "
                 f"frameworks: {advice}")))
         if isinstance(spec, Resize):
-            f = _resize_warning(name, spec)
+            if seen is None:
+                seen = _resize_sizes(net, validity)
+            f = _resize_warning(name, spec, seen.get(name))
             if f is not None:
                 out.append(f)
         if isinstance(spec, MaxUnpool):
@@ -279,20 +285,59 @@ def _ceil_warning(name: str, spec: Any, nd: int) -> Finding | None:
         f"shape inference does not{caffe}"))
 
 
-def _resize_warning(name: str, spec: Resize) -> Finding | None:
-    from symconv.spec import ResizeMode
+#: Valid sizes per axis at which the review reads the sizes a resize is fed (SC205).
+_SC205_SIZES = 24
 
-    integer = spec.scale_factor is not None and all(
-        Fraction(f).denominator == 1 and f >= 1 for f in spec.scale_factor)
-    if spec.mode in (ResizeMode.NEAREST, ResizeMode.NEAREST_EXACT) and integer and all(
-            _samples_floor(spec, int(f)) for f in spec.scale_factor):
-        return None  # samples input floor(j / f) like every framework's default
+
+def _resize_sizes(net: Network, validity: list[AxisValidity | None]) -> dict[str, list[set[Any]]]:
+    """For each resize, per axis, the input sizes (a like-resize: ``(input, output)`` pairs)
+    it gets at the smallest valid sizes; an axis without a valid set is left empty (the
+    default grid of :mod:`symconv.review.sampling` is used)."""
+    from symconv.review.validity import make_plan
+
+    names = [n for n in net.nodes if isinstance(n.layer, Resize) or n.size_of is not None]
+    out: dict[str, list[set[Any]]] = {n.name: [set() for _ in range(net.ndim)] for n in names}
+    if not names:
+        return out
+    for a, v in enumerate(validity):
+        if v is None or v.empty:
+            continue
+        try:
+            plan = make_plan(net, a)
+        except SymconvError:
+            continue
+        for n in v.smallest(_SC205_SIZES):
+            vals = plan.run(n)[0]
+            for node in names:
+                src = node.inputs[0]
+                if src not in vals:
+                    continue
+                if node.size_of is not None:
+                    if node.size_of in vals:
+                        out[node.name][a].add((vals[src], vals[node.size_of]))
+                else:
+                    out[node.name][a].add(vals[src])
+    return out
+
+
+def _resize_warning(name: str, spec: Resize, sizes: list[set[Any]] | None) -> Finding | None:
+    """SC205 when no resize of the other framework (PyTorch for ONNX, ONNX for the others)
+    samples exactly like this one at the input sizes the network feeds it
+    (:func:`symconv.review.sampling.closest_counterpart`, exact maps)."""
+    from symconv.review.sampling import closest_counterpart
+
+    use = None if sizes is None or not all(sizes) else sizes
+    d = closest_counterpart(spec, use)
+    if d is None:
+        return None
     what = (f"mode={spec.mode.value} coordinate_mode={spec.coordinate_mode.value}"
             + ("" if spec.nearest_mode is None else f" nearest_mode={spec.nearest_mode.value}"))
     return Finding("SC205", name, (
-        f"{name}: resize ({what}) samples different source positions in PyTorch "
-        "(nearest: asymmetric+floor; linear: half_pixel or align_corners) and ONNX "
-        "(default half_pixel+round_prefer_floor); export with explicit modes"))
+        f"{name}: resize ({what}) has no exact counterpart in "
+        f"{'PyTorch' if spec.convention is Convention.ONNX else 'ONNX'}: the closest, "
+        f"{d.other}, samples other source positions or weights at input size {d.size} "
+        "(exact maps compared at the sizes the network feeds it); a port must reproduce this "
+        "sampling"))
 
 
 def _same_size_pairs(net: Network) -> set[tuple[str, str]]:
@@ -310,85 +355,26 @@ def _same_size_pairs(net: Network) -> set[tuple[str, str]]:
             if a in formulas and b in formulas and formulas[a] == formulas[b]}
 
 
-def _like_resize_warning(name: str, target: str, source: str, r: Resample) -> Finding:
-    """SC205 for a resize to the size of ``target``: its factor ``size(target) / size(source)``
-    is not a constant (it follows the input size), so no factor can be assumed.  Every such
-    resize is flagged unless both sizes have the same formula (:func:`_same_size_pairs`: the
-    identity); the text says exactly when the frameworks can disagree.  A nearest resize that samples input ``floor(j / f)`` at
-    *every* integer factor ``f`` (:func:`_floor_at_every_factor`) agrees with every
-    framework's default where the ratio is an integer; any other mode depends on the
-    coordinate mode at every ratio other than 1."""
+def _like_resize_warning(name: str, target: str, source: str, r: Resample,
+                         sizes: list[set[Any]] | None) -> Finding | None:
+    """SC205 for a resize to the size of ``target``: its factor follows the input size, so
+    it is compared with the other framework at every ``(input, output)`` pair of sizes the
+    network gives it (:func:`symconv.review.sampling.like_counterpart`)."""
+    from symconv.review.sampling import like_counterpart
+
+    pairs = None if sizes is None or not any(sizes) else set().union(*sizes)
+    d = like_counterpart(r.resize, pairs)
+    if d is None:
+        return None
     what = (f"mode={r.mode.value} coordinate_mode={r.coordinate_mode.value}"
             + ("" if r.nearest_mode is None else f" nearest_mode={r.nearest_mode.value}"))
-    head = f"{name}: resize of {source} to the size of {target} ({what})"
-    if _floor_at_every_factor(r):
-        return Finding("SC205", name, (
-            f"{head} reads input floor(j / f) in every framework only where the size of "
-            f"{target} is an integer multiple f of the size of {source}; that ratio follows "
-            "the input size, and at a non-integer ratio PyTorch (nearest: asymmetric+floor; "
-            "nearest-exact: half_pixel+round_prefer_ceil) and ONNX (default "
-            "half_pixel+round_prefer_floor) can sample different source positions; export "
-            "with explicit modes"))
+    n_in, n_out = d.size if isinstance(d.size, tuple) else (d.size, d.size)
     return Finding("SC205", name, (
-        f"{head} can sample different source positions in PyTorch (nearest: "
-        "asymmetric+floor; linear: half_pixel or align_corners) and ONNX (default "
-        f"half_pixel+round_prefer_floor) wherever the size of {target} differs from the size "
-        f"of {source} (the ratio follows the input size); export with explicit modes"))
-
-
-def _floor_at_every_factor(r: Resample) -> bool:
-    """True when a nearest resize with these modes reads input ``floor(j / f)`` for every
-    output ``j`` at every integer factor ``f >= 1`` (what :func:`_samples_floor` checks for
-    one ``f``).  Proof: write ``j = q f + t``, ``0 <= t < f``.  Asymmetric: ``x = j / f = q +
-    t / f`` with ``0 <= t / f < 1``, so ``floor(x) = q`` (ceil does not: ``t > 0``).
-    Half-pixel: ``x = q + u - 1/2`` with ``u = (t + 1/2) / f`` in ``(0, 1)``, so both
-    ``round_prefer_floor`` (``ceil(x - 1/2) = q + ceil(u - 1) = q``) and
-    ``round_prefer_ceil`` (``floor(x + 1/2) = q + floor(u) = q``) give ``q``; floor and
-    ceil do not for ``f >= 2`` (``t = 0``: ``u - 1/2 < 0``; ``t = f - 1``: ``u - 1/2 > 0``).
-    Align-corners depends on the sizes, not only ``f``.
-
-    >>> from symconv.network.model import Resample
-    >>> _floor_at_every_factor(Resample()), _floor_at_every_factor(Resample(convention="onnx"))
-    (True, True)
-    >>> _floor_at_every_factor(Resample(nearest_mode="ceil"))
-    False
-    """
-    from symconv.spec import CoordinateMode, NearestMode, ResizeMode
-
-    if r.mode not in (ResizeMode.NEAREST, ResizeMode.NEAREST_EXACT):
-        return False
-    if r.coordinate_mode is CoordinateMode.ASYMMETRIC:
-        return r.nearest_mode is NearestMode.FLOOR
-    return r.coordinate_mode in (CoordinateMode.HALF_PIXEL, CoordinateMode.PYTORCH_HALF_PIXEL) \
-        and r.nearest_mode in (NearestMode.ROUND_PREFER_FLOOR, NearestMode.ROUND_PREFER_CEIL)
-
-
-def _samples_floor(spec: Resize, f: int) -> bool:
-    """True when a nearest resize by the integer ``f`` reads input ``floor(j / f)`` for every
-    output ``j`` (what PyTorch 'nearest' and 'nearest-exact' and ONNX's default
-    half_pixel + round_prefer_floor all read); checked on one interior period ``j = 5f + r``.
-
-    >>> _samples_floor(Resize(scale_factor=3, convention="onnx"), 3)
-    True
-    >>> _samples_floor(Resize(scale_factor=3, nearest_mode="floor", convention="onnx"), 3)
-    False
-    """
-    from symconv.spec import CoordinateMode, NearestMode
-
-    half = Fraction(1, 2)
-    for r in range(f):
-        j = 5 * f + r
-        x = Fraction(j, f) if spec.coordinate_mode is CoordinateMode.ASYMMETRIC else (
-            (j + half) / f - half)
-        fl = x.numerator // x.denominator
-        rounded = {NearestMode.FLOOR: fl, NearestMode.CEIL: -((-x.numerator) // x.denominator),
-                   NearestMode.ROUND_PREFER_FLOOR: -((-(x - half).numerator)
-                                                     // (x - half).denominator),
-                   NearestMode.ROUND_PREFER_CEIL: (x + half).numerator
-                   // (x + half).denominator}[spec.nearest_mode]
-        if spec.coordinate_mode is CoordinateMode.ALIGN_CORNERS or rounded != 5:
-            return False
-    return True
+        f"{name}: resize of {source} to the size of {target} ({what}) has no exact "
+        f"counterpart in {'PyTorch' if r.convention is Convention.ONNX else 'ONNX'}: the "
+        f"closest, {d.other}, samples other source positions or weights when {source} has "
+        f"size {n_in} and {target} size {n_out} (exact maps compared at the sizes the network "
+        "gives it); a port must reproduce this sampling"))
 
 
 def _receptive_warnings(net: Network, concrete: tuple[int, ...] | None,
