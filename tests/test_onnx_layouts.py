@@ -1,7 +1,8 @@
 """Shape-only reshapes in ONNX models: a chain of Reshape/Flatten/Squeeze/Unsqueeze/Transpose
 that gives back the spatial layout of the tensor it started from (GroupNorm's
 Reshape -> InstanceNormalization -> Reshape, a channel shuffle, LayerNorm over channels between
-two permutes) is read as that tensor's identity; a reshape that really changes the spatial
+two permutes) is read as that tensor's identity, and ``torch.stack(ts).sum(0)`` as an
+elementwise merge of ``ts``; a reshape that really changes the spatial
 layout ends the analysis of what follows, and the review says so (SC302, ``not_analysed``).
 
 Checked against onnxruntime (in a child process) on models exported from PyTorch with dynamic
@@ -104,8 +105,20 @@ def _modules(torch: Any) -> dict[str, Any]:
             x = x.view(n, c, h // 2, 2, w // 2, 2).permute(0, 1, 3, 5, 2, 4)
             return x.reshape(n, c * 4, h // 2, w // 2)
 
+    class StackMean(nn.Module):  # an FPN merge: torch.stack(features).mean(0)
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Conv2d(3, 8, 3, padding=1)
+            self.b = nn.Conv2d(3, 8, 1)
+            self.d = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+
+        def forward(self, x: Any) -> Any:
+            up = F.interpolate(self.d(x), scale_factor=2)
+            return torch.stack([self.a(x), self.b(x), up]).sum(0)
+
     return {"groupnorm": GroupNormNet(), "shuffle": ChannelShuffle(),
-            "layernorm": LayerNormChannels(), "unshuffle": ManualUnshuffle()}
+            "layernorm": LayerNormChannels(), "unshuffle": ManualUnshuffle(),
+            "stack": StackMean()}
 
 
 def _export(torch: Any, module: Any, path: Path) -> None:
@@ -132,13 +145,18 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-@pytest.mark.parametrize("name", ["groupnorm", "shuffle", "layernorm"])
+@pytest.mark.parametrize("name", ["groupnorm", "shuffle", "layernorm", "stack"])
 def test_layout_preserving_reshapes_are_identities(exported: dict[str, Path], name: str) -> None:
     from symconv.network.onnx_import import load_onnx
 
     net = load_onnx(exported[name])
-    reshapes = [n for n in net.nodes if n.alias in ("Reshape", "Transpose")]
-    assert reshapes and all(n.op == "identity" for n in reshapes)
+    if name == "stack":  # a sum over the stacked axis: an elementwise merge of the three
+        merge = net.node(net.outputs[0])
+        assert merge.op == "add" and merge.alias == "stack+ReduceSum"
+        assert len(merge.inputs) == 3
+    else:
+        reshapes = [n for n in net.nodes if n.alias in ("Reshape", "Transpose")]
+        assert reshapes and all(n.op == "identity" for n in reshapes)
     r = review(net, symbolic=True)
     assert r.complete and not any(f.code == "SC302" for f in r.findings)
     v, w = r.validity

@@ -82,7 +82,8 @@ ELEMENTWISE = frozenset({
 #: Binary elementwise operators (a merge when both operands are computed tensors).
 MERGES = frozenset({"Add", "Sum", "Sub", "Mul", "Div", "Max", "Min", "Mean", "Pow"})
 _OTHER = frozenset({"Concat", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Constant",
-                    "Pad", "Slice", *RESHAPES})
+                    "Pad", "Slice", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin",
+                    *RESHAPES})
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -266,6 +267,10 @@ def _node(node: Any, flow: _Flow, names: _Names, nd: int) -> Node:
     attrs = _attrs(node)
     data = [i for i in node.input if i and i in flow.spatial]
     try:
+        if node.output[0] in flow.merged:  # torch.stack(ts).sum(0), mean, max or min
+            return Node(names.add(node.output[0]), "add", None,
+                        tuple(names.get(i) for i in flow.merged[node.output[0]]),
+                        alias=f"stack+{op}")
         if op in RESHAPES:  # a chain of reshapes that gives back a tensor's spatial layout
             return Node(names.add(node.output[0]), "identity", None,
                         (names.get(flow.identity_of[node.output[0]]),), alias=op)

@@ -164,6 +164,10 @@ class _Flow:
         #: spatial tensors that a chain of reshapes gave back: tensor -> the tensor it started
         #: from (the review reads them as its identity)
         self.identity_of: dict[str, str] = {}
+        #: ``torch.stack(ts)``: tensor -> (the spatial tensors stacked, the new axis, the node)
+        self.stacked: dict[str, tuple[tuple[str, ...], int, str]] = {}
+        #: a sum, mean, max or min over a stack: spatial tensor -> the tensors merged
+        self.merged: dict[str, tuple[str, ...]] = {}
 
     def dim(self, tensor: str, axis: int) -> _Lin:
         """The size of ``tensor`` on ``axis`` as a shape program sees it: the static batch
@@ -180,7 +184,8 @@ class _Flow:
             self._constant(node)
             return
         data = [i for i in node.input
-                if i and (i in self.spatial or i in self.gone or i in self.detached)]
+                if i and (i in self.spatial or i in self.gone or i in self.detached
+                          or i in self.stacked)]
         if (op == "Shape" and data and data[0] not in self.gone) or not data:
             self._fold(node)
             return
@@ -189,6 +194,9 @@ class _Flow:
                 self.gone.update(node.output)
                 return
             self._end(node, data, "mixes a spatial tensor with the output of a non-spatial head")
+            return
+        if any(i in self.stacked for i in data):
+            self._reduce_stack(node, data)
             return
         if op in RESHAPES:
             self._reshape(node, data[0])
@@ -210,10 +218,57 @@ class _Flow:
         self.heads.append(f"{node.op_type} {_label(node)} and what follows it: it {why}{was}")
         self.gone.update(node.output)
 
+    def _stack_axis(self, name: str) -> int | None:
+        """The axis at which ``name`` is its origin unsqueezed (``x[None]``,
+        ``x.unsqueeze(k)``), if it is exactly that."""
+        layout = self.detached.get(name)
+        if layout is None or layout.perm is not None or not layout.intact:
+            return None
+        own = [self.dim(layout.origin, a) for a in range(self.nd + 2)]
+        for k in range(len(own) + 1):
+            if layout.dims == (*own[:k], _Lin(Fraction(1)), *own[k:]):
+                return k
+        return None
+
+    def _reduce_stack(self, node: Any, data: list[str]) -> None:
+        """``torch.stack(ts).sum(0)`` (and mean, max, min): a reduction over the stacked axis
+        without keepdims is an elementwise merge of the stacked tensors; anything else reading
+        a stack ends the analysis of what follows."""
+        origins, k, start = self.stacked[data[0]]
+        op = node.op_type
+        if op in ("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin") and len(data) == 1:
+            attrs = _attrs(node)
+            axes = attrs.get("axes")
+            if axes is None and len(node.input) > 1 and node.input[1]:
+                try:
+                    v = self.vec(node.input[1])
+                    axes = [int(e.const) for e in v.entries] if v.constant else None
+                except _Unfoldable:
+                    axes = None
+            rank = self.nd + 3
+            if (axes is not None and [int(a) % rank for a in axes] == [k]
+                    and int(attrs.get("keepdims", 1)) == 0):
+                self.spatial.add(node.output[0])
+                self.merged[node.output[0]] = origins
+                return
+        self.heads.append(f"{op} {_label(node)} and what follows it: it reads a stack of "
+                          f"tensors ({start}) other than by a sum, mean, max or min over the "
+                          "stacked axis")
+        self.gone.update(node.output)
+
     def _detached(self, node: Any, data: list[str]) -> None:
         """An op reading a reshaped tensor: layout kept through normalisations, activations
-        and arithmetic with constants or with tensors of the same layout; anything else (or a
-        mix with a spatial tensor) ends the analysis of what follows."""
+        and arithmetic with constants or with tensors of the same layout; a Concat of
+        unsqueezed tensors along their new axis is a stack (:meth:`_reduce_stack`); anything
+        else (or a mix with a spatial tensor) ends the analysis of what follows."""
+        if node.op_type == "Concat" and all(i in self.detached for i in data):
+            ks = {self._stack_axis(i) for i in data}
+            axis = int(_attrs(node).get("axis", 0))
+            if len(ks) == 1 and None not in ks and axis % (self.nd + 3) == next(iter(ks)):
+                self.stacked[node.output[0]] = (
+                    tuple(self.detached[i].origin for i in data), axis % (self.nd + 3),
+                    f"Concat {_label(node)}")
+                return
         layouts = {self.detached[i] for i in data if i in self.detached}
         if node.op_type in _LAYOUT_KEEPING and len(layouts) == 1 and all(
                 i in self.detached for i in data):
