@@ -37,6 +37,8 @@ from symconv.sizes.shapes import (
     unpool_output_size,
 )
 from symconv.spec import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     Conv,
     Convention,
@@ -57,6 +59,8 @@ from symconv.spec import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdaptiveAvgPool",
+    "AdaptiveMaxPool",
     "AvgPool",
     "Conv",
     "ConvTranspose",

@@ -14,6 +14,8 @@ test using them checks symconv against the frameworks' rules:
   0 (TensorFlow, JAX); TensorFlow needs ``output_size``.
 * pooling: PyTorch pad <= k//2, ONNX pad < k, TensorFlow/Keras names only; ceil mode only
   under PyTorch/ONNX.
+* adaptive pooling: any output size (or ``None``, keep the axis) under PyTorch; ONNX
+  (GlobalAveragePool/GlobalMaxPool), TensorFlow, Keras and JAX pool globally only: size 1.
 
 >>> from hypothesis import given
 >>> @given(conv_specs(2, "tensorflow"))
@@ -34,6 +36,7 @@ import symconv
 
 __all__ = [
     "CONVENTIONS",
+    "adaptive_specs",
     "conv_specs",
     "conv_transpose_specs",
     "cubic_resize_specs",
@@ -248,6 +251,25 @@ def shuffle_specs(
                ndim=ndim)
 
 
+@st.composite
+def adaptive_specs(
+    draw: st.DrawFn, ndim: int = 2, convention: str = "torch", kind: str | None = None,
+    *, max_size: int = 12,
+) -> symconv.AdaptiveAvgPool | symconv.AdaptiveMaxPool:
+    """Adaptive (``kind`` 'avg' or 'max', drawn when ``None``) pooling specs: under PyTorch an
+    output size 1..``max_size`` or ``None`` per axis (not in 1-D, where PyTorch takes ints
+    only); under every other convention output size 1 on every axis (global pooling), the only
+    one those frameworks have."""
+    which = kind or draw(st.sampled_from(("avg", "max")))
+    cls: Any = symconv.AdaptiveAvgPool if which == "avg" else symconv.AdaptiveMaxPool
+    if convention == "torch":  # PyTorch adaptive_*_pool1d takes no None
+        keep = st.none() if ndim > 1 else st.nothing()
+        sizes = tuple(draw(keep | st.integers(1, max_size)) for _ in range(ndim))
+    else:
+        sizes = (1,) * ndim
+    return cls(sizes, convention=convention)
+
+
 def _pads(spec: Any) -> tuple[tuple[int, int], ...]:
     """Numeric padding pairs of a window spec (names count as no padding)."""
     if isinstance(spec.padding, tuple):
@@ -269,7 +291,8 @@ def valid_input_sizes(spec: Any, *, span: int = 24) -> st.SearchStrategy[tuple[i
     * transposed conv: ``n >= 2 + ceil((pb + pe + k_eff) / s)``; TensorFlow: the one ``n``
       its ``output_size`` admits, ``ceil(L / s)`` (SAME) or ``1 + (L - k_eff) // s`` (VALID);
     * max-unpooling: ``n >= 2 + ceil((pb + pe) / s)``;
-    * resize: ``n >= ceil(1 / scale) + 1``; pixel unshuffle: multiples of the factor.
+    * resize: ``n >= ceil(1 / scale) + 1``; pixel unshuffle: multiples of the factor;
+    * adaptive pooling: every ``n >= 1`` (also ``n`` below the output size).
     """
     nd = spec.ndim
     if isinstance(spec, symconv.Conv | symconv.MaxPool | symconv.AvgPool):
@@ -305,11 +328,12 @@ def valid_input_sizes(spec: Any, *, span: int = 24) -> st.SearchStrategy[tuple[i
 def layer_and_sizes(
     draw: st.DrawFn, ndim: int = 2, convention: str = "torch"
 ) -> tuple[Any, tuple[int, ...]]:
-    """A valid spec of any window or resizing layer under ``convention`` and a valid input."""
+    """A valid spec of any window, adaptive-pooling or resizing layer under ``convention`` and a
+    valid input."""
     makers = [conv_specs(ndim, convention), conv_transpose_specs(ndim, convention),
               pool_specs(ndim, convention, "max"), pool_specs(ndim, convention, "avg"),
-              resize_specs(ndim, convention), shuffle_specs(ndim, convention),
-              shuffle_specs(ndim, convention, unshuffle=True)]
+              adaptive_specs(ndim, convention), resize_specs(ndim, convention),
+              shuffle_specs(ndim, convention), shuffle_specs(ndim, convention, unshuffle=True)]
     spec = draw(st.one_of(makers))
     return spec, draw(valid_input_sizes(spec))
 

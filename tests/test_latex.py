@@ -27,6 +27,8 @@ from symconv.report.latex import (
     trusted_math,
 )
 from symconv.spec import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     Conv,
     ConvTranspose,
@@ -191,6 +193,10 @@ LAYERS: list[tuple[Any, tuple[int, ...]]] = [
     (Resize(scale_factor="3/2"), (4,)),
     (PixelShuffle(factor=2), (3,)),
     (PixelUnshuffle(factor=2), (4, 4)),
+    (AdaptiveAvgPool(3), (5,)),
+    (AdaptiveAvgPool((None, 2)), (3, 4)),
+    (AdaptiveMaxPool(2), (6,)),
+    (AdaptiveMaxPool(1, convention="onnx"), (3, 3)),
 ]
 
 

@@ -18,6 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from symconv import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     Conv,
     ConvTranspose,
@@ -29,7 +31,7 @@ from symconv import (
 )
 from symconv.spec.syntax import KINDS, LayerSyntaxError, format_layer, parse_layer, parse_layers
 
-from strategies import CONVENTIONS, conv_specs, conv_transpose_specs, pool_specs
+from strategies import CONVENTIONS, adaptive_specs, conv_specs, conv_transpose_specs, pool_specs
 
 VALID: list[tuple[str, Any]] = [
     ("conv k=3", Conv(kernel=3)),
@@ -62,6 +64,10 @@ VALID: list[tuple[str, Any]] = [
     ("upsample-linear f=3/2", Resize(scale_factor=Fraction(3, 2), mode="linear")),
     ("pixel-shuffle r=2", PixelShuffle(factor=2)),
     ("pixel-unshuffle r=3", PixelUnshuffle(factor=3)),
+    ("adaptive-avg-pool o=7x7", AdaptiveAvgPool((7, 7))),
+    ("adaptive-max-pool o=nonex3", AdaptiveMaxPool((None, 3))),
+    ("global-avg-pool", AdaptiveAvgPool(1)),
+    ("global-max-pool convention=onnx", AdaptiveMaxPool(1, convention="onnx")),
 ]
 
 
@@ -85,8 +91,10 @@ def _one_channel(spec: Any) -> Any:
 def test_round_trip_of_valid_specs(data: st.DataObject) -> None:
     convention = data.draw(st.sampled_from(CONVENTIONS))
     ndim = data.draw(st.integers(1, 3))
-    maker = data.draw(st.sampled_from(["conv", "transpose", "max", "avg"]))
-    if maker == "conv":
+    maker = data.draw(st.sampled_from(["conv", "transpose", "max", "avg", "adaptive"]))
+    if maker == "adaptive":
+        spec = data.draw(adaptive_specs(ndim, convention))
+    elif maker == "conv":
         spec = data.draw(conv_specs(ndim, convention))
     elif maker == "transpose":
         spec = data.draw(conv_transpose_specs(ndim, convention))

@@ -58,6 +58,8 @@ INTEGER_RUNS = [
     ["shape", "resize", "--in", "5x7", "--scale", "3/2", "--json"],
     ["shape", "pixel-unshuffle", "--in", "8", "--factor", "2", "--channels", "3"],
     ["shape", "conv", "--in", "0", "--kernel", "3"],  # a rejection: exit 2, still no SymPy
+    ["shape", "adaptive-avg-pool", "--in", "10x10", "--size", "nonex3", "--json"],
+    ["shape", "global-max-pool", "--in", "0", "--convention", "onnx"],  # rejected: exit 2
     ["--help"],
 ]
 

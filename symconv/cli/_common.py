@@ -183,14 +183,21 @@ def parse_sizes(text: str, *, option: str = "--in", symbolic: bool = False) -> t
     return tuple(out)
 
 
-def parse_per_axis(name: str, text: str) -> int | tuple[int, ...]:
-    """Parse an integer parameter: ``7`` (every axis) or ``3x5`` (one per axis).
+def parse_per_axis(name: str, text: str, *, keep: bool = False) -> Any:
+    """Parse an integer parameter: ``7`` (every axis) or ``3x5`` (one per axis); with ``keep``
+    an axis may be ``none`` (adaptive pooling keeps that axis: ``nonex7`` is ``(None, 7)``).
 
     Signs are kept so that the library reports ``kernel=-1 must be a positive integer``.
+
+    >>> parse_per_axis("size", "nonex7", keep=True)
+    (None, 7)
     """
     tokens = _split_axes(text)
     rule = "an integer such as 3, or one per axis such as 3x5"
-    values = tuple(_int(f"--{name}", text, t, rule) for t in tokens)
+    if keep:
+        rule += " (none keeps an axis: nonex7)"
+    values = tuple(None if keep and t.lower() == "none" else _int(f"--{name}", text, t, rule)
+                   for t in tokens)
     return values[0] if len(values) == 1 else values
 
 

@@ -38,6 +38,8 @@ import click
 from symconv.cli._common import broadcast, parse_padding, parse_per_axis, parse_scale
 from symconv.errors import InvalidSpecError
 from symconv.spec import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     Conv,
     Convention,
@@ -80,7 +82,8 @@ _DECLARATIONS: tuple[tuple[str, dict[str, Any], str], ...] = (
                            "default": None},
      "Average pooling: count padded positions (default: the convention's)."),
     ("scale", {"metavar": "F"}, "Resize scale factor: 2, 1.5, 3/2 or 2x3."),
-    ("size", {"metavar": "SIZES"}, "Requested output size (resize, max-unpool)."),
+    ("size", {"metavar": "SIZES"},
+     "Requested output size (resize, max-unpool, adaptive pooling: none keeps an axis)."),
     ("mode", {"type": click.Choice(["nearest", "nearest-exact", "linear", "cubic"])},
      "Resize mode (default nearest)."),
     ("align-corners", {"is_flag": True, "default": None}, "Linear or cubic resize: align corners."),
@@ -99,6 +102,7 @@ _PER_AXIS = ("kernel", "stride", "dilation", "output_padding", "size")
 _PLAIN = ("groups", "channels", "out_channels", "factor", "mode", "ceil_mode",
           "count_include_pad", "align_corners")
 _WINDOW = ("conv", "conv-transpose", "max-pool", "avg-pool", "max-unpool")
+_ADAPTIVE = ("adaptive-avg-pool", "adaptive-max-pool", "global-avg-pool", "global-max-pool")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -184,7 +188,8 @@ def per_axis_values(given: Mapping[str, Any], symbolic: bool = False) -> dict[st
     {'kernel': (3, 5), 'padding': ((1, 2),), 'scale': 1.5}
     """
     values: dict[str, Any] = {
-        k: parse_per_axis(k.replace("_", "-"), given[k]) for k in _PER_AXIS if k in given
+        k: parse_per_axis(k.replace("_", "-"), given[k], keep=k == "size")
+        for k in _PER_AXIS if k in given
     }
     if "padding" in given:
         values["padding"] = parse_padding(given["padding"])
@@ -223,7 +228,8 @@ def build_layer(
     """The spec of layer ``command`` with ``params`` under ``convention``.
 
     ``command`` is one of conv, conv-transpose, max-pool, avg-pool, max-unpool, resize,
-    pixel-shuffle, pixel-unshuffle; ``params`` as :func:`layer_params` returns them (keys
+    pixel-shuffle, pixel-unshuffle, adaptive-avg-pool, adaptive-max-pool, global-avg-pool,
+    global-max-pool; ``params`` as :func:`layer_params` returns them (keys
     without dashes; ``channels``/``out_channels`` become the spec's channel counts); ``ndim``
     pins the spatial rank (``None``: inferred from the parameters, as the spec does).
 
@@ -241,6 +247,19 @@ def build_layer(
         window["ndim"] = ndim
     if command in _WINDOW and "kernel" not in p:
         raise InvalidSpecError(f"--kernel must be given for {command}")
+    size = p.get("size")
+    if command in _ADAPTIVE:
+        adaptive = AdaptiveAvgPool if "avg" in command else AdaptiveMaxPool
+        if command.startswith("global"):  # output 1 on every axis, whatever the rank
+            return adaptive(1, convention=convention)
+        if size is None:
+            raise InvalidSpecError(f"--size must be given for {command}: the output size, such "
+                                   "as 7 or 7x7 (none keeps an axis: nonex7)")
+        return adaptive(size, convention=convention, ndim=ndim)
+    if isinstance(size, tuple) and None in size:
+        raise InvalidSpecError(f"--size={'x'.join(str(v).lower() for v in size)} must give a "
+                               f"size on every axis for {command} (none keeps an axis only for "
+                               "adaptive pooling)")
     if command == "conv":
         return Conv(**window, groups=p.get("groups", 1), in_channels=p.get("channels"),
                     out_channels=p.get("out_channels"), convention=convention)

@@ -16,6 +16,8 @@ Layer syntax (one --layer per layer, applied in order):
   avg-pool k=2 [s=2] [ceil]     max-pool k=3 s=2 p=1
   upsample-nearest f=2          upsample-linear f=2 [align_corners]
   pixel-shuffle r=2             pixel-unshuffle r=2
+  adaptive-avg-pool o=7x7       adaptive-max-pool o=nonex7 (none keeps an axis)
+  global-avg-pool               global-max-pool
   per axis: k=3x5, p=1:2 (before:after), p=same; factors 2, 3/2 or 1.5 (exact)
 \b
 Examples:
@@ -24,6 +26,7 @@ Examples:
   symconv coverage --layer "conv k=3 s=2 p=1" --in 32x32 --json      # gradient checkerboard
   symconv coverage --layer "upsample-nearest f=2" --layer "conv k=3 p=1" --in 16x16 --check
   symconv coverage --layer "conv-transpose k=3 s=2" --in 6 --dot g.dot --graphml g.graphml
+  symconv coverage --layer "conv k=3 p=1" --layer "adaptive-avg-pool o=3" --in 10
 \b
 Exit status: 0 analysed (1 with --check when the stack's output coverage is uneven),
 2 bad input (a bad layer text names the column of the error).

@@ -10,7 +10,8 @@ from symconv.cli._common import SymconvCommand
 from symconv.cli._layer_options import build_layer, layer_options
 
 LAYERS = ("conv", "conv-transpose", "max-pool", "avg-pool", "max-unpool", "resize", "upsample",
-          "pixel-shuffle", "pixel-unshuffle")
+          "pixel-shuffle", "pixel-unshuffle", "adaptive-avg-pool", "adaptive-max-pool",
+          "global-avg-pool", "global-max-pool")
 
 EPILOG = """\b
 Examples:
@@ -21,6 +22,9 @@ Examples:
   symconv latex max-unpool --in 3 --kernel 2
   symconv latex upsample --in 3 --scale 2 --mode linear
   symconv latex pixel-shuffle --in 3 --factor 2
+  symconv latex adaptive-avg-pool --in 5 --size 3
+  symconv latex adaptive-max-pool --in 4x6 --size nonex4
+  symconv latex global-avg-pool --in 4x4
 \b
 Writes to stdout a standalone document (pdflatex-ready: amsmath, amssymb, graphicx, array,
 longtable, geometry, hyperref) or, with --fragment, a body to paste into a paper that loads
@@ -48,7 +52,8 @@ Exit status: 0 written, 1 a statement failed its check (marked FAILED), 2 bad in
               help="Seed of the data the checks use.")
 def latex(layer: str, fragment: bool, seed: int, **options: Any) -> None:
     """A LaTeX derivation of one LAYER configuration: conv, conv-transpose, max-pool, avg-pool,
-    max-unpool, resize (or upsample), pixel-shuffle, pixel-unshuffle."""
+    max-unpool, resize (or upsample), pixel-shuffle, pixel-unshuffle, adaptive-avg-pool,
+    adaptive-max-pool, global-avg-pool, global-max-pool."""
     from symconv.cli.shape import Query
     from symconv.report.facts import layer_facts
     from symconv.report.latex import layer_document

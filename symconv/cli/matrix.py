@@ -41,7 +41,8 @@ __all__ = ["LAYERS", "MatrixQuery", "analyse", "matrix"]
 
 _RESIZES = {"upsample-nearest": "nearest", "upsample-nearest-exact": "nearest-exact",
             "upsample-linear": "linear", "resize": None, "upsample": None}
-LAYERS = ("conv", "conv-transpose", "avg-pool", *_RESIZES, "pixel-shuffle", "pixel-unshuffle")
+LAYERS = ("conv", "conv-transpose", "avg-pool", *_RESIZES, "pixel-shuffle", "pixel-unshuffle",
+          "adaptive-avg-pool", "global-avg-pool")
 
 _WINDOW = frozenset({"kernel", "stride", "padding", "dilation", "channels"})
 _RESIZE = frozenset({"scale", "size", "channels"})
@@ -57,6 +58,8 @@ _TAKES: dict[str, frozenset[str]] = {
     "upsample": _RESIZE | {"mode", "align-corners"},
     "pixel-shuffle": frozenset({"factor", "channels"}),
     "pixel-unshuffle": frozenset({"factor", "channels"}),
+    "adaptive-avg-pool": frozenset({"size", "channels"}),
+    "global-avg-pool": frozenset({"channels"}),
 }
 _CONTROL = frozenset({"in_", "convention", "latex", "as_json", "stats", "max_nnz"})
 
@@ -229,11 +232,14 @@ Examples:
   symconv matrix resize --in 4 --scale 3/2 --mode nearest-exact --json
   symconv matrix resize --in 4x4 --scale 2 --mode cubic
   symconv matrix pixel-shuffle --in 2x2 --factor 2
+  symconv matrix adaptive-avg-pool --in 5 --size 3
+  symconv matrix global-avg-pool --in 3x3
   symconv matrix conv --in 128x128 --kernel 3 --stats
 
 \b
 Value syntax:
-  sizes     224, 224x224 (one per axis): --in, --size
+  sizes     224, 224x224 (one per axis): --in, --size (adaptive-avg-pool: none keeps an
+            axis, nonex3)
   per axis  7 (every axis) or 3x5: --kernel, --stride, --dilation, --output-padding
   padding   1 | 1x2 | 1:2 (before:after) | 1:2x0:1 | same | valid | ...
   scale     2 | 3/2 (exact) | 1.5 (a float, as the framework computes it) | 2x3
@@ -259,7 +265,7 @@ Exit status: 0 success, 2 bad input (one line on stderr).
     "out-channels": "Output channels (default: the input's).",
     "ceil-mode": "Ceil mode (avg-pool).",
     "count-include-pad": "avg-pool: count padded positions (default: the convention's).",
-    "size": "Resize output size instead of --scale.",
+    "size": "Resize output size instead of --scale; adaptive-avg-pool output size.",
     "mode": "Resize mode for resize/upsample (default nearest).",
 })
 @click.option("--weights", metavar="FILE.npy",
@@ -274,7 +280,7 @@ Exit status: 0 success, 2 bad input (one line on stderr).
 def matrix(layer: str, **options: Any) -> None:
     """The exact matrix of one LAYER: conv, conv-transpose, avg-pool, upsample-nearest,
     upsample-nearest-exact, upsample-linear, resize (or upsample) with --mode, pixel-shuffle,
-    pixel-unshuffle."""
+    pixel-unshuffle, adaptive-avg-pool, global-avg-pool."""
     query = MatrixQuery.from_options(layer, **options)
     view = analyse(query)
     if query.as_json:

@@ -68,7 +68,8 @@ __all__ = ["Query", "analyse", "shape"]
 
 CONVENTIONS = tuple(c.value for c in Convention)
 LAYERS = ("conv", "conv-transpose", "max-pool", "avg-pool", "max-unpool", "resize", "upsample",
-          "pixel-shuffle", "pixel-unshuffle")
+          "pixel-shuffle", "pixel-unshuffle", "adaptive-avg-pool", "adaptive-max-pool",
+          "global-avg-pool", "global-max-pool")
 
 # Which options each layer takes (option names as on the command line, without dashes).
 _TAKES: dict[str, frozenset[str]] = {
@@ -84,6 +85,10 @@ _TAKES: dict[str, frozenset[str]] = {
     "resize": frozenset({"scale", "size", "mode", "align-corners", "channels"}),
     "pixel-shuffle": frozenset({"factor", "channels"}),
     "pixel-unshuffle": frozenset({"factor", "channels"}),
+    "adaptive-avg-pool": frozenset({"size", "channels"}),
+    "adaptive-max-pool": frozenset({"size", "channels"}),
+    "global-avg-pool": frozenset({"channels"}),
+    "global-max-pool": frozenset({"channels"}),
 }
 
 # Padding names that mean the same thing under another convention's spelling (--compare only).
@@ -506,11 +511,16 @@ Examples:
       --compare torch,onnx,tensorflow,keras,jax
   symconv shape conv --in 32x32 --kernel 3 --stride 2 --padding 1 --json
   symconv shape max-pool --kernel 4 --stride 4 --padding 2 --ceil-mode --prove
+  symconv shape adaptive-avg-pool --in 10x10 --size 3x3
+  symconv shape adaptive-max-pool --in 5x7 --size nonex3
+  symconv shape global-avg-pool --in 7x7 --convention onnx
+  symconv shape adaptive-avg-pool --size 7 --prove
 
 \b
 Value syntax:
   sizes     224, 224x224 (one per axis); with --symbolic also names: H, HxW, h,w
-  per axis  7 (every axis) or 3x5 (one per axis): --kernel, --stride, --dilation, ...
+  per axis  7 (every axis) or 3x5 (one per axis): --kernel, --stride, --dilation, ...;
+            adaptive pooling --size: none keeps an axis (nonex7)
   padding   1 | 1x2 (per axis) | 1:2 (before:after, every axis) | 1:2x0:1 (pairs per
             axis) | same | valid | same_upper | same_lower | causal (as the convention
             allows; --compare reads same/same_upper as each other's spelling)
@@ -536,7 +546,8 @@ Exit status: 0 success, 1 a --prove check failed, 2 bad input (one line on stder
 @click.option("--json", "as_json", is_flag=True, default=False, help="JSON output.")
 def shape(layer: str, **options: Any) -> None:
     """Output size and padding of one LAYER: conv, conv-transpose, max-pool, avg-pool,
-    max-unpool, resize (or upsample), pixel-shuffle, pixel-unshuffle."""
+    max-unpool, resize (or upsample), pixel-shuffle, pixel-unshuffle, adaptive-avg-pool,
+    adaptive-max-pool, global-avg-pool, global-max-pool."""
     query = Query.from_options(layer, **options)
     view = analyse(query)
     if query.as_json:

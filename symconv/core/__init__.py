@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from symconv.core.adaptive import adaptive_avg_pool_map, adaptive_max_pool_selection_map
 from symconv.core.index import (
     DEFAULT_MAX_NNZ,
     IndexMap,
@@ -44,6 +45,8 @@ from symconv.core.layers import (
 )
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.spec import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     Conv,
     ConvTranspose,
@@ -60,6 +63,8 @@ __all__ = [
     "DEFAULT_MAX_NNZ",
     "IndexMap",
     "WeightRef",
+    "adaptive_avg_pool_map",
+    "adaptive_max_pool_selection_map",
     "avg_pool_map",
     "check_budget",
     "conv_map",
@@ -96,7 +101,8 @@ def linear_map(
 ) -> IndexMap:
     """The exact linear map of ``layer`` on one sample of shape ``(C, *spatial)``.
 
-    Max pooling is linear only for a fixed input: pass ``x`` to get its selection matrix.
+    Max pooling (also adaptive) is linear only for a fixed input: pass ``x`` to get its
+    selection matrix.
     Max-unpooling needs the switches: pass ``indices`` (shape ``(C, *pooled)``).
 
     >>> from symconv.spec import AvgPool
@@ -120,6 +126,15 @@ def linear_map(
                 "(its selection matrix S(x))"
             )
         return max_pool_selection_map(layer, x, max_nnz=max_nnz)
+    if isinstance(layer, AdaptiveAvgPool):
+        return adaptive_avg_pool_map(layer, input_shape, max_nnz=max_nnz)
+    if isinstance(layer, AdaptiveMaxPool):
+        if x is None:
+            raise InvalidSpecError(
+                "x=None must be given for adaptive max pooling: it is linear only for a fixed "
+                "input (its selection matrix S(x))"
+            )
+        return adaptive_max_pool_selection_map(layer, x, max_nnz=max_nnz)
     if isinstance(layer, MaxUnpool):
         if indices is None:
             raise InvalidSpecError("indices=None must be given for max-unpooling (the switches)")

@@ -15,7 +15,9 @@ Interior (exact definition)
     Each layer reads, for output ``j`` of an axis, a *window* of input positions ``[lo(j),
     hi(j)]`` (holes included): ``[j s - p_b, j s - p_b + d(k-1)]`` for a convolution or a pool,
     ``[ceil((j + p_b - d(k-1)) / s), floor((j + p_b) / s)]`` for a transposed convolution (the
-    input positions a tap can land on), ``floor(j / r)`` for pixel shuffle, and the unclamped
+    input positions a tap can land on), ``floor(j / r)`` for pixel shuffle, ``[floor(j n/o),
+    ceil((j+1) n/o) - 1]`` for adaptive pooling of ``n`` to ``o`` (windows that overlap when
+    ``o`` does not divide ``n`` and change with ``n``: the analysis notes it), and the unclamped
     source samples (:func:`~symconv.coverage.receptive.receptive_field` spans) for resizing.
     Output ``j`` is *interior* when its window lies in ``[0, n - 1]``; input ``i`` is *gradient-interior*
     when every output of the unbounded layer whose window holds ``i`` exists
@@ -53,6 +55,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from symconv.core import (
     IndexMap,
+    adaptive_avg_pool_map,
     avg_pool_map,
     resize_map,
 )
@@ -75,6 +78,8 @@ from symconv.coverage.suggestions import (
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.sizes.shapes import Resolved, resolve
 from symconv.spec import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     Conv,
     ConvTranspose,
@@ -146,6 +151,9 @@ def _windows(r: Resolved, a: int, j: NDArray[np.int64]) -> tuple[NDArray[Any], N
         return j // layer.factor, j // layer.factor
     if isinstance(layer, PixelUnshuffle):
         return j * layer.factor, j * layer.factor + layer.factor - 1
+    if isinstance(layer, AdaptiveAvgPool | AdaptiveMaxPool):
+        n, o = int(r.input[a]), int(r.output[a])  # a kept axis has o = n: windows [j, j + 1)
+        return (j * n) // o, -(-(j + 1) * n // o) - 1
     if isinstance(layer, Resize):
         from symconv.coverage.receptive import receptive_field
 
@@ -476,7 +484,7 @@ def _check_layers(layers: Sequence[Layer]) -> tuple[Layer, ...]:
         raise InvalidSpecError("layers=() must hold at least one layer")
     for layer in items:
         if not isinstance(layer, Conv | ConvTranspose | AvgPool | MaxPool | MaxUnpool | Resize
-                          | PixelShuffle | PixelUnshuffle):
+                          | PixelShuffle | PixelUnshuffle | AdaptiveAvgPool | AdaptiveMaxPool):
             raise InvalidSpecError(f"layers must hold symconv layer specs, got {layer!r}")
     return items
 
@@ -533,16 +541,38 @@ class LayerCoverage:
     suggestions: tuple[KernelSuggestion, ...] = ()
     alternative: ResizeConv | None = None
     constant_preserving: bool | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _layer_notes(r: Resolved) -> tuple[str, ...]:
+    """What the counts of one layer do not say by themselves (adaptive windows)."""
+    layer = r.layer
+    if not isinstance(layer, AdaptiveAvgPool | AdaptiveMaxPool):
+        return ()
+    axes = [(a, int(n), int(o)) for a, (n, o) in enumerate(zip(r.input, r.output, strict=True))
+            if layer.output_size[a] is not None]
+    if not axes:
+        return ()
+    shown = ", ".join(f"{n} -> {o}" for _, n, o in axes)
+    if any(n % o for _, n, o in axes):
+        how = "they overlap: o does not divide n, so neighbouring windows share inputs"
+    else:
+        how = "they tile the input: o divides n"
+    return (f"adaptive windows [floor(i*n/o), ceil((i+1)*n/o)) depend on the input size n; "
+            f"here ({shown}) {how}; these counts hold for this input size only",)
 
 
 def _constant_preserving(layer: Layer, r: Resolved, box: Box) -> bool | None:
-    """For a fixed-weight layer (resize, average pool): does it map a constant input to a
+    """For a fixed-weight layer (resize, average pool, adaptive too): does it map a constant input to a
     constant output on the interior?  Exact row sums of its coefficients.  ``None`` for layers
     with learned weights (see :func:`preserves_constant`) and for max pooling."""
-    if not isinstance(layer, Resize | AvgPool):
+    if not isinstance(layer, Resize | AvgPool | AdaptiveAvgPool):
         return None
     one = (1, *(int(v) for v in r.input))
-    m = resize_map(layer, one) if isinstance(layer, Resize) else avg_pool_map(r.layer, one)
+    if isinstance(layer, AdaptiveAvgPool):
+        m = adaptive_avg_pool_map(r.layer, one)
+    else:
+        m = resize_map(layer, one) if isinstance(layer, Resize) else avg_pool_map(r.layer, one)
     if any(lo >= hi for lo, hi in box) or m.nnz == 0:
         return None
     scale = int(np.lcm.reduce(m.den))
@@ -599,8 +629,8 @@ def analyze(layers: Sequence[Layer], input_size: Any) -> CoverageAnalysis:
     Parameters
     ----------
     layers : sequence of layer specs
-        Applied first to last (convolutions, transposed convolutions, pools, resizes, pixel
-        (un)shuffles).
+        Applied first to last (convolutions, transposed convolutions, pools, adaptive pools,
+        resizes, pixel (un)shuffles).
     input_size : int or tuple of int
         The spatial input size.
 
@@ -641,7 +671,8 @@ def analyze(layers: Sequence[Layer], input_size: Any) -> CoverageAnalysis:
         forward = st.layer_forward(i)
         per.append(LayerCoverage(i, layer, st.sizes[i], st.sizes[i + 1], forward,
                                  st.layer_gradient(i), st.depth(i + 1), suggestions,
-                                 alternative, _constant_preserving(layer, r, forward.interior)))
+                                 alternative, _constant_preserving(layer, r, forward.interior),
+                                 _layer_notes(r)))
     return CoverageAnalysis(st.layers, st.sizes[0], st.sizes[-1], tuple(per), per[-1].path,
                             st.gradient_checkerboard(), st)
 

@@ -13,9 +13,10 @@ fields of convolutional neural networks", Distill 2019)::
 
     r_out = r_in + (k_eff - 1) J_in      J_out = J_in s      start_out = start_in - pb J_in
 
-Transposed convolutions, max-unpooling, resizing and pixel shuffle are not affine in ``j``, but
-every layer maps output ``j + p`` to its inputs shifted by ``q`` (``s`` and ``1`` for a stride-s
-transposed conv; the numerator and denominator of the scale factor for a resize), so the exact
+Transposed convolutions, max-unpooling, resizing, pixel shuffle and adaptive pooling are not
+affine in ``j``, but every layer maps output ``j + p`` to its inputs shifted by ``q`` (``s`` and
+``1`` for a stride-s transposed conv; the numerator and denominator of the scale factor for a
+resize; ``o/g`` and ``n/g``, ``g = gcd(n, o)``, for adaptive pooling of ``n`` to ``o``), so the exact
 first/last input of the whole stack is periodic: tabulated over one period of output positions,
 layer by layer from the input, it costs O(layers x period) and is exact for every ``j``.
 
@@ -41,6 +42,8 @@ from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.sizes import formulas as F
 from symconv.sizes.shapes import resolve
 from symconv.spec import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     Conv,
     Convention,
@@ -212,7 +215,25 @@ class _Shuffle:
         return j // self.r, 1, 1
 
 
-_Map = _Window | _Scatter | _Unpool | _Resample | _Shuffle
+@dataclass(frozen=True, slots=True)
+class _Adaptive:
+    """Adaptive pooling of ``n`` to ``o``: output j reads ``[floor(j n/o), ceil((j+1) n/o))``,
+    and ``j + o/g`` reads the same window shifted by ``n/g`` (``g = gcd(n, o)``)."""
+
+    n: int
+    o: int
+
+    @property
+    def pq(self) -> tuple[int, int]:
+        g = gcd(self.n, self.o)
+        return self.o // g, self.n // g
+
+    def deps(self, j: int) -> tuple[int, int, int]:
+        first = j * self.n // self.o
+        return first, 1, -(-(j + 1) * self.n // self.o) - first
+
+
+_Map = _Window | _Scatter | _Unpool | _Resample | _Shuffle | _Adaptive
 
 
 # --------------------------------------------------------------------------- tables
@@ -486,6 +507,14 @@ def _layer_map(
         return _Shuffle(layer.factor)
     if isinstance(layer, PixelUnshuffle):
         return _Window(layer.factor, layer.factor, 1, 0)
+    if isinstance(layer, AdaptiveAvgPool | AdaptiveMaxPool):
+        if _axis_value(layer, "output_size", axis) is None:
+            return _Window(1, 1, 1, 0)  # the axis is kept: output j reads input j
+        if n is None or o is None:
+            raise _need_size(layer, "the adaptive windows' size and position")
+        notes.append("adaptive pooling windows depend on the input size: the field holds for "
+                     "the given input_size only")
+        return _Adaptive(int(n), int(o))
     if isinstance(layer, Slice):  # output j reads input start + j step
         step, start = val("step"), val("start")
         if step < 0:
@@ -522,11 +551,13 @@ def receptive_field(
     layers : sequence of layer specs
         :class:`~symconv.Conv`, :class:`~symconv.MaxPool`, :class:`~symconv.AvgPool`,
         :class:`~symconv.ConvTranspose`, :class:`~symconv.MaxUnpool`, :class:`~symconv.Resize`,
-        :class:`~symconv.PixelShuffle`, :class:`~symconv.PixelUnshuffle`, and
+        :class:`~symconv.PixelShuffle`, :class:`~symconv.PixelUnshuffle`,
+        :class:`~symconv.AdaptiveAvgPool`, :class:`~symconv.AdaptiveMaxPool`, and
         :class:`~symconv.spec.Slice` with a positive step.
     input_size : int or tuple of int, optional
         Spatial input size.  Needed only when a padding or scale depends on it (TensorFlow/ONNX
-        'same', resize with ``size=`` or ``align_corners``); when given, every layer is
+        'same', resize with ``size=`` or ``align_corners``, adaptive pooling on an axis it does
+        not keep); when given, every layer is
         resolved with :func:`symconv.sizes.shapes.resolve` (which also checks the stack fits).
     axis : int
         The spatial axis.

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from symconv.core import (
     IndexMap,
     WeightRef,
+    adaptive_avg_pool_map,
     avg_pool_map,
     conv_map,
     conv_transpose_map,
@@ -24,6 +25,8 @@ from symconv.core import (
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.sizes.shapes import Resolved, resolve
 from symconv.spec import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     Conv,
     Convention,
@@ -81,7 +84,8 @@ def structure_map(layer: Layer, input_size: Any) -> IndexMap:
     Built by the operator core on one channel (groups and channel counts dropped); every
     coefficient is 1 and ``taps`` says which weight or window offset an entry uses (flat index
     in C order over the kernel), or, for pixel (un)shuffle, which channel (phase) carries it;
-    resizes have no taps.  Max pooling gives its windows (the pixels it *can* select);
+    resizes and adaptive pools (whose windows vary in size) have no taps.  Max pooling, adaptive
+    too, gives its windows (the pixels it *can* select);
     max-unpooling has no fixed structure (it depends on the switches).
 
     >>> m = structure_map(ConvTranspose(kernel=3, stride=2), 3)
@@ -106,6 +110,11 @@ def structure_map(layer: Layer, input_size: Any) -> IndexMap:
         w = WeightRef("window", tuple(r.layer.kernel))
         return IndexMap.from_arrays(m.shape, m.rows, m.cols, taps, weights=(w,),
                                     in_shape=m.in_shape, out_shape=m.out_shape)
+    if isinstance(layer, AdaptiveAvgPool | AdaptiveMaxPool):
+        windows = AdaptiveAvgPool(r.layer.output_size, ndim=len(sizes))
+        m = adaptive_avg_pool_map(windows, one)
+        return IndexMap.from_arrays(m.shape, m.rows, m.cols, in_shape=m.in_shape,
+                                    out_shape=m.out_shape)
     if isinstance(layer, Resize):
         m = resize_map(layer, one)
         return IndexMap.from_arrays(m.shape, m.rows, m.cols, in_shape=m.in_shape,

@@ -9,7 +9,8 @@ Float arrays compute in floating point; integer arrays stay integer where the op
 integral (convolutions, pooling maxima, nearest resizing, shuffles) and become exact
 ``Fraction`` object arrays where it is not (average pooling; linear resizing by integer or
 ``Fraction`` factors, while float factors give float64); object arrays of
-``int``, ``Fraction`` or sympy numbers are computed exactly.  Bad arguments raise
+``int``, ``Fraction`` or sympy numbers are computed exactly.  Adaptive pooling
+(:func:`adaptive_avg_pool`, :func:`adaptive_max_pool`) takes an output size instead of a window.  Bad arguments raise
 :class:`symconv.errors.InvalidSpecError` with a message ``name=value must <rule>``.
 
 >>> import numpy as np
@@ -23,6 +24,7 @@ array([[[0, 0, 1, 1, 2, 2, 3, 3]]])
 
 from __future__ import annotations
 
+from symconv.numeric._adaptive import adaptive_avg_pool, adaptive_max_pool
 from symconv.numeric._conv import conv, conv_grad_input, conv_grad_weight, conv_transpose
 from symconv.numeric._pad import pad, subsample, zero_stretch
 from symconv.numeric._pool import avg_pool, max_pool, max_unpool
@@ -38,6 +40,8 @@ from symconv.numeric._resize import (
 )
 
 __all__ = [
+    "adaptive_avg_pool",
+    "adaptive_max_pool",
     "avg_pool",
     "conv",
     "conv_grad_input",

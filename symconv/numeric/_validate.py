@@ -29,6 +29,7 @@ __all__ = [
     "PadSpec",
     "PoolGeom",
     "ScaleSpec",
+    "adaptive_out_size",
     "array",
     "axis_suffix",
     "channels_by_block",
@@ -460,6 +461,19 @@ def pool_geom(
             )
         out.append(o)
     return PoolGeom(k, s, pads, d, tuple(out))
+
+
+def adaptive_out_size(x: NDArray[Any], output_size: object) -> Ints:
+    """Resolve an adaptive pooling ``output_size``: an int (every axis) or one entry per spatial
+    axis, each a positive int or ``None`` (keep the input size)."""
+    nd = x.ndim - 2
+    if isinstance(output_size, list | tuple):
+        if len(output_size) != nd:
+            fail(f"output_size={_fmt(output_size)} must have one entry per spatial axis ({nd})")
+        if not all(v is None or (is_int(v) and int(v) >= 1) for v in output_size):
+            fail(f"output_size={_fmt(output_size)} must contain only positive integers or None")
+        return tuple(x.shape[2 + a] if v is None else int(v) for a, v in enumerate(output_size))
+    return (int_param("output_size", output_size, 1),) * nd
 
 
 def unpool_out_size(

@@ -119,6 +119,8 @@ def render_text(analysis: CoverageAnalysis) -> str:
                        "its fixed weights do NOT map constant to constant")
             lines.append(f"  {'weights':<9} {verdict}")
         lines.append("  " + _line(lc.gradient, "gradient"))
+        for note in lc.notes:
+            lines.append(f"  {'note':<9} {note}")
         for i, s in enumerate(lc.suggestions):
             head = "fix" if i == 0 else ""
             lines.append(f"  {head:<9} {_suggestion(s, lc.output_size)}")
@@ -204,6 +206,7 @@ def to_dict(analysis: CoverageAnalysis) -> dict[str, Any]:
             "gradient": _cb_dict(lc.gradient),
             "stack": _cb_dict(lc.path),
             "constant_preserving": lc.constant_preserving,
+            "notes": list(lc.notes),
             "suggestions": [_suggestion_dict(s) for s in lc.suggestions],
             "resize_conv": None if alt is None else {
                 "upsample": _name(alt.upsample), "conv": _name(alt.conv),

@@ -53,6 +53,8 @@ from symconv.report.model import Claim, LayerFacts, SizeFormula
 from symconv.sizes import formulas as F
 from symconv.sizes.shapes import Resolved, resolve
 from symconv.spec import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     Conv,
     ConvTranspose,
@@ -666,6 +668,11 @@ def _build(layer: Layer, r: Resolved, c_in: int, c_out: int,
         return _resize(layer, r, c_in, rng)
     if isinstance(layer, PixelShuffle | PixelUnshuffle):
         return _shuffle(layer, r, c_in, rng)
+    if isinstance(layer, AdaptiveAvgPool | AdaptiveMaxPool):
+        from symconv.report.adaptive_facts import adaptive_facts
+
+        a = adaptive_facts(layer, r, c_in, rng)
+        return _Draft(a.matrix, a.label, a.text, a.transpose, a.direct, a.gradient, a.notes)
     raise UnsupportedError(f"layer={layer!r} has no LaTeX derivation")
 
 
@@ -676,7 +683,7 @@ def layer_facts(layer: Layer, input_size: Sequence[int], *, channels: int | None
     Parameters
     ----------
     layer : a layer spec (Conv, ConvTranspose, AvgPool, MaxPool, MaxUnpool, Resize,
-        PixelShuffle, PixelUnshuffle)
+        PixelShuffle, PixelUnshuffle, AdaptiveAvgPool, AdaptiveMaxPool)
     input_size : spatial sizes, one per axis
     channels, out_channels : channel counts (default: the spec's, else the fewest that fit)
     seed : seed of the random data the numeric checks use

@@ -33,6 +33,8 @@ from typing import Any
 
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.spec import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     Conv,
     Convention,
@@ -47,6 +49,7 @@ from symconv.spec import (
 )
 
 __all__ = [
+    "adaptive_windows",
     "brute_output_size",
     "brute_padding",
     "caffe_pool_windows",
@@ -348,6 +351,38 @@ def pixel_unshuffle_length(n: int, r: int) -> int | None:
     return blocks if blocks * r == n else None
 
 
+# --------------------------------------------------------------------------- adaptive pooling
+
+
+def adaptive_windows(n: int, o: int) -> int | None:
+    """Adaptive pooling (PyTorch ``AdaptiveAvgPoolNd``/``AdaptiveMaxPoolNd``): output ``i`` of
+    ``o`` reads the input positions ``[floor(i n / o), ceil((i + 1) n / o))``.
+
+    Enumerates the ``o`` windows and counts those that are non-empty and inside ``[0, n)``;
+    ``None`` when a window is empty or leaves the input, or when the windows do not cover every
+    input position (the definition then has no output).  The bounds are computed here by
+    integer search, not taken from a formula module: ``start`` is the largest ``s`` with
+    ``s o <= i n``, ``end`` the smallest ``e`` with ``e o >= (i + 1) n``.  An axis the layer
+    keeps is ``o = n`` (windows ``[i, i + 1)``).
+
+    >>> adaptive_windows(10, 3), adaptive_windows(3, 7), adaptive_windows(1, 4)
+    (3, 7, 4)
+    """
+    count, covered = 0, set[int]()
+    for i in range(o):
+        start = 0
+        while (start + 1) * o <= i * n:
+            start += 1
+        end = start
+        while end * o < (i + 1) * n:
+            end += 1
+        if not 0 <= start < end <= n:
+            return None
+        covered.update(range(start, end))
+        count += 1
+    return count if len(covered) == n else None
+
+
 # --------------------------------------------------------------------------- dispatch
 
 
@@ -450,6 +485,9 @@ def _dispatch(layer: Any, n: int, a: int) -> int | None:
         return pixel_shuffle_length(n, layer.factor)
     if isinstance(layer, PixelUnshuffle):
         return pixel_unshuffle_length(n, layer.factor)
+    if isinstance(layer, AdaptiveAvgPool | AdaptiveMaxPool):
+        o = layer.output_size[a]
+        return adaptive_windows(n, n if o is None else int(o))
     raise UnsupportedError(f"layer={type(layer).__name__} has no brute-force size")
 
 

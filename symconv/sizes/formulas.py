@@ -24,6 +24,9 @@ from symconv._params import Int, is_symbolic
 from symconv.errors import UnsupportedError
 
 __all__ = [
+    "adaptive_end",
+    "adaptive_size",
+    "adaptive_start",
     "ceildiv",
     "conv_size",
     "conv_transpose_size",
@@ -159,6 +162,24 @@ def resize_size(n: Int, scale: int | Fraction | float, *, float32: bool = False)
         return sympy.floor(n * sympy.Rational(scale.numerator, scale.denominator))
     q = Fraction(scale) * n
     return q.numerator // q.denominator
+
+
+def adaptive_size(n: Int, o: Int | None) -> Int:
+    """Adaptive pooling output: the requested ``o`` whatever ``n``, or ``n`` for an axis kept
+    (``o = None``) (PyTorch ``AdaptiveAvgPoolNd``/``AdaptiveMaxPoolNd``)."""
+    return n if o is None else o
+
+
+def adaptive_start(i: Int, n: Int, o: Int) -> Int:
+    """First input position of adaptive window ``i``: ``floor(i n / o)`` (PyTorch
+    ``start_index``).  Works elementwise on integer numpy arrays too."""
+    return floordiv(i * n, o)
+
+
+def adaptive_end(i: Int, n: Int, o: Int) -> Int:
+    """One past the last input position of adaptive window ``i``: ``ceil((i + 1) n / o)``
+    (PyTorch ``end_index``).  Works elementwise on integer numpy arrays too."""
+    return ceildiv((i + 1) * n, o)
 
 
 def same_total_padding(n: Int, k: Int, s: Int, d: Int) -> Int:

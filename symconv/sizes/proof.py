@@ -8,7 +8,8 @@ from the definitions (:func:`symconv.sizes.bruteforce.brute_output_size`); each 
 rejection.  Both are *quasi-affine* in ``n``: sums of ``floor((a n + b) / c)`` terms, so that past
 a threshold ``n0`` each equals ``alpha n + (a function of n mod L)`` for a common period ``L``
 (conv, pooling and every SAME mode: ``L = s``; transposed conv, max-unpooling, pixel shuffle:
-``L = 1``; pixel unshuffle: ``L = r``; resize by ``p/q``: ``L = q``), and the sizes each side
+``L = 1``; pixel unshuffle: ``L = r``; resize by ``p/q``: ``L = q``; adaptive pooling, whose
+output is the constant ``o`` or the identity ``n``: ``L = 1``), and the sizes each side
 accepts past ``n0`` form a union of residue classes mod ``L``.  Hence ``h = f - g`` satisfies
 ``h(n + L) - h(n) = const`` there, and ``h = 0`` on the ``2L`` consecutive sizes
 ``n0 .. n0 + 2L - 1`` proves ``h = 0`` for every ``n >= n0`` (the constant is ``h(n0+L) - h(n0)
@@ -52,6 +53,8 @@ from symconv.errors import InvalidSpecError, ProofError, UnsupportedError
 from symconv.sizes import bruteforce as B
 from symconv.sizes.shapes import resolve, size_period
 from symconv.spec import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     Conv,
     Convention,
@@ -398,6 +401,18 @@ def _definition(spec: Any, a: int) -> str:
         )
     if isinstance(spec, PixelShuffle):
         return f"g(n) counts the positions i*{spec.factor} + c (c < {spec.factor}): linear in n."
+    if isinstance(spec, AdaptiveAvgPool | AdaptiveMaxPool):
+        o = spec.output_size[a]
+        if o is None:
+            return ("g(n) counts the windows [i, i+1), i < n, of the axis the layer keeps: n, "
+                    "linear in n.")
+        return (
+            f"g(n) counts the windows i < {o} of [floor(i n/{o}), ceil((i+1) n/{o})) that are "
+            f"non-empty, inside [0, n) and cover it. For every n >= 1 each is: (i+1) n/{o} > "
+            f"i n/{o} and ceil(x) > floor(y) when x > y; 0 <= floor(i n/{o}) and "
+            f"ceil((i+1) n/{o}) <= n as i+1 <= {o}; consecutive windows meet or overlap since "
+            f"ceil(i n/{o}) >= floor(i n/{o}), from 0 to n. So g(n) = {o}, a constant."
+        )
     return (
         f"g(n) counts the {spec.factor}-blocks tiling the input, defined only when they tile it "
         f"exactly (n a multiple of {spec.factor}): n/{spec.factor} on one residue class."

@@ -33,10 +33,12 @@ from fractions import Fraction
 from math import prod
 from typing import Any
 
-from symconv._params import Int, fmt, is_symbolic, scalar
+from symconv._params import Int, fmt, is_int, is_symbolic, scalar
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.sizes import formulas as F
 from symconv.spec import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     Conv,
     Convention,
@@ -522,6 +524,44 @@ def _resolve_slice(layer: Slice, sizes: tuple[Int, ...]) -> Resolved:
     return Resolved(layer, sizes, tuple(outs), zero)
 
 
+def _resolve_adaptive(layer: AdaptiveAvgPool | AdaptiveMaxPool,
+                      sizes: tuple[Int, ...]) -> Resolved:
+    """Output ``o`` on a fixed axis, ``n`` on a kept one; windows need no padding."""
+    nd = len(sizes)
+    outs = tuple(F.adaptive_size(n, o) for n, o in zip(sizes, layer.output_size, strict=True))
+    notes = []
+    for a, (n, o) in enumerate(zip(sizes, layer.output_size, strict=True)):
+        if o is None or not _known(n, o) or n % o == 0:
+            continue
+        why = (f"{o} outputs read {n} inputs, so windows repeat inputs" if n < o else
+               f"{o} does not divide {n}, so neighbouring windows share an input")
+        notes.append(f"adaptive windows [floor(i*{n}/{o}), ceil((i+1)*{n}/{o})) overlap"
+                     f"{_axis_label(a, nd)}: {why}")
+    return Resolved(layer, sizes, outs, tuple((0, 0) for _ in sizes), None, tuple(notes))
+
+
+def _check_adaptive_input(layer: AdaptiveAvgPool | AdaptiveMaxPool, input_size: Any) -> None:
+    """An empty axis has empty windows: name the rule (and what the framework says)."""
+    values = tuple(input_size) if isinstance(input_size, tuple | list) else (input_size,)
+    if not any(is_int(v) and v == 0 for v in values):
+        return
+    shown = fmt(tuple(values)) if len(values) > 1 else "0"
+    conv = layer.convention
+    why = ""
+    if conv is Convention.TORCH:
+        why = " (PyTorch: Expected input to have non-zero size for non-batch dimensions"
+        if isinstance(layer, AdaptiveAvgPool) and all(o == 1 for o in layer.output_size):
+            why += "; only adaptive_avg_pool to size 1 returns NaN instead, the mean of nothing"
+        why += ")"
+    elif conv is Convention.ONNX:
+        op = "GlobalAveragePool" if isinstance(layer, AdaptiveAvgPool) else "GlobalMaxPool"
+        why = f" (onnxruntime {op}: Invalid input shape. Only N can be zero)"
+    raise InvalidSpecError(
+        f"input size={shown} must be at least 1 on every axis for adaptive pooling: the "
+        f"windows of an empty axis are empty{why}"
+    )
+
+
 _RESOLVERS: dict[type, Any] = {
     Conv: _resolve_conv,
     ConvTranspose: _resolve_conv_transpose,
@@ -532,6 +572,8 @@ _RESOLVERS: dict[type, Any] = {
     PixelShuffle: _resolve_shuffle,
     PixelUnshuffle: _resolve_shuffle,
     Slice: _resolve_slice,
+    AdaptiveAvgPool: _resolve_adaptive,
+    AdaptiveMaxPool: _resolve_adaptive,
 }
 
 
@@ -545,6 +587,8 @@ def resolve(layer: Layer, input_size: Any) -> Resolved:
     >>> r.output, r.pads, r.output_padding
     ((8,), ((0, 1),), (0,))
     """
+    if isinstance(layer, AdaptiveAvgPool | AdaptiveMaxPool):
+        _check_adaptive_input(layer, input_size)
     sizes = _spatial(input_size)
     layer = layer.at(len(sizes))
     return _RESOLVERS[type(layer)](layer, sizes)
@@ -557,9 +601,10 @@ def size_period(layer: Layer, axis: int = 0) -> tuple[int, int]:
     Every output size in symconv is a non-decreasing quasi-affine function of the input size:
     windowed layers (conv, pooling) ``L = s, g = 1``; transposed conv and unpooling ``L = 1,
     g = s``; pixel shuffle ``L = 1, g = r``; unshuffle ``L = r, g = 1``; resize by ``p/q`` ``L =
-    q, g = p``; a fixed output size (``size=``, ``output_size=``, TensorFlow ``output_shape``)
-    ``L = 1, g = 0``.  This is the period of T21's proof (:mod:`symconv.sizes.proof`) and of the
-    valid-size sets of ``symconv review``.
+    q, g = p``; a fixed output size (``size=``, ``output_size=``, TensorFlow ``output_shape``,
+    adaptive pooling) ``L = 1, g = 0``; an axis adaptive pooling keeps ``L = 1, g = 1``.  This
+    is the period of T21's proof (:mod:`symconv.sizes.proof`) and of the valid-size sets of
+    ``symconv review``.
 
     >>> from symconv.spec import Conv, Resize
     >>> from fractions import Fraction
@@ -585,6 +630,8 @@ def size_period(layer: Layer, axis: int = 0) -> tuple[int, int]:
         return 1, int(spec.factor)
     if isinstance(spec, PixelUnshuffle):
         return int(spec.factor), 1
+    if isinstance(spec, AdaptiveAvgPool | AdaptiveMaxPool):
+        return (1, 1) if spec.output_size[axis] is None else (1, 0)
     if isinstance(spec, Slice):
         # Past n >= |start| + |end| + 1 every clamp is settled: the length grows by 1 every
         # |step| sizes iff the far end follows n and the near end is a constant; otherwise it

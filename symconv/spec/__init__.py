@@ -33,6 +33,9 @@ The package is split by responsibility; every public name is re-exported here, s
   parsing helpers every spec shares;
 * :mod:`symconv.spec.windows`: the sliding-window specs (:class:`Conv`, :class:`ConvTranspose`,
   :class:`MaxPool`, :class:`AvgPool`, :class:`MaxUnpool`) and their padding rules;
+* :mod:`symconv.spec.adaptive`: adaptive and global pooling (:class:`AdaptiveAvgPool`,
+  :class:`AdaptiveMaxPool`), whose windows follow from the input size, and the conventions that
+  only pool globally;
 * :mod:`symconv.spec.resample`: the specs that re-grid without a window (:class:`Resize`,
   :class:`PixelShuffle`, :class:`PixelUnshuffle`, :class:`Slice`) and their exact number parsing;
 * :mod:`symconv.spec.syntax`: the one-line text form of a layer (``"conv k=3 s=2 p=1"``), parsed
@@ -51,11 +54,14 @@ from symconv.spec._enums import (
     ShuffleOrder,
     parse_enum,
 )
+from symconv.spec.adaptive import AdaptiveAvgPool, AdaptiveMaxPool
 from symconv.spec.resample import CUBIC_A, PixelShuffle, PixelUnshuffle, Resize, Slice
 from symconv.spec.windows import AvgPool, Conv, ConvTranspose, MaxPool, MaxUnpool
 
 __all__ = [
     "CUBIC_A",
+    "AdaptiveAvgPool",
+    "AdaptiveMaxPool",
     "AvgPool",
     "Conv",
     "ConvTranspose",
@@ -78,4 +84,4 @@ __all__ = [
 
 
 Layer = (Conv | ConvTranspose | MaxPool | AvgPool | MaxUnpool | Resize | PixelShuffle
-         | PixelUnshuffle | Slice)
+         | PixelUnshuffle | Slice | AdaptiveAvgPool | AdaptiveMaxPool)

@@ -11,16 +11,22 @@ One layer is a *kind* followed by ``key=value`` parameters and bare *flags*, sep
     upsample-cubic    f=2 [align_corners]                          (PyTorch bicubic, a = -3/4)
     pixel-shuffle     r=2
     pixel-unshuffle   r=2
+    adaptive-avg-pool o=7x7 [convention=torch]                     (o=nonex7: keep axis 0)
+    adaptive-max-pool o=1
+    global-avg-pool   [convention=onnx]                            (adaptive-avg-pool o=1)
+    global-max-pool
 
 Keys have long forms: ``k``/``kernel``, ``s``/``stride``, ``p``/``padding``, ``d``/``dilation``,
 ``op``/``output_padding``, ``f``/``factor``/``scale``, ``r``/``factor`` (shuffles),
-``pm``/``padding_mode``.  Values:
+``pm``/``padding_mode``, ``o``/``output_size`` (adaptive pooling).  Values:
 
 * integers, one for every axis (``k=3``) or one per axis (``k=3x5``);
 * padding: ``p=1``, ``p=1x2`` (per axis), ``p=1:2`` (before:after), ``p=1:2x0:1``, or a name
   the convention accepts (``same``, ``valid``, ``same_upper``, ``same_lower``);
 * factors: ``2``, ``3/2`` or ``1.5`` (read exactly as a fraction, never as a float), per axis
-  ``2x3``.
+  ``2x3``;
+* adaptive output sizes: ``o=7`` (every axis) or ``o=7x7``, an axis ``none`` keeping its input
+  size (``o=nonex7`` is PyTorch's ``(None, 7)``).
 
 Nothing is evaluated: the text is split into tokens and each value must match its grammar.
 Every rejection is a :class:`LayerSyntaxError` (an :class:`~symconv.errors.InvalidSpecError`)
@@ -50,6 +56,8 @@ from typing import Any
 
 from symconv.errors import InvalidSpecError
 from symconv.spec import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     Conv,
     Convention,
@@ -88,7 +96,7 @@ class _Param:
 
     field: str
     keys: tuple[str, ...]
-    kind: str  # "ints", "padding", "factor", "int", "word"
+    kind: str  # "ints", "padding", "factor", "int", "word", "sizes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +105,7 @@ class _Kind:
     aliases: tuple[str, ...]
     params: tuple[_Param, ...]
     flags: tuple[str, ...]
-    required: str  # the field that must be given
+    required: str  # the field that must be given ("" when none must)
 
 
 _K = _Param("kernel", ("k", "kernel"), "ints")
@@ -109,6 +117,7 @@ _PM = _Param("padding_mode", ("pm", "padding_mode"), "word")
 _CONV = _Param("convention", ("convention",), "word")
 _F = _Param("scale_factor", ("f", "factor", "scale"), "factor")
 _R = _Param("factor", ("r", "factor"), "int")
+_O = _Param("output_size", ("o", "output_size"), "sizes")
 
 _KINDS = (
     _Kind("conv", (), (_K, _S, _P, _D, _PM, _CONV), (), "kernel"),
@@ -121,6 +130,13 @@ _KINDS = (
     _Kind("upsample-cubic", ("cubic", "bicubic"), (_F,), ("align_corners",), "scale_factor"),
     _Kind("pixel-shuffle", (), (_R,), (), "factor"),
     _Kind("pixel-unshuffle", (), (_R,), (), "factor"),
+    _Kind("adaptive-avg-pool", ("adaptive_avg_pool", "adaptiveavgpool"), (_O, _CONV), (),
+          "output_size"),
+    _Kind("adaptive-max-pool", ("adaptive_max_pool", "adaptivemaxpool"), (_O, _CONV), (),
+          "output_size"),
+    _Kind("global-avg-pool", ("global_avg_pool", "globalavgpool", "globalaveragepool"),
+          (_CONV,), (), ""),
+    _Kind("global-max-pool", ("global_max_pool", "globalmaxpool"), (_CONV,), (), ""),
 )
 
 #: The layer kinds the syntax knows, in documentation order.
@@ -131,6 +147,7 @@ _TOKEN = re.compile(r"\S+")
 _INT = re.compile(r"\d+")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FACTOR = re.compile(r"\d+(?:/\d+|\.\d+)?")
+_NONE = "none"  # an adaptive output size that keeps the axis (PyTorch's None)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -149,8 +166,9 @@ def parse_layer(text: str) -> Layer:
     Layer
         A :class:`~symconv.spec.Conv`, :class:`~symconv.spec.ConvTranspose`,
         :class:`~symconv.spec.AvgPool`, :class:`~symconv.spec.MaxPool`,
-        :class:`~symconv.spec.Resize`, :class:`~symconv.spec.PixelShuffle` or
-        :class:`~symconv.spec.PixelUnshuffle`.
+        :class:`~symconv.spec.Resize`, :class:`~symconv.spec.PixelShuffle`,
+        :class:`~symconv.spec.PixelUnshuffle`, :class:`~symconv.spec.AdaptiveAvgPool` or
+        :class:`~symconv.spec.AdaptiveMaxPool`.
 
     Raises
     ------
@@ -194,10 +212,14 @@ def parse_layer(text: str) -> Layer:
         if param is None:
             keys = [p.keys[0] for p in kind.params]
             longs = [p.keys[1] for p in kind.params if len(p.keys) > 1]
+            long_text = f" (long forms: {', '.join(longs)})" if longs else ""
             flag_text = f"; flags: {', '.join(kind.flags)}" if kind.flags else ""
+            if kind.name.startswith("global-"):
+                flag_text += (f"; {kind.name} has output size 1, for another give "
+                              f"{kind.name.replace('global', 'adaptive')} o=...")
             raise LayerSyntaxError(
                 f"parameter {tok} (column {col} of layer {text!r}) must be one of "
-                f"{', '.join(keys)} (long forms: {', '.join(longs)}){flag_text}", text, col,
+                f"{', '.join(keys)}{long_text}{flag_text}", text, col,
             )
         if param.field in values:
             raise LayerSyntaxError(
@@ -207,7 +229,7 @@ def parse_layer(text: str) -> Layer:
         vcol = col + len(key) + 1
         values[param.field] = _VALUE[param.kind](param, raw, vcol, text)
         where[param.field] = col
-    if kind.required not in values:
+    if kind.required and kind.required not in values:
         key = next(p.keys[0] for p in kind.params if p.field == kind.required)
         end = len(text.rstrip()) + 1
         raise LayerSyntaxError(
@@ -314,6 +336,16 @@ def _factor(param: _Param, raw: str, col: int, text: str) -> Any:
     return values[0] if len(values) == 1 else tuple(values)
 
 
+def _sizes(param: _Param, raw: str, col: int, text: str) -> Any:
+    parts = _axes(raw)
+    if not all(_INT.fullmatch(p) or p.lower() == _NONE for p in parts):
+        raise _bad(param, raw, col, text,
+                   "a positive integer such as 7, or one per axis such as 7x7, where none "
+                   "keeps an axis (nonex7)")
+    values = tuple(None if p.lower() == _NONE else int(p) for p in parts)
+    return values[0] if len(values) == 1 else values
+
+
 def _word(param: _Param, raw: str, col: int, text: str) -> str:
     if not _WORD.fullmatch(raw):
         raise _bad(param, raw, col, text, "a name such as torch or reflect")
@@ -322,6 +354,7 @@ def _word(param: _Param, raw: str, col: int, text: str) -> str:
 
 _VALUE: dict[str, Callable[[_Param, str, int, str], Any]] = {
     "ints": _ints, "int": _int, "padding": _padding, "factor": _factor, "word": _word,
+    "sizes": _sizes,
 }
 
 
@@ -348,6 +381,10 @@ def _build(kind: _Kind, values: dict[str, Any], flags: set[str], where: dict[str
             return Resize(mode=mode, **kw)
         if name == "pixel-shuffle":
             return PixelShuffle(**kw)
+        if name in ("adaptive-avg-pool", "adaptive-max-pool", "global-avg-pool",
+                    "global-max-pool"):
+            adaptive: Any = AdaptiveAvgPool if "avg" in name else AdaptiveMaxPool
+            return adaptive(kw.pop("output_size", 1), **kw)
         return PixelUnshuffle(**kw)
     except InvalidSpecError as exc:
         message = str(exc)
@@ -478,6 +515,14 @@ def format_layer(layer: Layer) -> str:
             )
         exact = " exact" if layer.mode is ResizeMode.NEAREST_EXACT else ""
         return f"upsample-nearest f={factor}{exact}"
+    if isinstance(layer, AdaptiveAvgPool | AdaptiveMaxPool):
+        which = "avg" if isinstance(layer, AdaptiveAvgPool) else "max"
+        tail = "" if layer.convention is Convention.TORCH else \
+            f" convention={layer.convention.value}"
+        if layer.ndim is None and tuple(layer.output_size) == (1,):
+            return f"global-{which}-pool{tail}"
+        sizes = [_NONE if o is None else o for o in layer.output_size]
+        return f"adaptive-{which}-pool o={_fmt_ints(sizes, layer.ndim)}{tail}"
     if isinstance(layer, PixelShuffle | PixelUnshuffle):
         if layer.order is not ShuffleOrder.CRD or layer.ndim is not None or (
             layer.convention.value != "torch"
