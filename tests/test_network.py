@@ -190,7 +190,8 @@ def test_every_op_is_accepted() -> None:
     params = {"conv": {"kernel": 1}, "conv-transpose": {"kernel": 1}, "max-pool": {"kernel": 1},
               "avg-pool": {"kernel": 1}, "max-unpool": {"kernel": 1},
               "resize": {"scale_factor": 2}, "pixel-shuffle": {"factor": 2},
-              "pixel-unshuffle": {"factor": 2}, "pad": {"padding": 1}}
+              "pixel-unshuffle": {"factor": 2}, "pad": {"padding": 1},
+              "adaptive-avg-pool": {"output_size": 1}, "adaptive-max-pool": {"output_size": 1}}
     for op in OPS:
         extra = {"inputs": ["x", "x"]} if op in ("concat", "add") else {}
         net = loads(_base(op=op, **params.get(op, {}), **extra), "json")
@@ -232,3 +233,20 @@ def test_examples_follow_the_json_schema(path: Path) -> None:
     yaml = pytest.importorskip("yaml")
     schema = json.loads((EXAMPLES.parent / "schema" / "network.schema.json").read_text())
     jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+
+
+def test_adaptive_and_global_pooling_in_network_files() -> None:
+    """output_size per axis (null keeps an axis); the global aliases mean output size 1 and
+    refuse another; a missing output_size is one line."""
+    net = loads(_base(op="adaptive-avg-pool", output_size=[None, 7]), "json")
+    assert net.node("l1").layer.output_size == (None, 7)  # type: ignore[union-attr]
+    for alias, op in (("global-avg-pool", "adaptive-avg-pool"), ("gap", "adaptive-avg-pool"),
+                      ("global-max-pool", "adaptive-max-pool")):
+        node = loads(_base(op=alias), "json").node("l1")
+        assert node.op == op and node.layer.output_size == (1,)  # type: ignore[union-attr]
+    with pytest.raises(InvalidSpecError, match=r"output_size=3 must be 1 for global-avg-pool"):
+        loads(_base(op="global-avg-pool", output_size=3), "json")
+    with pytest.raises(InvalidSpecError, match=r"output_size must be given for adaptive-max"):
+        loads(_base(op="adaptive-max-pool"), "json")
+    with pytest.raises(InvalidSpecError, match=r"output_size='7' must be an integer or a list"):
+        loads(_base(op="adaptive-max-pool", output_size="7"), "json")

@@ -36,6 +36,8 @@ from symconv.network.model import MERGE_OPS, Network, Resample, from_dict, load
 from symconv.review import Review, review
 from symconv.review.propagate import evaluate
 from symconv.spec import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     Conv,
     Convention,
@@ -217,6 +219,9 @@ def build(net: Network, torch: Any) -> Callable[[tuple[int, ...]], TorchRun]:
             steps[node.name] = lambda x, idx, m=unpool, size=size: m(x, idx, output_size=size)
         elif isinstance(spec, Resize):
             steps[node.name] = _interpolate(F, spec, nd)
+        elif isinstance(spec, AdaptiveAvgPool | AdaptiveMaxPool):
+            kind = "AdaptiveAvgPool" if isinstance(spec, AdaptiveAvgPool) else "AdaptiveMaxPool"
+            steps[node.name] = getattr(nn, f"{kind}{nd}d")(spec.output_size)
         elif isinstance(spec, PixelShuffle | PixelUnshuffle):
             if nd != 2:
                 raise Unbuildable("PyTorch pixel (un)shuffle is 2-D only")
@@ -465,7 +470,10 @@ _LAYER = st.one_of(
         {"op": "resize", "scale_factor": 2, "mode": "linear"},
         {"op": "resize", "scale_factor": "3/2", "mode": "nearest-exact"},
         {"op": "resize", "size": 12}, {"op": "pixel-unshuffle", "factor": 2},
-        {"op": "relu"}, {"op": "pad", "padding": [[1, 0], [1, 0]]}]),
+        {"op": "relu"}, {"op": "pad", "padding": [[1, 0], [1, 0]]},
+        {"op": "adaptive-avg-pool", "output_size": 5},
+        {"op": "adaptive-max-pool", "output_size": [3, None]},
+        {"op": "global-avg-pool"}]),
     st.sampled_from([  # F.interpolate(y, size=x.shape[2:], ...)
         {"op": "resize", "like": "x"}, {"op": "resize", "like": "x", "mode": "nearest-exact"},
         {"op": "resize", "like": "x", "mode": "linear", "align_corners": True}]),

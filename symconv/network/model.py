@@ -54,6 +54,9 @@ concat, add        (inputs: two or more tensors; concat joins channels; add is a
                    size, e.g. a squeeze-excitation gate after a global pooling)
 pad                padding (explicit pairs; an F.pad / ONNX Pad / ZeroPadding layer: the
                    size grows by before + after whatever the fill)
+adaptive-avg-pool  output_size/o (an integer or a list per axis, ``null`` keeps an axis),
+                   convention (adaptive-max-pool alike; aliases global-avg-pool/gap and
+                   global-max-pool: output size 1)
 slice              start, end, step (per axis; negative counts from the end, ``end:
                    null`` runs to the end), channels ``[start, end, step]``, convention
                    (onnx: ONNX Slice clamping; others: Python slicing) (alias crop)
@@ -82,7 +85,7 @@ is one :class:`~symconv.errors.InvalidSpecError` line naming the layer and the f
 >>> loads('{"inputs": [{"name": "x", "size": [8]}], "layers": [{"op": "convv", "k": 3}]}', "json")
 Traceback (most recent call last):
 ...
-symconv.errors.InvalidSpecError: layers[0] (layer1): op='convv' must be one of add, avg-pool, concat, conv, conv-transpose, identity, max-pool, max-unpool, pad, pixel-shuffle, pixel-unshuffle, resize, slice (or an alias: activation, batchnorm, deconv, ...)
+symconv.errors.InvalidSpecError: layers[0] (layer1): op='convv' must be one of adaptive-avg-pool, adaptive-max-pool, add, avg-pool, concat, conv, conv-transpose, identity, max-pool, max-unpool, pad, pixel-shuffle, pixel-unshuffle, resize, slice (or an alias: activation, batchnorm, deconv, ...)
 """
 
 from __future__ import annotations
@@ -99,6 +102,8 @@ from typing import Any
 from symconv.errors import InvalidSpecError, SymconvError
 from symconv.spec import (
     CUBIC_A,
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
     AvgPool,
     Conv,
     Convention,
@@ -135,11 +140,16 @@ FORMATS: dict[str, str] = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".t
 
 #: Ops that carry a layer spec.
 LAYER_OPS = ("conv", "conv-transpose", "max-pool", "avg-pool", "max-unpool", "resize",
-             "pixel-shuffle", "pixel-unshuffle", "pad", "slice")
+             "pixel-shuffle", "pixel-unshuffle", "pad", "slice", "adaptive-avg-pool",
+             "adaptive-max-pool")
 #: Ops that merge several tensors (their spatial sizes must agree).
 MERGE_OPS = ("concat", "add")
 #: Every canonical op.
 OPS = tuple(sorted((*LAYER_OPS, *MERGE_OPS, "identity")))
+
+#: Aliases of global pooling: adaptive pooling to output size 1 (the default they set).
+_GLOBAL_AVG = ("global-avg-pool", "global_avg_pool", "globalavgpool", "globalaveragepool", "gap")
+_GLOBAL_MAX = ("global-max-pool", "global_max_pool", "globalmaxpool")
 
 _ALIASES: dict[str, str] = {
     "deconv": "conv-transpose", "conv_transpose": "conv-transpose",
@@ -150,6 +160,9 @@ _ALIASES: dict[str, str] = {
     "pixel_unshuffle": "pixel-unshuffle", "space-to-depth": "pixel-unshuffle",
     "crop": "slice", "zero-pad": "pad", "zeropad": "pad", "zeropadding": "pad",
     "cat": "concat", "sum": "add",
+    "adaptive_avg_pool": "adaptive-avg-pool", "adaptiveavgpool": "adaptive-avg-pool",
+    "adaptive_max_pool": "adaptive-max-pool", "adaptivemaxpool": "adaptive-max-pool",
+    **{a: "adaptive-avg-pool" for a in _GLOBAL_AVG}, **{a: "adaptive-max-pool" for a in _GLOBAL_MAX},
     **{a: "identity" for a in (
         "activation", "relu", "leaky-relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh",
         "elu", "batchnorm", "batch-norm", "instancenorm", "groupnorm", "layernorm", "dropout",
@@ -187,12 +200,15 @@ _PARAMS: dict[str, dict[str, str]] = {
     "pad": {"padding": "padding", "p": "padding", "pad": "padding", **_COMMON},
     "slice": {"start": "start", "end": "end", "step": "step", "channels": "channels",
               **_COMMON},
+    "adaptive-avg-pool": {"output_size": "output_size", "o": "output_size", **_COMMON},
+    "adaptive-max-pool": {"output_size": "output_size", "o": "output_size", **_COMMON},
     "concat": {}, "add": {}, "identity": {},
 }
 _SPECS: dict[str, type] = {
     "conv": Conv, "conv-transpose": ConvTranspose, "max-pool": MaxPool, "avg-pool": AvgPool,
     "max-unpool": MaxUnpool, "resize": Resize, "pixel-shuffle": PixelShuffle,
-    "pixel-unshuffle": PixelUnshuffle, "slice": Slice,
+    "pixel-unshuffle": PixelUnshuffle, "slice": Slice, "adaptive-avg-pool": AdaptiveAvgPool,
+    "adaptive-max-pool": AdaptiveMaxPool,
 }
 # Field grammars: how each spec field's value is checked before it reaches the spec.
 _INTS = frozenset({"kernel", "stride", "dilation", "output_padding", "output_size", "size"})
@@ -306,6 +322,10 @@ class Network:
     nodes: tuple[Node, ...]
     outputs: tuple[str, ...]
     ignored: tuple[str, ...] = ()  # what a loader left out (e.g. an ONNX classifier head)
+    #: for each entry of ``ignored`` the tensors of the network it is computed from (``""``
+    #: for something that is not one): a part computed only from tensors of one size for
+    #: every input size adds no size rule (the review checks and says so)
+    ignored_sources: tuple[tuple[str, ...], ...] = ()
 
     @property
     def ndim(self) -> int:
@@ -694,8 +714,17 @@ def _node(item: Mapping[Any, Any], name: str, where: str, previous: str,
         f = accepted[k]
         if f in fields:
             raise InvalidSpecError(f"{where}: {f} must be given once (also as {k!r})")
-        fields[f] = _value(f, v, where)
+        fields[f] = (_adaptive_size(v, where) if op.startswith("adaptive-")
+                     else _value(f, v, where))
         given.add(f)
+    if key in _GLOBAL_AVG or key in _GLOBAL_MAX:
+        if fields.get("output_size", 1) not in (1, (1,) * ndim):
+            raise InvalidSpecError(f"{where}: output_size={_show(item.get('output_size'))} "
+                                   f"must be 1 for {raw_op} (global pooling)")
+        fields["output_size"] = 1
+    elif op.startswith("adaptive-") and "output_size" not in fields:
+        raise InvalidSpecError(f"{where}: output_size must be given for {op} (an integer, or a "
+                               "list per axis with null to keep an axis)")
     layer: Layer | None = None
     if like is not None:
         fields.setdefault("convention", conv.value)
@@ -727,6 +756,19 @@ def _node(item: Mapping[Any, Any], name: str, where: str, previous: str,
         except TypeError as exc:  # a required field missing or similar
             raise InvalidSpecError(f"{where}: {exc}") from None
     return Node(name, op, layer, tuple(srcs), frozenset(given), restores, key, restores_nothing)
+
+
+def _adaptive_size(v: Any, where: str) -> Any:
+    """An adaptive pooling's output size: an integer, or a list per axis (null keeps it)."""
+    def one(x: Any) -> bool:
+        return x is None or (isinstance(x, int) and not isinstance(x, bool))
+
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
+    if isinstance(v, list) and v and all(one(x) for x in v):
+        return tuple(v)
+    raise InvalidSpecError(f"{where}: output_size={_show(v)} must be an integer or a list of "
+                           "integers (one per axis; null keeps an axis)")
 
 
 def _value(f: str, v: Any, where: str) -> Any:

@@ -21,6 +21,9 @@ Needs the optional ``onnx`` package (``pip install symconv[onnx]``).  Supported 
 * ``Slice`` of a spatial tensor with constant bounds (a :class:`~symconv.spec.Slice` crop;
   INT64 extremes as 'through the end'; a channel slice changes the channel count, a batch
   slice nothing); ``DepthToSpace`` / ``SpaceToDepth``;
+* ``GlobalAveragePool``/``GlobalMaxPool`` and ``ReduceMean``/``ReduceMax`` over exactly the
+  spatial axes with ``keepdims=1``: adaptive pooling to size 1 (a gate, broadcast by an
+  elementwise merge: squeeze-excitation, the ASPP image pooling);
 * ``Concat`` on the channel axis, ``Add``/``Sum``/``Sub``/``Mul``/``Div``/``Max``/``Min`` of two
   tensors (a merge whose spatial sizes must agree; with a constant operand: shape-preserving);
 * shape-preserving elementwise ops (:data:`ELEMENTWISE`: ``Relu``, ``BatchNormalization``,
@@ -33,17 +36,19 @@ Needs the optional ``onnx`` package (``pip install symconv[onnx]``).  Supported 
   Static channel counts come from ONNX's shape inference, so ``C // g`` folds.
 
 Symbolic dimensions (``dim_param``) become the size symbols; a spatial dimension with neither a
-value nor a name gets the symbol ``S<axis>``.  A classifier head (:data:`HEADS`: global
-pooling, ``Gemm``, ``MatMul``, a reshape that changes the spatial layout, ...) and everything
-computed from it is left out and listed in ``Network.ignored``, also where it meets a spatial
-tensor again; the review then states its valid sizes for the analysed outputs only (SC302).  Every other operator is reported by
-name (one line, :class:`~symconv.errors.UnsupportedError`); a truncated or corrupt file is one
-line too.
+value nor a name gets the symbol ``S<axis>``.  A classifier head (:data:`HEADS`:
+``Flatten``, ``Gemm``, ``MatMul``, a reduction that drops axes, a reshape that changes the
+spatial layout, ...) and everything computed from it is left out and listed in
+``Network.ignored``, also where it meets a spatial tensor again; the review then states its
+valid sizes for the analysed outputs only (SC302).  Every other operator is reported by name
+(one line, :class:`~symconv.errors.UnsupportedError`); a truncated or corrupt file is one line
+too.
 Nothing in the model is executed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -54,6 +59,7 @@ from symconv.network.model import Input, Network, Node, Resample, build
 from symconv.network.onnx_shapes import (
     _INT32_MAX,
     _INT64_MAX,
+    GLOBAL_POOLS,
     HEADS,
     RESHAPES,
     SHAPE_OPS,
@@ -66,7 +72,7 @@ from symconv.network.onnx_shapes import (
     _Vec,
 )
 from symconv.sizes.conventions import ONNX_WINDOW_OPS, from_onnx
-from symconv.spec import Conv, Convention, Resize, Slice
+from symconv.spec import AdaptiveAvgPool, AdaptiveMaxPool, Conv, Convention, Resize, Slice
 
 __all__ = ["ELEMENTWISE", "HEADS", "MERGES", "SHAPE_OPS", "from_model", "load_onnx"]
 
@@ -83,7 +89,7 @@ ELEMENTWISE = frozenset({
 MERGES = frozenset({"Add", "Sum", "Sub", "Mul", "Div", "Max", "Min", "Mean", "Pow"})
 _OTHER = frozenset({"Concat", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Constant",
                     "Pad", "Slice", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin",
-                    *RESHAPES})
+                    *GLOBAL_POOLS, *RESHAPES})
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -149,8 +155,12 @@ def from_model(model: Any, name: str = "onnx-model") -> Network:
         if o.name in flow.detached:
             flow.heads.append(f"output {o.name!r}: a reshape of {flow.detached[o.name].origin!r} "
                               f"that changes its spatial layout ({flow.detached[o.name].start})")
+            flow.head_sources.append(("",))  # an output of a changed layout: never constant
     outputs = [names.get(o.name) for o in graph.output if names.has(o.name)]
-    return build(name, Convention.ONNX, inputs, nodes, outputs or None, tuple(flow.heads))
+    net = build(name, Convention.ONNX, inputs, nodes, outputs or None, tuple(flow.heads))
+    sources = tuple(tuple(names.get(t) if t and names.has(t) else "" for t in ts)
+                    for ts in flow.head_sources)
+    return dataclasses.replace(net, ignored_sources=sources)
 
 
 def _static_channels(model: Any) -> dict[str, int]:
@@ -271,6 +281,11 @@ def _node(node: Any, flow: _Flow, names: _Names, nd: int) -> Node:
             return Node(names.add(node.output[0]), "add", None,
                         tuple(names.get(i) for i in flow.merged[node.output[0]]),
                         alias=f"stack+{op}")
+        if op in GLOBAL_POOLS:  # to size 1 on every spatial axis (Flow.global_pool)
+            kind = AdaptiveAvgPool if op in ("GlobalAveragePool", "ReduceMean") else AdaptiveMaxPool
+            return Node(names.add(node.output[0]), "adaptive-avg-pool" if kind is AdaptiveAvgPool
+                        else "adaptive-max-pool", kind(1, convention="onnx"),
+                        (names.get(node.input[0]),), alias=op)
         if op in RESHAPES:  # a chain of reshapes that gives back a tensor's spatial layout
             return Node(names.add(node.output[0]), "identity", None,
                         (names.get(flow.identity_of[node.output[0]]),), alias=op)

@@ -17,15 +17,17 @@ from typing import Any
 
 from symconv.errors import UnsupportedError
 
-__all__ = ["HEADS", "RESHAPES", "SHAPE_OPS"]
+__all__ = ["GLOBAL_POOLS", "HEADS", "RESHAPES", "SHAPE_OPS"]
 
 #: Operators that end the spatial part of a model (a classifier head): they and everything
 #: computed only from them are left out of the review, and listed in ``Network.ignored``.
 HEADS = frozenset({
-    "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "Flatten", "Gemm", "MatMul",
-    "Reshape", "Squeeze", "Unsqueeze", "Transpose", "ReduceMean", "ReduceMax", "ReduceSum",
-    "Shape", "Gather",
+    "GlobalLpPool", "Flatten", "Gemm", "MatMul", "Reshape", "Squeeze", "Unsqueeze",
+    "Transpose", "ReduceMean", "ReduceMax", "ReduceSum", "Shape", "Gather",
 })
+#: Global poolings read as adaptive pooling to size 1 (``ReduceMean``/``ReduceMax`` only over
+#: exactly the spatial axes with ``keepdims=1``; see :meth:`_Flow.global_pool`).
+GLOBAL_POOLS = frozenset({"GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax"})
 #: Operators that only change how a tensor's elements are laid out (:class:`_Layout`): a chain
 #: of them that gives back the spatial layout of the tensor it started from (GroupNorm's
 #: Reshape -> InstanceNormalization -> Reshape, a channel shuffle, LayerNorm over channels
@@ -159,6 +161,8 @@ class _Flow:
         self.spatial: set[str] = set(graph_inputs)
         self.gone: set[str] = set()
         self.heads: list[str] = []
+        #: for each entry of ``heads``, the spatial tensors it is computed from
+        self.head_sources: list[tuple[str, ...]] = []
         #: tensors reshaped from a spatial tensor (not spatial themselves, maybe again later)
         self.detached: dict[str, _Layout] = {}
         #: spatial tensors that a chain of reshapes gave back: tensor -> the tensor it started
@@ -204,19 +208,57 @@ class _Flow:
         if any(i in self.detached for i in data):
             self._detached(node, data)
             return
+        if op in GLOBAL_POOLS and self.global_pool(node):
+            self.spatial.add(node.output[0])
+            return
         if op in HEADS:
-            self.heads.append(f"{op} {_label(node)} and what follows it (a non-spatial head)")
+            self._head(f"{op} {_label(node)} and what follows it (a non-spatial head)", data)
             self.gone.update(node.output)
             return
         if node.output:
             self.spatial.add(node.output[0])
 
+    def global_pool(self, node: Any) -> bool:
+        """``GlobalAveragePool``/``GlobalMaxPool``, or ``ReduceMean``/``ReduceMax`` over
+        exactly the spatial axes with ``keepdims=1``: a spatial tensor of size 1 on every
+        axis (adaptive pooling to 1).  Any other reduction is a head."""
+        if node.op_type.startswith("Global"):
+            return True
+        attrs = _attrs(node)
+        if int(attrs.get("keepdims", 1)) != 1:
+            return False
+        axes = attrs.get("axes")
+        if axes is None and len(node.input) > 1 and node.input[1]:
+            try:
+                v = self.vec(node.input[1])
+            except _Unfoldable:
+                return False
+            axes = [int(e.const) for e in v.entries] if v.constant else None
+        rank = self.nd + 2
+        return axes is not None and sorted(int(a) % rank for a in axes) == list(range(2, rank))
+
     def _end(self, node: Any, data: list[str], why: str) -> None:
         """``node`` and everything computed from it are left out, with a note naming why."""
         starts = sorted({self.detached[i].start for i in data if i in self.detached})
         was = f" (reshaped by {', '.join(starts)})" if starts else ""
-        self.heads.append(f"{node.op_type} {_label(node)} and what follows it: it {why}{was}")
+        self._head(f"{node.op_type} {_label(node)} and what follows it: it {why}{was}", data)
         self.gone.update(node.output)
+
+    def _head(self, text: str, data: list[str]) -> None:
+        """Note a part left out, with the spatial tensors it is computed from (a head whose
+        sources have one size for every input size adds no size rule: the review says so)."""
+        sources: list[str] = []
+        for i in data:
+            if i in self.spatial:
+                sources.append(i)
+            elif i in self.detached:
+                sources.append(self.detached[i].origin)
+            elif i in self.stacked:
+                sources.extend(self.stacked[i][0])
+            elif i in self.gone:
+                sources.append("")  # computed from another head: never constant here
+        self.heads.append(text)
+        self.head_sources.append(tuple(sources))
 
     def _stack_axis(self, name: str) -> int | None:
         """The axis at which ``name`` is its origin unsqueezed (``x[None]``,
@@ -251,9 +293,9 @@ class _Flow:
                 self.spatial.add(node.output[0])
                 self.merged[node.output[0]] = origins
                 return
-        self.heads.append(f"{op} {_label(node)} and what follows it: it reads a stack of "
-                          f"tensors ({start}) other than by a sum, mean, max or min over the "
-                          "stacked axis")
+        self._head(f"{op} {_label(node)} and what follows it: it reads a stack of "
+                   f"tensors ({start}) other than by a sum, mean, max or min over the "
+                   "stacked axis", data)
         self.gone.update(node.output)
 
     def _detached(self, node: Any, data: list[str]) -> None:

@@ -151,7 +151,7 @@ from symconv.review.model import (
     intersect,
 )
 from symconv.review.pairing import unpaired_notes
-from symconv.review.plan import broadcast_gates
+from symconv.review.plan import broadcast_gates, constant_sizes
 from symconv.review.propagate import (
     concrete_inputs,
     evaluate,
@@ -206,11 +206,12 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
                 raise InvalidSpecError(f"input size={size!r} must be positive integers")
     findings: list[Finding] = []
     notes: list[str] = []
-    if network.ignored:
+    fixed_heads, left_out = _heads(network)
+    notes.extend(fixed_heads)
+    if left_out:
         findings.append(Finding("SC302", None, (
             "not every output or branch of the model is analysed (not analysed: "
-            f"{'; '.join(network.ignored)}): the valid sizes hold for the analysed outputs "
-            "only")))
+            f"{'; '.join(left_out)}): the valid sizes hold for the analysed outputs only")))
     channels = propagate_channels(network, findings)
     concrete = None if symbolic else concrete_inputs(network, input_size)
     values, first_failure = evaluate(network, concrete) if concrete else ({}, None)
@@ -247,7 +248,7 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
     findings.sort(key=lambda f: (CODES[f.code][1] != "error", order[f.code]))
     return Review(network, concrete, tensors, tuple(validity), tuple(checks),
                   tuple(dict.fromkeys(findings)), tuple(notes), tuple(joint),
-                  tuple(_subject_to(v, joint) for v in extra), tuple(network.ignored))
+                  tuple(_subject_to(v, joint) for v in extra), tuple(left_out))
 
 
 def _joint_review(net: Network, formulas: dict[str, tuple[str, ...]],
@@ -327,6 +328,28 @@ def _subject_to(v: AxisValidity, joint: Sequence[JointConstraint]) -> AxisValidi
     ids = tuple(j.id for j in joint if v.symbol in j.symbols and v.axis in j.axes)
     return dataclasses.replace(v, subject_to=ids) if ids else v
 
+
+
+def _heads(net: Network) -> tuple[list[str], list[str]]:
+    """The parts a loader left out (a classifier head, ...), split into those computed only
+    from tensors whose size is the same for every input size (notes: their output shape does
+    not depend on the input size, so they add no size rule) and the others (not analysed)."""
+    if not net.ignored:
+        return [], []
+    consts = [constant_sizes(net, a) for a in range(net.ndim)]
+    fixed, left = [], []
+    for i, what in enumerate(net.ignored):
+        sources = net.ignored_sources[i] if i < len(net.ignored_sources) else ()
+        sizes = [tuple(c.get(t) for c in consts) for t in sources]
+        if sources and all(t and None not in z for t, z in zip(sources, sizes, strict=True)):
+            shown = ", ".join(f"{t} ({'x'.join(map(str, z))})"
+                              for t, z in dict(zip(sources, sizes, strict=True)).items())
+            fixed.append(f"{what}: computed only from {shown}, of that size for every input "
+                         "size, so its output shape does not depend on the input size (no "
+                         "size rule to check)")
+        else:
+            left.append(what)
+    return fixed, left
 
 
 def _gate_notes(net: Network) -> list[str]:
