@@ -155,7 +155,7 @@ def from_model(model: Any, name: str = "onnx-model") -> Network:
         if o.name in flow.detached:
             flow.heads.append(f"output {o.name!r}: a reshape of {flow.detached[o.name].origin!r} "
                               f"that changes its spatial layout ({flow.detached[o.name].start})")
-            flow.head_sources.append(("",))  # an output of a changed layout: never constant
+            flow.head_sources.append((flow.detached[o.name].origin,))
     outputs = [names.get(o.name) for o in graph.output if names.has(o.name)]
     net = build(name, Convention.ONNX, inputs, nodes, outputs or None, tuple(flow.heads))
     sources = tuple(tuple(names.get(t) if t and names.has(t) else "" for t in ts)
