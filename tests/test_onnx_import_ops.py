@@ -607,8 +607,8 @@ def test_unfoldable_shape_arithmetic_is_one_line(tmp_path: Path) -> None:
                       mk("Concat", ["two", "c", "hw"], ["sz"], axis=0)],
                      [*ints, _ints("one", [1])])
     _one_line(m, tmp_path, "sizes[0]=2", "batch")
-    # channels taken from another tensor with another channel count (ONNX shape inference
-    # knows both: 2 against x's 1)
+    # channels taken from another tensor with another channel count (known from the
+    # weights: 2 against x's 1)
     m = _resize_with([mk("Conv", ["x", "w"], ["c"], kernel_shape=[1, 1]),
                       mk("Shape", ["c"], ["sz"])], [_weight("w", (2, 1, 1, 1))])
     _one_line(m, tmp_path, "'the_resize' (Resize)", "sizes[1]", "channel count of 'x'")
@@ -657,8 +657,8 @@ def test_a_classifier_head_reading_shapes_is_still_a_head(tmp_path: Path) -> Non
 
 
 def test_a_resize_to_another_tensor_of_the_same_static_channel_count_is_a_like_resize() -> None:
-    """x (1 channel) resized to Shape(c) where c is a 1x1 conv of x with one output channel:
-    ONNX shape inference knows c has x's channel count, so the sizes are c's spatial size."""
+    """x (1 channel) resized to Shape(c) where c is a conv of x with one output channel: the
+    weights say c has x's channel count, so the sizes are c's spatial size."""
     from onnx import helper
 
     from symconv.network.onnx_import import from_model

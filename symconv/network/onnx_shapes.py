@@ -154,7 +154,7 @@ class _Flow:
         self.consts = consts
         self.nd = nd
         self.batch = batch
-        #: static channel counts of tensors (ONNX shape inference), for :meth:`dim`
+        #: static channel counts of tensors (propagated from the weights), for :meth:`dim`
         self.channels = channels or {}
         self.values: dict[str, _Vec] = {}
         self.unfolded: dict[str, str] = {}

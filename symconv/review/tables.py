@@ -132,7 +132,7 @@ class _Context:
     origin: Plan | None = None
     current: AxisValidity | None = None
     relaxed: dict[str, tuple[str, str]] = field(default_factory=dict)
-    _runs: dict[int, dict[str, int]] | None = None
+    _runs: dict[int, Any] | None = None
     _sizes: list[int] | None = None
     _batch: Any = None
     _all_pins: str | None = None
@@ -175,10 +175,42 @@ class _Context:
         return next((n for n in runs if not _holds(runs[n], name, target)), None)
 
     @property
-    def runs(self) -> dict[int, dict[str, int]]:
+    def runs(self) -> dict[int, Any]:
+        """Every tensor's size at each of :attr:`sizes` (``runs[n][tensor]``; a tensor that
+        does not exist at ``n`` is absent), from one vectorised evaluation when the plan has
+        one (:class:`_Row` reads the batch's arrays), else from scalar runs."""
         if self._runs is None:
-            self._runs = {n: self.plan.run(n)[0] for n in self.sizes}
+            if hasattr(self.plan, "run_many"):
+                import numpy as np
+
+                if self._batch is None:
+                    self._batch = self.plan.run_many(np.array(self.sizes, dtype=np.int64))
+                self._runs = {n: _Row(self._batch, i) for i, n in enumerate(self.sizes)}
+            else:
+                self._runs = {n: self.plan.run(n)[0] for n in self.sizes}
         return self._runs
+
+
+class _Row:
+    """The sizes of every tensor at one input size of a :class:`~symconv.review.plan.Batch`,
+    read like the dict :meth:`~symconv.review.plan.Plan.run` returns (present tensors only)."""
+
+    __slots__ = ("batch", "i")
+
+    def __init__(self, batch: Any, i: int) -> None:
+        self.batch, self.i = batch, i
+
+    def __contains__(self, tensor: object) -> bool:
+        b = self.batch
+        return tensor in b.values and bool(b.present[tensor][self.i])
+
+    def __getitem__(self, tensor: str) -> int:
+        if tensor not in self:
+            raise KeyError(tensor)
+        return int(self.batch.values[tensor][self.i])
+
+    def get(self, tensor: str, default: Any = None) -> Any:
+        return self[tensor] if tensor in self else default
 
 
 def _holds(vals: dict[str, int], name: str, target: str) -> bool:
