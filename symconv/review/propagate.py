@@ -173,7 +173,14 @@ def symbolic_formulas(net: Network, notes: list[str]) -> dict[str, tuple[str, ..
         axes.append(vals)
     notes.extend(failed.values())
     names = [i.name for i in net.inputs] + [n.name for n in net.nodes]
-    return {k: tuple(str(ax[k]) for ax in axes) for k in names if all(k in ax for ax in axes)}
+    printed: dict[Any, str] = {}  # many tensors share a formula: print each one once
+
+    def text(expr: Any) -> str:
+        if expr not in printed:
+            printed[expr] = str(expr)
+        return printed[expr]
+
+    return {k: tuple(text(ax[k]) for ax in axes) for k in names if all(k in ax for ax in axes)}
 
 
 def tensor_rows(net: Network, formulas: dict[str, tuple[str, ...]],
