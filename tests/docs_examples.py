@@ -23,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FENCE = re.compile(r"^```console[ \t]*$")
+#: ``console zoo``: an example that needs a model exported first; tests/test_zoo.py runs it
+ZOO_FENCE = re.compile(r"^```console zoo[ \t]*$")
 EXIT = re.compile(r"^\[exit (\d+)\]$")
 
 
@@ -47,12 +49,12 @@ class Example:
         return f"{where}:{self.line}"
 
 
-def _blocks(text: str) -> Iterator[tuple[int, int]]:
+def _blocks(text: str, fence: re.Pattern[str] = FENCE) -> Iterator[tuple[int, int]]:
     """(first, end) line indices of the bodies of the console blocks."""
     lines = text.split("\n")
     i = 0
     while i < len(lines):
-        if FENCE.match(lines[i]):
+        if fence.match(lines[i]):
             j = i + 1
             while j < len(lines) and lines[j].rstrip() != "```":
                 j += 1
@@ -61,11 +63,11 @@ def _blocks(text: str) -> Iterator[tuple[int, int]]:
         i += 1
 
 
-def examples(path: Path) -> list[Example]:
-    """Every command of every console block of ``path``."""
+def examples(path: Path, fence: re.Pattern[str] = FENCE) -> list[Example]:
+    """Every command of every console block of ``path`` (``fence``: which blocks)."""
     lines = path.read_text(encoding="utf-8").split("\n")
     out: list[Example] = []
-    for first, end in _blocks("\n".join(lines)):
+    for first, end in _blocks("\n".join(lines), fence):
         body = lines[first:end]
         starts = [k for k, ln in enumerate(body) if ln.startswith("$ ")]
         if not starts or starts[0] != 0:
@@ -82,8 +84,9 @@ def examples(path: Path) -> list[Example]:
     return out
 
 
-def run(command: str) -> tuple[str, int]:
-    """Output (stdout and stderr as printed) and exit status of one ``symconv`` command."""
+def run(command: str, cwd: Path = ROOT) -> tuple[str, int]:
+    """Output (stdout and stderr as printed) and exit status of one ``symconv`` command, run
+    in ``cwd`` (the repository root by default)."""
     from click.testing import CliRunner
 
     from symconv.cli import cli
@@ -91,12 +94,12 @@ def run(command: str) -> tuple[str, int]:
     argv = shlex.split(command)
     if not argv or argv[0] != "symconv":
         raise ValueError(f"not a symconv command: {command!r}")
-    cwd = os.getcwd()
-    os.chdir(ROOT)
+    here = os.getcwd()
+    os.chdir(cwd)
     try:
         result = CliRunner().invoke(cli, argv[1:], prog_name="symconv", terminal_width=100)
     finally:
-        os.chdir(cwd)
+        os.chdir(here)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.output, result.exit_code
@@ -122,9 +125,9 @@ def matches(expected: tuple[str, ...], actual: list[str]) -> bool:
     return reach[len(act)]
 
 
-def check(example: Example) -> str | None:
+def check(example: Example, cwd: Path = ROOT) -> str | None:
     """``None`` when the example holds, else a readable difference."""
-    output, code = run(example.command)
+    output, code = run(example.command, cwd)
     actual = output.rstrip("\n").split("\n") if output.strip() else []
     problems = []
     if code != example.exit_code:

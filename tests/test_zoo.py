@@ -154,3 +154,46 @@ def test_review_agrees_with_the_runtimes(case: Callable[[str], Case], name: str)
     # every output the review analysed was compared at some size where everything ran
     compared = [s for s in SIZES if claim[s].valid and all(r[s].ok for r in runs.values())]
     assert compared, "no size tried is valid"
+
+
+def test_readme_walkthrough_is_what_the_review_prints(tmp_path: Path) -> None:
+    """README's "Reviewing a real network": its export snippet, run as written, and the
+    review's output at the ``console zoo`` block (with its ``...`` elisions) are what the
+    README shows; the valid set it states is onnxruntime's."""
+    import re
+
+    from docs_examples import ROOT, ZOO_FENCE, check, examples
+
+    for module in ("torch", "onnx", "onnxruntime"):
+        requires(module)
+    try:
+        zoo.import_torchvision()
+    except ImportError:
+        pass
+    requires("segmentation_models_pytorch")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Reviewing a real network", 1)[1].split("\n## ", 1)[0]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match is not None
+    import os
+    import warnings
+
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec(compile(match.group(1), "README.md", "exec"), {})
+    finally:
+        os.chdir(here)
+    found = examples(ROOT / "README.md", ZOO_FENCE)
+    assert found, "README has no console zoo block"
+    for ex in found:
+        problem = check(ex, tmp_path)
+        assert problem is None, problem
+    # the valid set the README states is onnxruntime's, at both ends of the classes
+    got = zoo.ort_shapes(tmp_path / "deeplabv3plus.onnx", [(16, 16), (13, 13), (17, 17),
+                                                          (12, 12), (29, 29), (20, 20)])
+    ok = {size: r.error is None for size, r in got.items()}
+    assert ok[(16, 16)] and ok[(13, 13)] and ok[(29, 29)], got
+    assert not ok[(17, 17)] and not ok[(12, 12)] and not ok[(20, 20)], got
