@@ -218,24 +218,32 @@ class _Flow:
         if node.output:
             self.spatial.add(node.output[0])
 
+    def axes_of(self, node: Any) -> tuple[list[int] | None, bool]:
+        """The ``axes`` of a reduction or an (un)squeeze, from the attribute (older opsets) or
+        the constant second input: ``(axes, True)``; ``(None, True)`` when absent (the
+        operator's default); ``(None, False)`` when given but not a constant."""
+        axes = _attrs(node).get("axes")
+        if axes is not None:
+            return [int(a) for a in axes], True
+        if len(node.input) > 1 and node.input[1]:
+            try:
+                v = self.vec(node.input[1])
+            except _Unfoldable:
+                return None, False
+            return ([int(e.const) for e in v.entries], True) if v.constant else (None, False)
+        return None, True
+
     def global_pool(self, node: Any) -> bool:
         """``GlobalAveragePool``/``GlobalMaxPool``, or ``ReduceMean``/``ReduceMax`` over
         exactly the spatial axes with ``keepdims=1``: a spatial tensor of size 1 on every
         axis (adaptive pooling to 1).  Any other reduction is a head."""
         if node.op_type.startswith("Global"):
             return True
-        attrs = _attrs(node)
-        if int(attrs.get("keepdims", 1)) != 1:
+        if int(_attrs(node).get("keepdims", 1)) != 1:
             return False
-        axes = attrs.get("axes")
-        if axes is None and len(node.input) > 1 and node.input[1]:
-            try:
-                v = self.vec(node.input[1])
-            except _Unfoldable:
-                return False
-            axes = [int(e.const) for e in v.entries] if v.constant else None
+        axes, _ = self.axes_of(node)
         rank = self.nd + 2
-        return axes is not None and sorted(int(a) % rank for a in axes) == list(range(2, rank))
+        return axes is not None and sorted(a % rank for a in axes) == list(range(2, rank))
 
     def _end(self, node: Any, data: list[str], why: str) -> None:
         """``node`` and everything computed from it are left out, with a note naming why."""
@@ -279,17 +287,10 @@ class _Flow:
         origins, k, start = self.stacked[data[0]]
         op = node.op_type
         if op in ("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin") and len(data) == 1:
-            attrs = _attrs(node)
-            axes = attrs.get("axes")
-            if axes is None and len(node.input) > 1 and node.input[1]:
-                try:
-                    v = self.vec(node.input[1])
-                    axes = [int(e.const) for e in v.entries] if v.constant else None
-                except _Unfoldable:
-                    axes = None
+            axes, _ = self.axes_of(node)
             rank = self.nd + 3
-            if (axes is not None and [int(a) % rank for a in axes] == [k]
-                    and int(attrs.get("keepdims", 1)) == 0):
+            if (axes is not None and [a % rank for a in axes] == [k]
+                    and int(_attrs(node).get("keepdims", 1)) == 0):
                 self.spatial.add(node.output[0])
                 self.merged[node.output[0]] = origins
                 return
@@ -555,27 +556,17 @@ def _reshaped(flow: _Flow, node: Any, layout: _Layout) -> _Layout:
         axis = axis + rank if axis < 0 else axis
         target = [_product(dims[:axis]), _product(dims[axis:])]
     elif op == "Unsqueeze":
-        axes = attrs.get("axes")
-        if axes is None and len(node.input) > 1 and node.input[1]:
-            try:
-                v = flow.vec(node.input[1])
-            except _Unfoldable:
-                return _Layout(layout.origin, (None,), None, False, layout.start)
-            axes = [int(e.const) for e in v.entries] if v.constant else None
-        if axes is None:
+        axes, _ = flow.axes_of(node)
+        if axes is None:  # Unsqueeze needs its axes
             return _Layout(layout.origin, (None,), None, False, layout.start)
         out_rank = rank + len(axes)
         where = sorted(int(a) + out_rank if int(a) < 0 else int(a) for a in axes)
         rest = iter(dims)
         target = [_Lin(Fraction(1)) if i in where else next(rest) for i in range(out_rank)]
     else:  # Squeeze: only axes of a known size 1 are removed exactly
-        axes = attrs.get("axes")
-        if axes is None and len(node.input) > 1 and node.input[1]:
-            try:
-                v = flow.vec(node.input[1])
-            except _Unfoldable:
-                return _Layout(layout.origin, (None,), None, False, layout.start)
-            axes = [int(e.const) for e in v.entries] if v.constant else None
+        axes, known = flow.axes_of(node)
+        if not known:
+            return _Layout(layout.origin, (None,), None, False, layout.start)
         one = _Lin(Fraction(1))
         if axes is None:
             axes = [i for i, d in enumerate(dims) if d == one]
