@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from symconv.errors import SymconvError, UnsupportedError
@@ -25,6 +26,7 @@ from symconv.network.model import MERGE_OPS, Network, Node
 from symconv.review.model import AxisValidity, RestoreRow
 from symconv.review.pairing import scale_of
 from symconv.review.tables import (
+    Row,
     _analyse,
     _contains,
     _Context,
@@ -356,19 +358,33 @@ def _resolve_many(spec: Any, firsts: Any, targets: Any, mask: Any) -> tuple[Any,
     res_ok = np.zeros(len(uniq), dtype=bool)
     for j, (m, t) in enumerate(uniq.tolist()):
         try:
-            res_out[j] = int(resolve(_pin(spec, t), (m,)).output[0])
-            res_ok[j] = True
-        except SymconvError:
-            pass
+            got = _pinned_output_cached(spec, m, t)
+        except TypeError:  # an unhashable field value
+            got = _pinned_output(spec, m, t)
+        if got is not None:
+            res_out[j], res_ok[j] = got, True
     out[idx] = res_out[inverse.ravel()]
     ok[idx] = res_ok[inverse.ravel()]
     return out, ok
 
 
+def _pinned_output(spec: Any, m: int, t: int) -> int | None:
+    """The output of the 1-D up layer ``spec`` on input ``m`` given output size ``t`` at run
+    time (``None``: rejected)."""
+    try:
+        return int(resolve(_pin(spec, t), (m,)).output[0])
+    except SymconvError:
+        return None
+
+
+_pinned_output_cached = lru_cache(maxsize=1 << 16)(_pinned_output)  # pairs recur across options
+
+
 def _pinned_runs(plan: Plan, pins: dict[str, str], ns: list[int], keep: set[str] | None
-                 ) -> Iterable[tuple[int, dict[str, int], bool]]:
+                 ) -> Iterable[tuple[int, Any, bool]]:
     """``(n, sizes, failed)`` of :func:`_pinned_run` for each of ``ns``, in order: one
-    vectorised walk (:func:`_pinned_many`) when possible, the sizes as dicts built lazily."""
+    vectorised walk (:func:`_pinned_many`) when possible, read through a
+    :class:`~symconv.review.tables.Row` (no dict per size)."""
     batch = _pinned_many(plan, pins, ns, keep) if ns else None
     if batch is None:
         for n in ns:
@@ -376,9 +392,8 @@ def _pinned_runs(plan: Plan, pins: dict[str, str], ns: list[int], keep: set[str]
             yield n, vals, bool(fails)
         return
     values, present, failed = batch
-    names = list(values)
     for i, n in enumerate(ns):
-        yield n, {t: int(values[t][i]) for t in names if present[t][i]}, bool(failed[i])
+        yield n, Row(values, present, i), bool(failed[i])
 
 def _ancestors(net: Network, name: str) -> set[str]:
     seen: set[str] = set()

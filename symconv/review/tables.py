@@ -21,7 +21,9 @@ sets (:func:`_contains`).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from symconv.errors import SymconvError
@@ -178,39 +180,47 @@ class _Context:
     def runs(self) -> dict[int, Any]:
         """Every tensor's size at each of :attr:`sizes` (``runs[n][tensor]``; a tensor that
         does not exist at ``n`` is absent), from one vectorised evaluation when the plan has
-        one (:class:`_Row` reads the batch's arrays), else from scalar runs."""
+        one (:class:`Row` reads the batch's arrays), else from scalar runs."""
         if self._runs is None:
             if hasattr(self.plan, "run_many"):
                 import numpy as np
 
                 if self._batch is None:
                     self._batch = self.plan.run_many(np.array(self.sizes, dtype=np.int64))
-                self._runs = {n: _Row(self._batch, i) for i, n in enumerate(self.sizes)}
+                b = self._batch
+                self._runs = {n: Row(b.values, b.present, i) for i, n in enumerate(self.sizes)}
             else:
                 self._runs = {n: self.plan.run(n)[0] for n in self.sizes}
         return self._runs
 
 
-class _Row:
-    """The sizes of every tensor at one input size of a :class:`~symconv.review.plan.Batch`,
-    read like the dict :meth:`~symconv.review.plan.Plan.run` returns (present tensors only)."""
+class Row:
+    """The sizes of every tensor at the ``i``-th input size of a vectorised evaluation
+    (``values`` and ``present`` arrays per tensor, as a :class:`~symconv.review.plan.Batch`
+    has), read like the dict :meth:`~symconv.review.plan.Plan.run` returns: present tensors
+    only, nothing copied."""
 
-    __slots__ = ("batch", "i")
+    __slots__ = ("i", "present", "values")
 
-    def __init__(self, batch: Any, i: int) -> None:
-        self.batch, self.i = batch, i
+    def __init__(self, values: dict[str, Any], present: dict[str, Any], i: int) -> None:
+        self.values, self.present, self.i = values, present, i
 
     def __contains__(self, tensor: object) -> bool:
-        b = self.batch
-        return tensor in b.values and bool(b.present[tensor][self.i])
+        return tensor in self.values and bool(self.present[tensor][self.i])
 
     def __getitem__(self, tensor: str) -> int:
         if tensor not in self:
             raise KeyError(tensor)
-        return int(self.batch.values[tensor][self.i])
+        return int(self.values[tensor][self.i])
 
     def get(self, tensor: str, default: Any = None) -> Any:
         return self[tensor] if tensor in self else default
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        i = self.i
+        for t, arr in self.values.items():
+            if self.present[t][i]:
+                yield t, int(arr[i])
 
 
 def _holds(vals: dict[str, int], name: str, target: str) -> bool:
@@ -235,7 +245,16 @@ def _op_for(plan: Plan, up: Node | None, vals: dict[str, int], t: int) -> int | 
     m = vals.get(up.inputs[0])
     if m is None or t < 1:
         return None
-    spec = dataclasses.replace(plan.specs[up.name], output_size=None)
+    spec = plan.specs[up.name]
+    try:
+        return _output_padding_cached(spec, m, t)
+    except TypeError:  # an unhashable field value
+        return _output_padding(spec, m, t)
+
+
+def _output_padding(spec: Any, m: int, t: int) -> int | None:
+    """:func:`_op_for` for the 1-D spec."""
+    spec = dataclasses.replace(spec, output_size=None)
     try:
         choice = output_padding_for_axis(spec, m, t)
     except SymconvError:
@@ -276,6 +295,9 @@ def _rows(ctx: _Context, name: str, target: str, up: Node | None) -> tuple[Resto
             by_class[r] = dataclasses.replace(row, size=n0, produced=vals[name],
                                               target=vals[target])
     return tuple(sorted(by_class.values(), key=lambda x: x.residue or 0)) + tuple(rows)
+
+
+_output_padding_cached = lru_cache(maxsize=1 << 14)(_output_padding)  # same pairs recur
 
 
 def _restoring(ctx: _Context, rows: tuple[RestoreRow, ...]) -> AxisValidity:
