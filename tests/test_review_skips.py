@@ -462,5 +462,5 @@ def test_vectorised_pinned_runs_equal_the_scalar_walk(example: str) -> None:
                 got = list(_pinned_runs(plan, pins, ns, keep))
                 for n, vals, failed in got:
                     want_vals, want_fails = _pinned_run(plan, pins, n, keep)
-                    assert vals == want_vals, (pins, keep, n)
+                    assert dict(vals.items()) == want_vals, (pins, keep, n)
                     assert failed == bool(want_fails), (pins, keep, n)
