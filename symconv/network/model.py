@@ -324,7 +324,9 @@ class Network:
     ignored: tuple[str, ...] = ()  # what a loader left out (e.g. an ONNX classifier head)
     #: for each entry of ``ignored`` the tensors of the network it is computed from (``""``
     #: for something that is not one): a part computed only from tensors of one size for
-    #: every input size adds no size rule (the review checks and says so)
+    #: every input size adds no size rule (the review checks and says so); no tensors at all:
+    #: a part whose shape does not depend on the input size by construction (a reduction
+    #: over every spatial axis)
     ignored_sources: tuple[tuple[str, ...], ...] = ()
 
     @property

@@ -33,8 +33,8 @@ Needs the optional ``onnx`` package (``pip install symconv[onnx]``).  Supported 
   they started from, with their target shapes folded exactly (GroupNorm's Reshape ->
   InstanceNormalization -> Reshape, a channel shuffle, LayerNorm over channels between two
   Transposes): read as that tensor's identity (:class:`~symconv.network.onnx_shapes._Layout`).
-  Static channel counts are propagated from the weights (:func:`_static_channels`), so
-  ``C // g`` folds.
+  Static channel counts are propagated from the weights as the graph is read, so ``C // g``
+  folds.
 
 Symbolic dimensions (``dim_param``) become the size symbols; a spatial dimension with neither a
 value nor a name gets the symbol ``S<axis>``.  A classifier head (:data:`HEADS`:
@@ -132,8 +132,7 @@ def from_model(model: Any, name: str = "onnx-model") -> Network:
     inputs = _inputs(graph, consts, names, params)
     nd = len(inputs[0].size)
     spatial = {vi.name for vi in graph.input if vi.name not in consts and vi.name not in params}
-    flow = _Flow(consts, nd, spatial, _static_batch(graph, spatial),
-                 _static_channels(graph, consts))
+    flow = _Flow(consts, nd, spatial, _static_batch(graph, spatial), _input_channels(graph))
     for name in sorted(params):
         flow.unfolded[name] = f"graph input {name!r} (rank < 3) is known only at run time"
     for node in graph.node:
@@ -165,41 +164,14 @@ def from_model(model: Any, name: str = "onnx-model") -> Network:
     return dataclasses.replace(net, ignored_sources=sources)
 
 
-def _static_channels(graph: Any, consts: dict[str, Any]) -> dict[str, int]:
-    """Static channel counts (axis 1) of the tensors, propagated from the graph inputs and the
-    weights: Conv and ConvTranspose from their weights, Concat on the channel axis by sum,
-    DepthToSpace/SpaceToDepth by the block size, every other op as its first input's; a count
-    not known exactly is left out (the size program then keeps ``C`` as a symbol)."""
+def _input_channels(graph: Any) -> dict[str, int]:
+    """The static channel counts of the graph inputs (axis 1); :class:`_Flow` propagates them
+    through the graph (:meth:`~symconv.network.onnx_shapes._Flow.track_channels`)."""
     ch: dict[str, int] = {}
     for vi in graph.input:
         dims = list(vi.type.tensor_type.shape.dim)
         if len(dims) >= 3 and dims[1].HasField("dim_value") and dims[1].dim_value > 0:
             ch[vi.name] = int(dims[1].dim_value)
-    for node in graph.node:
-        if not node.output or not node.input:
-            continue
-        op, ins = node.op_type, list(node.input)
-        attrs = {a.name: a for a in node.attribute}
-        out: int | None = None
-        if op in ("Conv", "ConvTranspose") and len(ins) > 1 and ins[1] in consts:
-            w = consts[ins[1]].shape
-            group = attrs["group"].i if "group" in attrs else 1
-            out = int(w[0]) if op == "Conv" else int(w[1]) * int(group)
-        elif op == "Concat":
-            axis = attrs["axis"].i if "axis" in attrs else 0
-            parts = [ch.get(i) for i in ins if i]
-            if axis == 1 and parts and all(p is not None for p in parts):
-                out = sum(p for p in parts if p is not None)
-        elif op in ("DepthToSpace", "SpaceToDepth") and ins[0] in ch and "blocksize" in attrs:
-            r2 = int(attrs["blocksize"].i) ** 2
-            c = ch[ins[0]]
-            out = c // r2 if op == "DepthToSpace" and c % r2 == 0 else (
-                c * r2 if op == "SpaceToDepth" else None)
-        elif op not in ("Slice", "Gather", "Shape", "Reshape", "Flatten", "Transpose",
-                        "Squeeze", "Unsqueeze", "Gemm", "MatMul", "Split"):
-            out = ch.get(ins[0])
-        if out is not None and out > 0:
-            ch[node.output[0]] = out
     return ch
 
 
@@ -309,8 +281,12 @@ def _node(node: Any, flow: _Flow, names: _Names, nd: int) -> Node:
                         else "adaptive-max-pool", kind(1, convention="onnx"),
                         (names.get(node.input[0]),), alias=op)
         if op in RESHAPES:  # a chain of reshapes that gives back a tensor's spatial layout
-            return Node(names.add(node.output[0]), "identity", None,
-                        (names.get(flow.identity_of[node.output[0]]),), alias=op)
+            out = node.output[0]
+            src = (names.get(flow.identity_of[out]),)
+            if out in flow.channel_change:  # a Linear over channels between two permutes
+                return Node(names.add(out), "conv", Conv(kernel=1, out_channels=flow.channel_change[
+                    out], convention="onnx"), src, alias=op)
+            return Node(names.add(out), "identity", None, src, alias=op)
         if op in ONNX_WINDOW_OPS and op not in ("DepthToSpace", "SpaceToDepth"):
             return _window(node, attrs, flow.consts, names, nd)
         if op in ("DepthToSpace", "SpaceToDepth"):

@@ -33,6 +33,10 @@ GLOBAL_POOLS = frozenset({"GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "R
 #: Reshape -> InstanceNormalization -> Reshape, a channel shuffle, LayerNorm over channels
 #: between two Transposes) is that tensor's identity; any other chain is a head.
 RESHAPES = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose"})
+#: Reductions: over every spatial axis without keepdims they end the spatial part with an
+#: output whose shape does not depend on the input size (a classifier's ``x.mean((2, 3))``).
+_REDUCTIONS = frozenset({"ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum", "ReduceL2",
+                         "ReduceL1", "ReduceLogSumExp", "ReduceProd", "ReduceSumSquare"})
 #: Operators a reshaped tensor passes through with its layout unchanged (one data input).
 _LAYOUT_KEEPING = frozenset({
     "InstanceNormalization", "LayerNormalization", "GroupNormalization",
@@ -172,6 +176,9 @@ class _Flow:
         self.stacked: dict[str, tuple[tuple[str, ...], int, str]] = {}
         #: a sum, mean, max or min over a stack: spatial tensor -> the tensors merged
         self.merged: dict[str, tuple[str, ...]] = {}
+        #: an identity (``identity_of``) whose channel count a Linear between two permutes
+        #: changed: tensor -> the new count
+        self.channel_change: dict[str, int] = {}
 
     def dim(self, tensor: str, axis: int) -> _Lin:
         """The size of ``tensor`` on ``axis`` as a shape program sees it: the static batch
@@ -211,12 +218,61 @@ class _Flow:
         if op in GLOBAL_POOLS and self.global_pool(node):
             self.spatial.add(node.output[0])
             return
+        if op in _REDUCTIONS and self.global_pool(node, keepdims=0):
+            self._head(f"{op} {_label(node)} and what follows it: a reduction over every "
+                       "spatial axis (global pooling without keepdims)", [])
+            self.gone.update(node.output)
+            return
         if op in HEADS:
             self._head(f"{op} {_label(node)} and what follows it (a non-spatial head)", data)
             self.gone.update(node.output)
             return
         if node.output:
             self.spatial.add(node.output[0])
+            self.track_channels(node)
+
+    def track_channels(self, node: Any) -> None:
+        """The static channel count of a spatial node's output, from its inputs': Conv and
+        ConvTranspose from their weights, Concat on the channel axis by sum, a channel Slice
+        with bounds folded exactly, DepthToSpace/SpaceToDepth by the block size, every other
+        op as its first input's; left unknown (``C`` stays a symbol) when not exact."""
+        op, ins, out = node.op_type, list(node.input), node.output[0]
+        attrs = _attrs(node)
+        c: int | None = None
+        if op in ("Conv", "ConvTranspose") and len(ins) > 1 and ins[1] in self.consts:
+            w = self.consts[ins[1]].shape
+            c = int(w[0]) if op == "Conv" else int(w[1]) * int(attrs.get("group", 1))
+        elif op == "Concat":
+            parts = [self.channels.get(i) for i in ins if i and i in self.spatial]
+            if int(attrs.get("axis", 0)) % (self.nd + 2) == 1 and parts and None not in parts:
+                c = sum(p for p in parts if p is not None)
+            elif int(attrs.get("axis", 0)) % (self.nd + 2) != 1:
+                c = self.channels.get(ins[0])
+        elif op in ("DepthToSpace", "SpaceToDepth") and ins[0] in self.channels:
+            r2 = int(attrs.get("blocksize", 1)) ** 2
+            have = self.channels[ins[0]]
+            c = (have // r2 if have % r2 == 0 else None) if op == "DepthToSpace" else have * r2
+        elif op == "Slice":
+            c = self._sliced_channels(node, attrs)
+        else:
+            c = self.channels.get(ins[0]) if ins else None
+        if c is not None and c > 0:
+            self.channels[out] = c
+
+    def _sliced_channels(self, node: Any, attrs: dict[str, Any]) -> int | None:
+        have = self.channels.get(node.input[0])
+        try:
+            starts, ends, axes, steps = _slice_params(self, node, attrs)
+        except (_Unfoldable, UnsupportedError, ValueError, TypeError):
+            return None
+        rank = self.nd + 2
+        axes = axes or list(range(len(starts)))
+        if 1 not in [a % rank for a in axes]:
+            return have
+        if have is None:
+            return None
+        i = [a % rank for a in axes].index(1)
+        return len(range(have)[slice(starts[i], ends[i], steps[i] if steps else 1)])
 
     def axes_of(self, node: Any) -> tuple[list[int] | None, bool]:
         """The ``axes`` of a reduction or an (un)squeeze, from the attribute (older opsets) or
@@ -233,13 +289,14 @@ class _Flow:
             return ([int(e.const) for e in v.entries], True) if v.constant else (None, False)
         return None, True
 
-    def global_pool(self, node: Any) -> bool:
-        """``GlobalAveragePool``/``GlobalMaxPool``, or ``ReduceMean``/``ReduceMax`` over
-        exactly the spatial axes with ``keepdims=1``: a spatial tensor of size 1 on every
-        axis (adaptive pooling to 1).  Any other reduction is a head."""
+    def global_pool(self, node: Any, keepdims: int = 1) -> bool:
+        """``GlobalAveragePool``/``GlobalMaxPool``, or a reduction over exactly the spatial
+        axes with ``keepdims=1`` (by default): a spatial tensor of size 1 on every axis
+        (adaptive pooling to 1).  With ``keepdims=0``: a reduction that drops exactly the
+        spatial axes (its shape does not depend on their sizes)."""
         if node.op_type.startswith("Global"):
-            return True
-        if int(_attrs(node).get("keepdims", 1)) != 1:
+            return keepdims == 1
+        if int(_attrs(node).get("keepdims", 1)) != keepdims:
             return False
         axes, _ = self.axes_of(node)
         rank = self.nd + 2
@@ -254,7 +311,8 @@ class _Flow:
 
     def _head(self, text: str, data: list[str]) -> None:
         """Note a part left out, with the spatial tensors it is computed from (a head whose
-        sources have one size for every input size adds no size rule: the review says so)."""
+        sources have one size for every input size adds no size rule: the review says so;
+        no sources at all: its shape does not depend on the input size by construction)."""
         sources: list[str] = []
         for i in data:
             if i in self.spatial:
@@ -317,12 +375,28 @@ class _Flow:
                 i in self.detached for i in data):
             self.detached[node.output[0]] = layouts.pop()
             return
+        if node.op_type == "MatMul" and len(data) == 1 and data[0] == node.input[0]:
+            linear = self._channel_linear(self.detached[data[0]], node.input[1])
+            if linear is not None:
+                self.detached[node.output[0]] = linear
+                return
         if node.op_type in HEADS:
             self._end(node, data, "reads a reshaped tensor (a non-spatial head)")
             return
         self._end(node, data, "reads a reshape that changes the spatial layout"
                   if any(i in self.spatial for i in data) or node.op_type not in _LAYOUT_KEEPING
                   else "combines reshapes of different layouts")
+
+    def _channel_linear(self, layout: _Layout, weight: str) -> _Layout | None:
+        """``x.permute(0, 2, 3, 1) @ W`` (an ``nn.Linear`` over channels, as ConvNeXt and
+        LayerNorm-over-channels blocks write them): a pointwise map of the channels that keeps
+        every spatial position where it is; the channel dim becomes ``W``'s column count."""
+        w = self.consts.get(weight)
+        if (w is None or getattr(w, "ndim", 0) != 2 or layout.perm is None
+                or layout.perm[-1] != 1):
+            return None
+        dims = (*layout.dims[:-1], _Lin(Fraction(int(w.shape[1]))))
+        return _Layout(layout.origin, dims, layout.perm, layout.intact, layout.start)
 
     def _reshape(self, node: Any, src: str) -> None:
         out = node.output[0]
@@ -340,6 +414,13 @@ class _Flow:
         if _is_identity(self, new):
             self.spatial.add(out)
             self.identity_of[out] = new.origin
+            c = new.dims[1] if new.perm is None else new.dims[new.perm.index(1)]
+            if c is not None and not c.terms:  # the channel count, if a Linear changed it
+                self.channels[out] = int(c.const)
+                if self.channels.get(new.origin) not in (None, int(c.const)):
+                    self.channel_change[out] = int(c.const)
+            elif new.origin in self.channels:
+                self.channels[out] = self.channels[new.origin]
         else:
             self.detached[out] = new
 

@@ -339,9 +339,12 @@ def _heads(net: Network) -> tuple[list[str], list[str]]:
     consts = [constant_sizes(net, a) for a in range(net.ndim)]
     fixed, left = [], []
     for i, what in enumerate(net.ignored):
-        sources = net.ignored_sources[i] if i < len(net.ignored_sources) else ()
+        sources = net.ignored_sources[i] if i < len(net.ignored_sources) else ("",)
         sizes = [tuple(c.get(t) for c in consts) for t in sources]
-        if sources and all(t and None not in z for t, z in zip(sources, sizes, strict=True)):
+        if not sources:
+            fixed.append(f"{what}: its output shape does not depend on the input size (no "
+                         "size rule to check)")
+        elif all(t and None not in z for t, z in zip(sources, sizes, strict=True)):
             shown = ", ".join(f"{t} ({'x'.join(map(str, z))})"
                               for t, z in dict(zip(sources, sizes, strict=True)).items())
             fixed.append(f"{what}: computed only from {shown}, of that size for every input "
