@@ -154,6 +154,24 @@ def _fcn() -> Any:
     return FCN(body, FCNHead(2048, CLASSES), FCNHead(1024, CLASSES))
 
 
+def _shufflenet() -> Any:
+    return _tv_models().shufflenet_v2_x0_5(weights=None, num_classes=CLASSES)
+
+
+def _mnasnet() -> Any:
+    return _tv_models().mnasnet0_5(weights=None, num_classes=CLASSES)
+
+
+def _convnext() -> Any:
+    """torchvision's ConvNeXt with two small stages (permute, LayerNorm and Linear over
+    channels, permute back; a stride-4 patchify stem and a stride-2 downsampling)."""
+    _tv_models()
+    from torchvision.models.convnext import CNBlockConfig, ConvNeXt
+
+    return ConvNeXt([CNBlockConfig(16, 32, 1), CNBlockConfig(32, None, 1)],
+                    num_classes=CLASSES)
+
+
 def _smp(kind: str, **kwargs: Any) -> Callable[[], Any]:
     def make() -> Any:
         import_torchvision()
@@ -178,6 +196,11 @@ MODELS: dict[str, ZooModel] = {
     "lraspp_mobilenet_v3": ZooModel(_lraspp, "LR-ASPP (SE-like gate, Resize like)",
                                     "torchvision"),
     "fcn_resnet": ZooModel(_fcn, "FCN (dilated bottleneck ResNet, aux head)", "torchvision"),
+    "shufflenet_v2": ZooModel(_shufflenet, "ShuffleNetV2 x0.5 (channel chunk and shuffle)",
+                              "torchvision"),
+    "mnasnet": ZooModel(_mnasnet, "MnasNet 0.5 (x.mean((2, 3)) head)", "torchvision"),
+    "convnext": ZooModel(_convnext, "ConvNeXt, 2 small stages (Linear over channels)",
+                         "torchvision"),
     "smp_unet": ZooModel(_smp("Unet", encoder_depth=5, decoder_channels=(64, 32, 16, 16, 8)),
                          "U-Net (resnet18)", "smp"),
     "smp_fpn": ZooModel(_smp("FPN", decoder_pyramid_channels=64,
