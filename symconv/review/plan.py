@@ -438,8 +438,7 @@ def _table_constant(table: LayerTable) -> int | None:
     return outs.pop() if len(outs) == 1 else None
 
 
-def constant_sizes(net: Network, a: int, tables: dict[str, LayerTable] | None = None
-                   ) -> dict[str, int | None]:
+def constant_sizes(net: Network, a: int) -> dict[str, int | None]:
     """Each tensor's size on axis ``a`` when it is the same for every input size (``None``
     when it varies), by propagation: an input of a fixed size; a layer whose input is constant
     (its table at that size) or whose output is constant whatever its input (a global or
@@ -471,7 +470,7 @@ def constant_sizes(net: Network, a: int, tables: dict[str, LayerTable] | None = 
         elif node.layer is None:
             const[node.name] = ins[0] if ins else None
         else:
-            table = (tables or {}).get(node.name) or layer_table(project(node.layer, a, nd), nd)
+            table = layer_table(project(node.layer, a, nd), nd)
             if ins[0] is not None:
                 out, ok = table.at(ins[0])
                 const[node.name] = out if ok else None
