@@ -1,10 +1,16 @@
-"""``symconv review``: design review of a network file (YAML, JSON, TOML) or an ONNX model."""
+"""``symconv review``: design review of a network file (YAML, JSON, TOML), an ONNX model or a
+PyTorch module (``pkg.module:Name`` / ``path/to/file.py:Name``)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
 from symconv.cli._common import SymconvCommand, dump_json, parse_sizes
+
+if TYPE_CHECKING:
+    from symconv.network.model import Network
 
 EPILOG = """\b
 Examples:
@@ -14,6 +20,12 @@ Examples:
   symconv review model.onnx --json                          # needs symconv[onnx]
   symconv review unet.yaml --fail-on warning --ignore SC208,SC301   # accepted findings
   symconv review model.onnx --restores dec1=x --no-restore up3      # restores from outside
+  symconv review mypkg.models:UNet --kwargs '{"depth": 4}'   # a PyTorch module (needs torch)
+  symconv review path/to/model.py:build_model                # a class or factory in a file
+\b
+A PyTorch MODULE:NAME is imported, which runs its code (that is what naming it asks for); it
+is then run on example inputs under a recorder. Files (YAML, JSON, TOML, ONNX) are only read,
+never executed.
 \b
 Findings have stable codes: SC001-SC006 errors (a layer rejects the input, a skip or a
 restore does not match at the given size, no valid size, channel mismatch, a size-1 input
@@ -35,7 +47,7 @@ Exit status: 0 reviewed, 1 errors found (or warnings, with --fail-on warning),
 
 
 @click.command(cls=SymconvCommand, epilog=EPILOG)
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", metavar="FILE|MODULE:NAME")
 @click.option("--input", "input_size", metavar="SIZE",
               help="Evaluate at this spatial input size, e.g. 256x256.")
 @click.option("--symbolic", is_flag=True,
@@ -51,10 +63,13 @@ Exit status: 0 reviewed, 1 errors found (or warnings, with --fail-on warning),
 @click.option("--no-restore", "no_restore", metavar="LAYER", multiple=True,
               help="LAYER restores nothing: no inferred restore check for it (as "
                    "`restores: false`). Repeatable.")
+@click.option("--kwargs", "kwargs_json", metavar="JSON", default=None,
+              help="Keyword arguments (a JSON object) for the class or factory MODULE:NAME "
+                   "names, e.g. '{\"in_channels\": 1}'.")
 @click.pass_context
 def review(ctx: click.Context, file: str, input_size: str | None, symbolic: bool,
            as_json: bool, fail_on: str, ignore: str, restores: tuple[str, ...],
-           no_restore: tuple[str, ...]) -> None:
+           no_restore: tuple[str, ...], kwargs_json: str | None) -> None:
     """Which input sizes a network accepts, exactly; whether skips and decoders line up; what
     will go wrong when it is trained or exported."""
     from symconv.report.review_text import render_text, to_dict
@@ -63,14 +78,7 @@ def review(ctx: click.Context, file: str, input_size: str | None, symbolic: bool
     if symbolic and input_size is not None:
         raise click.UsageError("--input and --symbolic are mutually exclusive")
     size = None if input_size is None else parse_sizes(input_size, option="--input")
-    if file.lower().endswith(".onnx"):
-        from symconv.network.onnx_import import load_onnx
-
-        network = load_onnx(file)
-    else:
-        from symconv.network.model import load
-
-        network = load(file)
+    network = _load(file, kwargs_json)
     if restores or no_restore:
         from symconv.network.model import with_restores
 
@@ -89,3 +97,39 @@ def review(ctx: click.Context, file: str, input_size: str | None, symbolic: bool
                nl=not as_json)
     failed = result.errors or (fail_on == "warning" and result.warnings)
     ctx.exit(1 if failed else 0)
+
+
+def _load(file: str, kwargs_json: str | None) -> Network:
+    """The network ``file`` names: a network file, an ONNX model, or ``MODULE:NAME`` (a
+    PyTorch module, imported: its code runs)."""
+    import os
+
+    is_target = ":" in file and not os.path.exists(file) and not (
+        len(file) > 2 and file[1] == ":" and file[0].isalpha() and file.count(":") == 1)
+    if kwargs_json is not None and not is_target:
+        raise click.BadParameter("must only be given with MODULE:NAME (a PyTorch class or "
+                                 "factory)", param_hint="--kwargs")
+    if is_target:
+        from symconv.network.torch_import import load_torch
+
+        kwargs = None
+        if kwargs_json is not None:
+            import json
+
+            try:
+                kwargs = json.loads(kwargs_json)
+            except json.JSONDecodeError as exc:
+                shown = kwargs_json if len(kwargs_json) <= 60 else kwargs_json[:60] + "..."
+                raise click.BadParameter(f"{shown!r} must be a JSON object ({exc.msg})",
+                                         param_hint="--kwargs") from None
+            if not isinstance(kwargs, dict):
+                raise click.BadParameter(f"{kwargs_json[:60]!r} must be a JSON object",
+                                         param_hint="--kwargs")
+        return load_torch(file, kwargs)
+    if file.lower().endswith(".onnx"):
+        from symconv.network.onnx_import import load_onnx
+
+        return load_onnx(file)
+    from symconv.network.model import load
+
+    return load(file)

@@ -320,6 +320,10 @@ class Network:
     #: a part whose shape does not depend on the input size by construction (a reduction
     #: over every spatial axis)
     ignored_sources: tuple[tuple[str, ...], ...] = ()
+    #: branches on sizes met while a module was traced (:class:`~symconv.network.torch_dims.
+    #: Guard`: ``leaves()``, ``holds(sizes)``, ``show()``, ``where``): the graph holds where
+    #: each comes out as it did at the example input (the review intersects the valid sets)
+    guards: tuple[Any, ...] = ()
 
     @property
     def ndim(self) -> int:

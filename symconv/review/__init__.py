@@ -138,6 +138,7 @@ from typing import Any
 
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.network.model import Network
+from symconv.review.guards import other_branches, with_guards
 from symconv.review.model import (
     CODES,
     AxisValidity,
@@ -208,6 +209,8 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
     notes: list[str] = []
     fixed_heads, left_out = _heads(network)
     notes.extend(fixed_heads)
+    if network.guards:
+        left_out.extend(other_branches(network))
     if left_out:
         findings.append(Finding("SC302", None, (
             "not every output or branch of the model is analysed (not analysed: "
@@ -232,6 +235,8 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
             notes.append(f"axis {a}: valid sizes not computed: {exc}")
             validity.append(None)
             continue
+        if network.guards:
+            v = with_guards(network, a, v, notes, left_out)
         validity.append(v)
         checks.extend(cs)
         if v.empty:

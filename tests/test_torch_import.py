@@ -1,0 +1,312 @@
+"""``symconv.network.from_torch`` judged by PyTorch itself: modules are traced, reviewed, and the
+review's valid sets and output sizes are compared with running the module at every size tried
+(hand-written U-Nets, an attention block, size checks and branches, and the model zoo of
+tests/zoo.py: torchvision and segmentation-models-pytorch, including the models the ONNX
+exporter refuses); where the ONNX path works too, both give the same valid sets."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zoo
+from click.testing import CliRunner
+
+from symconv.cli import cli
+from symconv.errors import InvalidSpecError, UnsupportedError
+from symconv.review import review
+from symconv.review.propagate import evaluate
+
+from conftest import requires
+
+pytestmark = pytest.mark.torch
+
+MODELS = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def block(i, o):
+    return nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
+
+
+class UNet(nn.Module):
+    """Three levels; decoder by ConvTranspose2d(2, 2) (valid: H = 0 mod 8), or with
+    interp=True an F.interpolate to the skip's size (valid: H >= 8)."""
+
+    def __init__(self, c=4, interp=False):
+        super().__init__()
+        self.enc = nn.ModuleList([block(3, c), block(c, 2 * c), block(2 * c, 4 * c)])
+        self.pool = nn.MaxPool2d(2)
+        self.mid = block(4 * c, 8 * c)
+        self.up = nn.ModuleList([nn.ConvTranspose2d(8 * c, 4 * c, 2, 2),
+                                 nn.ConvTranspose2d(4 * c, 2 * c, 2, 2),
+                                 nn.ConvTranspose2d(2 * c, c, 2, 2)])
+        self.dec = nn.ModuleList([block(8 * c, 4 * c), block(4 * c, 2 * c), block(2 * c, c)])
+        self.head = nn.Conv2d(c, 1, 1)
+        self.interp = interp
+
+    def forward(self, x):
+        skips = []
+        for e in self.enc:
+            x = e(x)
+            skips.append(x)
+            x = self.pool(x)
+        x = self.mid(x)
+        for u, d, s in zip(self.up, self.dec, reversed(skips)):
+            x = u(x)
+            if self.interp:
+                x = F.interpolate(x, size=s.shape[2:], mode="bilinear")
+            x = d(torch.cat([x, s], 1))
+        return self.head(x)
+
+
+class Attention(nn.Module):
+    """Strided conv, a Linear squeeze-excitation gate, self-attention over the flattened
+    positions (layout given back with reshape(b, c, h, w)), a residual add, x2 upsampling."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        x = self.conv(x)
+        g = torch.sigmoid(self.fc(x.mean((2, 3)))).view(x.shape[0], -1, 1, 1)
+        y = x * g
+        b, c, h, w = y.shape
+        a = y.flatten(2).transpose(1, 2)
+        att = torch.softmax(a @ a.transpose(1, 2), -1) @ a
+        y = att.transpose(1, 2).reshape(b, c, h, w) + y
+        return F.interpolate(y, scale_factor=2)
+
+
+class Checked(nn.Module):
+    """Raises unless W is a multiple of 16 (its own check), then a stride-2 conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, stride=2)
+
+    def forward(self, x):
+        if x.shape[-1] % 16 != 0:
+            raise ValueError("W must be a multiple of 16")
+        return self.conv(x)
+
+
+class Branchy(nn.Module):
+    """Takes another path below 40 (that path is not analysed)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x):
+        if x.shape[2] < 40:
+            return self.conv(x)
+        return F.max_pool2d(self.conv(x), 2)
+
+
+class Rolled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x):
+        return torch.roll(self.conv(x), 1, dims=2)
+
+
+class Untraceable(nn.Module):
+    """A size computed with float division: the tag is lost, the second trace catches it."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        y = self.conv(x)
+        return F.interpolate(y, size=(int(y.shape[2] / 2), int(y.shape[3] / 2)))
+'''
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    requires("torch")
+    import importlib.util
+
+    path = tmp_path_factory.mktemp("models") / "handnets.py"
+    path.write_text(textwrap.dedent(MODELS))
+    spec = importlib.util.spec_from_file_location("handnets", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.PATH = path
+    return mod
+
+
+def agree(model: Any, sizes: list[tuple[int, int]], channels: int = 3) -> tuple[Any, Any]:
+    """Trace and review ``model``; assert PyTorch runs exactly at the review's valid sizes and
+    gives the review's output sizes there."""
+    import torch
+
+    from symconv.network.torch_import import from_torch
+
+    torch.manual_seed(0)
+    model.eval()
+    net = from_torch(model)
+    r = review(net, symbolic=True)
+    for size in sizes:
+        claimed = all(v is None or n in v for v, n in zip(r.validity, size, strict=True))
+        try:
+            with torch.no_grad():
+                out = model(torch.randn(1, channels, *size))
+            ran = True
+        except Exception:  # any rejection
+            ran = False
+        assert ran == claimed, (type(model).__name__, size, ran, [
+            v.describe() if v else None for v in r.validity])
+        if ran:
+            vals, _ = evaluate(net, size)
+            leaves = zoo_leaves(out)
+            spatial = [tuple(t.shape[2:]) for t in leaves if t.dim() == 4]
+            if spatial:  # a classifier's output has no spatial axes
+                assert spatial[0] == vals[net.outputs[0]], (size, spatial, net.outputs)
+    return net, r
+
+
+def zoo_leaves(out: Any) -> list[Any]:
+    if isinstance(out, dict):
+        return [v for x in out.values() for v in zoo_leaves(x)]
+    if isinstance(out, list | tuple):
+        return [v for x in out for v in zoo_leaves(x)]
+    return [out]
+
+
+SQUARE = [(n, n) for n in range(1, 50)] + [(8, 24), (24, 8), (16, 40), (17, 32), (32, 33)]
+
+
+def test_unet_with_transposed_convs(models: Any) -> None:
+    net, r = agree(models.UNet(), SQUARE)
+    assert [v.describe() for v in r.validity] == ["H = 0 mod 8", "W = 0 mod 8"]
+    names = [n.name for n in net.nodes]
+    assert names[:3] == ["enc.0.0", "pool", "enc.1.0"] and "pool#2" in names
+    assert net.node("cat").inputs == ("up.0", "enc.2.0")
+    assert r.complete
+
+
+def test_unet_resizing_like_its_skips(models: Any) -> None:
+    net, r = agree(models.UNet(interp=True), SQUARE)
+    assert [v.describe() for v in r.validity] == ["H >= 8", "W >= 8"]
+    like = net.node("interpolate")
+    assert like.size_of == "enc.2.0" and like.op == "resize"
+
+
+def test_attention_gate_and_restored_layout(models: Any) -> None:
+    net, r = agree(models.Attention(), SQUARE)
+    assert [n.op for n in net.nodes] == ["conv", "resize"]
+    assert r.complete and any("does not depend on the input size" in n for n in r.notes)
+
+
+def test_a_size_check_of_the_module_is_part_of_the_set(models: Any) -> None:
+    net, r = agree(models.Checked(), [*SQUARE, (5, 48), (5, 47)])
+    assert [v.describe() for v in r.validity] == ["H >= 3", "W = 0 mod 16"]
+    assert net.guards and net.guards[0].other == "raises"
+    assert r.complete
+    assert any("branches on the input size" in n and "elsewhere the module raises" in n
+               for n in r.notes)
+
+
+def test_a_branch_that_runs_both_ways_is_reported_partial(models: Any) -> None:
+    from symconv.network.torch_import import from_torch
+
+    net = from_torch(models.Branchy())
+    r = review(net, symbolic=True)
+    assert not r.complete
+    assert any(f.code == "SC302" and "other branch" in f.message for f in r.findings)
+    assert r.validity[0] is not None and 40 in r.validity[0] and 39 not in r.validity[0]
+
+
+def test_unsupported_op_is_one_line_with_module_path_and_line(models: Any) -> None:
+    from symconv.network.torch_import import from_torch
+
+    with pytest.raises(UnsupportedError) as info:
+        from_torch(models.Rolled())
+    msg = str(info.value)
+    assert "\n" not in msg and "roll is not supported" in msg and "handnets.py:" in msg
+
+
+def test_sizes_computed_out_of_sight_are_refused(models: Any) -> None:
+    from symconv.network.torch_import import from_torch
+
+    with pytest.raises(UnsupportedError, match="differ at input"):
+        from_torch(models.Untraceable())
+
+
+def test_not_a_module() -> None:
+    requires("torch")
+    from symconv.network.torch_import import from_torch
+
+    with pytest.raises(InvalidSpecError, match=r"must be a torch\.nn\.Module"):
+        from_torch(object())
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def test_cli_reviews_a_class_in_a_file(models: Any) -> None:
+    res = CliRunner().invoke(cli, ["review", f"{models.PATH}:UNet", "--kwargs", '{"c": 2}'])
+    assert res.exit_code == 0, res.output
+    assert "H = 0 mod 8" in res.output and "enc.0.0" in res.output
+
+
+@pytest.mark.parametrize("args, text", [
+    (["{path}:UNet", "--kwargs", "[1]"], "must be a JSON object"),
+    (["{path}:UNet", "--kwargs", "{bad"], "must be a JSON object"),
+    (["{path}:Nope"], "has no attribute 'Nope'"),
+    (["{path}:UNet", "--kwargs", '{"depth": 2}'], "calling UNet(**kwargs) failed"),
+    (["no/such/file.py:UNet"], "must exist"),
+    (["{path}:Rolled"], "roll is not supported"),
+])
+def test_cli_refusals_are_one_line_exit_2(models: Any, args: list[str], text: str) -> None:
+    args = [a.replace("{path}", str(models.PATH)) for a in args]
+    res = CliRunner().invoke(cli, ["review", *args])
+    assert res.exit_code == 2, res.output
+    assert text in res.output and len(res.output.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- the zoo
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(zoo.MODELS))
+def test_zoo_review_of_the_module_agrees_with_running_it(name: str) -> None:
+    requires("torch")
+    import torch
+
+    torch.manual_seed(0)
+    model = zoo.MODELS[name].factory().eval()
+    sizes = [(n, n) for n in range(1, 41, 3)] + [(64, 64), (96, 64), (64, 70)]
+    agree(model, sizes)
+
+
+#: Zoo models whose ONNX export works (the rest are refused by torch.onnx.export: issue 13).
+ONNX_OK = sorted(n for n in zoo.MODELS if n not in ("vgg11", "smp_pspnet"))
+
+
+@pytest.mark.slow
+@pytest.mark.onnx
+@pytest.mark.parametrize("name", ONNX_OK)
+def test_zoo_module_and_onnx_paths_give_the_same_valid_sets(name: str, tmp_path: Path) -> None:
+    requires("torch")
+    from symconv.network.torch_import import from_torch
+
+    exported = zoo.export(name, tmp_path / f"{name}.onnx")
+    assert exported.ok, exported
+    via_onnx = zoo.review_model(tmp_path / f"{name}.onnx")
+    assert via_onnx.ok, via_onnx.message
+    module = zoo.build(name)  # smp's own size check off, as in the export
+    r = review(from_torch(module), symbolic=True)
+    assert [v.describe() if v else None for v in r.validity] == via_onnx.valid_sets()
