@@ -224,10 +224,13 @@ def _pin(spec: Any, t: int) -> Any:
 
 
 def _pin_now(spec: Any, t: int) -> Any:
-    if isinstance(spec, ConvTranspose | MaxUnpool):
-        return dataclasses.replace(spec, output_size=(t,))
-    if isinstance(spec, Resize):
-        return dataclasses.replace(spec, size=(t,), scale_factor=None)
+    try:
+        if isinstance(spec, ConvTranspose | MaxUnpool):
+            return dataclasses.replace(spec, output_size=(t,))
+        if isinstance(spec, Resize):
+            return dataclasses.replace(spec, size=(t,), scale_factor=None)
+    except SymconvError:  # the convention takes no size at run time (Keras Conv*Transpose)
+        return None
     return None
 
 
