@@ -125,8 +125,9 @@ def test_review_agrees_with_keras(keras_runs: tuple[Path, dict[str, Any]], name:
     assert not problems, "\n".join(problems[:20])
 
 
-def test_keras_models_are_what_the_docs_say(keras_runs: tuple[Path, dict[str, Any]]) -> None:
-    """The exact sets of a few models, as docs/review.md and the model docstrings say."""
+def test_exact_sets_and_node_names(keras_runs: tuple[Path, dict[str, Any]]) -> None:
+    """The exact sets of a few models as the model docstrings say, the gates kept in the
+    squeeze-excitation block, and the names of nested and shared layer calls."""
     folder, _ = keras_runs
     sets = {name: [v.describe() for v in review(load_keras(folder / f"{name}.keras")).validity]
             for name in ("unet", "sequential", "same_odd")}
@@ -176,6 +177,15 @@ def test_lambda_and_unknown_classes_are_refused_in_one_line() -> None:
         "layer 'lambda_3' (Lambda) is not supported by symconv review: Lambda layers hold "
         "Python code, which symconv never runs; unsupported layers: lambda_3 (Lambda), "
         "att (Attention)")
+    masked = _conv("c3", "x")
+    masked["inbound_nodes"][0]["kwargs"] = {"mask": masked["inbound_nodes"][0]["args"][0]}
+    with pytest.raises(UnsupportedError, match=r"^layer 'c3' \(Conv2D\) is not supported by "
+                       r"symconv review: it is called with a tensor as a keyword argument"):
+        from_keras_config(_model(masked))
+    head = from_keras_config(_model(_conv("c", "x"), _layer("GlobalMaxPooling2D", "g", ["c"]),
+                                    _layer("Lambda", "lam", ["g"]), outputs=["c", "lam"]))
+    assert [n.name for n in head.nodes] == ["c"] and head.ignored[0].startswith(
+        "GlobalMaxPooling2D layer 'g' and what follows it")
     custom = _conv("c2", "x")
     custom["module"] = "my_project.layers"
     with pytest.raises(UnsupportedError, match=r"^layer 'c2' \(Conv2D\) is not supported by "

@@ -141,6 +141,7 @@ def _zip_config(p: Path, where: str) -> bytes:
     """``config.json`` of a ``.keras`` archive, its declared size checked before reading and
     the bytes read bounded by it (a lying header cannot inflate past the limit)."""
     try:
+        _zip_directory(p, where)
         with zipfile.ZipFile(p) as zf:
             infos = zf.infolist()
             if len(infos) > MAX_MEMBERS:
@@ -166,6 +167,27 @@ def _zip_config(p: Path, where: str) -> bytes:
                                f"corrupt: {why})") from None
     _check_size(len(raw), f"{where} (config.json)")
     return raw
+
+
+def _zip_directory(p: Path, where: str) -> None:
+    """Refuse an archive whose central directory (the end record, read before
+    :class:`zipfile.ZipFile` parses every entry) lists more than :data:`MAX_MEMBERS` members
+    or more than 64 MiB of entries."""
+    with p.open("rb") as f:
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - 65557))
+        tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return  # zipfile says what is wrong
+    count = int.from_bytes(tail[at + 10:at + 12], "little")
+    size = int.from_bytes(tail[at + 12:at + 16], "little")
+    if count != 0xFFFF and count > MAX_MEMBERS:
+        raise InvalidSpecError(f"{where}: members={count} must be at most {MAX_MEMBERS} for a "
+                               ".keras archive")
+    if size != 0xFFFFFFFF and size > MAX_BYTES:
+        raise InvalidSpecError(f"{where}: central directory of {size} bytes must be at most "
+                               f"{MAX_BYTES} for a .keras archive")
 
 
 def _json(raw: bytes, where: str) -> Any:
@@ -356,18 +378,19 @@ class _Reader(_Graph):
             tensors[(name, 0, 0)] = args[k] if args is not None else self.new_input(
                 self.name(prefix + name, 0), _shape_of(item))
         # every call with the tensors it reads, processed once they exist (Kahn)
-        calls: list[tuple[Mapping[str, Any], int, list[Ref]]] = []
+        calls: list[tuple[Mapping[str, Any], int, list[Ref], bool]] = []
         for name, item in entries.items():
             if item.get("class_name") == _INPUT:
                 continue
             for c, node in enumerate(_inbound(item)):
                 listed = not isinstance(node, Mapping)
+                refs, keyword = _node_refs(node, name)
                 calls.append((item, c, [(n, i - _offset(entries.get(n), legacy, listed), t)
-                                        for n, i, t in _node_refs(node, name)]))
+                                        for n, i, t in refs], keyword))
         waiting: dict[Ref, list[int]] = {}
         missing = [0] * len(calls)
         ready: deque[int] = deque()
-        for j, (_, _, refs) in enumerate(calls):
+        for j, (_, _, refs, _) in enumerate(calls):
             need = {r for r in refs if r not in tensors}
             missing[j] = len(need)
             for r in need:
@@ -376,10 +399,10 @@ class _Reader(_Graph):
                 ready.append(j)
         done = 0
         while ready:
-            item, c, refs = calls[ready.popleft()]
+            item, c, refs, keyword = calls[ready.popleft()]
             name = _layer_name(item)
             for t, out in enumerate(self.call(item, prefix, c, [tensors[r] for r in refs],
-                                              depth)):
+                                              depth, keyword)):
                 tensors[(name, c, t)] = out
                 for w in waiting.pop((name, c, t), []):
                     missing[w] -= 1
@@ -387,7 +410,7 @@ class _Reader(_Graph):
                         ready.append(w)
             done += 1
         if done < len(calls):
-            item, _, refs = next(calls[j] for j in range(len(calls)) if missing[j])
+            item, _, refs, _ = next(calls[j] for j in range(len(calls)) if missing[j])
             ref = next(r for r in refs if r not in tensors)
             raise InvalidSpecError(f"layer {_layer_name(item)!r}: input {list(ref)} must be a "
                                    "tensor the model computes (dangling reference or cycle)")
@@ -434,10 +457,15 @@ class _Reader(_Graph):
         return _T("spatial", name, ch)
 
     def call(self, item: Mapping[str, Any], prefix: str, c: int, ins: list[_T],
-             depth: int) -> list[_T]:
-        """Call ``c`` of a layer (a nested model: inlined) on ``ins``."""
+             depth: int, keyword: bool = False) -> list[_T]:
+        """Call ``c`` of a layer (a nested model: inlined) on ``ins`` (``keyword``: some of
+        them were passed as keyword arguments, which is not modelled)."""
         cls = item["class_name"]
         name = self.name(prefix + _layer_name(item), c)
+        if keyword:
+            return [self.refuse(name, cls, ins, "it is called with a tensor as a keyword "
+                                                "argument (a mask or a second input), which "
+                                                "is not modelled")]
         if cls in _MODELS:
             if depth + 1 > _MAX_DEPTH:
                 raise InvalidSpecError(f"models must be nested at most {_MAX_DEPTH} deep")
@@ -545,13 +573,13 @@ def _ref(x: Any, what: str) -> Ref:
     return x[0], x[1], x[2]
 
 
-def _node_refs(node: Any, layer: str) -> list[Ref]:
+def _node_refs(node: Any, layer: str) -> tuple[list[Ref], bool]:
     """The tensors one call reads: Keras 3 ``{"args": [...], "kwargs": {...}}`` (every
-    ``__keras_tensor__`` in ``args``, in order) or Keras 2 ``[[name, node, tensor, kwargs],
-    ...]``.  A tensor passed as a keyword argument is refused."""
+    ``__keras_tensor__``, in order) or Keras 2 ``[[name, node, tensor, kwargs], ...]``; and
+    whether some are keyword arguments."""
     where = f"layer {layer!r}: inbound_nodes"
     if isinstance(node, list):
-        return [_ref(x, where) for x in node]
+        return [_ref(x, where) for x in node], False
     if not isinstance(node, Mapping):
         raise InvalidSpecError(f"{where} must hold calls ({{args, kwargs}} or lists)")
 
@@ -567,7 +595,5 @@ def _node_refs(node: Any, layer: str) -> list[Ref]:
                 walk(y, depth + 1, into)
         return into
 
-    if walk(node.get("kwargs", {}), 0, []):
-        raise UnsupportedError(f"layer {layer!r} is called with a tensor as a keyword "
-                               "argument (a mask or a second input), which is not modelled")
-    return walk(node.get("args", []), 0, [])
+    keyword = walk(node.get("kwargs", {}), 0, [])
+    return walk(node.get("args", []), 0, []) + keyword, bool(keyword)

@@ -71,6 +71,7 @@ _DECONV = re.compile(r"(?:Conv|Convolution)([123])DTranspose|Deconvolution([123]
 _POOL = re.compile(r"(Max|Average|Avg)Pool(?:ing)?([123])D")
 _GLOBAL = re.compile(r"Global(Max|Average|Avg)Pool(?:ing)?([123])D")
 _RESHAPING = re.compile(r"(UpSampling|ZeroPadding|Cropping)([123])D")
+_KERAS_MODULES = ("keras", "tf_keras", "tensorflow")  # where Keras's own layer classes live
 _WHY = {
     "Lambda": "Lambda layers hold Python code, which symconv never runs",
     "TFOpLambda": "TFOpLambda layers call TensorFlow functions, which symconv does not model",
@@ -147,22 +148,25 @@ class _Graph:
                                                  "channels) tensor")
             for t in ins:
                 self.keep(t.name)  # Keras expands it to (batch, 1, ..., 1, channels): a gate
-        if isinstance(module, str) and module and not module.startswith("keras"):
-            self.unsupported.append((name, cls, f"a custom layer (module {_clip(module)!r}), "
-                                                "whose code symconv never runs"))
-            return _T("gone")
+        if isinstance(module, str) and module and not module.startswith(_KERAS_MODULES):
+            return self.refuse(name, cls, ins, f"a custom layer (module {_clip(module)!r}), "
+                                               "whose code symconv never runs")
         if len(ins) > 1 and cls not in MERGES and cls != "Concatenate":
             if cls in _WHY or not self.known(cls):
-                self.unsupported.append((name, cls, _WHY.get(
-                    cls, "symconv does not model this layer class")))
-                return _T("gone")
+                return self.refuse(name, cls, ins, _why(cls))
             raise InvalidSpecError(f"inputs={len(ins)} must be one tensor for {cls}")
         out = self.spatial(cls, cfg, name, ins)
-        if out is None:
-            self.unsupported.append((name, cls, _WHY.get(
-                cls, "symconv does not model this layer class")))
+        return self.refuse(name, cls, ins, _why(cls)) if out is None else out
+
+    def refuse(self, name: str, cls: str, ins: list[_T], why: str) -> _T:
+        """A layer symconv does not model: refused (all of them named at the end) where it
+        reads a spatial tensor, a head where it reads only (batch, channels) tensors."""
+        if any(t.kind == "spatial" for t in ins):
+            self.unsupported.append((name, cls, why))
             return _T("gone")
-        return out
+        if any(t.kind == "vector" for t in ins):
+            return self.head(name, cls, ins, "a non-spatial head")
+        return _T("gone")
 
     @staticmethod
     def known(cls: str) -> bool:
@@ -386,6 +390,15 @@ def _resize(mode: Any, **size: Any) -> Resize:
                       convention="onnx", **size)
     raise UnsupportedError(f"interpolation={_show(mode)} is not modelled (nearest, bilinear "
                            "and bicubic are)")
+
+
+def _why(cls: str) -> str:
+    if cls in _WHY:
+        return _WHY[cls]
+    if re.fullmatch(r"Adaptive(Average|Max)Pooling[123]D", cls):
+        return ("adaptive pooling to sizes other than 1 is not modelled under convention keras "
+                "(GlobalAveragePooling/GlobalMaxPooling are)")
+    return "symconv does not model this layer class"
 
 
 def _sum(ins: list[_T]) -> int | None:
