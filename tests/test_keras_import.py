@@ -328,3 +328,27 @@ def test_keras2_list_format_and_nested_sequential() -> None:
     assert [(n.name, n.inputs) for n in net.nodes] == [
         ("blk.c", ("in",)), ("blk.u", ("blk.c",)), ("add", ("blk.u", "in"))]
     assert review(net).validity[0].describe() == "H = 0 mod 2"
+
+
+def test_cli_reviews_keras_files(keras_runs: tuple[Path, dict[str, Any]],
+                                 tmp_path: Path) -> None:
+    """``symconv review`` takes a .keras archive and a Keras JSON config (told from a symconv
+    network file by its content); a corrupt archive is one line, exit 2."""
+    from click.testing import CliRunner
+
+    from symconv.cli import cli
+
+    folder, _ = keras_runs
+    for suffix in ("keras", "json"):
+        res = CliRunner().invoke(cli, ["review", str(folder / f"unet.{suffix}")])
+        assert res.exit_code == 0, res.output
+        assert "H = 0 mod 4" in res.output and "convention keras" in res.output
+    bad = tmp_path / "bad.keras"
+    bad.write_bytes(b"PK\x03\x04 not really")
+    res = CliRunner().invoke(cli, ["review", str(bad)])
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1, res.output
+    own = tmp_path / "net.json"
+    own.write_text('{"inputs": [{"name": "x", "size": ["H"]}], "layers": [{"op": "conv", '
+                   '"k": 3}]}')
+    res = CliRunner().invoke(cli, ["review", str(own)])
+    assert res.exit_code == 0 and "H >= 3" in res.output, res.output

@@ -1,5 +1,5 @@
-"""``symconv review``: design review of a network file (YAML, JSON, TOML), an ONNX model or a
-PyTorch module (``pkg.module:Name`` / ``path/to/file.py:Name``)."""
+"""``symconv review``: design review of a network file (YAML, JSON, TOML), an ONNX model, a Keras
+model (``.keras`` or its JSON config) or a PyTorch module (``pkg.module:Name`` / ``path/to/file.py:Name``)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ Examples:
   symconv review model.onnx --restores dec1=x --no-restore up3      # restores from outside
   symconv review mypkg.models:UNet --kwargs '{"depth": 4}'   # a PyTorch module (needs torch)
   symconv review path/to/model.py:build_model                # a class or factory in a file
+  symconv review model.keras                # a Keras model (.keras or to_json()), read as data
 \b
 A PyTorch MODULE:NAME is imported, which runs its code (that is what naming it asks for); it
-is then run on example inputs under a recorder. Files (YAML, JSON, TOML, ONNX) are only read,
+is then run on example inputs under a recorder. Files (YAML, JSON, TOML, ONNX, Keras) are only read,
 never executed.
 \b
 Findings have stable codes: SC001-SC006 errors (a layer rejects the input, a skip or a
@@ -126,10 +127,36 @@ def _load(file: str, kwargs_json: str | None) -> Network:
                 raise click.BadParameter(f"{kwargs_json[:60]!r} must be a JSON object",
                                          param_hint="--kwargs")
         return load_torch(file, kwargs)
-    if file.lower().endswith(".onnx"):
+    lower = file.lower()
+    if lower.endswith(".onnx"):
         from symconv.network.onnx_import import load_onnx
 
         return load_onnx(file)
+    if lower.endswith(".keras") or (lower.endswith(".json") and _is_keras_json(file)):
+        from symconv.network.keras_import import load_keras
+
+        return load_keras(file)
     from symconv.network.model import load
 
     return load(file)
+
+
+#: Largest JSON file looked into to tell a Keras config from a network file.
+_SNIFF_LIMIT = 64 << 20
+
+
+def _is_keras_json(file: str) -> bool:
+    """Whether the JSON file is a Keras model config (else a symconv network file; anything
+    unreadable is left to the network-file loader, which says why in one line)."""
+    import json
+    import os
+
+    from symconv.network.keras_import import is_keras_json
+
+    try:
+        if os.path.getsize(file) > _SNIFF_LIMIT:
+            return False
+        with open(file, "rb") as fh:
+            return is_keras_json(json.loads(fh.read()))
+    except (OSError, ValueError, RecursionError):
+        return False
