@@ -100,7 +100,8 @@ def ranges_short(ns: list[int], spans: int = SHOWN_SPANS) -> str:
     parts = ranges(ns).split(", ")
     if len(parts) <= spans:
         return ", ".join(parts)
-    return ", ".join(parts[:spans]) + f", ... ({len(parts) - spans} more runs)"
+    more = len(parts) - spans
+    return ", ".join(parts[:spans]) + f", ... ({more} more run{'' if more == 1 else 's'})"
 
 
 def one_line(exc: BaseException) -> str:
@@ -625,12 +626,14 @@ def details(row: dict[str, Any]) -> list[str]:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
+    """Write ``text`` to ``path`` through a temporary file in the same folder (mode 0644, as a
+    plain write would give, not mkstemp's 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
