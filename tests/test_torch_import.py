@@ -64,6 +64,40 @@ class UNet(nn.Module):
         return self.head(x)
 
 
+class UpSized(nn.Module):
+    """Floor-mode pools and ConvTranspose2d(3, s=2, p=1) called with output_size=skip.shape:
+    an odd skip size would need output_padding 2 >= stride, which PyTorch refuses; the
+    milesial-style variant pads x1 to x2's size instead (F.pad by d // 2, d - d // 2)."""
+
+    def __init__(self, pad=False, c=4):
+        super().__init__()
+        self.enc = nn.ModuleList([block(3, c), block(c, 2 * c)])
+        self.pool = nn.MaxPool2d(2)
+        self.mid = block(2 * c, 4 * c)
+        self.up = nn.ModuleList([nn.ConvTranspose2d(4 * c, 2 * c, 3, 2, 1),
+                                 nn.ConvTranspose2d(2 * c, c, 3, 2, 1)])
+        self.dec = nn.ModuleList([block(4 * c, 2 * c), block(2 * c, c)])
+        self.pad = pad
+
+    def forward(self, x):
+        skips = []
+        for e in self.enc:
+            x = e(x)
+            skips.append(x)
+            x = self.pool(x)
+        x = self.mid(x)
+        for u, d, s in zip(self.up, self.dec, reversed(skips)):
+            if self.pad:
+                x = u(x)
+                dy = s.size()[2] - x.size()[2]
+                dx = s.size()[3] - x.size()[3]
+                x = F.pad(x, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2])
+            else:
+                x = u(x, output_size=s.shape)
+            x = d(torch.cat([s, x], dim=1))
+        return x
+
+
 class Attention(nn.Module):
     """Strided conv, a Linear squeeze-excitation gate, self-attention over the flattened
     positions (layout given back with reshape(b, c, h, w)), a residual add, x2 upsampling."""
@@ -204,6 +238,23 @@ def test_unet_resizing_like_its_skips(models: Any) -> None:
     assert like.size_of == "enc.2.0" and like.op == "resize"
 
 
+def test_transposed_conv_given_the_skip_size_at_run_time(models: Any) -> None:
+    net, r = agree(models.UpSized(), SQUARE)
+    up = net.node("up.0")
+    assert up.fit == "output_size" and up.size_of == "enc.1.0" and up.op == "conv-transpose"
+    # an odd skip (H mod 4 != 0 at one of the two levels) needs output_padding 2
+    assert [v.describe() for v in r.validity] == ["H = 0 mod 4", "W = 0 mod 4"]
+    bad = review(net, (6, 8))
+    assert any(f.code == "SC001" and "output_size" in f.message for f in bad.findings)
+
+
+def test_pad_to_the_skip_size(models: Any) -> None:
+    net, r = agree(models.UpSized(pad=True), SQUARE)
+    pad = net.node("pad")
+    assert pad.fit == "pad:half" and pad.size_of == "enc.1.0"
+    assert r.complete and [v.describe() for v in r.validity] == ["H >= 4", "W >= 4"]
+
+
 def test_attention_gate_and_restored_layout(models: Any) -> None:
     net, r = agree(models.Attention(), SQUARE)
     assert [n.op for n in net.nodes] == ["conv", "resize"]
@@ -310,3 +361,23 @@ def test_zoo_module_and_onnx_paths_give_the_same_valid_sets(name: str, tmp_path:
     module = zoo.build(name)  # smp's own size check off, as in the export
     r = review(from_torch(module), symbolic=True)
     assert [v.describe() if v else None for v in r.validity] == via_onnx.valid_sets()
+
+
+def test_fitted_nodes_are_checked_when_built() -> None:
+    """Node.fit only with like, on a conv-transpose with its spec or a pad without one."""
+    from symconv.network.model import Input, Node, build
+    from symconv.spec import Convention, ConvTranspose
+
+    x = (Input("x", ("H",)),)
+    up = ConvTranspose(kernel=2, stride=2)
+    with pytest.raises(InvalidSpecError, match="must only be given with like"):
+        build("n", Convention.TORCH, x, (Node("u", "pad", None, ("x",), fit="pad:half"),))
+    with pytest.raises(InvalidSpecError, match="must be a pad without a layer spec"):
+        build("n", Convention.TORCH, x, (Node("u", "conv-transpose", up, ("x", "x"),
+                                              size_of="x", fit="pad:half"),))
+    with pytest.raises(InvalidSpecError, match="must be one of"):
+        build("n", Convention.TORCH, x, (Node("u", "pad", None, ("x", "x"), size_of="x",
+                                              fit="pad:middle"),))
+    net = build("n", Convention.TORCH, x, (Node("u", "conv-transpose", up, ("x", "x"),
+                                                size_of="x", fit="output_size"),))
+    assert net.node("u").fit == "output_size"

@@ -120,6 +120,7 @@ from symconv.spec import (
 )
 
 __all__ = [
+    "FITS",
     "FORMATS",
     "LAYER_OPS",
     "MERGE_OPS",
@@ -249,6 +250,18 @@ class Node:
     #: How that resize samples (set exactly when ``size_of`` is): the concrete spec at a size
     #: is ``resample.resize(size of T)``; ``layer`` stays ``None`` (no fixed size).
     resample: Resample | None = None
+    #: How a layer that takes ``size_of``'s size at run time gets there (set only by the
+    #: PyTorch front end, with ``size_of``): ``"output_size"`` a transposed convolution
+    #: called as ``forward(x, output_size=T.shape)`` (``layer`` is it with ``output_padding``
+    #: 0; ``T`` must lie in ``[base, base + stride - 1]``, PyTorch's rule); ``"pad:..."`` an
+    #: ``F.pad`` by ``d = size(T) - size(x)`` split as ``d // 2`` before (``pad:half``),
+    #: ``d - d // 2`` before (``pad:half-end``), all after (``pad:end``) or all before
+    #: (``pad:start``): always ``T``'s size (a negative ``d`` crops, never past the input).
+    fit: str | None = None
+
+
+#: The values :attr:`Node.fit` takes.
+FITS = ("output_size", "pad:half", "pad:half-end", "pad:end", "pad:start")
 
 
 _RESAMPLE_FIELDS = ("mode", "coordinate_mode", "align_corners", "nearest_mode", "cubic_coeff_a",
@@ -532,16 +545,21 @@ def build(name: str, conv: Convention, inputs: tuple[Input, ...], nodes: tuple[N
                     f"layers[{i}] ({n.name}): like={n.size_of!r} must name an input or another "
                     "layer (the tensor whose spatial size this resize takes)"
                 )
-            if n.layer is not None or len(n.inputs) != 2 or n.inputs[1] != n.size_of:
+            if n.fit is not None:
+                _check_fit(i, n)
+            elif n.layer is not None or len(n.inputs) != 2 or n.inputs[1] != n.size_of:
                 raise InvalidSpecError(
                     f"layers[{i}] ({n.name}): like={n.size_of!r} must be the last of its two "
                     "inputs, with no layer spec (sizes come from that tensor)"
                 )
-            if n.resample is None:
+            if n.resample is None and n.fit is None:
                 raise InvalidSpecError(
                     f"layers[{i}] ({n.name}): like={n.size_of!r} must come with its sampling "
                     "parameters (Node.resample)"
                 )
+        elif n.fit is not None:
+            raise InvalidSpecError(f"layers[{i}] ({n.name}): fit={n.fit!r} must only be given "
+                                   "with like (the tensor whose size it takes)")
         elif n.resample is not None:
             raise InvalidSpecError(
                 f"layers[{i}] ({n.name}): resample={n.resample!r} must only be given with "
@@ -564,6 +582,24 @@ def build(name: str, conv: Convention, inputs: tuple[Input, ...], nodes: tuple[N
             )
     ordered = _toposort(nodes)
     return Network(name, conv, inputs, ordered, _outputs(outputs, ordered, seen), ignored)
+
+
+def _check_fit(i: int, n: Node) -> None:
+    """A layer fitted to another tensor's size (:attr:`Node.fit`): a conv-transpose with its
+    spec, or a pad without one; two inputs, the second the target; no resample."""
+    where = f"layers[{i}] ({n.name})"
+    if n.fit not in FITS:
+        raise InvalidSpecError(f"{where}: fit={n.fit!r} must be one of {', '.join(FITS)}")
+    if len(n.inputs) != 2 or n.inputs[1] != n.size_of or n.resample is not None:
+        raise InvalidSpecError(f"{where}: like={n.size_of!r} must be the last of its two "
+                               "inputs, with no resample")
+    if n.fit == "output_size":
+        if n.op != "conv-transpose" or not isinstance(n.layer, ConvTranspose) or \
+                n.layer.output_size is not None:
+            raise InvalidSpecError(f"{where}: fit='output_size' must be a conv-transpose with "
+                                   "its spec (output_padding 0, no output_size)")
+    elif n.op != "pad" or n.layer is not None:
+        raise InvalidSpecError(f"{where}: fit={n.fit!r} must be a pad without a layer spec")
 
 
 def _inputs(raw: Any) -> tuple[Input, ...]:

@@ -540,12 +540,23 @@ def _network(name: str, tr: _Trace) -> Network:
     inputs = (Input(tr.inputs[0], tuple(symbols)),)
     nodes: list[Node] = []
     previous = tr.inputs[0]
-    for i, (nm, item, srcs, where) in enumerate(b.items):
-        entry = {**item, "inputs": srcs}
-        nodes.append(_node(entry, nm, f"layer {nm} ({where})" if where else f"layer {nm}",
-                           previous, Convention.TORCH, b.nd))
+    for nm, item, srcs, where in b.items:
+        label = f"layer {nm} ({where})" if where else f"layer {nm}"
+        fit = item.get("fit")
+        if fit is None:
+            node = _node({**item, "inputs": srcs}, nm, label, previous, Convention.TORCH, b.nd)
+        else:  # a layer that takes another tensor's size at run time (Node.fit)
+            like = item["like"]
+            rest = {k: v for k, v in item.items() if k not in ("like", "fit")}
+            if rest["op"] == "pad":
+                node = Node(nm, "pad", None, (srcs[0], like), frozenset(), alias="pad",
+                            size_of=like, fit=fit)
+            else:
+                node = _node({**rest, "inputs": srcs[:1]}, nm, label, previous,
+                             Convention.TORCH, b.nd)
+                node = dataclasses.replace(node, inputs=(srcs[0], like), size_of=like, fit=fit)
+        nodes.append(node)
         previous = nm
-        del i
     if not nodes:
         raise UnsupportedError(f"module={name} has no spatial layer symconv review can analyse")
     heads = [h for h, _ in b.heads]

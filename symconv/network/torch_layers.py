@@ -67,10 +67,15 @@ def module(b: Any, call: Call) -> None:
         if osize is not None:
             osize = list(osize)[-nd:]
             if any(isinstance(v, Dim) for v in osize):
-                raise UnsupportedError("ConvTranspose forward(x, output_size=<sizes of another "
-                                       "tensor>)")
-            item.pop("output_padding")
-            item["output_size"] = [int(v) for v in osize]
+                like = _like(b, osize)
+                if like is None:
+                    raise UnsupportedError("ConvTranspose forward(x, output_size=...) with "
+                                           "sizes that are not one tensor's spatial sizes")
+                item["output_padding"] = [0] * nd
+                item["like"], item["fit"] = like, "output_size"
+            else:
+                item.pop("output_padding")
+                item["output_size"] = [int(v) for v in osize]
     elif isinstance(m, nn.modules.conv._ConvNd):
         pad: Any = m.padding if isinstance(m.padding, str) else list(m.padding)
         item = {"op": "conv", "kernel": list(m.kernel_size), "stride": list(m.stride),
@@ -122,9 +127,55 @@ def _pad_mode(cls: str) -> str:
             else "circular" if "Circular" in cls else "zeros")
 
 
-def _pad_item(pads: list[Any], nd: int, mode: str) -> dict[str, Any]:
+def _pad_to(src: str, pads: list[Any], nd: int, mode: str) -> dict[str, Any]:
+    """``F.pad(x, [...])`` by amounts computed from sizes: a pad to the size of one tensor
+    ``T`` when on every spatial axis the two amounts add up to ``size(T) - size(x)``, split
+    the same way on every axis (:data:`symconv.network.model.FITS`)."""
+    from symconv.network.torch_dims import Expr
+
+    if mode != "zeros":
+        raise UnsupportedError(f"a {mode} pad by amounts computed from tensor sizes")
+    if len(pads) != 2 * nd:
+        raise UnsupportedError("a pad by amounts computed from tensor sizes that does not "
+                               "pad every spatial axis")
+    targets, kinds = set(), set()
+    for k in range(nd):
+        axis = nd - 1 - k
+        before, after = (_as_expr(p) for p in pads[2 * k:2 * k + 2])
+        d = before + after
+        leaves = d.leaves() - {(src, axis)}
+        if len(leaves) != 1:
+            raise UnsupportedError("a pad by amounts computed from tensor sizes that do not "
+                                   "add up to another tensor's size minus the input's")
+        target, t_axis = next(iter(leaves))
+        if t_axis != axis or not d.equals(Expr.dim(target, axis) - Expr.dim(src, axis)):
+            raise UnsupportedError("a pad by amounts computed from tensor sizes that do not "
+                                   "add up to another tensor's size minus the input's")
+        half = d.floordiv(2)
+        kind = ("pad:half" if before.equals(half) else
+                "pad:half-end" if before.equals(d - half) else
+                "pad:end" if before.equals(Expr.of(0)) else
+                "pad:start" if after.equals(Expr.of(0)) else None)
+        if kind is None:
+            raise UnsupportedError("a pad to another tensor's size split other than d // 2, "
+                                   "d - d // 2 or all on one side")
+        targets.add(target)
+        kinds.add(kind)
+    if len(targets) != 1 or len(kinds) != 1:
+        raise UnsupportedError("a pad to the sizes of several tensors, or split differently "
+                               "per axis")
+    return {"op": "pad", "like": targets.pop(), "fit": kinds.pop()}
+
+
+def _as_expr(v: Any) -> Any:
+    from symconv.network.torch_dims import Expr
+
+    return v.expr if isinstance(v, Dim) else Expr.of(int(v))
+
+
+def _pad_item(pads: list[Any], nd: int, mode: str, src: str = "") -> dict[str, Any]:
     if any(isinstance(p, Dim) for p in pads):
-        raise UnsupportedError("a pad by amounts computed from tensor sizes")
+        return _pad_to(src, pads, nd, mode)
     pads = [int(p) for p in pads]
     if len(pads) % 2 or len(pads) // 2 > nd + 2:
         raise UnsupportedError(f"pad={pads}")
@@ -312,7 +363,7 @@ def _functional_item(b: Any, call: Call, name: str, nd: int, src: str, t: Traced
     if name == "pad":
         mode = _arg(call, 2, "mode", "constant")
         return _pad_item(list(_arg(call, 1, "pad")), nd,
-                         "zeros" if mode == "constant" else str(mode))
+                         "zeros" if mode == "constant" else str(mode), src)
     # interpolate / upsample
     _resize_item(b, call, out, _arg(call, 1, "size"), _arg(call, 2, "scale_factor"),
                  _arg(call, 3, "mode", "nearest"), _arg(call, 4, "align_corners"), src, t)

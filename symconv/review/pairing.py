@@ -147,7 +147,8 @@ def infer_pairs(net: Network, axis: int, specs: Mapping[str, Any] | None = None
             here = None
         else:
             here = frozenset().union(*(x for x in ins if x is not None))
-        if node.layer is not None and here is not None:
+        # a layer fitted to another tensor's size (Node.fit) takes its stack, as a like-resize
+        if node.layer is not None and here is not None and like is None:
             f = scale_of(specs[node.name])
             if f is None:
                 here = frozenset({()})

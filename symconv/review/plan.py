@@ -357,6 +357,19 @@ class Plan:
             assert first is not None
             size_of = getattr(node, "size_of", None)
             if size_of is not None:
+                if node.fit == "output_size":
+                    table = self.tables[node.name]
+                    out, ok = table.at(first)
+                    t = vals[size_of]
+                    stride = int(self.specs[node.name].stride[0])
+                    if not ok:
+                        fails.append((node.name, "reject",
+                                      f"rejects size {first}: {table.message(first)}"))
+                        continue
+                    if not 0 <= t - out < stride:
+                        fails.append((node.name, "reject", _fit_message(size_of, t, out,
+                                                                        stride)))
+                        continue
                 vals[node.name] = vals[size_of]
             elif node.op in MERGE_OPS:
                 if len(set(ins)) > 1:
@@ -402,6 +415,13 @@ class Plan:
             bad = None
             if size_of is not None:
                 val = values[size_of]
+                if node.fit == "output_size":
+                    base, ok = self.tables[node.name].many(np.where(pres, values[names[0]], 1))
+                    diff = val - base
+                    ok = ok & (diff >= 0) & (diff < int(self.specs[node.name].stride[0]))
+                    bad = pres & ~ok
+                    pres = pres & ok
+                    kind = "reject"
             elif node.op in MERGE_OPS:
                 val = values[names[0]]
                 eq = one
@@ -583,6 +603,8 @@ def make_plan(net: Network, a: int, symbol: str | None = None) -> Plan:
         ins = [pa[s] for s in names]
         size_of = getattr(node, "size_of", None)
         if size_of is not None:
+            if node.fit == "output_size":
+                _fit_shifts(node, tables[node.name], ins[0], pa[size_of])
             pa[node.name] = pa[size_of]
         elif node.op in MERGE_OPS:
             p = math.lcm(*(x[0] for x in ins))
@@ -604,7 +626,8 @@ def make_plan(net: Network, a: int, symbol: str | None = None) -> Plan:
     shift = {t: A * (period // P) for t, (P, A) in pa.items()}
     need: dict[str, int] = {}
     for node in members:
-        if node.layer is None or getattr(node, "size_of", None) is not None:
+        if node.layer is None or (getattr(node, "size_of", None) is not None
+                                  and node.fit != "output_size"):
             continue
         c = _constant(specs[node.name])
         src = node.inputs[0]
@@ -615,6 +638,27 @@ def make_plan(net: Network, a: int, symbol: str | None = None) -> Plan:
     restores = tuple(n for n in view.nodes if n.restores is not None)
     return Plan(view, a, symbol, varying, fixed, specs, period, shift, need, merges, restores,
                 tables=tables, members=tuple(view.nodes), foreign=foreign)
+
+
+def _fit_message(target: str, t: int, base: int, stride: int) -> str:
+    return (f"output_size {t} (the size of {target}) must be within [{base}, "
+            f"{base + stride - 1}]: the sizes output_padding 0..{stride - 1} reaches (PyTorch "
+            "ConvTranspose forward(x, output_size=...))")
+
+
+def _fit_shifts(node: Node, table: LayerTable, src: tuple[int, int],
+                target: tuple[int, int]) -> None:
+    """A conv-transpose given its output size at run time is checked against the size it
+    computes itself; exact only when both grow alike (equal shifts per common period)."""
+    big_l, g = table.period, table.shift
+    p_in, a_in = src
+    m = big_l // math.gcd(a_in, big_l) if a_in else 1
+    own = (p_in * m, (a_in * m // big_l) * g)
+    p = math.lcm(own[0], target[0])
+    if own[1] * (p // own[0]) != target[1] * (p // target[0]):
+        raise UnsupportedError(
+            f"{node.name}: its output_size (the size of {node.size_of}) grows at another rate "
+            "than the size it computes itself; valid sizes are not computed for this case")
 
 
 def _view(net: Network, own: dict[str, str | None], symbol: str, members: tuple[Node, ...],

@@ -82,7 +82,15 @@ def evaluate(net: Network, size: tuple[int, ...]
                 first = first or finding
                 continue
             vals[node.name] = out
-        elif node.size_of is not None:  # a resize to another tensor's spatial size
+        elif node.size_of is not None:  # a resize (or a fitted layer) to another's size
+            if node.fit == "output_size" and node.layer is not None:
+                why = _fit_rejects(node, ins[0], vals[node.size_of])
+                if why is not None:
+                    if first is None:
+                        first = Finding("SC001", node.name, (
+                            f"{node.name} ({node.op}) rejects its input {fmt_size(ins[0])} "
+                            f"(network input {fmt_size(size)}): {why}"))
+                    continue
             vals[node.name] = vals[node.size_of]
         elif node.layer is None:
             vals[node.name] = ins[0]
@@ -96,6 +104,24 @@ def evaluate(net: Network, size: tuple[int, ...]
                         f"{fmt_size(size)}): {exc}"))
     return vals, first
 
+
+
+def _fit_rejects(node: Node, size: tuple[int, ...], target: tuple[int, ...]) -> str | None:
+    """Why a conv-transpose given ``target`` as its output size at run time rejects
+    ``size`` (``None``: it does not): its own rule, or a target it cannot reach."""
+    assert node.layer is not None
+    try:
+        base = tuple(int(o) for o in resolve(node.layer, size).output)
+    except SymconvError as exc:
+        return str(exc)
+    stride = node.layer.at(len(size)).stride
+    for a, (t, b) in enumerate(zip(target, base, strict=True)):
+        if not 0 <= t - b < stride[a]:
+            return (f"output_size {fmt_size(target)} (the size of {node.size_of}) must be "
+                    f"within [{b}, {b + stride[a] - 1}] on axis {a}: the sizes output_padding "
+                    f"0..{stride[a] - 1} reaches (PyTorch ConvTranspose forward(x, "
+                    "output_size=...))")
+    return None
 
 
 def _merge(node: Node, ins: list[tuple[int, ...]], gates: tuple[frozenset[str], ...] | None,

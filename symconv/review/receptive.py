@@ -252,7 +252,13 @@ def graph_receptive_field(
                 sizes[node.name] = sizes[src]
             continue
         spec = node.layer
-        if node.size_of is not None and node.resample is not None:
+        if node.size_of is not None and node.fit is not None:
+            if not sizes:
+                raise InvalidSpecError(
+                    f"input_size=None must be given for {node.name}: it takes the size of "
+                    f"{node.size_of} at run time, so its padding depends on the input size")
+            spec = _fitted(node, sizes[src], sizes[node.size_of], nd)
+        elif node.size_of is not None and node.resample is not None:
             if sizes:  # reads src only, never size_of
                 spec = node.resample.resize(sizes[node.size_of])
             else:  # its factor, size(size_of) / size(src), follows the input size ...
@@ -306,6 +312,34 @@ def graph_receptive_field(
         stride=strides[0] if len(set(strides)) == 1 else None, worst=worst,
         lo_path=paths[0], hi_path=paths[1], input_size=n_in, output_size=n_out,
         notes=tuple(dict.fromkeys(notes)), tables=tables)
+
+
+def _fitted(node: Any, size: tuple[int, ...], target: tuple[int, ...], nd: int) -> Any:
+    """The concrete layer of a node fitted to ``target`` (:attr:`~symconv.network.model.Node.
+    fit`) at input ``size``: the conv-transpose with the output_padding that reaches it, or the
+    pad (a crop when negative) by ``target - size`` split as the node says."""
+    import dataclasses
+
+    from symconv.spec import Conv, Slice
+
+    if node.fit == "output_size":
+        base = resolve(node.layer.at(nd), size).output
+        return dataclasses.replace(node.layer.at(nd), output_padding=tuple(
+            int(t) - int(b) for t, b in zip(target, base, strict=True)))
+    pairs = []
+    for n, t in zip(size, target, strict=True):
+        d = int(t) - int(n)
+        before = {"pad:half": d // 2, "pad:half-end": d - d // 2, "pad:end": 0,
+                  "pad:start": d}[node.fit]
+        pairs.append((before, d - before))
+    if all(b >= 0 and a >= 0 for b, a in pairs):
+        return Conv(kernel=1, padding=tuple(pairs), ndim=nd)
+    if all(b <= 0 and a <= 0 for b, a in pairs):
+        return Slice(start=tuple(-b for b, _ in pairs),
+                     end=tuple(int(n) + a for n, (_, a) in zip(size, pairs, strict=True)),
+                     ndim=nd)
+    raise InvalidSpecError(f"input_size={'x'.join(map(str, size))}: {node.name} pads some "
+                           "axes and crops others (not modelled for receptive fields)")
 
 
 def _same_formula(network: Any) -> set[tuple[str, str]]:

@@ -295,7 +295,7 @@ def _resize_sizes(net: Network, validity: list[AxisValidity | None]) -> dict[str
     default grid of :mod:`symconv.review.sampling` is used)."""
     from symconv.review.validity import make_plan
 
-    names = [n for n in net.nodes if isinstance(n.layer, Resize) or n.size_of is not None]
+    names = [n for n in net.nodes if isinstance(n.layer, Resize) or n.resample is not None]
     out: dict[str, list[set[Any]]] = {n.name: [set() for _ in range(net.ndim)] for n in names}
     if not names:
         return out
