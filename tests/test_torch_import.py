@@ -24,6 +24,8 @@ from conftest import requires
 pytestmark = pytest.mark.torch
 
 MODELS = '''
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -96,6 +98,34 @@ class UpSized(nn.Module):
                 x = u(x, output_size=s.shape)
             x = d(torch.cat([s, x], dim=1))
         return x
+
+
+class SameConv(nn.Conv2d):
+    """efficientnet-pytorch's Conv2dDynamicSamePadding: a Conv2d subclass whose forward pads
+    "same" itself from the size it is given (math.ceil of a true division, max(..., 0))."""
+
+    def forward(self, x):
+        ih, iw = x.size()[-2:]
+        kh, kw = self.weight.size()[-2:]
+        sh, sw = self.stride
+        oh, ow = math.ceil(ih / sh), math.ceil(iw / sw)
+        pad_h = max((oh - 1) * sh + (kh - 1) * self.dilation[0] + 1 - ih, 0)
+        pad_w = max((ow - 1) * sw + (kw - 1) * self.dilation[1] + 1 - iw, 0)
+        if pad_h > 0 or pad_w > 0:
+            x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+
+class SameNet(nn.Module):
+    """Two strided "same" convolutions and a x4 nearest upsampling joined to the input."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = SameConv(3, 4, 3, stride=2)
+        self.b = SameConv(4, 3, 5, stride=2)
+
+    def forward(self, x):
+        return torch.cat([x, F.interpolate(self.b(self.a(x)), scale_factor=4)], 1)
 
 
 class Attention(nn.Module):
@@ -255,6 +285,18 @@ def test_pad_to_the_skip_size(models: Any) -> None:
     assert r.complete and [v.describe() for v in r.validity] == ["H >= 4", "W >= 4"]
 
 
+def test_a_conv_subclass_that_pads_itself_is_traced_inside(models: Any) -> None:
+    """Mapping it from its attributes (padding 0) would be wrong; its own pads are computed
+    with math.ceil(ih / sh) and max(..., 0): guards on inner tensors, checked by the plan."""
+    net, r = agree(models.SameNet(), SQUARE)
+    assert [v.describe() for v in r.validity] == ["H = 0 mod 4", "W = 0 mod 4"]
+    # the pads fold into the convolutions as ONNX SAME_UPPER (what they compute, clamp included)
+    assert [n.name for n in net.nodes] == ["a.conv2d", "b.conv2d", "interpolate", "cat"]
+    conv = net.node("a.conv2d").layer
+    assert str(conv.padding) == "same_upper" and conv.convention == "onnx"
+    assert r.complete and not net.guards, (r.not_analysed, net.guards)
+
+
 def test_attention_gate_and_restored_layout(models: Any) -> None:
     net, r = agree(models.Attention(), SQUARE)
     assert [n.op for n in net.nodes] == ["conv", "resize"]
@@ -311,6 +353,18 @@ def test_cli_reviews_a_class_in_a_file(models: Any) -> None:
     res = CliRunner().invoke(cli, ["review", f"{models.PATH}:UNet", "--kwargs", '{"c": 2}'])
     assert res.exit_code == 0, res.output
     assert "H = 0 mod 8" in res.output and "enc.0.0" in res.output
+    # findings name the line of the module's code that made the layer
+    line = next(i for i, t in enumerate(MODELS.splitlines(), 1) if "torch.cat([x, s], 1)" in t)
+    assert f"handnets.py:{line}]" in res.output
+
+
+def test_json_findings_carry_their_source(models: Any) -> None:
+    import json
+
+    res = CliRunner().invoke(cli, ["review", f"{models.PATH}:UNet", "--json"])
+    found = json.loads(res.output)["findings"]
+    assert found and all(f["source"].split(":")[0].endswith("handnets.py") for f in found
+                         if f["node"] is not None)
 
 
 @pytest.mark.parametrize("args, text", [

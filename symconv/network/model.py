@@ -337,6 +337,8 @@ class Network:
     #: Guard`: ``leaves()``, ``holds(sizes)``, ``show()``, ``where``): the graph holds where
     #: each comes out as it did at the example input (the review intersects the valid sets)
     guards: tuple[Any, ...] = ()
+    #: ``(node, "file:line")``: where the code that made each node is (a traced module)
+    sources: tuple[tuple[str, str], ...] = ()
 
     @property
     def ndim(self) -> int:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["Dim", "Expr", "Guard", "GuardLog", "plain"]
+__all__ = ["Dim", "Expr", "Guard", "GuardLog", "Ratio", "plain"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +247,12 @@ class Dim(int):
     def __pos__(self) -> Any:
         return self
 
+    def __truediv__(self, o: Any) -> Any:
+        e = _expr(o)
+        if e is not None and e.constant and int(o) > 0:
+            return Ratio(int(self) / int(o), self.expr, int(o))
+        return int(self) / o
+
     def __floordiv__(self, o: Any) -> Any:
         e = _expr(o)
         if e is not None and e.constant and int(o) > 0:
@@ -296,10 +302,58 @@ class Dim(int):
         return r
 
 
+class Ratio(float):
+    """``num / den`` for a size expression ``num`` and an integer ``den > 0`` (what ``h / 2``
+    gives): ``math.floor``, ``math.ceil`` and ``int`` of it are exact :class:`Dim` values again
+    (``math.trunc`` too, a floor where ``num >= 0``, which becomes a guard); anything else,
+    ``int()`` included, is a plain value."""
+
+    num: Expr
+    den: int
+
+    def __new__(cls, value: float, num: Expr, den: int) -> Ratio:
+        obj = float.__new__(cls, value)
+        obj.num, obj.den = num, den
+        return obj
+
+    def __floor__(self) -> Any:
+        n = _exact(self)
+        return _wrap(n // self.den, self.num.floordiv(self.den))
+
+    def __ceil__(self) -> Any:
+        n = _exact(self)
+        return _wrap(-((-n) // self.den), self.num.scale(-1).floordiv(self.den).scale(-1))
+
+    def __trunc__(self) -> Any:
+        """``math.trunc``: the floor where ``num >= 0`` (a guard), else the ceiling.  (``int()``
+        cannot keep a tag: Python makes its result a plain int; the second trace of
+        :func:`~symconv.network.torch_import.from_torch` then reports the lost size.)"""
+        n = _exact(self)
+        _record(Dim(n, self.num), ">=", 0, n >= 0)
+        return self.__floor__() if n >= 0 else self.__ceil__()
+
+    def __mul__(self, o: Any) -> Any:
+        if isinstance(o, int) and not isinstance(o, bool) and not isinstance(o, Dim):
+            return Ratio(float(self) * o, self.num.scale(o), self.den)
+        return float(self) * o
+
+    __rmul__ = __mul__
+
+    def __reduce__(self) -> Any:
+        return (float, (float(self),))
+
+
+def _exact(r: Ratio) -> int:
+    """The integer numerator of ``r`` at the example (exact for sizes below 2**50)."""
+    return round(float(r) * r.den)
+
+
 def plain(value: Any) -> Any:
     """``value`` with every :class:`Dim` made a plain ``int`` (lists, tuples, dicts, sizes)."""
     if isinstance(value, Dim):
         return int(value)
+    if isinstance(value, Ratio):
+        return float(value)
     if isinstance(value, list):
         return [plain(v) for v in value]
     if type(value) is tuple:

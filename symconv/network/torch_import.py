@@ -49,6 +49,8 @@ __all__ = ["from_torch", "load_torch", "parse_target"]
 #: Example spatial sizes tried in turn (the first the module runs at is traced; a second,
 #: different one checks that the graph does not change with the size).
 EXAMPLE_SIZES = (64, 96, 128, 160, 224, 256, 320, 384, 512)
+#: Square example sizes tried after those (a model that checks ``H == W``, or one size).
+SQUARE_SIZES = (224, 256, 64, 128, 299, 384, 512)
 #: Largest example input (elements) the tracer allocates.
 MAX_EXAMPLE_ELEMENTS = 1 << 26
 
@@ -208,12 +210,18 @@ class _Build:
         res = call.result
         if name in _INFO or not isinstance(res, self.torch.Tensor | tuple | list):
             return
-        if torch_layers.function(self, call, name):
-            return
         first = self.data(call)
         if first is None:
             return
         x, t = first
+        if not self.headed(call) and torch_layers.function(self, call, name):
+            return
+        if self.headed(call):  # computed from heads only: follows them, whatever it is
+            for leaf in _leaves(res):
+                if isinstance(leaf, self.torch.Tensor):
+                    self.put(leaf, Traced(tuple(("x", int(n)) for n in leaf.shape), None,
+                                          frozenset(self.origins(t))))
+            return
         if name in _UNARY or (name in _BINARY and self.count_tracked(call) == 1):
             if isinstance(res, self.torch.Tensor) and tuple(res.shape) == tuple(x.shape):
                 self.put(res, t)
@@ -225,6 +233,18 @@ class _Build:
             self.merge(call, res)
             return
         self.layout(call, name, x, t, res)
+
+    def headed(self, call: Call) -> bool:
+        """Every traced tensor the call reads has lost its spatial axes (a head's part)."""
+        seen = False
+        for v in (*call.args, *call.kwargs.values()):
+            for u in (v if isinstance(v, list | tuple) else (v,)):
+                if self.tracked(u):
+                    t = self.get(u)
+                    if t.node is not None or any(a[0] == "s" for a in self.atoms(t.tags)):
+                        return False
+                    seen = True
+        return seen
 
     def count_tracked(self, call: Call) -> int:
         return sum(1 for v in (*call.args, *call.kwargs.values()) if self.tracked(v))
@@ -311,8 +331,9 @@ def _opname(name: str) -> str:
 
 def from_torch(module: Any, example_input: Any = None, *, name: str | None = None) -> Network:
     """The network that ``module`` computes, by running it on ``example_input`` (a tensor of
-    shape ``(N, C, *spatial)``) and on a second size; ``None``: ``(1, C, S, ..., S)`` with ``C``
-    from the first convolution and the first ``S`` of :data:`EXAMPLE_SIZES` it runs at.
+    shape ``(N, C, *spatial)``) and on a second size; ``None``: ``(1, C, S, S + 32, ...)`` with
+    ``C`` from the first convolution and the first ``S`` of :data:`EXAMPLE_SIZES` it runs at
+    (then the squares of :data:`SQUARE_SIZES`), the next one that runs as the second size.
 
     The input's spatial sizes are the symbols ``H``, ``W`` (``D, H, W`` in 3-D, ``L`` in 1-D).
     """
@@ -409,8 +430,12 @@ def _outcome(module: Any, x: Any) -> str:
     except Exception as exc:
         frames = traceback.extract_tb(exc.__traceback__)
         torch_dir = str(Path(torch.__file__).resolve().parent) + "/"
-        last = frames[-1].filename if frames else ""
-        return "" if last.startswith(torch_dir) else "raises"
+        last = frames[-1] if frames else None
+        if last is None:
+            return ""
+        if last.name == "_assert" or isinstance(exc, AssertionError):
+            return "raises"  # the module's own torch._assert / assert
+        return "" if last.filename.startswith(torch_dir) else "raises"
     return "runs"
 
 
@@ -438,12 +463,9 @@ def _examples(module: Any, example_input: Any) -> list[Any]:
     ch = first.in_channels
     if isinstance(first, torch.nn.modules.conv._ConvTransposeNd):
         ch = first.in_channels
-    out = []
-    for s in EXAMPLE_SIZES:
-        shape = (1, ch, *(s + 32 * i for i in range(nd)))
-        if math.prod(shape) <= MAX_EXAMPLE_ELEMENTS:
-            out.append(torch.randn(*shape))
-    return out
+    shapes = [(1, ch, *(s + 32 * i for i in range(nd))) for s in EXAMPLE_SIZES]
+    shapes += [(1, ch, *(s,) * nd) for s in SQUARE_SIZES]  # models that want H == W
+    return [torch.randn(*shape) for shape in shapes if math.prod(shape) <= MAX_EXAMPLE_ELEMENTS]
 
 
 def _second(module: Any, x: Any) -> Any:
@@ -536,11 +558,13 @@ def _network(name: str, tr: _Trace) -> Network:
         raise UnsupportedError(
             f"module {path}: {op} is not supported by symconv review"
             + (f" ({where})" if where else "") + more)
+    items, guards = _fold_own_pads(b.items, tr.guards, tr.outputs)
+    tr.guards = guards
     symbols = b.symbols  # type: ignore[attr-defined]
     inputs = (Input(tr.inputs[0], tuple(symbols)),)
     nodes: list[Node] = []
     previous = tr.inputs[0]
-    for nm, item, srcs, where in b.items:
+    for nm, item, srcs, where in items:
         label = f"layer {nm} ({where})" if where else f"layer {nm}"
         fit = item.get("fit")
         if fit is None:
@@ -561,10 +585,69 @@ def _network(name: str, tr: _Trace) -> Network:
         raise UnsupportedError(f"module={name} has no spatial layer symconv review can analyse")
     heads = [h for h, _ in b.heads]
     net = build(name, Convention.TORCH, inputs, tuple(nodes), tr.outputs or None, tuple(heads))
-    net = dataclasses.replace(net, ignored_sources=tuple(s for _, s in b.heads))
+    net = dataclasses.replace(net, ignored_sources=tuple(s for _, s in b.heads),
+                              sources=tuple((nm, where) for nm, _, _, where in items
+                                            if where))
     if tr.guards:
         net = dataclasses.replace(net, guards=tuple(tr.guards))
     return net
+
+
+def _fold_own_pads(items: list[Any], guards: list[Guard], outputs: list[str]
+                   ) -> tuple[list[Any], list[Guard]]:
+    """A pad whose amounts are computed from its input's own size (``own_pads``: the "same"
+    padding of efficientnet-pytorch's ``Conv2dDynamicSamePadding`` or timm's ``Conv2dSame``)
+    folded into the convolution or max pooling it feeds, as that layer with ONNX
+    ``SAME_UPPER`` padding, when the amounts are exactly those (proved on the expressions);
+    the branches on the total being positive go with it (``SAME_UPPER`` clamps at 0 itself)."""
+    from symconv.network.torch_dims import Expr
+    from symconv.network.torch_layers import same_upper_pads
+
+    folded: dict[str, str] = {}
+    dropped: list[Expr] = []
+    out = list(items)
+    for nm, item, srcs, where in items:
+        if "own_pads" not in item:
+            continue
+        users = [j for j, it in enumerate(out) if nm in it[2] or it[1].get("like") == nm]
+        why = (f"module {where or nm}: a pad by amounts computed from its input's own size is "
+               "supported only as the \"same\" padding of the one convolution or max pooling "
+               "it feeds (zero padding there)")
+        if len(users) != 1 or nm in outputs:
+            raise UnsupportedError(why)
+        j = users[0]
+        unm, uitem, usrcs, uwhere = out[j]
+        if uitem["op"] not in ("conv", "max-pool") or usrcs != [nm] or any(
+                p != 0 for p in _flat(uitem.get("padding", 0))) or \
+                uitem.get("padding_mode", "zeros") != "zeros":
+            raise UnsupportedError(why)
+        nd = len(item["own_pads"])
+        k, st = _per_axis(uitem["kernel"], nd), _per_axis(uitem["stride"], nd)
+        d = _per_axis(uitem.get("dilation", 1), nd)
+        for a, (before, after) in enumerate(item["own_pads"]):
+            b0, a0 = same_upper_pads(Expr.dim(srcs[0], a), k[a], st[a], d[a])
+            if not (before.equals(b0) and after.equals(a0)):
+                raise UnsupportedError(why + f"; on axis {a} it pads {before.show()}, "
+                                       f"{after.show()}, not {b0.show()}, {a0.show()}")
+            dropped.append(b0 + a0)
+        out[j] = (unm, {**uitem, "padding": "same_upper", "convention": "onnx"}, list(srcs),
+                  uwhere)
+        folded[nm] = srcs[0]
+    out = [it for it in out if it[0] not in folded]
+    kept = [g for g in guards if not any(
+        (g.left.equals(t) and g.right.equals(Expr.of(0))) or
+        (g.right.equals(t) and g.left.equals(Expr.of(0))) for t in dropped)]
+    return out, kept
+
+
+def _flat(v: Any) -> list[Any]:
+    if isinstance(v, list | tuple):
+        return [u for x in v for u in _flat(x)]
+    return [v]
+
+
+def _per_axis(v: Any, nd: int) -> list[int]:
+    return [int(v)] * nd if isinstance(v, int) else [int(u) for u in v]
 
 
 # ---------------------------------------------------------------------------- targets

@@ -133,6 +133,9 @@ def _pad_to(src: str, pads: list[Any], nd: int, mode: str) -> dict[str, Any]:
     the same way on every axis (:data:`symconv.network.model.FITS`)."""
     from symconv.network.torch_dims import Expr
 
+    own = _own_pads(src, pads, nd)
+    if own is not None:
+        return {"op": "identity", "own_pads": own, "mode": mode}
     if mode != "zeros":
         raise UnsupportedError(f"a {mode} pad by amounts computed from tensor sizes")
     if len(pads) != 2 * nd:
@@ -165,6 +168,31 @@ def _pad_to(src: str, pads: list[Any], nd: int, mode: str) -> dict[str, Any]:
         raise UnsupportedError("a pad to the sizes of several tensors, or split differently "
                                "per axis")
     return {"op": "pad", "like": targets.pop(), "fit": kinds.pop()}
+
+
+def _own_pads(src: str, pads: list[Any], nd: int) -> list[tuple[Any, Any]] | None:
+    """``(before, after)`` per spatial axis when every amount is computed from ``src``'s own
+    size on that axis only (a "same" padding computed at run time), else ``None``."""
+    if len(pads) % 2 or len(pads) > 2 * nd:
+        return None
+    pairs = []
+    for axis in range(nd):
+        k = nd - 1 - axis
+        pair = tuple(_as_expr(p) for p in pads[2 * k:2 * k + 2]) if 2 * k < len(pads) else (
+            _as_expr(0), _as_expr(0))
+        if any(not e.leaves() <= {(src, axis)} for e in pair):
+            return None
+        pairs.append(pair)
+    return pairs
+
+
+def same_upper_pads(x: Any, kernel: int, stride: int, dilation: int) -> tuple[Any, Any]:
+    """ONNX ``SAME_UPPER`` (TensorFlow ``SAME``) padding of a size-``x`` axis as expressions,
+    before the clamp at 0: ``total = (ceil(x / s) - 1) * s + d * (k - 1) + 1 - x``, split
+    ``total // 2`` before."""
+    ceil = x.scale(-1).floordiv(stride).scale(-1)
+    total = (ceil - 1).scale(stride) + (dilation * (kernel - 1) + 1) - x
+    return total.floordiv(2), total - total.floordiv(2)
 
 
 def _as_expr(v: Any) -> Any:
@@ -393,11 +421,14 @@ def _cat(b: Any, call: Call) -> None:
         return
     # non-standard or partly constant: tags of the first traced, the joined axis fixed
     tags = list(ts[0].tags)
-    if tags[dim][0] == "s" or tags[dim][0] == "f":
+    if tags[dim][0] == "s":
         raise UnsupportedError(f"cat along a spatial axis ({dim})")
+    had_spatial = any(a[0] == "s" for t in ts for a in b.atoms(t.tags))
+    # along flattened positions (a class token in front of a ViT's patches): the joined axis
+    # is no longer a spatial one; without another spatial axis this starts a head
     tags[dim] = ("x", int(res.shape[dim]))
     origins = frozenset().union(*(b.origins(t) for t in ts))
-    b.settle(call, "cat", res, Traced(tuple(tags), None, origins))
+    b.settle(call, "cat", res, Traced(tuple(tags), None, origins), had_spatial)
 
 
 def _stack(b: Any, call: Call) -> None:

@@ -71,9 +71,20 @@ def _user_frame() -> str:
         fn = f.f_code.co_filename
         if not (fn.startswith(_TORCH_DIR) or fn.startswith(_SELF_DIR)
                 or fn.startswith("<frozen")):
-            return f"{fn}:{f.f_lineno}"
+            return f"{_shown(fn)}:{f.f_lineno}"
         f = f.f_back  # type: ignore[assignment]
     return ""
+
+
+def _shown(path: str) -> str:
+    """``path`` relative to the working directory when it lies inside it."""
+    import os
+
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return path
+    return path if rel.startswith("..") else rel
 
 
 class Recorder:
@@ -104,10 +115,19 @@ class Recorder:
         self._pending: list[tuple[Any, tuple[Any, ...], dict[str, Any], str, str]] = []
 
     # ---------------------------------------------------------------- module hooks
+    def _is_whole(self, mod: Any) -> bool:
+        """A layer mapped from its attributes: one of ``whole`` whose ``forward`` is torch's
+        own (a subclass that overrides it, e.g. a conv that pads "same" itself, is traced)."""
+        if not isinstance(mod, self.whole):
+            return False
+        fwd = getattr(type(mod), "forward", None)
+        return any(fwd is c.__dict__["forward"] for c in type(mod).__mro__
+                   if c.__module__.startswith("torch.nn.") and "forward" in c.__dict__)
+
     def _pre(self, mod: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         path = self.paths.get(id(mod), type(mod).__name__)
         self.stack.append(path)
-        if isinstance(mod, self.whole):
+        if self._is_whole(mod):
             if self.opaque == 0:
                 self._pending.append((mod, args, dict(kwargs), path, _user_frame()))
                 GuardLog.active = None  # the layer's own checks are its rules
@@ -117,7 +137,7 @@ class Recorder:
               result: Any) -> None:
         if self.stack:
             self.stack.pop()
-        if isinstance(mod, self.whole):
+        if self._is_whole(mod):
             self.opaque -= 1
             if self.opaque == 0:
                 GuardLog.active = self.guards

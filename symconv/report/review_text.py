@@ -188,7 +188,9 @@ def render_text(result: Review) -> str:
     if result.findings:
         lines += ["", "findings"]
         for f in result.findings:
-            lines.append(f"  {f.severity:<8} {f.code} {f.name}  {f.message}")
+            src = result.source(f.node)
+            lines.append(f"  {f.severity:<8} {f.code} {f.name}  {f.message}"
+                         + (f" [{src}]" if src else ""))
     if result.not_analysed:
         lines += ["", "not analysed (the valid sizes above do not cover these)"]
         lines += [f"  {what}" for what in result.not_analysed]

@@ -211,10 +211,6 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
     notes.extend(fixed_heads)
     if network.guards:
         left_out.extend(other_branches(network))
-    if left_out:
-        findings.append(Finding("SC302", None, (
-            "not every output or branch of the model is analysed (not analysed: "
-            f"{'; '.join(left_out)}): the valid sizes hold for the analysed outputs only")))
     channels = propagate_channels(network, findings)
     concrete = None if symbolic else concrete_inputs(network, input_size)
     values, first_failure = evaluate(network, concrete) if concrete else ({}, None)
@@ -242,6 +238,11 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
         if v.empty:
             findings.append(Finding("SC003", None, f"axis {a}: no input size is accepted: "
                                     f"{v.reasons[0][1] if v.reasons else 'every size fails'}"))
+    if left_out:
+        findings.append(Finding("SC302", None, (
+            "not every output or branch of the model is analysed (not analysed: "
+            f"{'; '.join(dict.fromkeys(left_out))}): the valid sizes hold for the analysed "
+            "outputs only")))
     joint, extra = _joint_review(network, formulas, validity, notes, findings)
     validity = [None if v is None else _subject_to(v, joint) for v in validity]
     notes.extend(_shared_symbols(validity))
@@ -253,7 +254,7 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
     findings.sort(key=lambda f: (CODES[f.code][1] != "error", order[f.code]))
     return Review(network, concrete, tensors, tuple(validity), tuple(checks),
                   tuple(dict.fromkeys(findings)), tuple(notes), tuple(joint),
-                  tuple(_subject_to(v, joint) for v in extra), tuple(left_out))
+                  tuple(_subject_to(v, joint) for v in extra), tuple(dict.fromkeys(left_out)))
 
 
 def _joint_review(net: Network, formulas: dict[str, tuple[str, ...]],

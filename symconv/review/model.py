@@ -410,6 +410,19 @@ class Review:
     def node_findings(self, name: str) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.node == name)
 
+    def source(self, node: str | None) -> str | None:
+        """The file:line of the code that made ``node`` (a traced PyTorch module), if known."""
+        if node is None:
+            return None
+        return dict(getattr(self.network, "sources", ()) or ()).get(node)
+
+    def _finding(self, f: Finding) -> dict[str, Any]:
+        d = f.to_dict()
+        where = self.source(f.node)
+        if where is not None:
+            d["source"] = where
+        return d
+
     def to_dict(self) -> dict[str, Any]:
         """JSON form (schema: ``symconv/review/schema/review.schema.json``)."""
         return {
@@ -423,7 +436,7 @@ class Review:
             "symbol_valid_sizes": [v.to_dict() for v in self.symbol_validity],
             "joint_constraints": [j.to_dict() for j in self.joint],
             "checks": [c.to_dict() for c in self.checks],
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [self._finding(f) for f in self.findings],
             "errors": len(self.errors),
             "warnings": len(self.warnings),
             "notes": list(self.notes),
