@@ -213,7 +213,7 @@ _SPECS: dict[str, type] = {
 }
 _NODE_KEYS = frozenset({"name", "op", "inputs", "input", "restores", "like"})
 _TOP_KEYS = frozenset({"name", "convention", "inputs", "layers", "outputs", "description"})
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-#]*")
 _SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -258,6 +258,18 @@ class Node:
     #: ``d - d // 2`` before (``pad:half-end``), all after (``pad:end``) or all before
     #: (``pad:start``): always ``T``'s size (a negative ``d`` crops, never past the input).
     fit: str | None = None
+    #: ``((p, q), ...)`` per axis: a like-resize takes ``floor(size(T) * p / q)`` instead of
+    #: ``T``'s size (``F.interpolate(x, size=(h // 4, w // 4))`` with ``h, w = t.shape[2:]``);
+    #: empty: ``T``'s size itself
+    like_scale: tuple[tuple[int, int], ...] = ()
+
+    def like(self, value: Any, axis: int) -> Any:
+        """The size this node takes on ``axis`` when its ``like`` target has ``value`` there
+        (an int, a SymPy expression or an int64 numpy array)."""
+        if not self.like_scale:
+            return value
+        p, q = self.like_scale[axis]
+        return value * p // q if q != 1 else value * p
 
 
 #: The values :attr:`Node.fit` takes.
@@ -547,6 +559,10 @@ def build(name: str, conv: Convention, inputs: tuple[Input, ...], nodes: tuple[N
                     f"layers[{i}] ({n.name}): like={n.size_of!r} must name an input or another "
                     "layer (the tensor whose spatial size this resize takes)"
                 )
+            if n.like_scale and (n.fit is not None or n.resample is None or any(
+                    p < 1 or q < 1 for p, q in n.like_scale)):
+                raise InvalidSpecError(f"layers[{i}] ({n.name}): like_scale="
+                                       f"{n.like_scale!r} must be positive ratios of a resize")
             if n.fit is not None:
                 _check_fit(i, n)
             elif n.layer is not None or len(n.inputs) != 2 or n.inputs[1] != n.size_of:
@@ -656,7 +672,7 @@ def _inputs(raw: Any) -> tuple[Input, ...]:
 def _name(value: Any, where: str) -> str:
     if not isinstance(value, str) or not _IDENT.fullmatch(value):
         raise InvalidSpecError(
-            f"{where}: name={_show(value)} must be a name (letters, digits, _ . -)"
+            f"{where}: name={_show(value)} must be a name (letters, digits, _ . - #)"
         )
     return value
 

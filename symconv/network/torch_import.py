@@ -97,6 +97,7 @@ class _Build:
         self.heads: list[tuple[str, tuple[str, ...]]] = []
         self.sig: list[tuple[Any, ...]] = []  # what must not change with the size
         self.head_seen: set[str] = set()
+        self.canon: dict[str, str] = {}  # node -> the earliest node of the same size, always
 
     # ------------------------------------------------------------------ bookkeeping
     def tracked(self, v: Any) -> bool:
@@ -110,7 +111,13 @@ class _Build:
         self.info[id(v)] = (v, t)
 
     def sizes(self, v: Any) -> Any:
-        return tagged_size(tuple(v.shape), self.get(v).tags)
+        """``v.shape`` with tagged spatial sizes: named after ``v``'s own node when it is a
+        node's output (``size=skip.shape`` reads ``skip``), else after its size tags."""
+        t = self.get(v)
+        tags = t.tags
+        if t.node is not None and self.standard(t) is not None:
+            tags = (*tags[:2], *(("s", t.node, i) for i in range(self.nd)))
+        return tagged_size(tuple(v.shape), tags)
 
     def name(self, path: str, op: str, module: bool) -> str:
         base = path if module and path else (f"{path}.{op}" if path else op)
@@ -120,10 +127,15 @@ class _Build:
         return base if n == 1 else f"{base}#{n}"
 
     def standard(self, t: Traced) -> str | None:
-        """The node a tensor is the output of, if its layout is (batch, channels, spatial)."""
+        """The node a tensor is the output of, if its layout is (batch, channels, spatial):
+        its own node, or for a layout given back the (canonical) node whose sizes it has."""
         tags = t.tags
         if len(tags) != self.nd + 2 or tags[0][0] == "s" or tags[1][0] == "s":
             return None
+        if t.node is not None:
+            c = self.canon.get(t.node, t.node)
+            ok = all(g == ("s", c, i) for i, g in enumerate(tags[2:]))
+            return t.node if ok else None
         nodes = {g[1] for g in tags[2:] if g[0] == "s"}
         if len(nodes) != 1:
             return None
@@ -141,7 +153,11 @@ class _Build:
         """A new node; ``result`` (a tensor) becomes its output."""
         self.items.append((name, item, inputs, where))
         self.spatial[name] = tuple(int(s) for s in result.shape[2:])
-        self.put(result, Traced(self.std_tags(name, result.shape), name))
+        # a layer whose output has its input's size for every size shares its size tags:
+        # a reshape back with sizes read from either tensor is the same then
+        self.canon[name] = (self.canon.get(inputs[0], inputs[0]) if _same_size(item, self.nd)
+                            else name)
+        self.put(result, Traced(self.std_tags(self.canon[name], result.shape), name))
         sig = {k: v for k, v in item.items() if k not in ("like",)}
         self.sig.append((name, json.dumps(sig, sort_keys=True, default=str), tuple(inputs)))
         return name
@@ -173,12 +189,13 @@ class _Build:
         return out
 
     def origins(self, t: Traced) -> set[str]:
+        """The nodes a tensor is computed from (its own node, or those of the ops that made
+        it; the nodes its size tags name when nothing else is known)."""
         out = set(t.origins)
         if t.node is not None:
             out.add(t.node)
-        for a in self.atoms(t.tags):
-            if a[0] == "s":
-                out.add(a[1])
+        if not out:
+            out = {a[1] for a in self.atoms(t.tags) if a[0] == "s"}
         return out
 
     # ------------------------------------------------------------------ dispatch
@@ -270,22 +287,14 @@ class _Build:
                     tags[off + i] = g
         tags = [g if g is not None else ("x", int(res.shape[i])) for i, g in enumerate(tags)]
         traced = [self.get(v) for v in ts]
-        nodes = [tv.node for tv in traced if tv.node is not None and self.standard(tv)]
-        out = Traced(tuple(tags), None, frozenset().union(*(self.origins(tv) for tv in traced)))
-        node = self.standard(out)
-        if node is not None:
-            others = sorted(self.origins(out) - {node}, key=lambda n: list(self.spatial).index(n))
-            spatial_others = [n for n in others if n not in nodes or True]
-            if not spatial_others:
-                self.put(res, Traced(out.tags, node))
-                return
-            inputs = [node, *spatial_others]
-            self.emit(self.name(call.path, _opname(call.name), False), {"op": "add"},
-                      inputs, call.where, res)
-            return
-        if not any(g[0] == "s" or g[0] == "f" for g in tags) and len(nodes) > 0:
-            pass
-        self.put(res, out)
+        actual: list[str] = []
+        for tv in traced:
+            if tv.node is not None and self.standard(tv) is not None:
+                actual.append(tv.node)
+            else:
+                actual.extend(self._ordered(self.origins(tv)))
+        out = Traced(tuple(tags), None, frozenset(actual))
+        self.settle(call, _opname(call.name), res, out, True, list(dict.fromkeys(actual)))
 
     # ------------------------------------------------------------------ layout
     def layout(self, call: Call, name: str, x: Any, t: Traced, res: Any) -> None:
@@ -299,25 +308,59 @@ class _Build:
             self.settle(call, name, res, Traced(tags, None, frozenset(self.origins(t))),
                         any(a[0] == "s" for a in self.atoms(t.tags)))
 
+    def _ordered(self, nodes: set[str]) -> list[str]:
+        order = {n: i for i, n in enumerate(self.spatial)}
+        return sorted(nodes, key=lambda n: order.get(n, -1))
+
     def settle(self, call: Call, name: str, res: Any, out: Traced,
-               had_spatial: bool = True) -> None:
-        """Give ``res`` its tags; a layout given back becomes that node's tensor again."""
+               had_spatial: bool = True, inputs: list[str] | None = None) -> None:
+        """Give ``res`` its tags; a layout given back becomes that node's tensor again, or,
+        computed from several nodes (an elementwise merge, attention), a merge of them."""
         node = self.standard(out)
         if node is not None:
-            others = sorted(self.origins(out) - {node})
-            if others:
-                self.emit(self.name(call.path, _opname(name), False), {"op": "add"},
-                          [node, *others], call.where, res)
-            else:
+            srcs = inputs if inputs is not None else self._ordered(self.origins(out))
+            if not srcs:
+                srcs = [node]
+            if len(srcs) == 1 and self.canon.get(srcs[0], srcs[0]) == node:
+                self.put(res, Traced(self.std_tags(node, res.shape), srcs[0]))
+            elif len(srcs) == 1 and srcs[0] == node:
                 self.put(res, Traced(out.tags, node))
+            else:  # the input whose size the result has leads (its size tags are the merge's)
+                lead = next((s for s in srcs if self.canon.get(s, s) == node), None)
+                ins = [lead, *(s for s in srcs if s != lead)] if lead else [node, *srcs]
+                self.emit(self.name(call.path, _opname(name), False), {"op": "add"}, ins,
+                          call.where, res)
             return
         if not any(a[0] == "s" for a in self.atoms(out.tags)):
-            srcs = self.origins(out)
-            if srcs and had_spatial:
+            from_nodes = self.origins(out)
+            if from_nodes and had_spatial:
                 self.head(f"{name} at {call.path or '<root>'} ({call.where}): the spatial axes "
-                          "are reduced or flattened away", srcs, res)
+                          "are reduced or flattened away", from_nodes, res)
                 return
         self.put(res, out)
+
+
+def _same_size(item: dict[str, Any], nd: int) -> bool:
+    """Whether a layer's output has its input's size for every input size (a merge, a
+    stride-1 window whose padding makes up for its extent)."""
+    op = item.get("op")
+    if op in ("add", "concat") or (op == "identity" and "own_pads" not in item):
+        return True
+    if op not in ("conv", "max-pool", "avg-pool") or item.get("like") is not None:
+        return False
+    def axes(v: Any) -> list[Any]:
+        return list(v) if isinstance(v, list | tuple) else [v] * nd
+    if any(int(s) != 1 for s in axes(item.get("stride", 1))):
+        return False
+    pad = item.get("padding", 0)
+    if isinstance(pad, str):
+        return pad == "same"
+    for k, p, d in zip(axes(item.get("kernel", 1)), axes(pad), axes(item.get("dilation", 1)),
+                       strict=True):
+        total = sum(p) if isinstance(p, list | tuple) else 2 * int(p)
+        if total != int(d) * (int(k) - 1):
+            return False
+    return True
 
 
 def _opname(name: str) -> str:
@@ -568,7 +611,11 @@ def _network(name: str, tr: _Trace) -> Network:
         label = f"layer {nm} ({where})" if where else f"layer {nm}"
         fit = item.get("fit")
         if fit is None:
-            node = _node({**item, "inputs": srcs}, nm, label, previous, Convention.TORCH, b.nd)
+            scale = item.get("like_scale")
+            rest = {k: v for k, v in item.items() if k != "like_scale"}
+            node = _node({**rest, "inputs": srcs}, nm, label, previous, Convention.TORCH, b.nd)
+            if scale:
+                node = dataclasses.replace(node, like_scale=tuple(tuple(s) for s in scale))
         else:  # a layer that takes another tensor's size at run time (Node.fit)
             like = item["like"]
             rest = {k: v for k, v in item.items() if k not in ("like", "fit")}

@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from symconv.errors import UnsupportedError
-from symconv.network.torch_dims import Dim
+from symconv.network.torch_dims import Dim, Expr
 from symconv.network.torch_trace import Call, Traced
 
 __all__ = ["function", "layout_tags", "module", "whole"]
@@ -246,11 +246,14 @@ def _resize_item(b: Any, call: Call, out: Any, size: Any, scale: Any, mode: str,
     if size is not None:
         sizes = list(size) if isinstance(size, list | tuple) else [size] * nd
         if any(isinstance(v, Dim) for v in sizes):
-            like = _like(b, sizes)
-            if like is None:
+            got = _like_scaled(sizes)
+            if got is None:
                 raise UnsupportedError("interpolate(size=...) computed from sizes that are not "
-                                       "one tensor's spatial sizes")
+                                       "one tensor's spatial sizes (or those times p / q)")
+            like, scales = got
             item["like"] = like
+            if any(s != (1, 1) for s in scales):
+                item["like_scale"] = [list(s) for s in scales]
         else:
             item["size"] = [int(v) for v in sizes]
     elif scale is not None:
@@ -263,20 +266,40 @@ def _resize_item(b: Any, call: Call, out: Any, size: Any, scale: Any, mode: str,
 
 def _like(b: Any, sizes: list[Any]) -> str | None:
     """The node whose spatial sizes ``sizes`` are, exactly (``None``: not one node's)."""
-    from symconv.network.torch_dims import Expr
+    got = _like_scaled(sizes)
+    return got[0] if got is not None and all(s == (1, 1) for s in got[1]) else None
 
-    nodes = set()
+
+def _like_scaled(sizes: list[Any]) -> tuple[str, list[tuple[int, int]]] | None:
+    """``(T, [(p, q), ...])`` when ``sizes[a]`` is exactly ``floor(size(T)[a] * p / q)`` on
+    every axis (``h // 4``, ``h * 2``, ``h``), else ``None``."""
+    from fractions import Fraction
+
+    nodes, scales = set(), []
     for a, v in enumerate(sizes):
-        if not isinstance(v, Dim):
+        if not isinstance(v, Dim) or v.expr.const != 0 or len(v.expr.terms) != 1:
             return None
-        leaves = v.expr.leaves()
-        if len(leaves) != 1:
+        atom, coef = v.expr.terms[0]
+        if atom[0] == "dim" and coef.denominator == 1 and coef > 0:
+            node, axis, p, q = atom[1], atom[2], int(coef), 1
+        elif atom[0] == "floor" and coef == 1:
+            inner, q = atom[1], int(atom[2])
+            if inner.const != 0 or len(inner.terms) != 1 or inner.terms[0][0][0] != "dim":
+                return None
+            (_, node, axis), c = inner.terms[0]
+            if c.denominator != 1 or c <= 0:
+                return None
+            p = int(c)
+        else:
             return None
-        node, axis = next(iter(leaves))
-        if axis != a or not v.expr.equals(Expr.dim(node, axis)):
+        if axis != a:
             return None
+        f = Fraction(p, q)
         nodes.add(node)
-    return next(iter(nodes)) if len(nodes) == 1 else None
+        scales.append((f.numerator, f.denominator) if f.denominator != 1 or q == 1 else (p, q))
+    if len(nodes) != 1:
+        return None
+    return next(iter(nodes)), scales
 
 
 def _arg(call: Call, i: int, key: str, default: Any = None) -> Any:
@@ -657,6 +680,41 @@ def _reshape(b: Any, call: Call, name: str, t: Traced, shape: tuple[int, ...], r
             return None
         return tuple(g if n == m else ("x", m)
                      for g, n, m in zip(t.tags, shape, target, strict=True))
+    got = _grouped(b, t, target, given)
+    return got if got is not None else _regrouped(b, t, target, given)
+
+
+def _regrouped(b: Any, t: Traced, target: tuple[int, ...], given: list[Any]
+               ) -> tuple[Any, ...] | None:
+    """A reshape that puts the same spatial sizes back in another order than a plain
+    regrouping (``(B, H*W, C) -> (B, C, H, W)`` with ``H, W`` read from the tensor the
+    positions came from): its shape is right for every size when the target names every
+    spatial size it takes (tagged sizes), these are exactly the spatial sizes of the source,
+    and the rest has a fixed size (the values are permuted; sizes are all the review needs)."""
+    from collections import Counter
+
+    src_spatial = Counter(a for a in b.atoms(t.tags) if a[0] == "s")
+    tags: list[Any] = []
+    for j, m in enumerate(target):
+        hint = given[j] if j < len(given) else None
+        if isinstance(hint, Dim):
+            leaves = hint.expr.leaves()
+            if len(leaves) != 1:
+                return None
+            node, axis = next(iter(leaves))
+            if not hint.expr.equals(Expr.dim(node, axis)):
+                return None
+            tags.append(("s", b.canon.get(node, node), axis))
+        else:
+            tags.append(("b" if j == 0 and t.tags and t.tags[0][0] == "b" else "x", m))
+    if Counter(g for g in tags if g[0] == "s") != src_spatial:
+        return None
+    return tuple(tags)
+
+
+def _grouped(b: Any, t: Traced, target: tuple[int, ...], given: list[Any]
+             ) -> tuple[Any, ...] | None:
+    """A reshape that regroups consecutive dimensions (no spatial axis split)."""
     atoms = [a for a in b.atoms(t.tags)]
     sizes = [b.atom_size(a) for a in atoms]
     res_tags: list[Any] = []
@@ -667,6 +725,7 @@ def _reshape(b: Any, call: Call, name: str, t: Traced, shape: tuple[int, ...], r
             leaves = hint.expr.leaves()
             if len(leaves) == 1:
                 node, axis = next(iter(leaves))
+                node = b.canon.get(node, node)
                 while i < len(atoms) and sizes[i] == 1 and atoms[i] != ("s", node, axis):
                     i += 1
                 if i < len(atoms) and atoms[i] == ("s", node, axis) and sizes[i] == m:

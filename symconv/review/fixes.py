@@ -263,7 +263,13 @@ def _walk(plan: Plan, n: int, pins: dict[str, str] | None = None,
                 continue
             vals[node.name] = first
         elif node.size_of is not None:  # a resize to another tensor's size ('like:')
-            vals[node.name] = vals[node.size_of]
+            if node.fit == "output_size":  # a conv-transpose given it: PyTorch's range
+                base, ok = tables[node.name].at(first) if node.name in tables else (0, False)
+                target = vals[node.size_of]
+                if not ok or not 0 <= target - base < int(plan.specs[node.name].stride[0]):
+                    fails.append((node.name, "reject", "output_size out of reach"))
+                    continue
+            vals[node.name] = node.like(vals[node.size_of], plan.axis)
         elif node.layer is None:
             vals[node.name] = first
         else:

@@ -142,6 +142,8 @@ def infer_pairs(net: Network, axis: int, specs: Mapping[str, Any] | None = None
     for node in net.nodes:
         like = getattr(node, "size_of", None)  # a resize to another tensor's size
         ins = [stacks.get(s) for s in ((like,) if like is not None else node.inputs)]
+        if like is not None and node.like_scale:  # a fraction of another size: no stack
+            ins = [None]
         here: frozenset[_Stack] | None
         if any(x is None for x in ins):
             here = None

@@ -370,7 +370,7 @@ class Plan:
                         fails.append((node.name, "reject", _fit_message(size_of, t, out,
                                                                         stride)))
                         continue
-                vals[node.name] = vals[size_of]
+                vals[node.name] = node.like(vals[size_of], self.axis)
             elif node.op in MERGE_OPS:
                 if len(set(ins)) > 1:
                     shown = ", ".join(f"{s}={v}" for s, v in zip(names, ins, strict=True))
@@ -414,7 +414,7 @@ class Plan:
             size_of = getattr(node, "size_of", None)
             bad = None
             if size_of is not None:
-                val = values[size_of]
+                val = node.like(values[size_of], self.axis)
                 if node.fit == "output_size":
                     base, ok = self.tables[node.name].many(np.where(pres, values[names[0]], 1))
                     diff = val - base
@@ -478,7 +478,8 @@ def constant_sizes(net: Network, a: int) -> dict[str, int | None]:
         ins = [const.get(s) for s in node.inputs]
         size_of = getattr(node, "size_of", None)
         if size_of is not None:
-            const[node.name] = const.get(size_of)
+            c = const.get(size_of)
+            const[node.name] = None if c is None else node.like(c, a)
         elif node.op == "add":
             live = [c for c in ins if c != 1]
             known = [c for c in live if c is not None]
@@ -605,7 +606,8 @@ def make_plan(net: Network, a: int, symbol: str | None = None) -> Plan:
         if size_of is not None:
             if node.fit == "output_size":
                 _fit_shifts(node, tables[node.name], ins[0], pa[size_of])
-            pa[node.name] = pa[size_of]
+            pa[node.name] = _scaled(pa[size_of], node.like_scale[a] if node.like_scale else
+                                    (1, 1))
         elif node.op in MERGE_OPS:
             p = math.lcm(*(x[0] for x in ins))
             shifts = [x[1] * (p // x[0]) for x in ins]
@@ -638,6 +640,15 @@ def make_plan(net: Network, a: int, symbol: str | None = None) -> Plan:
     restores = tuple(n for n in view.nodes if n.restores is not None)
     return Plan(view, a, symbol, varying, fixed, specs, period, shift, need, merges, restores,
                 tables=tables, members=tuple(view.nodes), foreign=foreign)
+
+
+def _scaled(pa: tuple[int, int], scale: tuple[int, int]) -> tuple[int, int]:
+    """``(P, A)`` of ``floor(size * p / q)`` for a size with ``size(n + P) = size(n) + A``:
+    over ``m`` steps with ``q | A m p``, it grows by ``A m p / q``."""
+    p, q = scale
+    big_p, big_a = pa
+    m = q // math.gcd(big_a * p, q) if big_a else 1
+    return big_p * m, big_a * m * p // q
 
 
 def _fit_message(target: str, t: int, base: int, stride: int) -> str:
@@ -684,8 +695,8 @@ def axis_key(net: Network, a: int) -> Any:
     """What the analysis of axis ``a`` depends on: the 1-D specs and the inputs' sizes (which
     inputs share a symbol, not the symbols' names)."""
     nd = net.ndim
-    specs = tuple(repr(project(n.layer, a, nd)) if n.layer is not None else n.op
-                  for n in net.nodes)
+    specs = tuple(repr(project(n.layer, a, nd)) if n.layer is not None else
+                  (n.op, n.like_scale[a]) if n.like_scale else n.op for n in net.nodes)
     syms = axis_symbols(net, a)
     return specs, tuple(i.size[a] if isinstance(i.size[a], int) else syms.index(str(i.size[a]))
                         for i in net.inputs), ("3d" if nd == 3 else nd >= 2)

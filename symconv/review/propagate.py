@@ -91,7 +91,8 @@ def evaluate(net: Network, size: tuple[int, ...]
                             f"{node.name} ({node.op}) rejects its input {fmt_size(ins[0])} "
                             f"(network input {fmt_size(size)}): {why}"))
                     continue
-            vals[node.name] = vals[node.size_of]
+            vals[node.name] = tuple(node.like(v, a)
+                                    for a, v in enumerate(vals[node.size_of]))
         elif node.layer is None:
             vals[node.name] = ins[0]
         else:
@@ -182,7 +183,7 @@ def symbolic_formulas(net: Network, notes: list[str]) -> dict[str, tuple[str, ..
             if first is None or any(src not in vals for src in node.inputs):
                 continue
             if node.size_of is not None:  # a resize to another tensor's spatial size
-                vals[node.name] = vals[node.size_of]
+                vals[node.name] = node.like(vals[node.size_of], a)
                 continue
             if node.layer is None:
                 vals[node.name] = first

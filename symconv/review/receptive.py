@@ -260,7 +260,8 @@ def graph_receptive_field(
             spec = _fitted(node, sizes[src], sizes[node.size_of], nd)
         elif node.size_of is not None and node.resample is not None:
             if sizes:  # reads src only, never size_of
-                spec = node.resample.resize(sizes[node.size_of])
+                spec = node.resample.resize(tuple(
+                    node.like(v, a) for a, v in enumerate(sizes[node.size_of])))
             else:  # its factor, size(size_of) / size(src), follows the input size ...
                 if same is None:
                     same = _same_formula(network)
@@ -351,7 +352,7 @@ def _same_formula(network: Any) -> set[tuple[str, str]]:
     formulas = symbolic_formulas(network, [])
     return {(n.inputs[0], n.size_of) for n in network.nodes
             if n.size_of is not None and n.inputs[0] in formulas and n.size_of in formulas
-            and formulas[n.inputs[0]] == formulas[n.size_of]}
+            and formulas[n.inputs[0]] == formulas[n.size_of] and not n.like_scale}
 
 
 def _ancestors(nodes: dict[str, Any], output: str) -> set[str]:

@@ -314,7 +314,7 @@ def _resize_sizes(net: Network, validity: list[AxisValidity | None]) -> dict[str
                     continue
                 if node.size_of is not None:
                     if node.size_of in vals:
-                        out[node.name][a].add((vals[src], vals[node.size_of]))
+                        out[node.name][a].add((vals[src], node.like(vals[node.size_of], a)))
                 else:
                     out[node.name][a].add(vals[src])
     return out

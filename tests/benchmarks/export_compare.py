@@ -21,14 +21,26 @@ process is honestly timed (it pays one-off imports and set-up).  In the child:
    for segmentation models; any non-empty output for classifiers)?  One thread, no grad,
    batch 1.
 
-The report is deterministic apart from the timings (rounded to 0.1 s) and is written
-atomically (temporary file, then ``os.replace``).
+symconv is measured in a second fresh child per model (``--child NAME --side symconv``), so
+that neither side's first call benefits from the other's imports (``torch.export`` imports
+SymPy and TorchDynamo, symconv imports SymPy; ``import torch`` imports neither): after building
+the model, ``review(from_torch(model), symbolic=True)`` is timed (wall clock) twice, the first
+call of the process (cold: symconv's own imports, SymPy included, the tracing runs of the
+module and the review) and the same again (warm).  Recorded: the valid set of each axis in
+words, which ``h`` of ``1..N`` are in both (square inputs), the output size there from the
+review's formula of the network's first output, and the refusal (``SymconvError``, one line)
+when ``from_torch`` does not map the module.  The parent compares these with the eager truth
+and with the sizes ``torch.export`` accepts and runs correctly.
+
+The report is deterministic apart from the timings (rounded to 0.1 s; symconv's and the
+ratios to 0.01 s) and is written atomically (temporary file, then ``os.replace``).
 
     python tests/benchmarks/export_compare.py [--output reports/export-compare.md]
                                               [--only NAME ...] [--max-size N]
 
-Not a benchmark module of ``run_all.py`` (which runs ``bench_*.py``) and not a test.
-Importable without side effects (pytest's doctest collection imports it).
+Not a benchmark module of ``run_all.py`` (which runs ``bench_*.py``; its speed bar
+``bench_torch_review.py`` uses :func:`time_symconv` and :func:`try_export` from here) and not a
+test.  Importable without side effects (pytest's doctest collection imports it).
 """
 
 from __future__ import annotations
@@ -397,8 +409,79 @@ def _first_of_each(failures: dict[int, str]) -> dict[str, str]:
     return {ranges(hs): message for message, hs in shown}
 
 
-def child(name: str, result: Path, max_size: int | None) -> int:
-    data = measure(name, max_size)
+def time_symconv(model: Any) -> tuple[float, Any, str | None]:
+    """One timed symconv review of ``model``, tracing included:
+    ``review(from_torch(model), symbolic=True)``, imports included on the first call of a
+    process.  Returns ``(seconds, review or None, refusal or None)``; the refusal is the one
+    line of :class:`symconv.errors.SymconvError` (a module symconv does not map yet).  Any
+    other exception propagates."""
+    start = time.perf_counter()
+    from symconv.errors import SymconvError
+    from symconv.network.torch_import import from_torch
+    from symconv.review import review
+
+    try:
+        result = review(from_torch(model), symbolic=True)
+    except SymconvError as exc:
+        return time.perf_counter() - start, None, one_line(exc)
+    return time.perf_counter() - start, result, None
+
+
+def output_sizes(result: Any, sizes: range) -> tuple[list[str], dict[int, list[int]]]:
+    """The review's size formulas of the network's first output (one per axis) and their
+    values at ``H = W = h`` for every ``h`` of ``sizes`` (``{}`` when a formula cannot be
+    evaluated)."""
+    import sympy
+
+    net = result.network
+    row = next(t for t in result.tensors if t.name == net.outputs[0])
+    symbols = {s: sympy.Symbol(s, integer=True, positive=True) for s in net.symbols()}
+    try:
+        exprs = [sympy.sympify(f, locals=symbols) for f in row.formula]
+        funcs = [sympy.lambdify(list(symbols.values()), e, modules="math") for e in exprs]
+        values = {h: [int(f(*[h] * len(symbols))) for f in funcs] for h in sizes}
+    except Exception:  # a formula sympy cannot evaluate: no output check
+        values = {}
+    return list(row.formula), values
+
+
+def measure_symconv(name: str, max_size: int | None = None) -> dict[str, Any]:
+    """symconv's review of model ``name``, in this process (meant to be a fresh one that has
+    not run ``torch.export``): cold and warm times, the valid sets, membership of ``1..N``."""
+    import torch
+
+    torch.set_num_threads(1)
+    import torch_models as tm
+
+    spec = tm.MODELS[name]
+    n_max = max_size or spec.max_size
+    model = tm.build(name)
+    out: dict[str, Any] = {"sympy_preloaded": "sympy" in sys.modules}
+    try:
+        out["cold_s"], result, refusal = time_symconv(model)
+        out["warm_s"], _, _ = time_symconv(model)
+    except Exception as exc:  # not a refusal: a failure of symconv, recorded as such
+        out["error"] = one_line(exc)
+        return out
+    if refusal is not None:
+        out["refused"] = refusal
+        return out
+    validity = result.validity
+    out["sets"] = [None if v is None else v.describe() for v in validity]
+    out["members"] = [h for h in range(1, n_max + 1)
+                      if all(v is not None and h in v for v in validity)]
+    out["output_formula"], values = output_sizes(result, range(1, n_max + 1))
+    if values:
+        out["output_sizes"] = {str(h): values[h] for h in out["members"]}
+    out["joint"] = [j.describe() for j in result.joint]
+    out["not_analysed"] = list(result.not_analysed)
+    out["errors"] = len(result.errors)
+    out["warnings"] = len(result.warnings)
+    return out
+
+
+def child(name: str, result: Path, max_size: int | None, side: str = "export") -> int:
+    data = measure_symconv(name, max_size) if side == "symconv" else measure(name, max_size)
     result.write_text(json.dumps(data), encoding="utf-8")
     return 0
 
@@ -407,11 +490,21 @@ def child(name: str, result: Path, max_size: int | None) -> int:
 
 
 def run_model(name: str, max_size: int | None, timeout: float) -> dict[str, Any]:
-    """Measure one model in a child process; a crash or timeout is recorded, not raised."""
+    """Measure one model: symconv in one fresh child process, then torch.export and eager in
+    another; a crash or timeout is recorded, not raised."""
+    symconv = run_child(name, max_size, timeout, "symconv")
+    data = run_child(name, max_size, timeout, "export")
+    data["symconv"] = symconv
+    return data
+
+
+def run_child(name: str, max_size: int | None, timeout: float,
+              side: str) -> dict[str, Any]:
+    """One child process (``side``: ``export`` or ``symconv``): its result, or the crash."""
     with tempfile.TemporaryDirectory(prefix="symconv-export-") as tmp:
         result = Path(tmp) / "result.json"
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name,
-               "--result", str(result)]
+               "--result", str(result), "--side", side]
         if max_size:
             cmd += ["--max-size", str(max_size)]
         start = time.perf_counter()
@@ -438,22 +531,120 @@ def _s(seconds: float | None) -> str:
 
 
 def _round_times(value: Any) -> Any:
-    """Every ``*_s`` / ``seconds`` number rounded to 0.1 s (the JSON's only varying part)."""
+    """Every ``*_s`` / ``seconds`` / ``ratio*`` number rounded to 0.01 (the JSON's only
+    varying part)."""
     if isinstance(value, dict):
-        return {k: (round(v, 1) if (k == "seconds" or k.endswith("_s"))
+        return {k: (round(v, 2) if (k == "seconds" or k.startswith("ratio") or k.endswith("_s"))
                     and isinstance(v, float) else _round_times(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_round_times(v) for v in value]
     return value
 
 
+def _count(count: int, noun: str) -> str:
+    """``1 error``, ``3 warnings``.
+
+    >>> _count(1, "warning"), _count(0, "error")
+    ('1 warning', '0 errors')
+    """
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _n(count: int) -> str:
     """``1 size``, ``3 sizes``."""
-    return f"{count} size{'' if count == 1 else 's'}"
+    return _count(count, "size")
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def compare_symconv(row: dict[str, Any]) -> None:
+    """Add to ``row["symconv"]`` (one model's symconv child result) its comparison with the
+    eager truth and with ``torch.export`` (keys below), in place.
+
+    ``sizes`` are the sizes symconv says the model runs at and, for segmentation models, gives
+    an output of the input's size (from the review's output formula): what "eager-valid"
+    means.  ``exact``: ``sizes`` is the eager-valid set; ``contains_correct``: it holds every
+    size ``torch.export`` accepts and runs correctly; ``contains_accepted``: the valid set
+    holds every size ``ep.module()`` accepts; ``ratio_cold``/``ratio_warm``: symconv's time
+    over one ``torch.export`` call's (its first in a fresh process, then the same again)."""
+    sc = row.get("symconv") or {}
+    if "crash" in row:
+        return
+    if "cold_s" in sc and row["attempts"]:
+        sc["ratio_cold"] = sc["cold_s"] / row["first_call_s"]
+        sc["ratio_warm"] = sc["warm_s"] / row["second_call_s"]
+    if "members" not in sc:
+        return
+    members = sc["members"]
+    outputs = sc.get("output_sizes")
+    if not row["dense"]:
+        sizes = members
+    elif outputs is not None:
+        sizes = [h for h in members if all(v == h for v in outputs[str(h)])]
+    else:
+        sizes = None
+    valid = set(row["eager_valid"])
+    sc["sizes"] = sizes
+    if sizes is not None:
+        sc["exact"] = set(sizes) == valid
+        sc["missing"] = sorted(valid - set(sizes))
+        sc["extra"] = sorted(set(sizes) - valid)
+    sc["valid_set_exact"] = set(members) == valid
+    if row["program"]:
+        correct, accepted = set(row["correct"]), set(row["accepted"])
+        sc["export_exact"] = correct == valid
+        if sizes is not None:
+            sc["contains_correct"] = correct <= set(sizes)
+            sc["correct_missing"] = sorted(correct - set(sizes))
+        sc["contains_accepted"] = accepted <= set(members)
+        sc["accepted_missing"] = sorted(accepted - set(members))
+
+
+def _yes(flag: Any) -> str:
+    return "-" if flag is None else "yes" if flag else "**no**"
+
+
+def _s2(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.2f}"
+
+
+def symconv_summary(row: dict[str, Any]) -> dict[str, str]:
+    """The cells of the symconv table for one model (:func:`compare_symconv` run)."""
+    sc = row.get("symconv") or {}
+    cells = {"sets": "-", "counts": "-", "exact": "-", "contains": "-", "export_exact": "-",
+             "times": f"{_s2(sc.get('cold_s'))} / {_s2(sc.get('warm_s'))}",
+             "export_times": "-", "ratio": "-"}
+    if "crash" not in row:
+        cells["export_times"] = f"{_s(row['first_call_s'])} / {_s(row['second_call_s'])}"
+    if "ratio_cold" in sc:
+        cells["ratio"] = f"{sc['ratio_cold']:.2f} / {sc['ratio_warm']:.2f}"
+    if "crash" in sc or "error" in sc or "refused" in sc:
+        what = ("child process failed: " + sc["crash"] if "crash" in sc
+                else "symconv failed: " + sc["error"] if "error" in sc
+                else "refused: " + sc["refused"])
+        cells["sets"] = f"`{_cell(what)}`"
+        return cells
+    if "members" not in sc:
+        return cells
+    cells["sets"] = "; ".join(f"`{_cell(str(t))}`" for t in sc["sets"])
+    if sc.get("joint"):
+        cells["sets"] += " (and " + "; ".join(f"`{_cell(j)}`" for j in sc["joint"]) + ")"
+    if "crash" in row:
+        return cells
+    lo, hi = row["sizes"]
+    n_sizes = "-" if sc["sizes"] is None else str(len(sc["sizes"]))
+    n_correct = str(len(row["correct"])) if row["program"] else "-"
+    cells["counts"] = (f"{n_sizes} / {len(row['eager_valid'])} / {n_correct} "
+                       f"(of {hi - lo + 1})")
+    cells["exact"] = _yes(sc.get("exact"))
+    if sc.get("exact") is False:
+        cells["exact"] += f" (missing {ranges_short(sc['missing'], 3)}; extra " \
+                          f"{ranges_short(sc['extra'], 3)})"
+    cells["contains"] = _yes(sc.get("contains_correct"))
+    cells["export_exact"] = _yes(sc.get("export_exact"))
+    return cells
 
 
 def summary(row: dict[str, Any]) -> dict[str, str]:
@@ -543,10 +734,80 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         lines.append(f"| {row['name']} | {c['attempts']} | {c['second']} | "
                      f"`{_cell(c['constraint'])}` | {c['counts']} | {c['outside']} | "
                      f"{c['rejected']} | {c['wrong']} |")
+    lines += ["", "## symconv on the same modules", "",
+              "`review(from_torch(model), symbolic=True)` in its own fresh child process per "
+              "model (after building the model; no `torch.export` in that process): the valid "
+              "sizes of each axis as the review states them; **symconv sizes**: square sizes "
+              "`h` in both sets where, for segmentation models, the review's formula of the "
+              "output gives `h` (an output of the input's size, as eager-valid asks); "
+              "**correct**: torch.export's correct sizes (above). Times (s, wall clock): "
+              "symconv cold = its first review in the process, imports (SymPy included) and "
+              "the tracing runs of the module included; warm = the same again; one "
+              "`torch.export` call = attempt 1 (cold) and attempt 1 again (warm), from the "
+              "other child; ratio = symconv / torch.export. A refusal (`SymconvError`) is "
+              "shown as it is raised: a construct symconv does not map yet.",
+              "",
+              "| model | symconv valid sizes (review) | symconv sizes / eager-valid / correct | "
+              "symconv = eager-valid? | symconv contains torch.export's correct sizes? | "
+              "torch.export correct = eager-valid? | symconv s cold / warm | "
+              "one torch.export call s cold / warm | ratio cold / warm |",
+              "|---|---|---|---|---|---|---:|---:|---:|"]
+    for row in rows:
+        c = symconv_summary(row)
+        lines.append(f"| {row['name']} | {c['sets']} | {c['counts']} | {c['exact']} | "
+                     f"{c['contains']} | {c['export_exact']} | {c['times']} | "
+                     f"{c['export_times']} | {c['ratio']} |")
     lines += ["", "## Per model", ""]
     for row in rows:
         lines += details(row)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def symconv_details(row: dict[str, Any]) -> list[str]:
+    """The symconv lines of one model's section."""
+    sc = row.get("symconv") or {}
+    c = symconv_summary(row)
+    if "crash" in sc:
+        return [f"- symconv: child process failed: `{_cell(sc['crash'])}`"]
+    export = ("-" if "crash" in row else
+              f"{_s(row['first_call_s'])} s cold, {_s(row['second_call_s'])} s warm")
+    out = [f"- **time**: symconv review (tracing included) {_s2(sc.get('cold_s'))} s cold, "
+           f"{_s2(sc.get('warm_s'))} s warm; one torch.export call {export}; "
+           f"ratio (cold / warm) {c['ratio']}"
+           + ("" if sc.get("sympy_preloaded") is not True
+              else " (SymPy was already imported by the model's libraries)")]
+    if "error" in sc or "refused" in sc:
+        return [*out, f"- symconv {'failed' if 'error' in sc else 'refuses the module'}: "
+                f"`{_cell(sc.get('error') or sc['refused'])}`"]
+    out.append("- symconv valid sizes: " + "; ".join(f"`{t}`" for t in sc["sets"])
+               + f" ({_count(sc['errors'], 'error')}, {_count(sc['warnings'], 'warning')})")
+    for j in sc.get("joint", []):
+        out.append(f"  - joint constraint: `{_cell(j)}`")
+    for part in sc.get("not_analysed", []):
+        out.append(f"  - not analysed: {_cell(part)}")
+    out.append(f"  - square sizes in both ({_n(len(sc['members']))}): {ranges(sc['members'])}")
+    if row["dense"]:
+        formula = " x ".join(f"`{f}`" for f in sc["output_formula"])
+        out.append(f"  - output size {formula}")
+    if sc["sizes"] is None:
+        out.append("  - the output formula could not be evaluated: no symconv sizes")
+        return out
+    if sc["sizes"] != sc["members"]:
+        out.append(f"  - of which the output has the input's size ({_n(len(sc['sizes']))}): "
+                   f"{ranges(sc['sizes'])}")
+    if "crash" in row:
+        return out
+    out.append(f"- symconv = eager-valid: {c['exact']}")
+    if row["program"]:
+        out.append(f"- symconv contains every size torch.export accepts and runs correctly: "
+                   f"{c['contains']}"
+                   + (f" (missing {ranges(sc['correct_missing'])})"
+                      if sc.get("correct_missing") else ""))
+        out.append(f"- symconv's valid set contains every size `ep.module()` accepts: "
+                   f"{_yes(sc.get('contains_accepted'))}"
+                   + (f" (missing {ranges(sc['accepted_missing'])})"
+                      if sc.get("accepted_missing") else ""))
+    return out
 
 
 def _worked(a: dict[str, Any]) -> str:
@@ -560,7 +821,8 @@ def _worked(a: dict[str, Any]) -> str:
 def details(row: dict[str, Any]) -> list[str]:
     out = [f"### {row['name']}", ""]
     if "crash" in row:
-        return [*out, f"The child process failed: `{row['crash']}`.", ""]
+        return [*out, f"The child process failed: `{row['crash']}`.", "",
+                *symconv_details(row), ""]
     lo, hi = row["sizes"]
     h, w = row["example"]
     out += [f"{row['family']} ({row['source']}). Example input 1x3x{h}x{w}; sizes "
@@ -591,7 +853,7 @@ def details(row: dict[str, Any]) -> list[str]:
                    f"{'' if row['program'] else '; it failed too'})")
     if not row["program"]:
         last = row.get("fallback", row["attempts"][-1])
-        return [*out, "- **not exported**; last refusal:", "", "```",
+        return [*out, *symconv_details(row), "- **not exported**; last refusal:", "", "```",
                 last.get("message", last.get("error", "")), "```", ""]
     declared, acc, correct = row["declared"], row["accepted"], row["correct"]
     out.append(f"- declared constraint: `{row['constraint']}`, {_n(len(declared))}: "
@@ -622,7 +884,7 @@ def details(row: dict[str, Any]) -> list[str]:
         out.append(f"- guards of the exported program ({len(guards)}): "
                    + "; ".join(f"`{_cell(g)}`" for g in guards[:SHOWN_GUARDS])
                    + (" ..." if len(guards) > SHOWN_GUARDS else ""))
-    return [*out, ""]
+    return [*out, *symconv_details(row), ""]
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -649,12 +911,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds per model")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--side", choices=("export", "symconv"), default="export",
+                        help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     for p in (ROOT, ROOT / "tests"):
         if str(p) not in sys.path:
             sys.path.insert(0, str(p))
     if args.child:
-        return child(args.child, args.result, args.max_size)
+        return child(args.child, args.result, args.max_size, args.side)
     import torch_models
 
     names = args.only or list(torch_models.MODELS)
@@ -662,10 +926,13 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter()
     for name in names:
         row = run_model(name, args.max_size, args.timeout)
+        compare_symconv(row)
         rows.append(row)
-        c = summary(row)
+        c, sc = summary(row), symconv_summary(row)
         print(f"{name}: {c['attempts']}; {c.get('constraint', '')}; accepted/eager "
-              f"{c.get('counts', '-')} ({_s(row.get('process_s'))} s)", flush=True)
+              f"{c.get('counts', '-')} ({_s(row.get('process_s'))} s)\n  symconv: "
+              f"{sc['sets']}; symconv/eager/correct {sc['counts']}; exact {sc['exact']}; "
+              f"s {sc['times']} vs torch.export {sc['export_times']}", flush=True)
     write_atomic(args.output, markdown(rows))
     data = {"dim": {"min": DIM_MIN, "max": DIM_MAX}, "max_attempts": MAX_ATTEMPTS,
             "versions": versions(), "cpu_count": os.cpu_count(), "models": _round_times(rows)}
