@@ -154,6 +154,29 @@ class Pyramid(nn.Module):
         return torch.cat([y, v.reshape(b, 3, h, w)], 1)
 
 
+class ValidUNet(nn.Module):
+    """The original U-Net's layout: unpadded convs shrink every level, so the skip is
+    center-cropped to the decoder's size (skip[..., dy:dy + h, dx:dx + w]); then the output is
+    cropped to a quarter-size side input with out[..., :h, :w]."""
+
+    def __init__(self, c=4):
+        super().__init__()
+        self.e = nn.Conv2d(3, c, 3)
+        self.pool = nn.MaxPool2d(2)
+        self.m = nn.Conv2d(c, c, 3)
+        self.up = nn.ConvTranspose2d(c, c, 2, stride=2)
+        self.d = nn.Conv2d(2 * c, c, 3)
+
+    def forward(self, x):
+        s = self.e(x)
+        y = self.up(self.m(self.pool(s)))
+        h, w = y.shape[2:]
+        dy, dx = (s.size(2) - h) // 2, (s.size(3) - w) // 2
+        y = self.d(torch.cat([s[:, :, dy:dy + h, dx:dx + w], y], 1))
+        q = F.max_pool2d(x, 4)
+        return y[:, :, :q.shape[2], :q.shape[3]]
+
+
 class Attention(nn.Module):
     """Strided conv, a Linear squeeze-excitation gate, self-attention over the flattened
     positions (layout given back with reshape(b, c, h, w)), a residual add, x2 upsampling."""
@@ -333,6 +356,14 @@ def test_resizes_to_fractions_of_a_size_and_a_scrambling_reshape(models: Any) ->
     assert [v.describe() for v in r.validity] == ["H = 0 mod 4", "W = 0 mod 4"]
     assert net.node("interpolate").like_scale == ((1, 4), (1, 4))
     assert r.complete
+
+
+def test_crops_to_another_tensors_size(models: Any) -> None:
+    net, r = agree(models.ValidUNet(), [*SQUARE, (64, 64), (70, 66)])
+    kinds = {n.fit for n in net.nodes if n.fit}
+    assert kinds == {"crop:center", "crop:start"}, kinds
+    # the side crop lies inside only from some size on: that is a branch of the traced code
+    assert [v.describe() for v in r.validity][0].startswith("H >= ")
 
 
 def test_attention_gate_and_restored_layout(models: Any) -> None:

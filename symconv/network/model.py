@@ -256,7 +256,10 @@ class Node:
     #: 0; ``T`` must lie in ``[base, base + stride - 1]``, PyTorch's rule); ``"pad:..."`` an
     #: ``F.pad`` by ``d = size(T) - size(x)`` split as ``d // 2`` before (``pad:half``),
     #: ``d - d // 2`` before (``pad:half-end``), all after (``pad:end``) or all before
-    #: (``pad:start``): always ``T``'s size (a negative ``d`` crops, never past the input).
+    #: (``pad:start``): always ``T``'s size (a negative ``d`` crops, never past the input);
+    #: ``"crop:start"`` / ``"crop:center"`` a slice ``x[..., :h]`` / ``x[..., dy:dy + h]``
+    #: with ``h`` ``T``'s size and ``dy = (size(x) - h) // 2`` (the front end adds the guards
+    #: that it lies inside ``x``).
     fit: str | None = None
     #: ``((p, q), ...)`` per axis: a like-resize takes ``floor(size(T) * p / q)`` instead of
     #: ``T``'s size (``F.interpolate(x, size=(h // 4, w // 4))`` with ``h, w = t.shape[2:]``);
@@ -273,7 +276,8 @@ class Node:
 
 
 #: The values :attr:`Node.fit` takes.
-FITS = ("output_size", "pad:half", "pad:half-end", "pad:end", "pad:start")
+FITS = ("output_size", "pad:half", "pad:half-end", "pad:end", "pad:start", "crop:start",
+        "crop:center")
 
 
 _RESAMPLE_FIELDS = ("mode", "coordinate_mode", "align_corners", "nearest_mode", "cubic_coeff_a",
@@ -616,6 +620,10 @@ def _check_fit(i: int, n: Node) -> None:
                 n.layer.output_size is not None:
             raise InvalidSpecError(f"{where}: fit='output_size' must be a conv-transpose with "
                                    "its spec (output_padding 0, no output_size)")
+    elif n.fit.startswith("crop:"):
+        if n.op != "slice" or n.layer is not None:
+            raise InvalidSpecError(f"{where}: fit={n.fit!r} must be a slice without a layer "
+                                   "spec")
     elif n.op != "pad" or n.layer is not None:
         raise InvalidSpecError(f"{where}: fit={n.fit!r} must be a pad without a layer spec")
 

@@ -619,9 +619,9 @@ def _network(name: str, tr: _Trace) -> Network:
         else:  # a layer that takes another tensor's size at run time (Node.fit)
             like = item["like"]
             rest = {k: v for k, v in item.items() if k not in ("like", "fit")}
-            if rest["op"] == "pad":
-                node = Node(nm, "pad", None, (srcs[0], like), frozenset(), alias="pad",
-                            size_of=like, fit=fit)
+            if rest["op"] in ("pad", "slice"):
+                node = Node(nm, rest["op"], None, (srcs[0], like), frozenset(),
+                            alias=rest["op"], size_of=like, fit=fit)
             else:
                 node = _node({**rest, "inputs": srcs[:1]}, nm, label, previous,
                              Convention.TORCH, b.nd)

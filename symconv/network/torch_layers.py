@@ -506,6 +506,7 @@ def _getitem(b: Any, call: Call) -> None:
     tags: list[Any] = []
     axis = 0
     crop: dict[int, tuple[int, int | None, int]] = {}
+    sized: dict[int, slice] = {}
     for i in index:
         if i is None:
             tags.append(("x", 1))
@@ -520,8 +521,12 @@ def _getitem(b: Any, call: Call) -> None:
         else:
             parts = (i.start, i.stop, i.step)
             if any(isinstance(p, Dim) for p in parts):
-                raise UnsupportedError("a slice whose bounds are computed from tensor sizes")
-            if g[0] == "s":
+                if g[0] != "s":
+                    raise UnsupportedError("a slice whose bounds are computed from tensor "
+                                           "sizes on a non-spatial axis")
+                sized[axis] = i
+                tags.append(g)
+            elif g[0] == "s":
                 crop[axis] = (int(i.start or 0), None if i.stop is None else int(i.stop),
                               int(i.step or 1))
                 tags.append(g)
@@ -530,6 +535,13 @@ def _getitem(b: Any, call: Call) -> None:
             else:
                 tags.append((g[0], len(range(*i.indices(n)))))
         axis += 1
+    if sized:
+        if crop or src is None or len(tags) != len(t.tags):
+            raise UnsupportedError("a slice whose bounds are computed from tensor sizes, mixed "
+                                   "with other slices or on a tensor whose layout is not "
+                                   "(batch, channels, spatial...)")
+        _crop_to(b, call, src, sized, res)
+        return
     if crop:
         if src is None or len(tags) != len(t.tags):
             raise UnsupportedError("a spatial slice of a tensor whose layout is not (batch, "
@@ -542,6 +554,50 @@ def _getitem(b: Any, call: Call) -> None:
                res)
         return
     b.settle(call, "getitem", res, Traced(tuple(tags), None, frozenset(b.origins(t))))
+
+
+def _crop_to(b: Any, call: Call, src: str, sized: dict[int, slice], res: Any) -> None:
+    """``x[..., :h, :w]`` or ``x[..., dy:dy + h, dx:dx + w]`` with ``h, w`` the sizes of one
+    tensor ``T`` and ``dy = (size(x) - h) // 2``: a crop to ``T``'s size (``Node.fit``
+    ``crop:start`` / ``crop:center``) where it lies inside ``x``; that condition (start >= 0,
+    end <= size(x)) becomes a guard, checked exactly by the review like a branch."""
+    from symconv.network.torch_dims import Guard, GuardLog
+
+    if sorted(sized) != list(range(2, 2 + b.nd)):
+        raise UnsupportedError("a slice whose bounds are computed from tensor sizes on some "
+                               "spatial axes only")
+    targets, kinds, guards = set(), set(), []
+    for axis, sl in sized.items():
+        a = axis - 2
+        if sl.step not in (None, 1):
+            raise UnsupportedError("a slice with a step whose bounds are computed from sizes")
+        x = Expr.dim(src, a)
+        start = _as_expr(sl.start) if sl.start is not None else Expr.of(0)
+        stop = _as_expr(sl.stop) if sl.stop is not None else x
+        length = stop - start
+        leaves = length.leaves()
+        if len(leaves) != 1 or not length.equals(Expr.dim(*next(iter(leaves)))) or \
+                next(iter(leaves))[1] != a:
+            raise UnsupportedError("a slice whose length is not another tensor's size")
+        target = next(iter(leaves))[0]
+        t_size = Expr.dim(target, a)
+        kind = ("crop:start" if start.equals(Expr.of(0)) else
+                "crop:center" if start.equals((x - t_size).floordiv(2)) else None)
+        if kind is None:
+            raise UnsupportedError("a crop to another tensor's size that starts neither at 0 "
+                                   "nor at (size - target) // 2")
+        targets.add(target)
+        kinds.add(kind)
+        if kind == "crop:center":
+            guards.append(Guard(start, ">=", Expr.of(0), True, call.where))
+        guards.append(Guard(stop, "<=", x, True, call.where))
+    if len(targets) != 1 or len(kinds) != 1:
+        raise UnsupportedError("a crop to the sizes of several tensors")
+    if GuardLog.active is not None:
+        GuardLog.active.extend(guards)
+    target = targets.pop()
+    b.emit(b.name(call.path, "slice", False),
+           {"op": "slice", "like": target, "fit": kinds.pop()}, [src], call.where, res)
 
 
 def _reduce(b: Any, call: Call, name: str) -> bool:

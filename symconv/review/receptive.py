@@ -327,6 +327,11 @@ def _fitted(node: Any, size: tuple[int, ...], target: tuple[int, ...], nd: int) 
         base = resolve(node.layer.at(nd), size).output
         return dataclasses.replace(node.layer.at(nd), output_padding=tuple(
             int(t) - int(b) for t, b in zip(target, base, strict=True)))
+    if node.fit.startswith("crop:"):
+        starts = tuple(0 if node.fit == "crop:start" else (int(n) - int(t)) // 2
+                       for n, t in zip(size, target, strict=True))
+        return Slice(start=starts, end=tuple(s + int(t) for s, t in
+                                             zip(starts, target, strict=True)), ndim=nd)
     pairs = []
     for n, t in zip(size, target, strict=True):
         d = int(t) - int(n)
