@@ -488,6 +488,26 @@ def test_more_smp_families_agree_with_running_them(arch: str, encoder: str) -> N
     agree(model, sizes)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["tf_efficientnet_b0", "dla34", "hrnet_w18_small"])
+def test_timm_models_agree_with_running_them(name: str) -> None:
+    """timm's Conv2dSame (TensorFlow "same" padding computed at run time), DLA's tree
+    aggregation, HRNet's parallel resolutions with their resizes and strided fusions."""
+    requires("torch")
+    import torch
+
+    zoo.import_torchvision()
+    import timm
+
+    torch.manual_seed(0)
+    model = timm.create_model(name, pretrained=False, num_classes=3).eval()
+    net, r = agree(model, [(n, n) for n in (1, 7, 16, 31, 32, 33, 61, 64, 65)] + [(64, 93)])
+    if name == "tf_efficientnet_b0":
+        same = [n for n in net.nodes if n.layer is not None and
+                str(getattr(n.layer, "padding", "")) == "same_upper"]
+        assert same, "timm's run-time same padding folds into SAME_UPPER layers"
+
+
 #: Zoo models whose ONNX export works (the rest are refused by torch.onnx.export: issue 13).
 ONNX_OK = sorted(n for n in zoo.MODELS if n not in ("vgg11", "smp_pspnet"))
 
