@@ -501,7 +501,7 @@ def test_timm_models_agree_with_running_them(name: str) -> None:
 
     torch.manual_seed(0)
     model = timm.create_model(name, pretrained=False, num_classes=3).eval()
-    net, r = agree(model, [(n, n) for n in (1, 7, 16, 31, 32, 33, 61, 64, 65)] + [(64, 93)])
+    net, _ = agree(model, [(n, n) for n in (1, 7, 16, 31, 32, 33, 61, 64, 65)] + [(64, 93)])
     if name == "tf_efficientnet_b0":
         same = [n for n in net.nodes if n.layer is not None and
                 str(getattr(n.layer, "padding", "")) == "same_upper"]
