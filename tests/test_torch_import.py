@@ -177,6 +177,66 @@ class ValidUNet(nn.Module):
         return y[:, :, :q.shape[2], :q.shape[3]]
 
 
+class Layers1d(nn.Module):
+    """Conv1d 'same' with reflect padding, a ceil-mode max pool, a transposed conv with
+    output_padding, a 1.5x linear upsampling, an avg pool without the padding in its count,
+    a replicate F.pad, a constant slice."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(3, 4, 5, padding="same", padding_mode="reflect")
+        self.pool = nn.MaxPool1d(3, 2, ceil_mode=True)
+        self.up = nn.ConvTranspose1d(4, 4, 3, 2, 1, output_padding=1)
+        self.resize = nn.Upsample(scale_factor=1.5, mode="linear")
+        self.avg = nn.AvgPool1d(3, 2, 1, count_include_pad=False)
+
+    def forward(self, x):
+        x = self.avg(self.resize(self.up(self.pool(self.conv(x)))))
+        return F.pad(x, (1, 2), mode="replicate")[..., 1:-1]
+
+
+class Layers2d(nn.Module):
+    """Circular padding, PixelShuffle/PixelUnshuffle, a dilated 'same' conv with a
+    rectangular kernel, MaxPool2d with indices into MaxUnpool2d, an avg pool with
+    divisor_override and ceil_mode, an adaptive max pool that keeps one axis, a resize to a
+    fixed size, nearest-exact and bicubic resizes."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 8, 3, stride=2, padding=1, padding_mode="circular")
+        self.shuffle = nn.PixelShuffle(2)
+        self.b = nn.Conv2d(2, 4, (3, 5), padding="same", dilation=2)
+        self.pool = nn.MaxPool2d(2, return_indices=True)
+        self.unpool = nn.MaxUnpool2d(2)
+        self.avg = nn.AvgPool2d(3, stride=2, ceil_mode=True, divisor_override=2)
+        self.unshuffle = nn.PixelUnshuffle(2)
+
+    def forward(self, x):
+        y = self.b(self.shuffle(self.a(x)))
+        p, i = self.pool(y)
+        y = self.avg(self.unpool(p, i))
+        y = F.adaptive_max_pool2d(y, (None, 5))
+        z = F.interpolate(y, size=(12, 10), mode="nearest-exact")
+        z = F.interpolate(z, scale_factor=(0.5, 2), mode="bicubic", align_corners=True)
+        return self.unshuffle(z)
+
+
+class Layers3d(nn.Module):
+    """Conv3d with per-axis stride and padding, ConvTranspose3d, an adaptive avg pool with
+    a kept axis, trilinear resizing like the input."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv3d(3, 4, 3, stride=(1, 2, 2), padding=(1, 0, 1))
+        self.up = nn.ConvTranspose3d(4, 2, 2, stride=2)
+        self.pool = nn.AdaptiveAvgPool3d((2, None, 3))
+
+    def forward(self, x):
+        y = self.up(self.conv(x))
+        return torch.cat([F.interpolate(self.pool(y), size=x.shape[2:], mode="trilinear"),
+                          x], 1)
+
+
 class Attention(nn.Module):
     """Strided conv, a Linear squeeze-excitation gate, self-attention over the flattened
     positions (layout given back with reshape(b, c, h, w)), a residual add, x2 upsampling."""
@@ -289,7 +349,7 @@ def agree(model: Any, sizes: list[tuple[int, int]], channels: int = 3) -> tuple[
         if ran:
             vals, _ = evaluate(net, size)
             leaves = zoo_leaves(out)
-            spatial = [tuple(t.shape[2:]) for t in leaves if t.dim() == 4]
+            spatial = [tuple(t.shape[2:]) for t in leaves if t.dim() == len(size) + 2]
             if spatial:  # a classifier's output has no spatial axes
                 assert spatial[0] == vals[net.outputs[0]], (size, spatial, net.outputs)
     return net, r
@@ -364,6 +424,21 @@ def test_crops_to_another_tensors_size(models: Any) -> None:
     assert kinds == {"crop:center", "crop:start"}, kinds
     # the side crop lies inside only from some size on: that is a branch of the traced code
     assert r.validity[0] is not None and r.validity[0].describe().startswith("H >= ")
+
+
+def test_every_layer_kind_in_1d_2d_and_3d(models: Any) -> None:
+    """Each mapped module and function with non-default parameters, checked by running it."""
+    net1, r1 = agree(models.Layers1d(), [(n,) for n in range(1, 40)])
+    assert [n.op for n in net1.nodes] == ["conv", "max-pool", "conv-transpose", "resize",
+                                          "avg-pool", "conv", "slice"]
+    assert net1.node("conv").layer.padding_mode == "reflect"
+    sizes2 = [(h, w) for h in (1, 4, 8, 12, 15, 16, 24, 31, 32) for w in (4, 8, 9, 16, 20)]
+    net2, _ = agree(models.Layers2d(), sizes2)
+    assert [n.op for n in net2.nodes][:5] == ["conv", "pixel-shuffle", "conv", "max-pool",
+                                              "max-unpool"]
+    sizes3 = [(d, h, w) for d in (1, 2, 5) for h in (1, 3, 6, 9) for w in (2, 5, 8)]
+    net3, r3 = agree(models.Layers3d(), sizes3)
+    assert net3.node("interpolate").size_of == "x" and r3.complete
 
 
 def test_attention_gate_and_restored_layout(models: Any) -> None:
