@@ -428,7 +428,7 @@ def test_crops_to_another_tensors_size(models: Any) -> None:
 
 def test_every_layer_kind_in_1d_2d_and_3d(models: Any) -> None:
     """Each mapped module and function with non-default parameters, checked by running it."""
-    net1, r1 = agree(models.Layers1d(), [(n,) for n in range(1, 40)])
+    net1, _ = agree(models.Layers1d(), [(n,) for n in range(1, 40)])
     assert [n.op for n in net1.nodes] == ["conv", "max-pool", "conv-transpose", "resize",
                                           "avg-pool", "conv", "slice"]
     assert net1.node("conv").layer.padding_mode == "reflect"
