@@ -87,20 +87,16 @@ def _env() -> dict[str, str]:
 
 
 def ranges(ns: list[int]) -> str:
-    """Consecutive runs joined.
+    """Consecutive runs joined (``zoo_survey.ranges``), ``none`` for no sizes.
 
     >>> ranges([1, 2, 3, 7, 9, 10])
     '1..3, 7, 9..10'
     >>> ranges([])
     'none'
     """
-    spans: list[list[int]] = []
-    for n in sorted(ns):
-        if spans and spans[-1][1] == n - 1:
-            spans[-1][1] = n
-        else:
-            spans.append([n, n])
-    return ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in spans) or "none"
+    from zoo_survey import ranges as runs
+
+    return runs(ns) or "none"
 
 
 def ranges_short(ns: list[int], spans: int = SHOWN_SPANS) -> str:
