@@ -34,13 +34,12 @@ import json
 import math
 import sys
 from collections.abc import Mapping
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
-from symconv.network.model import Input, Network, Node, Resample, _node, build
-from symconv.network.torch_dims import Dim, Expr, Guard
+from symconv.network.model import Input, Network, Node, _node, build
+from symconv.network.torch_dims import Expr, Guard
 from symconv.network.torch_trace import Call, Recorder, Traced, tagged_size
 from symconv.spec import Convention
 
@@ -98,6 +97,7 @@ class _Build:
         self.sig: list[tuple[Any, ...]] = []  # what must not change with the size
         self.head_seen: set[str] = set()
         self.canon: dict[str, str] = {}  # node -> the earliest node of the same size, always
+        self.symbols: tuple[str, ...] = ()  # the input's size symbols (H, W, ...)
 
     # ------------------------------------------------------------------ bookkeeping
     def tracked(self, v: Any) -> bool:
@@ -564,7 +564,7 @@ def _trace(module: Any, x: Any) -> _Trace:
                 outputs.append(node)
             else:
                 ignored.append("output")
-    b.symbols = symbols  # type: ignore[attr-defined]
+    b.symbols = symbols
     return _Trace(b, rec.guards, [inp], outputs, ignored)
 
 
@@ -603,7 +603,7 @@ def _network(name: str, tr: _Trace) -> Network:
             + (f" ({where})" if where else "") + more)
     items, guards = _fold_own_pads(b.items, tr.guards, tr.outputs)
     tr.guards = guards
-    symbols = b.symbols  # type: ignore[attr-defined]
+    symbols = b.symbols
     inputs = (Input(tr.inputs[0], tuple(symbols)),)
     nodes: list[Node] = []
     previous = tr.inputs[0]
@@ -767,6 +767,3 @@ def load_torch(target: str, kwargs: Mapping[str, Any] | None = None, *,
                                f"{type(obj).__name__}, not an nn.Module")
     return from_torch(obj, example_input, name=attr)
 
-
-# Keep the names used by torch_layers importable from here.
-_ = (Dim, Expr, Fraction, Resample)

@@ -7,7 +7,6 @@ dimension tags of a reshaping op (``permute``, ``flatten``, ``view``, ``matmul``
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from typing import Any
 
@@ -273,8 +272,6 @@ def _like(b: Any, sizes: list[Any]) -> str | None:
 def _like_scaled(sizes: list[Any]) -> tuple[str, list[tuple[int, int]]] | None:
     """``(T, [(p, q), ...])`` when ``sizes[a]`` is exactly ``floor(size(T)[a] * p / q)`` on
     every axis (``h // 4``, ``h * 2``, ``h``), else ``None``."""
-    from fractions import Fraction
-
     nodes, scales = set(), []
     for a, v in enumerate(sizes):
         if not isinstance(v, Dim) or v.expr.const != 0 or len(v.expr.terms) != 1:
@@ -822,5 +819,3 @@ def _grouped(b: Any, t: Traced, target: tuple[int, ...], given: list[Any]
         i += 1
     return tuple(res_tags) if len(res_tags) == len(target) else None
 
-
-_ = math
