@@ -237,6 +237,21 @@ class Layers3d(nn.Module):
                           x], 1)
 
 
+class Squeezed(nn.Module):
+    """A gate through views that drop spatial axes of size 1: right only where the pooled
+    tensor is 1 x 1 (64 <= H, W <= 127 here), which becomes a guard the review checks."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        y = self.c(x)
+        g = F.max_pool2d(y, 64)
+        b = y.shape[0]
+        return y * torch.sigmoid(g.view(b, -1)).view(b, 4, 1, 1)
+
+
 class Attention(nn.Module):
     """Strided conv, a Linear squeeze-excitation gate, self-attention over the flattened
     positions (layout given back with reshape(b, c, h, w)), a residual add, x2 upsampling."""
@@ -441,6 +456,14 @@ def test_every_layer_kind_in_1d_2d_and_3d(models: Any) -> None:
     assert net3.node("interpolate").size_of == "x" and r3.complete
 
 
+def test_views_that_drop_size_1_axes_hold_only_where_they_are_1(models: Any) -> None:
+    sizes = [(n, n) for n in (1, 32, 63, 64, 65, 100, 127, 128, 130)] + [(64, 130)]
+    net, r = agree(models.Squeezed(), sizes)
+    v = r.validity[0]
+    assert v is not None and v.minimum == 64 and 127 in v and 128 not in v
+    assert net.guards
+
+
 def test_attention_gate_and_restored_layout(models: Any) -> None:
     net, r = agree(models.Attention(), SQUARE)
     assert [n.op for n in net.nodes] == ["conv", "resize"]
@@ -564,10 +587,13 @@ def test_more_smp_families_agree_with_running_them(arch: str, encoder: str) -> N
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["tf_efficientnet_b0", "dla34", "hrnet_w18_small"])
+@pytest.mark.parametrize("name", ["tf_efficientnet_b0", "dla34", "hrnet_w18_small",
+                                  "resnest14d", "pvt_v2_b0"])
 def test_timm_models_agree_with_running_them(name: str) -> None:
     """timm's Conv2dSame (TensorFlow "same" padding computed at run time), DLA's tree
-    aggregation, HRNet's parallel resolutions with their resizes and strided fusions."""
+    aggregation, HRNet's parallel resolutions with their resizes and strided fusions,
+    ResNeSt's split attention (views of a pooled gate), PVTv2's spatial-reduction attention
+    (scaled_dot_product_attention, tokens reshaped back to the map)."""
     requires("torch")
     import torch
 

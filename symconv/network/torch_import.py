@@ -291,6 +291,8 @@ class _Build:
         for tv in traced:
             if tv.node is not None and self.standard(tv) is not None:
                 actual.append(tv.node)
+            elif tv.node is None and not any(a[0] == "s" for a in self.atoms(tv.tags)):
+                continue  # a head's output (listed as such) broadcast back: no size of its own
             else:
                 actual.extend(self._ordered(self.origins(tv)))
         out = Traced(tuple(tags), None, frozenset(actual))

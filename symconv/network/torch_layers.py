@@ -695,6 +695,11 @@ def layout_tags(b: Any, call: Call, name: str, x: Any, t: Traced, res: Any
                 return (*tuple(tags[:-1]), ("x", int(res.shape[-1])))
             raise UnsupportedError("F.linear over a spatial axis")
         return (*tuple(tags[:-1]), (tags[-1][0], int(res.shape[-1])))
+    if name == "scaled_dot_product_attention":  # (..., L, E) x (..., S, E) x (..., S, Ev)
+        value: Any = call.args[2] if len(call.args) > 2 else call.kwargs.get("value")
+        if value is None or not b.tracked(value):
+            return (*tags[:-1], ("x", int(res.shape[-1])))
+        return (*tags[:-1], b.get(value).tags[-1])
     if name in ("matmul", "__matmul__", "bmm", "baddbmm", "__rmatmul__"):
         other: Any = call.args[1] if len(call.args) > 1 else call.kwargs.get("other")
         if other is None or not hasattr(other, "shape"):
@@ -733,7 +738,7 @@ def _reshape(b: Any, call: Call, name: str, t: Traced, shape: tuple[int, ...], r
             return None
         return tuple(g if n == m else ("x", m)
                      for g, n, m in zip(t.tags, shape, target, strict=True))
-    got = _grouped(b, t, target, given)
+    got = _grouped(b, t, target, given, call.where)
     return got if got is not None else _regrouped(b, t, target, given)
 
 
@@ -765,7 +770,7 @@ def _regrouped(b: Any, t: Traced, target: tuple[int, ...], given: list[Any]
     return tuple(tags)
 
 
-def _grouped(b: Any, t: Traced, target: tuple[int, ...], given: list[Any]
+def _grouped(b: Any, t: Traced, target: tuple[int, ...], given: list[Any], where: str = ""
              ) -> tuple[Any, ...] | None:
     """A reshape that regroups consecutive dimensions (no spatial axis split)."""
     atoms = [a for a in b.atoms(t.tags)]
@@ -787,8 +792,10 @@ def _grouped(b: Any, t: Traced, target: tuple[int, ...], given: list[Any]
                     continue
         group: list[Any] = []
         prod = 1
-        while i < len(atoms) and prod < m:
-            group.append(atoms[i])
+        last_free = j == len(target) - 1 and isinstance(hint, int) and not isinstance(
+            hint, Dim) and hint == -1
+        while i < len(atoms) and (prod < m or (last_free and prod == m)):
+            group.append(atoms[i])  # a trailing -1 takes every remaining dimension
             prod *= sizes[i]
             i += 1
         if (prod == m and m != 1) or (m == 1 and not group):
@@ -811,11 +818,21 @@ def _grouped(b: Any, t: Traced, target: tuple[int, ...], given: list[Any]
             rem = prod // m
             atoms.insert(i, ("x", rem))
             sizes.insert(i, rem)
+    ones: list[Any] = []
     while i < len(atoms):
         if sizes[i] != 1:
             return None
         if atoms[i][0] == "s":
-            return None
+            ones.append(atoms[i])
         i += 1
-    return tuple(res_tags) if len(res_tags) == len(target) else None
+    if len(res_tags) != len(target):
+        return None
+    if ones:  # spatial axes of size 1 dropped: right only where they are 1 (a guard)
+        from symconv.network.torch_dims import Guard, GuardLog
+
+        if GuardLog.active is None:
+            return None
+        GuardLog.active.extend(Guard(Expr.dim(g[1], g[2]), "==", Expr.of(1), True, where)
+                               for g in ones)
+    return tuple(res_tags)
 
