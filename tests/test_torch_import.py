@@ -529,9 +529,13 @@ def test_json_findings_carry_their_source(models: Any) -> None:
     import json
 
     res = CliRunner().invoke(cli, ["review", f"{models.PATH}:UNet", "--json"])
-    found = json.loads(res.output)["findings"]
+    data = json.loads(res.output)
+    found = data["findings"]
     assert found and all(f["source"].split(":")[0].endswith("handnets.py") for f in found
                          if f["node"] is not None)
+    jsonschema = requires("jsonschema")
+    schema = Path(__file__).resolve().parents[1] / "symconv/review/schema/review.schema.json"
+    jsonschema.validate(data, json.loads(schema.read_text()))
 
 
 @pytest.mark.parametrize("args, text", [
