@@ -189,12 +189,6 @@ KNOWN: tuple[Known, ...] = (
         "jax.image.resize antialiases by default when downscaling (tf.image.resize with "
         "antialias=True); symconv has no antialiasing and accepts the layer silently"),
     Known(
-        "foreign-citation", "Empty outputs", ("message",),
-        lambda ob: True,
-        _case("tf.nn.conv1d", n=[2], k=[5], s=[3], padding="VALID"),
-        "both refuse (or the framework returns an empty tensor) but symconv's message cites "
-        "PyTorch under tensorflow/keras/jax"),
-    Known(
         "jax-transpose-strings", "JAX transposed-conv padding strings",
         ("acceptance", "refusal", "size", "pads", "values"),
         lambda ob: ob.api == "jax.lax.conv_transpose"

@@ -136,8 +136,23 @@ def _check_fits(layer: Any, n: Int, pads: tuple[Int, Int], axis: int, nd: int) -
         raise InvalidSpecError(
             f"kernel={k}{ext} must not exceed the padded input size {n + pads[0] + pads[1]} "
             f"(input {n} + padding {pads[0]}+{pads[1]}){_axis_label(axis, nd)} "
-            "(PyTorch: Kernel size can't be greater than actual input size)"
+            f"({_TOO_SMALL.get(str(getattr(layer, 'convention', 'torch')), _TOO_SMALL['torch'])})"
         )
+
+
+#: What each framework does when the window is larger than the padded input (checked against
+#: the framework: tests/test_tf_jax_conventions.py, tests against PyTorch and onnxruntime);
+#: symconv refuses the size under every convention: an empty output is a design-review error.
+_TOO_SMALL = {
+    "torch": "PyTorch: Kernel size can't be greater than actual input size",
+    "onnx": "the output would have no elements",
+    "tensorflow": "TensorFlow returns an empty tensor here and raises once the window reaches "
+                  "the input plus twice the stride; an empty output is an error here",
+    "keras": "Keras' compute_output_shape refuses, and a call raises or returns an empty "
+             "tensor depending on the layer and backend; an empty output is an error here",
+    "jax": "JAX clamps the output size at 0 and returns an empty tensor; an empty output is "
+           "an error here",
+}
 
 
 def _check_fill(layer: Conv, n: Int, pads: tuple[Int, Int], axis: int, nd: int) -> None:

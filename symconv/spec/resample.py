@@ -196,7 +196,7 @@ class Resize(_Spatial):
         if conv not in (Convention.TORCH, Convention.ONNX):
             raise InvalidSpecError(
                 f"mode='cubic' must be used under convention torch or onnx, not {conv.value} "
-                "(symconv models PyTorch bicubic and ONNX Resize cubic)"
+                f"(symconv does not model cubic resizing under {conv.value})"
             )
         if conv is Convention.TORCH:
             if a != CUBIC_A:
