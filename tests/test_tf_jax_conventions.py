@@ -287,14 +287,6 @@ KNOWN: tuple[Known, ...] = (
         _case("flax.linen.Conv", n=[8], k=[3], probe=True),
         "flax.linen.Conv/ConvTranspose default padding='SAME'; symconv's default is 0"),
     Known(
-        "keras-transpose-default-padding",
-        "new: symconv refuses its own default padding under keras", ("refusal",),
-        lambda ob: ob.api.startswith("keras.Conv") and ob.api.endswith("Transpose")
-        and ob.case.get("padding") is None and _fw_ok(ob),
-        _case("keras.Conv1DTranspose", n=[3], k=[2], s=[2]),
-        "Keras Conv*Transpose default to padding='valid'; symconv's ConvTranspose default "
-        "padding=0 is refused under keras", exact=True),
-    Known(
         "flax-padding-names", "new: flax padding names 'CIRCULAR', 'CAUSAL'", ("refusal",),
         lambda ob: ob.api in ("flax.linen.Conv", "flax.linen.ConvTranspose")
         and ob.case.get("padding") in ("CIRCULAR", "CAUSAL") and _fw_ok(ob),

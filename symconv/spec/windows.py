@@ -217,6 +217,10 @@ class ConvTranspose(_Spatial):
                 f"padding={self.padding.value!r} must be a number under convention torch "
                 "(ConvTranspose takes no padding strings)"
             )
+        if c is Convention.KERAS and isinstance(self.padding, tuple) and all(
+                p == (0, 0) for p in self.padding):
+            # no padding given: Keras' Conv*Transpose default, padding='valid'
+            object.__setattr__(self, "padding", PadMode.VALID)
         if c in (Convention.KERAS, Convention.TENSORFLOW) and not isinstance(
             self.padding, PadMode
         ):
