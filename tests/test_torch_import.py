@@ -252,6 +252,16 @@ class Squeezed(nn.Module):
         return y * torch.sigmoid(g.view(b, -1)).view(b, 4, 1, 1)
 
 
+class Quarter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        h, w = x.shape[2:]
+        return F.interpolate(self.c(x), size=(h // 4, w // 4))
+
+
 class Attention(nn.Module):
     """Strided conv, a Linear squeeze-excitation gate, self-attention over the flattened
     positions (layout given back with reshape(b, c, h, w)), a residual add, x2 upsampling."""
@@ -462,6 +472,13 @@ def test_views_that_drop_size_1_axes_hold_only_where_they_are_1(models: Any) -> 
     v = r.validity[0]
     assert v is not None and v.minimum == 64 and 127 in v and 128 not in v
     assert net.guards
+
+
+def test_a_resize_to_a_fraction_of_a_size_refuses_size_0(models: Any) -> None:
+    """F.interpolate(size=(h // 4, w // 4)) raises in PyTorch where h // 4 is 0."""
+    net, r = agree(models.Quarter(), [(n, n) for n in range(1, 12)] + [(3, 8), (8, 3)])
+    assert [v.describe() for v in r.validity] == ["H >= 4", "W >= 4"]
+    assert any(f.code == "SC001" for f in review(net, (3, 8)).findings)
 
 
 def test_attention_gate_and_restored_layout(models: Any) -> None:

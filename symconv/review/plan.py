@@ -370,7 +370,12 @@ class Plan:
                         fails.append((node.name, "reject", _fit_message(size_of, t, out,
                                                                         stride)))
                         continue
-                vals[node.name] = node.like(vals[size_of], self.axis)
+                got = node.like(vals[size_of], self.axis)
+                if got < 1:  # a resize to floor(size * p / q) = 0 (PyTorch refuses it)
+                    fails.append((node.name, "reject", f"resizes to size {got} ({size_of} "
+                                  f"is {vals[size_of]}): an output size must be at least 1"))
+                    continue
+                vals[node.name] = got
             elif node.op in MERGE_OPS:
                 if len(set(ins)) > 1:
                     shown = ", ".join(f"{s}={v}" for s, v in zip(names, ins, strict=True))
@@ -415,6 +420,11 @@ class Plan:
             bad = None
             if size_of is not None:
                 val = node.like(values[size_of], self.axis)
+                if node.like_scale:  # floor(size * p / q) may be 0: refused
+                    ok = val >= 1
+                    bad = pres & ~ok
+                    pres = pres & ok
+                    kind = "reject"
                 if node.fit == "output_size":
                     base, ok = self.tables[node.name].many(np.where(pres, values[names[0]], 1))
                     diff = val - base

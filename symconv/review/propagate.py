@@ -91,8 +91,15 @@ def evaluate(net: Network, size: tuple[int, ...]
                             f"{node.name} ({node.op}) rejects its input {fmt_size(ins[0])} "
                             f"(network input {fmt_size(size)}): {why}"))
                     continue
-            vals[node.name] = tuple(node.like(v, a)
-                                    for a, v in enumerate(vals[node.size_of]))
+            got = tuple(node.like(v, a) for a, v in enumerate(vals[node.size_of]))
+            if min(got) < 1:
+                if first is None:
+                    first = Finding("SC001", node.name, (
+                        f"{node.name} ({node.op}) resizes to {fmt_size(got)} at network input "
+                        f"{fmt_size(size)} ({node.size_of} is "
+                        f"{fmt_size(vals[node.size_of])}): an output size must be at least 1"))
+                continue
+            vals[node.name] = got
         elif node.layer is None:
             vals[node.name] = ins[0]
         else:
