@@ -389,7 +389,7 @@ def from_torch(module: Any, example_input: Any = None, *, name: str | None = Non
     name = name or type(module).__name__
     candidates = _examples(module, example_input)
     was_training = module.training
-    module.eval()
+    module.eval()  # safe: nn.Module.eval() switches to inference mode; nothing is evaluated
     try:
         first = None
         errors: list[str] = []
