@@ -28,7 +28,7 @@ from strategies import CONVENTIONS, conv_specs, pool_specs, valid_input_sizes
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TF_EXAMPLE = ("shape conv --in 224x224 --kernel 7 --stride 2 --padding same "
+TF_EXAMPLE = ("shape conv --in 224x224 --kernel 7 --stride 2 --padding SAME "
               "--convention tensorflow")
 TRANSPOSE_EXAMPLE = "shape conv-transpose --in 6 --kernel 3 --stride 2 --padding 1 --target 12"
 POOL_EXAMPLE = "shape max-pool --in 9 --kernel 4 --stride 4 --padding 2 --ceil-mode"
@@ -227,7 +227,7 @@ def test_compare_marks_pads_difference() -> None:
 
 
 def test_compare_transposed_with_target() -> None:
-    data = as_json("shape conv-transpose --in 6 --kernel 3 --stride 2 --padding same "
+    data = as_json("shape conv-transpose --in 6 --kernel 3 --stride 2 --padding SAME "
                    f"--convention tensorflow --target 12 --compare {ALL}")
     rows = {r["convention"]: r for r in data["rows"]}
     assert rows["torch"]["error"] is not None  # torch ConvTranspose takes no padding names
@@ -246,7 +246,7 @@ def test_compare_text_marks_with_star() -> None:
 
 
 def test_symbolic_formula_and_residues() -> None:
-    out = run("shape conv --in 224 --kernel 7 --stride 2 --padding same --convention tensorflow "
+    out = run("shape conv --in 224 --kernel 7 --stride 2 --padding SAME --convention tensorflow "
               "--symbolic").stdout
     f = fields(out)
     assert f["input"] == "i"
@@ -340,7 +340,7 @@ BAD = [
      "target=20 must be an admissible output size 11..12"),
     ("shape conv-transpose --in 6 --kernel 3 --stride 2 --output-padding 2",
      "output_padding=2 must be smaller than stride=2 or dilation=1"),
-    ("shape conv-transpose --in 6 --kernel 3 --stride 2 --padding same --convention tensorflow",
+    ("shape conv-transpose --in 6 --kernel 3 --stride 2 --padding SAME --convention tensorflow",
      "output_size=None must be given under convention tensorflow"),
     ("shape max-pool --in 5 --kernel 3 --padding 2", "padding=2 must be at most half"),
     ("shape max-pool --in 5 --kernel 3 --ceil-mode --convention keras --padding valid",

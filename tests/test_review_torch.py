@@ -593,7 +593,7 @@ def test_sc201_torch_same_even_kernel_splits_like_tensorflow_same(torch: Any) ->
     assert torch.allclose(F.conv1d(x, w, padding="same"), F.conv1d(F.pad(x, split), w))
     (msg,) = _findings({"op": "conv", "kernel": 4, "padding": "same"}, "SC201")
     assert "pads one more at the end" in msg and "ONNX SAME_LOWER" in msg
-    (msg,) = _findings({"op": "conv", "kernel": 4, "padding": "same"}, "SC201", "tensorflow")
+    (msg,) = _findings({"op": "conv", "kernel": 4, "padding": "SAME"}, "SC201", "tensorflow")
     assert msg.endswith("PyTorch padding='same' (stride 1) splits it the same way")
 
 
@@ -617,7 +617,7 @@ def test_sc201_strided_same_depends_on_the_size(torch: Any) -> None:
     (msg,) = _findings({"op": "conv", "kernel": 2, "padding": "same_lower"}, "SC201", "onnx")
     assert "pads [(1, 0)]" in msg and "extra pixel at the beginning" in msg
     (msg,) = _findings({"op": "max-pool", "kernel": 2, "stride": 1, "padding": "same"},
-                       "SC201", "tensorflow")  # PyTorch pools have no padding='same'
+                       "SC201", "tensorflow")  # PyTorch pools have no padding='SAME'
     assert msg.endswith("PyTorch pools take symmetric padding only: a port needs an explicit "
                         "F.pad (with -inf)")
     with pytest.raises((TypeError, ValueError, RuntimeError)):

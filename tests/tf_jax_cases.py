@@ -256,12 +256,20 @@ def convention_of(api: str) -> str:
     return CONVENTION[api.split(".", 1)[0]]
 
 
+def api_name(api: str) -> str:
+    """The symconv API name of a case's API (Keras layers live in ``keras.layers``)."""
+    return "keras.layers." + api.split(".", 1)[1] if api.startswith("keras.") else api
+
+
 def symconv_spec(case: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The symconv layer a user writes for ``case``: ``(class name, keyword arguments)``."""
     api = case["api"]
     name = api.rsplit(".", 1)[-1]
     flags = case.get("flags") or {}
-    kw: dict[str, Any] = {"convention": convention_of(api)}
+    # the API itself is the convention a user names (symconv.spec.apis); resizing follows the
+    # framework's convention (one resize API per framework)
+    resize = name in ("resize", "Resizing") or name.startswith("UpSampling")
+    kw: dict[str, Any] = {"convention": convention_of(api) if resize else api_name(api)}
     if case.get("k") is not None:
         kw["kernel"] = tuple(case["k"])
     for key, arg in (("s", "stride"), ("d", "dilation"), ("out", "output_size"),
@@ -276,6 +284,8 @@ def symconv_spec(case: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if name in ("resize", "Resizing"):
         method = case.get("method") or "bilinear"
         kw.update(size=tuple(case["size"]), mode=_METHODS.get(method, method))
+        if case.get("antialias") is not None:
+            kw["antialias"] = case["antialias"]
         return "Resize", kw
     if name.startswith("UpSampling"):
         method = case.get("method") or "nearest"

@@ -291,7 +291,7 @@ def _separable(
         bound *= max(int(np.abs(axes[a][2]).max(initial=1)), int(axes[a][3].max(initial=1)))
         num = num * axes[a][2][grid[a]]
         den = den * axes[a][3][grid[a]]
-    if bound >= 2**62:
+    if bound >= 2**63:
         raise UnsupportedError("exact coefficients of this separable map exceed int64")
     g = np.gcd(num, den)
     g[g == 0] = 1
@@ -335,7 +335,8 @@ def max_pool_selection_map(
     """The 0/1 selection matrix ``S(x)`` of max pooling at the sample ``x`` (shape (C, *n)):
     ``maxpool(x) = S(x) x``; row ``o`` has a single 1 at the arg-max PyTorch reports (the
     first maximum, as onnxruntime too).  Padding follows the layer's convention: PyTorch allows
-    ``kernel // 2`` per side, ONNX up to ``kernel - 1``."""
+    ``kernel // 2`` per side, ONNX up to ``kernel - 1``, JAX any pads (a negative one crops;
+    :func:`~symconv.sizes.shapes.resolve` refuses a window reading only padding, ``-inf``)."""
     from symconv.numeric._pool import max_pool_indices
 
     arr = np.asarray(x)
@@ -344,7 +345,8 @@ def max_pool_selection_map(
     layer = r.layer
     check_budget(c * prod(r.output), max_nnz)
     idx = max_pool_indices(arr[None], layer.kernel, layer.stride, tuple(r.pads),
-                           layer.dilation, layer.ceil_mode)
+                           layer.dilation, layer.ceil_mode,
+                           any_padding=layer.convention is Convention.JAX)  # JAX: no limit
     if idx.shape[2:] != tuple(r.output):  # the reference op's size rule must be the layer's
         raise UnsupportedError(
             f"layer={layer!r} has output {r.output} but the max-pool reference op gives "
@@ -389,8 +391,9 @@ def max_unpool_map(
 
 
 def _scale_fraction(layer: Resize, a: int, n: int, o: int) -> Fraction:
-    """Input/output coordinate scale as PyTorch uses it: 1/scale_factor if given, else n/o."""
-    if layer.scale_factor is not None:
+    """Input/output coordinate scale as PyTorch uses it: 1/scale_factor if given, else n/o
+    (always n/o under tensorflow, keras and jax: their resize APIs take sizes)."""
+    if layer.scale_factor is not None and layer.convention in (Convention.TORCH, Convention.ONNX):
         sf = layer.scale_factor[a]
         # A float factor is read as the simplest fraction within 1e-12 of it (2.5 -> 5/2,
         # 0.1*7 -> 7/10): the exact map of the intended factor, which PyTorch's floating-point
@@ -599,7 +602,9 @@ def _cubic_axis(layer: Resize, a: int, n: int, o: int) -> tuple[Any, Any, Any, A
 
 
 def resize_map(layer: Resize, input_shape: Sequence[int], *, max_nnz: int | None = None) -> IndexMap:
-    """Nearest / nearest-exact / multilinear / cubic resizing with exact rational coefficients.
+    """Nearest / nearest-exact / multilinear / cubic resizing with exact rational coefficients;
+    under tensorflow, keras and jax also area, mitchellcubic and antialiased kernels
+    (:mod:`symconv.core.resample`; lanczos and gaussian are refused: irrational weights).
 
     Coordinates follow the layer's coordinate mode (PyTorch defaults: nearest = asymmetric
     with floor, linear = half-pixel clamped at 0, or align-corners; cubic = half-pixel, not
@@ -623,12 +628,22 @@ def resize_map(layer: Resize, input_shape: Sequence[int], *, max_nnz: int | None
     r = resolve(layer, sizes)
     layer = r.layer
     mode = parse_enum("mode", layer.mode, ResizeMode)
-    taps = {ResizeMode.LINEAR: 2, ResizeMode.CUBIC: 4}.get(mode, 1)
-    check_budget(c * prod(r.output) * taps ** len(sizes), max_nnz)
+    tf_jax = layer.convention in (Convention.TENSORFLOW, Convention.KERAS, Convention.JAX)
+    if tf_jax:
+        from symconv.core.resample import tf_jax_axis, tf_jax_taps
+
+        check_budget(c * prod(o * tf_jax_taps(layer, n, o) for n, o in zip(
+            sizes, r.output, strict=True)), max_nnz)
+    else:
+        taps = {ResizeMode.LINEAR: 2, ResizeMode.CUBIC: 4}.get(mode, 1)
+        check_budget(c * prod(r.output) * taps ** len(sizes), max_nnz)
     axes: list[tuple[Any, Any, Any, Any]] = []
     cl = _torch_channels_last_kernel(c, sizes, r.output)
     for a, (n, o) in enumerate(zip(sizes, r.output, strict=True)):
-        if mode is ResizeMode.CUBIC:
+        axis = tf_jax_axis(layer, n, o) if tf_jax else None
+        if axis is not None:
+            axes.append(axis)
+        elif mode is ResizeMode.CUBIC:
             axes.append(_cubic_axis(layer, a, n, o))
         elif mode is ResizeMode.LINEAR:
             axes.append(_linear_axis(layer, a, n, o))
@@ -636,12 +651,13 @@ def resize_map(layer: Resize, input_shape: Sequence[int], *, max_nnz: int | None
             src = _nearest_axis(layer, a, n, o, cl)
             one = np.ones(o, _I64)
             axes.append((np.arange(o, dtype=_I64), src, one, one))
-    if mode is ResizeMode.CUBIC:  # refuse before the tensor product is built
+    if mode not in (ResizeMode.NEAREST, ResizeMode.NEAREST_EXACT, ResizeMode.LINEAR):
+        # refuse before the tensor product is built
         bound = prod(max(int(np.abs(ax[2]).max(initial=1)), int(ax[3].max(initial=1)))
                      for ax in axes)
-        if bound >= 2**62:
+        if bound >= 2**63:
             raise UnsupportedError(
-                f"cubic resize {_fmt_sizes(sizes)} -> {_fmt_sizes(r.output)}: the exact weights "
+                f"{mode.value} resize {_fmt_sizes(sizes)} -> {_fmt_sizes(r.output)}: the exact weights "
                 f"of the {len(sizes)} axes multiply to denominators near {bound:.1e}, beyond "
                 "int64; resize fewer axes at once or use sizes/factors with smaller terms"
             )

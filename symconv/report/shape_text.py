@@ -6,9 +6,9 @@ here only format them.  Sizes may be ints or SymPy expressions (shown with ``str
 pretty-printed in text when ``unicode`` allows).
 
 >>> from symconv import Conv, resolve
->>> layer = Conv(kernel=7, stride=2, padding="same", convention="tensorflow")
+>>> layer = Conv(kernel=7, stride=2, padding="SAME", convention="tensorflow")
 >>> print(render_text(ShapeView("conv", layer, resolve(layer, (224, 224)))), end="")
-layer:   Conv(kernel=7, stride=2, padding='same', convention='tensorflow')
+layer:   Conv(kernel=7, stride=2, padding='SAME', convention='tensorflow')
 input:   224x224
 output:  112x112
 pads:    (2, 3), (2, 3)  (before, after) per axis

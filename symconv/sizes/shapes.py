@@ -13,7 +13,7 @@ symbols give exact expressions with ``floor``/``ceiling``.  Input-dependent rule
 than the padded input, output too small, requested transposed sizes out of range) raise
 :class:`~symconv.errors.InvalidSpecError` for ints.
 
->>> conv_output_size(224, 7, stride=2, padding="same", convention="tensorflow")
+>>> conv_output_size(224, 7, stride=2, padding="SAME", convention="tensorflow")
 112
 >>> same_padding(224, 7, stride=2), same_padding(225, 7, stride=2)
 ((2, 3), (3, 3))
@@ -21,7 +21,7 @@ than the padded input, output too small, requested transposed sizes out of range
 12
 >>> pool_output_size(9, 4, stride=4, padding=2, ceil_mode=True)
 3
->>> resolve(Conv(kernel=7, stride=2, padding="same", convention="tensorflow"), (224, 225)).pads
+>>> resolve(Conv(kernel=7, stride=2, padding="SAME", convention="tensorflow"), (224, 225)).pads
 ((2, 3), (3, 3))
 """
 
@@ -36,6 +36,7 @@ from typing import Any
 from symconv._params import Int, fmt, is_int, is_symbolic, scalar
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.sizes import formulas as F
+from symconv.sizes import jax_pads as J
 from symconv.spec import (
     AdaptiveAvgPool,
     AdaptiveMaxPool,
@@ -150,8 +151,7 @@ _TOO_SMALL = {
                   "the input plus twice the stride; an empty output is an error here",
     "keras": "Keras' compute_output_shape refuses, and a call raises or returns an empty "
              "tensor depending on the layer and backend; an empty output is an error here",
-    "jax": "JAX clamps the output size at 0 and returns an empty tensor; an empty output is "
-           "an error here",
+    "jax": J.JAX_EMPTY,
 }
 
 
@@ -187,6 +187,8 @@ def _check_positive(name: str, value: Int, detail: str) -> None:
 def _resolve_conv(layer: Conv, sizes: tuple[Int, ...]) -> Resolved:
     nd = len(sizes)
     out, pads = [], []
+    if layer.convention is Convention.JAX:  # lax raises on a crop past the input, any axis
+        J.check_crops(sizes, [_window_pads(layer, n, a) for a, n in enumerate(sizes)])
     for a, n in enumerate(sizes):
         pb, pe = _window_pads(layer, n, a)
         _check_fits(layer, n, (pb, pe), a, nd)
@@ -238,6 +240,8 @@ def _resolve_pool(layer: MaxPool | AvgPool, sizes: tuple[Int, ...]) -> Resolved:
         )
         out.append(o)
         pads.append((pb, pe))
+    for a, n in enumerate(sizes):  # JAX: -inf or NaN there (once no axis is empty)
+        J.check_pool_windows(layer, n, pads[a], out[a], a, _axis_label(a, nd))
     return Resolved(layer, sizes, tuple(out), tuple(pads))
 
 
@@ -245,6 +249,8 @@ def _resolve_conv_transpose(layer: ConvTranspose, sizes: tuple[Int, ...]) -> Res
     nd = len(sizes)
     conv = layer.convention
     outs, pads, ops, notes = [], [], [], []
+    if conv is Convention.JAX and isinstance(layer.padding, tuple):  # lax raises first
+        J.check_crops(sizes, layer.padding, layer.stride)
     for a, n in enumerate(sizes):
         k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
         keff = F.effective_kernel(k, d)
@@ -330,6 +336,16 @@ def _tf_transpose(
     k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
     keff = F.effective_kernel(k, d)
     mode = layer.padding
+    if isinstance(mode, tuple):  # tf.nn.conv2d_transpose's explicit pads (2-D only)
+        pb, pe = mode[a]
+        lo = (n - 1) * s + keff - pb - pe
+        if target is None or (_known(target, lo) and not lo <= target <= lo + s - 1):
+            raise InvalidSpecError(
+                f"output_size={target} must lie in [{lo}, {lo + s - 1}] for an input of {n} "
+                f"with padding=({pb},{pe}) under convention tensorflow (the forward conv of "
+                f"output_shape must give back {n})"
+            )
+        return pb, pe, target - lo
     if mode is PadMode.SAME:
         lo, hi = (n - 1) * s + 1, n * s
     else:
@@ -396,6 +412,7 @@ def _jax_transpose(
         left = keff - 1
     else:
         left, right = layer.padding[a]
+        J.check_transpose_pairs(n, k, s, d, left, right, _axis_label(a, layer.ndim or 1))
         return _from_lhs_pads(keff, left, right)
     return _from_lhs_pads(keff, left, pad_len - left)
 

@@ -73,6 +73,8 @@ from symconv.spec import (
     ResizeMode,
     ShuffleOrder,
 )
+from symconv.spec._base import _upper_names
+from symconv.spec.apis import api_named
 
 
 class LayerSyntaxError(InvalidSpecError):
@@ -146,6 +148,7 @@ _BY_NAME = {name: k for k in _KINDS for name in (k.name, *k.aliases)}
 _TOKEN = re.compile(r"\S+")
 _INT = re.compile(r"\d+")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_API = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
 _FACTOR = re.compile(r"\d+(?:/\d+|\.\d+)?")
 _NONE = "none"  # an adaptive output size that keeps the axis (PyTorch's None)
 
@@ -306,7 +309,7 @@ def _int(param: _Param, raw: str, col: int, text: str) -> int:
 
 def _padding(param: _Param, raw: str, col: int, text: str) -> Any:
     if _WORD.fullmatch(raw):
-        return raw.lower()
+        return raw  # as typed: tf.nn takes only 'SAME'/'VALID' (the convention decides)
     items: list[Any] = []
     for part in _axes(raw):
         before, colon, after = part.partition(":")
@@ -347,6 +350,10 @@ def _sizes(param: _Param, raw: str, col: int, text: str) -> Any:
 
 
 def _word(param: _Param, raw: str, col: int, text: str) -> str:
+    if param.field == "convention" and _API.fullmatch(raw):
+        api = api_named(raw)
+        if api is not None:
+            return api.name  # a framework API such as tf.nn.conv2d (symconv.spec.apis)
     if not _WORD.fullmatch(raw):
         raise _bad(param, raw, col, text, "a name such as torch or reflect")
     return raw.lower()
@@ -471,7 +478,9 @@ def format_layer(layer: Layer) -> str:
             if not all(s == 1 for s in layer.stride) or pooled:
                 parts.append(f"s={_fmt_ints(layer.stride, nd)}")
         if isinstance(layer.padding, PadMode) or any(v for pair in layer.padding for v in pair):
-            parts.append(f"p={_fmt_padding(layer.padding, nd)}")
+            pad = _fmt_padding(layer.padding, nd)
+            upper = isinstance(layer.padding, PadMode) and _upper_names(layer)
+            parts.append(f"p={pad.upper() if upper else pad}")
         # Keras reads a missing op as "infer the length", so there an explicit 0 is written.
         if isinstance(layer, ConvTranspose) and layer.output_padding is not None and (
             any(layer.output_padding) or layer.convention is Convention.KERAS
@@ -484,7 +493,7 @@ def format_layer(layer: Layer) -> str:
         if isinstance(layer, AvgPool | MaxPool) and layer.ceil_mode:
             parts.append("ceil")
         if layer.convention.value != "torch":
-            parts.append(f"convention={layer.convention.value}")
+            parts.append(f"convention={layer.api or layer.convention.value}")
         return " ".join(parts)
     if isinstance(layer, Resize):
         if layer.scale_factor is None:

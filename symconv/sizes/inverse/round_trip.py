@@ -11,6 +11,7 @@ from typing import Any, overload
 from symconv._params import Int, is_symbolic, scalar
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.sizes import formulas as F
+from symconv.sizes import jax_pads as J
 from symconv.sizes.inverse._axes import _axis_spec, _int_size, _per_axis
 from symconv.sizes.shapes import resolve
 from symconv.spec import (
@@ -48,7 +49,7 @@ def ambiguity_set_axis(
 
     >>> ambiguity_set_axis(Conv(kernel=3, stride=2, padding=1), 6)
     range(5, 7)
-    >>> ambiguity_set_axis(Conv(kernel=7, stride=2, padding="same", convention="tensorflow"), 224)
+    >>> ambiguity_set_axis(Conv(kernel=7, stride=2, padding="SAME", convention="tensorflow"), 224)
     range(223, 225)
     >>> ambiguity_set_axis(MaxPool(kernel=2, ceil_mode=True), 5)
     range(5, 7)
@@ -62,9 +63,10 @@ def ambiguity_set_axis(
     k, s, d = spec.kernel[0], spec.stride[0], spec.dilation[0]
     keff = F.effective_kernel(k, d)
     o = resolve(spec, n).output[0]  # rejects sizes the layer does not accept
-    if isinstance(spec, MaxPool | AvgPool) and spec.ceil_mode:
+    if isinstance(spec, MaxPool | AvgPool) and (spec.ceil_mode or J.pool_rule_applies(spec)):
         # Scan the forward map itself (monotone in the size, so the preimage is a range of at
-        # most about s sizes); named paddings follow resolve's rule for ceil mode.
+        # most about s sizes); named paddings follow resolve's rule for ceil mode.  JAX pools
+        # refuse the smallest sizes of a preimage (a window past the input reads only padding).
         def out(m: int) -> int | None:
             try:
                 return int(resolve(spec, m).output[0])
@@ -135,6 +137,8 @@ class RoundTrip:
     ``restores`` says whether it equals ``input_size``.
     ``needed_output_padding`` is ``a = (n + pb + pe - k_eff) mod s``, which always restores n;
     with these pads ``output_padding=0`` restores exactly the sizes ``n = residue (mod modulus)``.
+    A negative pad (convention jax: a crop) is a negative crop of the transposed output, i.e.
+    zeros appended: ``lax.conv_transpose`` with pairs ``(k_eff-1-pb, k_eff-1-pe+a)`` restores n.
     """
 
     input_size: int
@@ -172,8 +176,12 @@ def round_trip_axis(
     o = int(r.output[0])
     pb, pe = (int(x) for x in r.pads[0])
     op = 0 if output_padding is None else _int_size("output_padding", output_padding, 0)
-    # The transposed layer must exist (PyTorch: output_padding < stride or < dilation).
-    ConvTranspose(kernel=k, stride=s, padding=((pb, pe),), dilation=d, output_padding=op, ndim=1)
+    # The transposed layer must exist (PyTorch: output_padding < stride or < dilation).  A JAX
+    # crop (negative pad) has no PyTorch partner: its transposed conv appends zeros instead,
+    # lax.conv_transpose with pairs (k_eff - 1 - pb, k_eff - 1 - pe + op), any op >= 0.
+    if pb >= 0 and pe >= 0:
+        ConvTranspose(kernel=k, stride=s, padding=((pb, pe),), dilation=d, output_padding=op,
+                      ndim=1)
     restored: int | None = int(F.conv_transpose_size(o, k, s, pb, pe, d, op))
     if restored is not None and restored < 1:
         restored = None  # shapes.resolve rejects an empty output
