@@ -585,20 +585,9 @@ def _cubic_axis(layer: Resize, a: int, n: int, o: int) -> tuple[Any, Any, Any, A
     # merge the taps that clamp onto one input sample (same output, same denominator)
     key = (out * n + src).ravel()
     order = np.argsort(key, kind="stable")
-    key, w_s, d_s = key[order], w.ravel()[order], dens.ravel()[order]
-    first = np.ones(key.size, dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    starts = np.flatnonzero(first)
-    nu = np.add.reduceat(w_s, starts)
-    de = d_s[starts]
-    key = key[starts]
-    g = np.gcd(nu, de)
-    g[g == 0] = 1
-    nu, de = nu // g, de // g
-    sign = np.where(de < 0, -1, 1)
-    nu, de = nu * sign, de * sign
-    keep = nu != 0
-    return key[keep] // n, key[keep] % n, nu[keep], de[keep]
+    from symconv.core.resample import merge_taps
+
+    return merge_taps(key[order], w.ravel()[order], dens.ravel()[order], n)
 
 
 def resize_map(layer: Resize, input_shape: Sequence[int], *, max_nnz: int | None = None) -> IndexMap:

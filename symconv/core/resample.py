@@ -134,7 +134,13 @@ def _rows(out: NDArray[Any], src: NDArray[Any], num: NDArray[Any], n: int,
     out, src, num, den = out[keep], np.clip(src[keep], 0, n - 1), num[keep], den[keep]
     key = out * n + src
     order = np.argsort(key, kind="stable")
-    key, num, den = key[order], num[order], den[order]
+    return merge_taps(key[order], num[order], den[order], n)
+
+
+def merge_taps(key: NDArray[Any], num: NDArray[Any], den: NDArray[Any], n: int) -> Axis:
+    """Sorted ``key = out * n + src`` with fractions ``num/den`` (equal keys share a
+    denominator) -> ``(out, src, num, den)`` with equal keys summed, fractions reduced, the
+    denominator positive and zeros dropped."""
     first = np.ones(key.size, dtype=bool)
     first[1:] = key[1:] != key[:-1]
     starts = np.flatnonzero(first)
