@@ -206,9 +206,11 @@ def pool_specs(
 @st.composite
 def resize_specs(draw: st.DrawFn, ndim: int = 2, convention: str = "torch") -> symconv.Resize:
     """Valid :class:`symconv.Resize` specs: an int or Fraction scale per axis (up or down),
-    or an explicit output ``size``; ``align_corners`` only with ``mode='linear'``."""
+    or an explicit output ``size``; ``align_corners`` only with ``mode='linear'`` and not under
+    jax (``jax.image.resize`` samples pixel centres; its linear mode antialiases)."""
     mode = draw(st.sampled_from(("nearest", "nearest-exact", "linear")))
-    align = draw(st.none() | st.booleans()) if mode == "linear" else None
+    align = (draw(st.none() | st.booleans()) if mode == "linear" and convention != "jax"
+             else None)
     if draw(st.booleans()):
         scales = st.integers(1, 4) | st.builds(Fraction, st.integers(1, 8), st.integers(1, 4))
         return symconv.Resize(scale_factor=tuple(draw(scales) for _ in range(ndim)), mode=mode,

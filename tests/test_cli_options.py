@@ -79,7 +79,8 @@ BAD_VALUES = [
     ("pixel-shuffle", "", "--factor must be given for pixel-shuffle"),
     ("resize", "--scale 2/x", "--scale='2/x' must be a number such as 2, 1.5 or 3/2"),
     ("conv", "--kernel 3 --factor 2", "--factor must only be given for pixel-shuffle"),
-    ("conv", "--kernel 3 --convention caffe", "Invalid value for '--convention'"),
+    ("conv", "--kernel 3 --convention caffe",
+     "--convention='caffe' must be one of torch, onnx, tensorflow, keras, jax or a framework API"),
 ]
 
 

@@ -202,8 +202,8 @@ def brute_settings(spec: ConvTranspose, n: int) -> dict[RouteKind, dict[int, set
         record(RouteKind.FIXED, output_padding=None)
         for op in range(s + 2):
             record(RouteKind.OUTPUT_PADDING, output_padding=op)
-    else:
-        for name in ("same", "valid"):
+    else:  # lax.conv_transpose reads 'SAME' and 'VALID' itself, exactly as written
+        for name in ("SAME", "VALID"):
             record(RouteKind.FIXED, padding=name)
         if not isinstance(spec.padding, str):
             record(RouteKind.FIXED)
@@ -250,7 +250,7 @@ def test_transposed_sizes_torch_dilation_beyond_stride() -> None:
 def test_transposed_sizes_tensorflow_and_keras() -> None:
     tf = ConvTranspose(kernel=3, stride=2, padding="VALID", convention="tensorflow", output_size=9)
     assert transposed_sizes(tf, 4).sizes == (range(9, 11),)
-    tf_same = dataclasses.replace(tf, padding="same", output_size=(8,))
+    tf_same = dataclasses.replace(tf, padding="SAME", output_size=(8,))
     assert transposed_sizes(tf_same, 4).sizes == (range(7, 9),)
     keras = ConvTranspose(kernel=3, stride=2, padding="same", convention="keras")
     t = transposed_sizes(keras, 3)
@@ -311,8 +311,12 @@ def test_output_padding_for_conventions() -> None:
     assert output_padding_for(jax, 4, 8).value == "'SAME'"
     ch = output_padding_for(jax, 4, 10)
     assert ch.parameter == "padding" and resolve(ch.spec, 4).output == (10,)
-    with pytest.raises(InvalidSpecError, match="negative padding"):
-        output_padding_for(jax, 4, 2)
+    # below (n-1)s + 2 - k_eff = 5 a negative pair crops the zero-stretched input (lax.pad)
+    ch = output_padding_for(jax, 4, 2)
+    assert ch.parameter == "padding" and min(ch.spec.padding[0]) < 0
+    assert resolve(ch.spec, 4).output == (2,)
+    with pytest.raises(InvalidSpecError, match=r"^target=0 must be a positive integer"):
+        output_padding_for(jax, 4, 0)
 
 
 def test_output_padding_for_per_axis() -> None:

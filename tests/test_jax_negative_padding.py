@@ -11,8 +11,10 @@ a share of the cases the framework's matrix on one-hot inputs against
 :func:`symconv.core.linear_map` and the reference ops of :mod:`symconv.numeric`
 (``any_padding=True``), and max pooling on three inputs against
 :func:`symconv.core.max_pool_selection_map`.  A window reading only padding (``-inf`` for max
-pooling, NaN for an average without counted padding) is refused by symconv: every such
-refusal is probed and the framework's output must show it.  The brute-force counts and T21
+pooling, NaN for an average without counted padding) keeps JAX's size, with a note from
+:func:`~symconv.sizes.shapes.resolve`; the maps refuse it (no linear map gives those values)
+and the reference ops give ``-inf`` and NaN: every such case is probed, and the framework's
+output must show the non-finite values exactly where symconv's note and reference op put them.  The brute-force counts and T21
 proofs are checked on the 1-D specs.  The unit tests below need no framework.
 
 XLA defect (JAX 0.10.2): a ``reduce_window`` whose window and strides are all 1 and whose
@@ -35,7 +37,7 @@ from tf_jax_oracles import run_oracle
 import symconv
 from symconv import AvgPool, Conv, ConvTranspose, MaxPool, numeric, resolve
 from symconv.core import linear_map, max_pool_selection_map
-from symconv.errors import InvalidSpecError
+from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.sizes import bruteforce as B
 from symconv.sizes.inverse import (
     ambiguity_set,
@@ -126,7 +128,8 @@ def symconv_side(case: dict[str, Any]) -> dict[str, Any]:
         r = resolve(spec, tuple(case["n"]))
     except InvalidSpecError as exc:
         return {"error": str(exc)}
-    return {"shape": [int(v) for v in r.output], "spec": r.layer}
+    return {"shape": [int(v) for v in r.output], "spec": r.layer,
+            "padding_only": any("reads only padding" in note for note in r.notes)}
 
 
 def _xla_crash(case: dict[str, Any]) -> bool:
@@ -157,6 +160,15 @@ def _as_matrix(y: np.ndarray) -> np.ndarray:
     return y.reshape(y.shape[0], -1).T
 
 
+def _map_refuses(build: Any) -> list[str]:
+    """A map over a window on padding only must be refused, saying so."""
+    try:
+        build()
+    except UnsupportedError as exc:
+        return [] if "on padding only" in str(exc) else [f"map refused otherwise: {exc}"]
+    return ["a map was built over a window on padding only (-inf or NaN there)"]
+
+
 def _values(case: dict[str, Any], spec: Any, probe: dict[str, Any]) -> list[str]:
     """symconv's map and reference op against the framework's probe."""
     n, api = tuple(case["n"]), case["api"]
@@ -178,8 +190,10 @@ def _values(case: dict[str, Any], spec: Any, probe: dict[str, Any]) -> list[str]
                              for x in ramps])
             if not np.array_equal(ours, theirs):
                 out.append("max_pool_selection_map differs")
+        else:
+            out += _map_refuses(lambda: max_pool_selection_map(spec, ramps[:1]))
         return out
-    m_out = math.prod(np.asarray(resolve(spec, n).output)) if not probe["nonfinite"] else None
+    m_out = math.prod(np.asarray(resolve(spec, n).output))
     rows, cols, vals = probe["matrix"]
     x = _onehots(n)
     taps = np.arange(1, math.prod(k) + 1, dtype=float).reshape((1, 1, *k))
@@ -196,10 +210,14 @@ def _values(case: dict[str, Any], spec: Any, probe: dict[str, Any]) -> list[str]
         ref = None if any(v != 1 for v in d) else numeric.avg_pool(
             x, k, stride=s, padding=pads, any_padding=True,
             count_include_pad=flags.get("count_include_pad", True)) * scale
+        if probe["nonfinite"]:  # NaN rows: the reference op gives them, the map refuses
+            out += _map_refuses(lambda: linear_map(spec, (1, *n)))
+            got = [] if ref is None else np.nonzero(np.isnan(_as_matrix(ref)).any(axis=1))[0]
+            if ref is not None and list(got) != probe["nonfinite"]:
+                out.append(f"NaN outputs: framework {probe['nonfinite']}, symconv {list(got)}")
+            return out
         ours = linear_map(spec, (1, *n)).numeric().toarray() * scale
-    theirs = np.zeros((m_out or 0, math.prod(n)))
-    if m_out is None:
-        return ["the framework's output is not finite where symconv accepts"]
+    theirs = np.zeros((m_out, math.prod(n)))
     theirs[rows, cols] = vals
     if ours.shape != theirs.shape or not np.allclose(ours, theirs, rtol=1e-5, atol=1e-5):
         out.append("linear_map differs")
@@ -219,13 +237,14 @@ def judge(case: dict[str, Any], res: dict[str, Any], sc: dict[str, Any]) -> list
             if call["shape"] != sc["shape"]:
                 return [f"size: framework {call['shape']}, symconv {sc['shape']}"]
             probe = res.get("probe")
-            return _values(case, sc["spec"], probe) if probe else []
-        if "reads only padding" not in err:
-            return [f"refusal: framework {call['shape']}, symconv {err}"]
-        probe = res.get("probe") or {}
-        shows = (None in probe.get("inc", []) if "inc" in probe
-                 else bool(probe.get("nonfinite")))
-        return [] if shows else [f"refused a window on padding only, framework: {probe}"]
+            if not probe:
+                return []
+            shows = (None in probe["inc"] if "inc" in probe else bool(probe["nonfinite"]))
+            if shows != sc["padding_only"]:
+                return [f"non-finite outputs: framework {shows}, symconv note "
+                        f"{sc['padding_only']}"]
+            return _values(case, sc["spec"], probe)
+        return [f"refusal: framework {call['shape']}, symconv {err}"]
     if "empty" in call:
         return [] if JAX_EMPTY in err else [f"framework empty, symconv: {err or sc['shape']}"]
     text = call.get("error", call)
@@ -242,7 +261,7 @@ def outcomes() -> list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
     cases = grid()
     sides = [symconv_side(c) for c in cases]
     for case, sc in zip(cases, sides, strict=True):
-        if "reads only padding" in sc.get("error", ""):
+        if sc.get("padding_only"):
             case["probe"] = True  # the framework's output must show the -inf / NaN window
         if _xla_crash(case):
             case["probe"] = False
@@ -272,7 +291,7 @@ def test_grid_exercises_every_outcome(outcomes: list[Any]) -> None:
         kinds["empty"] += "empty" in call
         kinds["raises"] += "error" in call
         kinds["probed"] += "probe" in res and "error" not in sc and neg
-        kinds["padding-only"] += "reads only padding" in sc.get("error", "")
+        kinds["padding-only"] += bool(sc.get("padding_only")) and "probe" in res
     assert kinds["ok"] >= 300 and kinds["empty"] >= 50 and kinds["raises"] >= 30, kinds
     assert kinds["probed"] >= 120 and kinds["padding-only"] >= 30, kinds
 
@@ -287,12 +306,8 @@ def test_brute_force_and_proofs_on_the_1d_grid() -> None:
         assert B.brute_output_size(spec, n) == (sc["shape"][0] if "shape" in sc else None), case
         if j % 10:
             continue
-        try:
-            assert prove_output_size(spec).verdict, case
-            seen += 1
-        except InvalidSpecError as exc:
-            assert "no size is accepted" in str(exc), exc
-            assert all(B.brute_output_size(spec, m) is None for m in range(1, 40)), case
+        assert prove_output_size(spec).verdict, case
+        seen += 1
     assert seen >= 40
 
 
@@ -339,15 +354,27 @@ def test_resolve_crops_and_names_what_jax_does() -> None:
     assert r.output == (6, 4, 3)  # the survey's smallest case (JAX: (6, 4, 3))
 
 
-def test_windows_on_padding_only_are_refused_under_jax() -> None:
-    with pytest.raises(InvalidSpecError, match=r"^padding=\(0,3\) must leave an input position "
-                       r"in every window: window 10 of 12 reads only padding \(positions "
-                       r"10..11\), where JAX max pooling gives -inf"):
-        resolve(MaxPool(kernel=2, stride=1, padding=((0, 3),), convention="jax"), 10)
+def test_windows_on_padding_only_keep_jax_sizes_and_refuse_maps() -> None:
+    pool = MaxPool(kernel=2, stride=1, padding=((0, 3),), convention="jax")
+    r = resolve(pool, 10)
+    assert r.output == (12,) and r.notes == (
+        "window 10 of 12 reads only padding (positions 10..11): JAX max pooling gives -inf "
+        "there",)
+    x = np.arange(1.0, 11.0).reshape(1, 10)
+    with pytest.raises(UnsupportedError, match=r"^padding=\(0,3\) leaves window 10 of 12 on "
+                       r"padding only \(positions 10..11\), where JAX max pooling gives -inf, "
+                       r"which no selection matrix represents"):
+        max_pool_selection_map(pool, x)
     avg = AvgPool(kernel=2, stride=1, padding=((-3, 3),), convention="jax")
-    assert resolve(avg, 10).output == (9,)  # the empty windows average to 0
-    with pytest.raises(InvalidSpecError, match=r"NaN \(0/0\)"):
-        resolve(dataclasses.replace(avg, count_include_pad=False), 10)
+    assert resolve(avg, 10).output == (9,) and not resolve(avg, 10).notes  # averages of 0
+    assert linear_map(avg, (1, 10)).numeric().toarray()[7:].tolist() == [[0.0] * 10] * 2
+    nan = dataclasses.replace(avg, count_include_pad=False)
+    assert resolve(nan, 10).output == (9,) and "NaN (0/0)" in resolve(nan, 10).notes[0]
+    with pytest.raises(UnsupportedError, match=r"NaN \(0/0\), which no average map"):
+        linear_map(nan, (1, 10))
+    r2 = resolve(MaxPool(kernel=(2, 1), stride=1, padding=((0, 3), (0, 0)), convention="jax"),
+                 (10, 4))
+    assert r2.notes[0].startswith("window 10 of 12 on axis 0 reads only padding")
     # a pad larger than the window that leaves every window on the input: accepted and mapped
     x = np.arange(1.0, 8.0).reshape(1, 7)
     pool = MaxPool(kernel=2, stride=3, padding=((0, 2),), convention="jax")
@@ -381,15 +408,15 @@ def test_padding_for_output_crops_under_jax() -> None:
         assert resolve(Conv(kernel=4, padding=((b, e),), convention="jax"), 10).output == (2,)
     with pytest.raises(InvalidSpecError, match=r"reachable outputs are 7, 8"):
         padding_for_output(Conv(kernel=4), 10, 2)  # torch: no crop
-    with pytest.raises(InvalidSpecError, match=r"reachable outputs are 1..11 .*-inf or NaN"):
-        padding_for_output(MaxPool(kernel=2, stride=1, convention="jax"), 10, 12)
+    # more padding than the window: JAX's size, a window on padding only (-inf there)
+    c = padding_for_output(MaxPool(kernel=2, stride=1, convention="jax"), 10, 12)
+    assert c.totals == range(3, 4) and c.symmetric is None and (0, 3) in c.splits
 
 
 def test_ambiguity_and_round_trip_with_crops() -> None:
     pool = MaxPool(kernel=2, stride=3, padding=((0, 2),), convention="jax")
-    assert ambiguity_set(pool, 7) == range(7, 9)  # 6 gives 3 outputs too, the last on padding
-    with pytest.raises(InvalidSpecError, match="reads only padding"):
-        ambiguity_set(pool, 6)
+    # 6 gives 3 outputs too, the last on padding only (JAX: -inf there)
+    assert ambiguity_set(pool, 7) == ambiguity_set(pool, 6) == range(6, 9)
     conv = Conv(kernel=4, stride=3, padding=((-3, 2),), convention="jax")
     assert ambiguity_set(conv, 5) == range(5, 8)
     for m in range(5, 8):
@@ -417,8 +444,9 @@ def test_proofs_with_negative_pads() -> None:
                          convention="jax"),
                  ConvTranspose(kernel=3, stride=2, padding=((-4, -3),), convention="jax")):
         assert prove_output_size(spec).verdict, spec
-    with pytest.raises(InvalidSpecError, match=r"^padding=\(0,3\) must let some input size"):
-        prove_output_size(MaxPool(kernel=2, stride=1, padding=((0, 3),), convention="jax"))
+    # every size leaves windows on padding only: JAX's sizes all the same (n + 2)
+    pool = MaxPool(kernel=2, stride=1, padding=((0, 3),), convention="jax")
+    assert prove_output_size(pool).verdict and resolve(pool, 1).output == (3,)
 
 
 # --------------------------------------------------------------------------- unit: numeric

@@ -407,7 +407,7 @@ def test_integer_proofs_do_not_import_sympy() -> None:
         "from symconv import MaxPool, Conv\n"
         "from symconv.sizes.proof import prove_output_size\n"
         "assert prove_output_size(MaxPool(kernel=3, stride=2, ceil_mode=True)).verdict\n"
-        "assert prove_output_size(Conv(kernel=7, stride=2, padding='same',"
+        "assert prove_output_size(Conv(kernel=7, stride=2, padding='SAME',"
         " convention='tensorflow')).verdict\n"
         "assert 'sympy' not in sys.modules, 'sympy was imported'\n"
     )

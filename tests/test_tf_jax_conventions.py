@@ -68,6 +68,7 @@ class Known:
     repro: dict[str, Any] | None
     note: str
     exact: bool = False
+    defect: bool = True  # a framework defect or inconsistency; False: a gap in symconv
 
 
 def _pairs(ob: Observation) -> bool:
@@ -117,6 +118,16 @@ _TF_MAX = ("tf.nn.max_pool1d", "tf.nn.max_pool2d", "tf.nn.max_pool3d", "tf.nn.ma
 _JAX_PAIRS = ("jax.lax.conv_general_dilated", "jax.lax.conv_transpose", "jax.lax.reduce_window",
               "flax.linen.Conv", "flax.linen.ConvTranspose", "flax.linen.max_pool",
               "flax.linen.avg_pool")
+_JAX_CONV = ("jax.lax.conv_general_dilated", "jax.lax.conv_transpose", "flax.linen.Conv",
+             "flax.linen.ConvTranspose")
+
+
+def _crop_and_pad(padding: Any) -> bool:
+    """lax pairs (as the convolution gets them) with a negative and a positive pad."""
+    values = [v for pair in padding for v in pair] if isinstance(padding, tuple) else []
+    return any(v < 0 for v in values) and any(v > 0 for v in values)
+
+
 _RESIZE = ("tf.image.resize", "jax.image.resize", "keras.Resizing", "keras.UpSampling2D")
 
 
@@ -125,29 +136,6 @@ def _case(api: str, **kw: Any) -> dict[str, Any]:
 
 
 KNOWN: tuple[Known, ...] = (
-    Known(
-        "negative-jax-padding", "Negative explicit padding in JAX", ("refusal",),
-        lambda ob: ob.api in _JAX_PAIRS and _negative(ob) and _fw_ok(ob),
-        _case("jax.lax.conv_general_dilated", n=[10], k=[4], s=[1], padding=[[-3, 2]],
-              probe=True),
-        "negative pairs crop; lax and flax run them, symconv refuses any negative pad",
-        exact=True),
-    Known(
-        "nearest-half-pixel", "Nearest resizing", ("values",),
-        lambda ob: ob.api in _RESIZE and ob.case.get("method") == "nearest",
-        _case("tf.image.resize", n=[8, 8], size=[14, 14], method="nearest", probe=True),
-        "tf.image.resize, jax.image.resize and Keras Resizing 'nearest' sample half-pixel "
-        "centres (8 -> 14 reads 0,0,1,2,2,3,3,...); symconv uses PyTorch's asymmetric floor"),
-    Known(
-        "antialias", "Antialiasing", ("values",),
-        lambda ob: ob.api in ("jax.image.resize", "tf.image.resize")
-        and (ob.case.get("method") or "bilinear") in ("linear", "bilinear", "trilinear")
-        and ob.case.get("antialias") is not False
-        and (ob.api == "jax.image.resize" or ob.case.get("antialias") is True)
-        and _downscales(ob),
-        _case("jax.image.resize", n=[9], size=[4], method="linear", probe=True),
-        "jax.image.resize antialiases by default when downscaling (tf.image.resize with "
-        "antialias=True); symconv has no antialiasing and accepts the layer silently"),
     Known(
         "tf-cpu-transpose-dilation", "Framework defects (TF CPU transposed dilation)",
         ("acceptance",),
@@ -194,7 +182,8 @@ KNOWN: tuple[Known, ...] = (
         "TF's CPU Conv3D refuses any dilation (also tf.nn.convolution on 3-D inputs)",
         exact=True),
     Known(
-        "tf-3d-same-negative-total", "new: TensorFlow 3-D kernels centre SAME windows",
+        "tf-3d-same-negative-total",
+        "new: Framework defect (TF 3-D kernels do not clamp a negative SAME total)",
         ("pads", "values"),
         lambda ob: _tf_3d(ob) and isinstance(ob.case.get("padding"), str)
         and ob.case["padding"].upper() == "SAME",
@@ -202,39 +191,40 @@ KNOWN: tuple[Known, ...] = (
               probe=True),
         "3-D TF kernels (Conv3D, MaxPool3D, AvgPool3D; Keras 3-D layers on TF) do not clamp "
         "a negative SAME total: windows shift by trunc(total/2) (n=6, k=1, s=3 reads 1 and "
-        "4, not 0 and 3); the 1-D/2-D kernels clamp at 0 as symconv does"),
+        "4, not 0 and 3; n=9, k=1, s=5, total -3: begin -1); TensorFlow documents "
+        "max(total, 0), its 1-D/2-D kernels and Keras on JAX clamp as symconv does: a defect "
+        "recorded, not copied"),
     Known(
-        "flax-padding-names", "new: flax padding names 'CIRCULAR', 'CAUSAL'", ("refusal",),
-        lambda ob: ob.api in ("flax.linen.Conv", "flax.linen.ConvTranspose")
-        and ob.case.get("padding") in ("CIRCULAR", "CAUSAL") and _fw_ok(ob),
-        _case("flax.linen.Conv", n=[9], k=[3], s=[2], padding="CIRCULAR"),
-        "flax takes 'CIRCULAR' (wrap) and 'CAUSAL'; symconv refuses them under jax (it has "
-        "causal under keras and circular fill under torch)", exact=True),
-    Known(
-        "jax-consistent-padding", "new: lax.conv_transpose(use_consistent_padding=True)",
-        ("acceptance", "size", "pads", "values"),
-        lambda ob: ob.api == "jax.lax.conv_transpose"
-        and (ob.case.get("flags") or {}).get("use_consistent_padding"),
-        _case("jax.lax.conv_transpose", n=[8], k=[2], s=[3], padding=[[0, 3]],
-              flags={"use_consistent_padding": True}),
-        "with use_consistent_padding=True the pairs are the forward conv's padding "
-        "(PyTorch's reading) and 'SAME_LOWER' raises; symconv reads them as lax's default "
-        "does"),
-    Known(
-        "unmodelled-resize-methods", "new: resize methods symconv does not model",
+        "flax-transpose-circular", "new: flax.linen.ConvTranspose(padding='CIRCULAR')",
         ("refusal",),
-        lambda ob: ob.api in (*_RESIZE, "keras.Resizing") and _fw_ok(ob)
-        and ob.case.get("method") in ("bicubic", "cubic", "area", "lanczos3"),
-        _case("tf.image.resize", n=[5, 6], size=[4, 5], method="area"),
-        "bicubic/cubic are refused with the reason (symconv models PyTorch and ONNX cubic); "
-        "'area' and 'lanczos3' only as unknown mode names", exact=True),
+        lambda ob: ob.api == "flax.linen.ConvTranspose" and ob.case.get("padding") == "CIRCULAR"
+        and _fw_ok(ob),
+        _case("flax.linen.ConvTranspose", n=[5], k=[3], s=[2], padding="CIRCULAR"),
+        "flax folds the VALID transposed output periodically onto n*s positions; symconv "
+        "refuses it", exact=True, defect=False),
     Known(
-        "max-pool-map-padding", "new: symconv's max-pool map refuses pads it resolves",
+        "xla-cpu-crop-and-pad-conv",
+        "new: Framework defect (XLA CPU convolution with a crop and a pad, 3x3 kernels)",
+        ("pads", "values"),
+        lambda ob: ob.api in _JAX_CONV and len(ob.case["n"]) >= 2 and _sc_ok(ob)
+        and _crop_and_pad(ob.sc["spec"].padding),
+        _case("jax.lax.conv_general_dilated", n=[3, 5], k=[3, 3], s=[1, 1],
+              padding=[[0, 0], [-1, 1]], probe=True),
+        "JAX 0.10.2 on CPU: a 2-D convolution with a 3x3 kernel whose padding crops at the "
+        "start of the minor axis and pads at its end (lax.pad pairs (-1, 1), (-2, 1), "
+        "(-2, 2), ...) reads the first samples of the next row where the padding's zeros "
+        "belong (n=3x5: output (0, 3) sums input (1, 0)); lax.pad followed by a VALID "
+        "convolution, and the same op at other kernel sizes, give the zeros symconv gives; "
+        "also through lax.conv_transpose and flax, whose pairs reach the convolution"),
+    Known(
+        "keras-backend-bicubic", "new: Keras Resizing 'bicubic' differs by backend",
         ("values",),
-        lambda ob: "symconv's map" in ob.detail,
-        _case("flax.linen.max_pool", n=[10], k=[2], s=[1], padding=[[0, 3]], probe=True),
-        "under jax, resolve accepts a pad >= the window but max_pool_selection_map refuses "
-        "it ('padding=3 must be less than kernel=2')"),
+        lambda ob: ob.observer == "keras-jax:call" and ob.case.get("method") == "bicubic",
+        _case("keras.Resizing", n=[5, 5], size=[6, 6], method="bicubic", probe=True),
+        "Keras on TensorFlow resizes through tf.image.resize, whose Keys a=-1/2 weights come "
+        "from a 1024-entry table; on JAX through jax.image.resize, exact Keys weights (about "
+        "3e-4 apart); the keras convention models the TensorFlow backend, convention jax "
+        "(jax.image.resize 'cubic') the other"),
     Known(
         "tf-max-pool-sigfpe", "Framework defects (tf.nn.max_pool2d SIGFPE)", ("crash",),
         lambda ob: ob.fw_status == "crashed", None,

@@ -106,10 +106,11 @@ def convention_list(text: str, option: str = "--compare") -> tuple[str, ...]:
         try:
             out.append(convention_name(item))
         except InvalidSpecError:
-            shown = item if len(item) <= 40 else item[:37] + "..."
+            shown, bad = (v if len(v) <= 40 else v[:37] + "..." for v in (text, item))
             raise InvalidSpecError(
                 f"{option}={shown!r} must be a comma-separated list of {', '.join(CONVENTIONS)} "
-                "or framework APIs such as tf.nn.conv2d (docs/CONVENTIONS.md lists them)"
+                f"or framework APIs such as tf.nn.conv2d ({bad!r} is neither; "
+                "docs/CONVENTIONS.md lists them)"
             ) from None
     return tuple(dict.fromkeys(str(v) for v in out))
 
@@ -122,6 +123,9 @@ _DECLARATIONS: tuple[tuple[str, dict[str, Any], str], ...] = (
     ("padding", {"metavar": "P"}, "Padding: 1, 1x2, 1:2, 1:2x0:1 or a name."),
     ("dilation", {"metavar": "D"}, "Dilation."),
     ("output-padding", {"metavar": "OP"}, "Output padding (conv-transpose)."),
+    ("use-consistent-padding", {"is_flag": True, "default": False},
+     "conv-transpose under jax.lax.conv_transpose: read the pairs as the forward conv's "
+     "padding (PyTorch's reading), as lax.conv_transpose(use_consistent_padding=True) does."),
     ("groups", {"type": int}, "Groups (conv, conv-transpose)."),
     ("channels", {"type": int}, "Input channels."),
     ("out-channels", {"type": int}, "Output channels (conv, conv-transpose)."),
@@ -154,7 +158,7 @@ LAYER_OPTIONS: tuple[str, ...] = tuple(name for name, _, _ in _DECLARATIONS)
 _TRISTATE = frozenset({"count_include_pad", "antialias"})
 _PER_AXIS = ("kernel", "stride", "dilation", "output_padding", "size")
 _PLAIN = ("groups", "channels", "out_channels", "factor", "mode", "ceil_mode",
-          "count_include_pad", "align_corners", "antialias")
+          "count_include_pad", "align_corners", "antialias", "use_consistent_padding")
 _WINDOW = ("conv", "conv-transpose", "max-pool", "avg-pool", "max-unpool")
 _ADAPTIVE = ("adaptive-avg-pool", "adaptive-max-pool", "global-avg-pool", "global-max-pool")
 
@@ -320,7 +324,8 @@ def build_layer(
     if command == "conv-transpose":
         return ConvTranspose(**window, groups=p.get("groups", 1), in_channels=p.get("channels"),
                              out_channels=p.get("out_channels"),
-                             output_padding=p.get("output_padding"), convention=convention)
+                             output_padding=p.get("output_padding"), convention=convention,
+                             use_consistent_padding=bool(p.get("use_consistent_padding")))
     if command == "max-pool":
         return MaxPool(**window, ceil_mode=bool(p.get("ceil_mode")), convention=convention)
     if command == "avg-pool":

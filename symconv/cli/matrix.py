@@ -49,7 +49,8 @@ _RESIZE = frozenset({"scale", "size", "channels"})
 # Which options each layer takes (command-line names without dashes).
 _TAKES: dict[str, frozenset[str]] = {
     "conv": _WINDOW | {"groups", "out-channels", "weights"},
-    "conv-transpose": _WINDOW | {"groups", "out-channels", "output-padding", "weights"},
+    "conv-transpose": _WINDOW | {"groups", "out-channels", "output-padding",
+                                 "use-consistent-padding", "weights"},
     "avg-pool": _WINDOW | {"ceil-mode", "count-include-pad"},
     "upsample-nearest": _RESIZE,
     "upsample-nearest-exact": _RESIZE,

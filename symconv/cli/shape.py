@@ -76,7 +76,8 @@ _TAKES: dict[str, frozenset[str]] = {
     "conv": frozenset({"kernel", "stride", "padding", "dilation", "groups", "channels",
                        "out-channels", "target"}),
     "conv-transpose": frozenset({"kernel", "stride", "padding", "dilation", "output-padding",
-                                 "groups", "channels", "out-channels", "target"}),
+                                 "use-consistent-padding", "groups", "channels",
+                                 "out-channels", "target"}),
     "max-pool": frozenset({"kernel", "stride", "padding", "dilation", "ceil-mode", "channels",
                            "target"}),
     "avg-pool": frozenset({"kernel", "stride", "padding", "dilation", "ceil-mode",
@@ -535,8 +536,9 @@ Value syntax:
   per axis  7 (every axis) or 3x5 (one per axis): --kernel, --stride, --dilation, ...;
             adaptive pooling --size: none keeps an axis (nonex7)
   padding   1 | 1x2 (per axis) | 1:2 (before:after, every axis) | 1:2x0:1 (pairs per
-            axis) | same | valid | same_upper | same_lower | causal (as the convention
-            allows; --compare reads same/same_upper as each other's spelling)
+            axis) | same | valid | same_upper | same_lower | causal, spelled as the API
+            takes them (tf.nn: SAME, VALID; flax.linen.Conv also CIRCULAR, REFLECT,
+            CAUSAL); --compare tries each convention's spelling (same, SAME, same_upper)
   scale     2 | 1.5 (a float, as the framework multiplies it) | 3/2 (exact) | 2x3
 
 \b

@@ -23,7 +23,8 @@ from numpy.typing import NDArray
 
 from symconv.core.index import IndexMap, WeightRef, check_budget
 from symconv.errors import InvalidSpecError, UnsupportedError
-from symconv.sizes.shapes import resolve, slice_start
+from symconv.sizes.jax_pads import check_pool_windows
+from symconv.sizes.shapes import Resolved, resolve, slice_start
 from symconv.spec import (
     AvgPool,
     Conv,
@@ -112,12 +113,16 @@ def _fill(pos: NDArray[Any], n: int, fill: PaddingFill) -> tuple[NDArray[Any], N
         return np.ones(pos.size, bool), np.clip(pos, 0, n - 1)
     if fill is PaddingFill.CIRCULAR:
         return np.ones(pos.size, bool), np.mod(pos, n)
-    src = np.where(pos < 0, -pos, pos)
-    src = np.where(src >= n, 2 * (n - 1) - src, src)
-    return np.ones(pos.size, bool), src
+    if n == 1:  # reflect: NumPy repeats the single sample
+        return np.ones(pos.size, bool), np.zeros_like(pos)
+    # reflect without the edge sample, period 2(n-1) (a single reflection within PyTorch's
+    # limit pad < n; NumPy's 'reflect', flax's 'REFLECT', reflects again past it)
+    src = np.mod(pos, 2 * (n - 1))
+    return np.ones(pos.size, bool), np.where(src >= n, 2 * (n - 1) - src, src)
 
 
 def _check_fill(fill: PaddingFill, pads: Sequence[tuple[int, int]], sizes: Sequence[int]) -> None:
+    """PyTorch's limits of its padding modes (flax's fills, NumPy's modes, have none)."""
     for (b, e), n in zip(pads, sizes, strict=True):
         if fill is PaddingFill.REFLECT and max(b, e) >= n:
             raise InvalidSpecError(
@@ -174,7 +179,8 @@ def conv_map(
     c_out = _channels("out_channels", out_channels or layer.out_channels, g)
     cin_g, cout_g = c_in // g, c_out // g
     fill = layer.padding_mode
-    _check_fill(fill, r.pads, sizes)
+    if layer.convention is Convention.TORCH:
+        _check_fill(fill, r.pads, sizes)
     ks = layer.kernel
     check_budget(c_out * cin_g * prod(r.output) * prod(ks), max_nnz, view)
     axes = []
@@ -299,6 +305,13 @@ def _separable(
                      num // g, den // g).canonical()
 
 
+def _check_pool_windows(r: Resolved) -> None:
+    """JAX pooling: no map where a window reads only padding (``-inf`` or NaN there)."""
+    for a, n in enumerate(r.input):
+        where = "" if len(r.input) == 1 else f" on axis {a}"
+        check_pool_windows(r.layer, n, r.pads[a], r.output[a], a, where)
+
+
 def avg_pool_map(
     layer: AvgPool, input_shape: Sequence[int], *, max_nnz: int | None = None
 ) -> IndexMap:
@@ -311,6 +324,7 @@ def avg_pool_map(
     c, sizes = _shape(input_shape)
     r = resolve(layer, sizes)
     layer = r.layer
+    _check_pool_windows(r)
     check_budget(c * prod(r.output) * prod(layer.kernel), max_nnz)
     axes = []
     for a, n in enumerate(sizes):
@@ -336,13 +350,15 @@ def max_pool_selection_map(
     ``maxpool(x) = S(x) x``; row ``o`` has a single 1 at the arg-max PyTorch reports (the
     first maximum, as onnxruntime too).  Padding follows the layer's convention: PyTorch allows
     ``kernel // 2`` per side, ONNX up to ``kernel - 1``, JAX any pads (a negative one crops;
-    :func:`~symconv.sizes.shapes.resolve` refuses a window reading only padding, ``-inf``)."""
+    :func:`~symconv.sizes.jax_pads.check_pool_windows` refuses a window reading only padding,
+    where JAX gives ``-inf``)."""
     from symconv.numeric._pool import max_pool_indices
 
     arr = np.asarray(x)
     c, sizes = _shape(arr.shape)
     r = resolve(layer, sizes)
     layer = r.layer
+    _check_pool_windows(r)
     check_budget(c * prod(r.output), max_nnz)
     idx = max_pool_indices(arr[None], layer.kernel, layer.stride, tuple(r.pads),
                            layer.dilation, layer.ceil_mode,

@@ -463,7 +463,7 @@ def windows_reading_input(n: int, k: int, s: int, d: int, pb: int, count: int) -
     """Whether each of the first ``count`` windows has a tap on the input, which occupies
     ``[pb, pb + n)`` of the padded axis (a negative ``pb`` crops: the padded axis starts inside
     the input).  Under JAX a max-pool window reading only padding gives ``-inf`` and an average
-    without counted padding NaN: no output a linear map can give, so no size.
+    without counted padding NaN: the size stands, but no linear map gives those values.
 
     >>> windows_reading_input(10, 2, 1, 1, 0, 12), windows_reading_input(10, 2, 1, 1, 0, 10)
     (False, True)
@@ -478,13 +478,8 @@ def _dispatch(layer: Any, n: int, a: int) -> int | None:
         if (isinstance(layer, AvgPool) and layer.ndim == 3
                 and layer.convention is Convention.TORCH and n < layer.kernel[a]):
             return None  # PyTorch avg_pool3d: the unpadded input must cover the kernel
-        count = _windowed(layer, n, a, ceil=layer.ceil_mode)
-        if layer.convention is Convention.JAX and (
-                isinstance(layer, MaxPool) or not layer.count_include_pad):
-            k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
-            if not windows_reading_input(n, k, s, d, _pads(layer, n, a)[0], count):
-                return None  # JAX: -inf (max) or NaN (average of nothing)
-        return count
+        # JAX: a window on padding only still counts (-inf, or NaN for an average of nothing)
+        return _windowed(layer, n, a, ceil=layer.ceil_mode)
     if isinstance(layer, ConvTranspose):
         return _transpose(layer, n, a)
     if isinstance(layer, MaxUnpool):

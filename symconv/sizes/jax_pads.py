@@ -14,10 +14,13 @@ module holds what JAX does at the edges, checked against JAX 0.10.2 and flax 0.1
   the corresponding dimension"); from 0 to ``k_eff - 1`` the output is empty (JAX clamps the
   size at 0), which symconv refuses like any empty output.  ``lax.reduce_window`` never raises.
 * A max-pool window whose taps all miss the input gives ``-inf`` (the reducer's initial value)
-  and a ``count_include_pad=False`` average gives NaN (``0/0``); neither is a linear function
-  of the input (no selection matrix, no average map), so :func:`check_pool_windows` refuses
-  those sizes.  The limits of PyTorch and ONNX keep their windows on the input; JAX has none,
-  so this applies to positive pads too (``max_pool(n=10, k=2, s=1, padding=[(0, 3)])``).
+  and a ``count_include_pad=False`` average gives NaN (``0/0``).  JAX returns those outputs, so
+  the size is the framework's and :func:`~symconv.sizes.shapes.resolve` accepts it with a note
+  (:func:`padding_only_note`); neither value is a linear function of the input, so the maps
+  refuse them (:func:`check_pool_windows`: no selection matrix, no average map), while
+  :func:`symconv.numeric.max_pool` and ``avg_pool`` (``any_padding=True``) give ``-inf`` and
+  NaN as JAX does.  The limits of PyTorch and ONNX keep their windows on the input; JAX has
+  none, so this applies to positive pads too (``max_pool(n=10, k=2, s=1, padding=[(0, 3)])``).
 
 Integer Python only (no NumPy, no SymPy); symbolic sizes are left to the caller.
 
@@ -32,7 +35,7 @@ from __future__ import annotations
 from typing import Any
 
 from symconv._params import Int, fmt, is_symbolic
-from symconv.errors import InvalidSpecError
+from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.spec import AvgPool, Convention, MaxPool
 
 __all__ = [
@@ -41,9 +44,9 @@ __all__ = [
     "check_crops",
     "check_pool_windows",
     "check_transpose_pairs",
+    "padding_only_note",
     "padding_only_window",
     "pool_rule_applies",
-    "settled_size",
 ]
 
 #: What JAX does when the window is larger than the padded input (``shapes._TOO_SMALL``).
@@ -144,45 +147,61 @@ def padding_only_window(n: int, k: int, s: int, d: int, pb: int, o: int) -> int 
     return None
 
 
+def _padding_only(layer: Any, n: Int, pads: tuple[Int, Int], o: Int, axis: int
+                  ) -> tuple[int, str, str] | None:
+    """``(window, its taps, what JAX gives there)`` for the first window on padding only."""
+    if not pool_rule_applies(layer) or not _known(n, o, *pads):
+        return None
+    k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
+    j = padding_only_window(int(n), int(k), int(s), int(d), int(pads[0]), int(o))
+    if j is None:
+        return None
+    a = j * s - pads[0]
+    taps = f"positions {a}..{a + (k - 1) * d}" + ("" if d == 1 else f" step {d}")
+    value = ("JAX max pooling gives -inf" if isinstance(layer, MaxPool)
+             else "JAX average pooling with count_include_pad=False gives NaN (0/0)")
+    return j, taps, value
+
+
+def padding_only_note(layer: Any, n: Int, pads: tuple[Int, Int], o: Int, axis: int,
+                      where: str) -> str | None:
+    """The note :func:`~symconv.sizes.shapes.resolve` attaches to a JAX pooling size where
+    some window reads only padding (the size is JAX's; the value there is not linear).
+
+    >>> from symconv import MaxPool
+    >>> padding_only_note(MaxPool(kernel=2, stride=1, padding=((0, 3),), convention="jax"),
+    ...                   10, (0, 3), 12, 0, "")
+    'window 10 of 12 reads only padding (positions 10..11): JAX max pooling gives -inf there'
+    """
+    found = _padding_only(layer, n, pads, o, axis)
+    if found is None:
+        return None
+    j, taps, value = found
+    return f"window {j} of {o}{where} reads only padding ({taps}): {value} there"
+
+
 def check_pool_windows(layer: Any, n: Int, pads: tuple[Int, Int], o: Int, axis: int,
                        where: str) -> None:
-    """Refuse a JAX max/average pooling size where some window reads only padding.
+    """Refuse to build the map of a JAX max/average pooling where some window reads only
+    padding: ``-inf`` or NaN is no entry of a selection matrix or an average map.
 
     >>> from symconv import MaxPool
     >>> check_pool_windows(MaxPool(kernel=2, stride=1, padding=((0, 3),), convention="jax"),
     ...                    10, (0, 3), 12, 0, "")
     Traceback (most recent call last):
     ...
-    symconv.errors.InvalidSpecError: padding=(0,3) must leave an input position in every window: window 10 of 12 reads only padding (positions 10..11), where JAX max pooling gives -inf, which no selection matrix represents
+    symconv.errors.UnsupportedError: padding=(0,3) leaves window 10 of 12 on padding only (positions 10..11), where JAX max pooling gives -inf, which no selection matrix represents (symconv.numeric.max_pool with any_padding=True gives the values)
     """
-    if not pool_rule_applies(layer) or not _known(n, o, *pads):
+    found = _padding_only(layer, n, pads, o, axis)
+    if found is None:
         return
-    k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
-    j = padding_only_window(int(n), int(k), int(s), int(d), int(pads[0]), int(o))
-    if j is None:
-        return
-    a = j * s - pads[0]
-    step = "" if d == 1 else f" step {d}"
-    value = ("JAX max pooling gives -inf, which no selection matrix represents"
-             if isinstance(layer, MaxPool) else
-             "JAX average pooling with count_include_pad=False gives NaN (0/0), which no "
-             "average map represents")
-    raise InvalidSpecError(
-        f"padding={fmt(tuple(pads))} must leave an input position in every window{where}: "
-        f"window {j} of {o} reads only padding (positions {a}..{a + (k - 1) * d}{step}), "
-        f"where {value}"
+    j, taps, value = found
+    if isinstance(layer, MaxPool):
+        what, op = "selection matrix", "max_pool"
+    else:
+        what, op = "average map", "avg_pool"
+    raise UnsupportedError(
+        f"padding={fmt(tuple(pads))} leaves window {j} of {o}{where} on padding only ({taps}), "
+        f"where {value}, which no {what} represents (symconv.numeric.{op} with "
+        "any_padding=True gives the values)"
     )
-
-
-def settled_size(layer: Any, axis: int) -> int:
-    """A size past which the sizes :func:`check_pool_windows` refuses repeat with period ``s``
-    (1 when the rule does not apply): from ``n >= d`` the dilation cannot step over the input,
-    and from ``n >= k_eff + |pb| + |pe| + s`` every window starting before the input exists, so
-    only the last window, through ``(n + pb + pe - k_eff) mod s``, decides."""
-    if not pool_rule_applies(layer):
-        return 1
-    if not isinstance(layer.padding, tuple):  # SAME/VALID pads keep every window on the input
-        return int(layer.dilation[axis])  # once n >= d
-    k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
-    pb, pe = layer.padding[axis]
-    return int(max(d, d * (k - 1) + 1 + abs(pb) + abs(pe) + s))

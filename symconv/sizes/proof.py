@@ -49,10 +49,8 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
-from symconv._params import fmt
 from symconv.errors import InvalidSpecError, ProofError, UnsupportedError
 from symconv.sizes import bruteforce as B
-from symconv.sizes import jax_pads as J
 from symconv.sizes.shapes import resolve, size_period
 from symconv.spec import (
     AdaptiveAvgPool,
@@ -258,8 +256,7 @@ def _prove(spec: Any, axis: int, closed_form: Callable[[int], int] | None) -> Si
     n0 = anchors[axis]
     argument = _argument(spec, axis, period, n0)
     checked: list[int] = []
-    # JAX pools refuse sizes where a window reads only padding: periodic past settled_size
-    for n in range(1, max(n0, J.settled_size(spec, axis)) + 2 * period):
+    for n in range(1, n0 + 2 * period):
         checked.append(n)
         expected = B.brute_output_size(spec, n, axis)
         got, pads = f(n)
@@ -314,8 +311,7 @@ def _search_bound(spec: Any, a: int) -> int:
     """A size the definition provably accepts, so the threshold search stops by it.
 
     Windows: ``n = k_eff - min(pb + pe, 0)`` fits a window at 0 whatever the padding (and it
-    starts in the input, for ceil mode); JAX pools, which refuse a window reading only padding,
-    accept a size by :func:`~symconv.sizes.jax_pads.settled_size` plus ``s`` or none at all.
+    starts in the input, for ceil mode).
     Transposed conv: ``n = k_eff + |pb + pe|`` leaves ``(n-1)s + k_eff - pb - pe >= 2 k_eff - 1``
     positions (JAX explicit pads: ``>= n + 1 - k_eff + lo + hi >= 1``; Keras crops at most
     ``k_eff//2`` per side; SAME/VALID give ``>= n s``).  Unpooling: ``k + pb + pe``.  Resize by
@@ -323,8 +319,7 @@ def _search_bound(spec: Any, a: int) -> int:
     """
     if isinstance(spec, Conv | MaxPool | AvgPool):
         pads = spec.padding[a] if isinstance(spec.padding, tuple) else (0, 0)
-        bound = _keff(spec, a) - min(pads[0] + pads[1], 0)
-        return max(bound, J.settled_size(spec, a) + int(spec.stride[a]))
+        return _keff(spec, a) - min(pads[0] + pads[1], 0)
     if isinstance(spec, ConvTranspose | MaxUnpool):
         pads = spec.padding[a] if isinstance(spec.padding, tuple) else (0, 0)
         return _keff(spec, a) + abs(pads[0] + pads[1])
@@ -339,12 +334,6 @@ def _threshold(spec: Any, a: int) -> int:
     for n in range(1, bound + 1):
         if B.brute_output_size(spec, n, a) is not None:
             return n
-    if J.pool_rule_applies(spec):
-        raise InvalidSpecError(
-            f"padding={fmt(tuple(spec.padding[a]))} must let some input size give windows "
-            f"that all read the input on axis {a}: every size leaves a window on padding only "
-            "(JAX: -inf, or NaN for an average without counted padding), so no size is accepted"
-        )
     raise ProofError(
         f"no input size in [1, {bound}] is accepted by the definition of {spec!r} on axis {a}, "
         "contradicting the proven search bound"

@@ -157,9 +157,10 @@ _TOO_SMALL = {
 
 def _check_fill(layer: Conv, n: Int, pads: tuple[Int, Int], axis: int, nd: int) -> None:
     """PyTorch's limits for non-zero padding modes (F.pad): reflect needs pad < n, circular
-    pad <= n ("wrapping around more than once")."""
+    pad <= n ("wrapping around more than once").  flax's 'CIRCULAR'/'REFLECT' (``jnp.pad``,
+    NumPy's modes) wrap and reflect any number of times."""
     fill = layer.padding_mode
-    if fill is PaddingFill.ZEROS or not _known(n, *pads):
+    if fill is PaddingFill.ZEROS or not _known(n, *pads) or layer.convention is not Convention.TORCH:
         return
     worst = max(pads)
     if fill is PaddingFill.REFLECT and worst >= n:
@@ -240,9 +241,9 @@ def _resolve_pool(layer: MaxPool | AvgPool, sizes: tuple[Int, ...]) -> Resolved:
         )
         out.append(o)
         pads.append((pb, pe))
-    for a, n in enumerate(sizes):  # JAX: -inf or NaN there (once no axis is empty)
-        J.check_pool_windows(layer, n, pads[a], out[a], a, _axis_label(a, nd))
-    return Resolved(layer, sizes, tuple(out), tuple(pads))
+    notes = [note for a, n in enumerate(sizes)  # JAX: -inf or NaN there, not linear
+             if (note := J.padding_only_note(layer, n, pads[a], out[a], a, _axis_label(a, nd)))]
+    return Resolved(layer, sizes, tuple(out), tuple(pads), None, tuple(notes))
 
 
 def _resolve_conv_transpose(layer: ConvTranspose, sizes: tuple[Int, ...]) -> Resolved:
@@ -304,7 +305,7 @@ def _onnx_transpose(
         # onnxruntime and shape inference clamp a negative total at 0 (so when k_eff + op < s
         # the output is the unpadded (n-1)s + k_eff + op, shorter than n*s).
         keff = F.effective_kernel(k, d)
-        total = (n - 1) * s + op + keff - n * s
+        total = op + keff - s  # s(n-1) + op + k_eff - n s: independent of n, so an int
         if _known(total) and total < 0:
             return 0, 0, op
         pb, pe = F.split_padding(total, extra_at_end=mode is PadMode.SAME_UPPER)
@@ -353,13 +354,15 @@ def _tf_transpose(
     if target is None:
         raise InvalidSpecError(
             f"output_size=None must be given under convention tensorflow: conv2d_transpose needs "
-            f"output_shape, admissible sizes for an input of {n} with padding={mode.value!r} are "
+            f"output_shape, admissible sizes for an input of {n} with "
+            f"padding={mode.value.upper()!r} are "
             f"[{lo}, {hi}]"
         )
     if _known(target, lo, hi) and not lo <= target <= hi:
         raise InvalidSpecError(
             f"output_size={target} must lie in [{lo}, {hi}] for an input of {n} with "
-            f"padding={mode.value!r} under convention tensorflow (the forward conv of output_shape "
+            f"padding={mode.value.upper()!r} under convention tensorflow (the forward conv of "
+            "output_shape "
             f"must give back {n})"
         )
     fb, _ = _mode_pads(mode, Convention.TENSORFLOW, target, k, s, d)
@@ -738,7 +741,7 @@ def conv_output_size(
     size: Int,
     kernel: Int,
     stride: Int = 1,
-    padding: Any = 0,
+    padding: Any = None,
     dilation: Int = 1,
     *,
     convention: str = "torch",
@@ -746,7 +749,9 @@ def conv_output_size(
     """Output size of a convolution along one axis.
 
     ``padding`` is an int, a ``(before, after)`` pair or a name the convention knows
-    (``'same'``, ``'valid'``, ``'SAME_UPPER'``, ...).  Symbolic arguments give an exact formula.
+    (``'same'``, ``'valid'``, ``'SAME_UPPER'``, ...); ``None`` is the convention's (or API's)
+    default: 0 under torch and onnx, ``'VALID'`` under tensorflow and keras, ``'SAME'`` for
+    ``flax.linen.Conv``.  Symbolic arguments give an exact formula.
 
     >>> conv_output_size(5, 3, stride=2, padding=1)
     3
@@ -761,7 +766,7 @@ def conv_output_size(
         spec = Conv(kernel=kernel, stride=stride, padding=_pad1(padding),
                     dilation=dilation, convention=convention, ndim=1)
         return resolve(spec, size).output[0]
-    pb, pe = _sym_pads(padding)
+    pb, pe = _sym_pads(_default_padding(Conv, padding, convention))
     return F.conv_size(size, kernel, stride, pb, pe, dilation)
 
 
@@ -769,7 +774,7 @@ def conv_transpose_output_size(
     size: Int,
     kernel: Int,
     stride: Int = 1,
-    padding: Any = 0,
+    padding: Any = None,
     dilation: Int = 1,
     output_padding: Int | None = None,
     *,
@@ -779,13 +784,14 @@ def conv_transpose_output_size(
     """Output size of a transposed convolution along one axis.
 
     PyTorch/ONNX: ``(size - 1) stride - pb - pe + dilation (kernel - 1) + 1 + output_padding``.
-    ``output_padding=None`` is the convention's default (0; Keras: infer the length).
+    ``output_padding=None`` is the convention's default (0; Keras: infer the length), and so
+    is ``padding=None`` (0; ``'VALID'`` under keras, ``'SAME'`` under tensorflow and flax).
 
     >>> conv_transpose_output_size(3, 3, stride=2, padding=1)
     5
     >>> conv_transpose_output_size(3, 3, stride=2, padding="same", convention="keras")
     6
-    >>> conv_transpose_output_size(3, 3, stride=2, padding="valid", convention="jax")
+    >>> conv_transpose_output_size(3, 3, stride=2, padding="VALID", convention="jax")
     7
     """
     if _known(size, kernel, stride, dilation, output_padding or 0) and _known(*_flat(padding)):
@@ -793,7 +799,7 @@ def conv_transpose_output_size(
                              dilation=dilation, output_padding=output_padding,
                              output_size=output_size, convention=convention, ndim=1)
         return resolve(spec, size).output[0]
-    pb, pe = _sym_pads(padding)
+    pb, pe = _sym_pads(_default_padding(ConvTranspose, padding, convention))
     return F.conv_transpose_size(size, kernel, stride, pb, pe, dilation, output_padding or 0)
 
 
@@ -801,13 +807,15 @@ def pool_output_size(
     size: Int,
     kernel: Int,
     stride: Int | None = None,
-    padding: Any = 0,
+    padding: Any = None,
     dilation: Int = 1,
     ceil_mode: bool = False,
     *,
     convention: str = "torch",
 ) -> Int:
-    """Output size of max/avg pooling along one axis (``stride`` defaults to ``kernel``).
+    """Output size of max/avg pooling along one axis.  ``stride=None`` and ``padding=None``
+    are the convention's (or API's) defaults: the kernel and 0 under torch and onnx, the
+    kernel and ``'VALID'`` under keras, 1 and ``'VALID'`` for flax's pools and ``tf.nn.pool``.
 
     Ceil mode uses PyTorch's rule (a last window may not start in the end padding), which ONNX
     adopted; plain ``ceil`` is wrong: ``(32, k=1, s=2)`` gives 16, not 17.
@@ -817,13 +825,14 @@ def pool_output_size(
     >>> pool_output_size(5, 2, stride=2, padding=1, ceil_mode=True)
     3
     """
-    s = kernel if stride is None else stride
-    if _known(size, kernel, s, dilation) and _known(*_flat(padding)):
-        spec = MaxPool(kernel=kernel, stride=s, padding=_pad1(padding), dilation=dilation,
+    if _known(size, kernel, stride, dilation) and _known(*_flat(padding)):
+        spec = MaxPool(kernel=kernel, stride=stride, padding=_pad1(padding), dilation=dilation,
                        ceil_mode=ceil_mode, convention=convention, ndim=1)
         return resolve(spec, size).output[0]
-    pb, pe = _sym_pads(padding)
-    return F.pool_size(size, kernel, s, pb, pe, dilation, ceil_mode=ceil_mode)
+    if stride is None:  # the API's default: the kernel, or 1 (flax, tf.nn.pool)
+        stride = kernel if MaxPool(kernel=2, convention=convention, ndim=1).stride == (2,) else 1
+    pb, pe = _sym_pads(_default_padding(MaxPool, padding, convention))
+    return F.pool_size(size, kernel, stride, pb, pe, dilation, ceil_mode=ceil_mode)
 
 
 def unpool_output_size(
@@ -886,6 +895,16 @@ def _flat(padding: Any) -> tuple[Any, ...]:
     if isinstance(padding, tuple | list):
         return tuple(padding)
     return () if isinstance(padding, str) else (padding,)
+
+
+def _default_padding(cls: Any, padding: Any, convention: str) -> Any:
+    """``padding=None`` as the convention's (or API's) default for a symbolic size."""
+    if padding is not None:
+        return padding
+    default = cls(kernel=1, convention=convention, ndim=1).padding
+    if isinstance(default, tuple):
+        return default[0]
+    return (0, 0) if default is PadMode.VALID else default.value
 
 
 def _pad1(padding: Any) -> Any:

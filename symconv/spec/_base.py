@@ -66,6 +66,10 @@ class _Spatial:
                 changes[f.name] = value * ndim
         return dataclasses.replace(self, **changes)
 
+    def _padding_default(self) -> object:
+        """What ``padding=None`` normalises to (window specs: their API's default)."""
+        return None
+
     def __repr__(self) -> str:
         parts = []
         for f in dataclasses.fields(self):
@@ -74,6 +78,8 @@ class _Spatial:
             value = getattr(self, f.name)
             if _is_default(value, f.default):
                 continue
+            if f.name == "padding" and f.default is None and value == self._padding_default():
+                continue  # padding=None: the API's default (zeros under torch and onnx)
             if f.name == "padding" and isinstance(value, enum.Enum) and _upper_names(self):
                 parts.append(f"padding={value.value.upper()!r}")  # as the API spells it
                 continue
@@ -83,8 +89,11 @@ class _Spatial:
 
 def _upper_names(spec: object) -> bool:
     """True where the framework takes padding names in upper case only (``tf.nn``;
-    ``lax.conv_transpose`` reads only ``'SAME'``/``'VALID'`` itself)."""
+    ``lax.conv_transpose`` reads only ``'SAME'``/``'VALID'`` itself; flax ``Conv`` only
+    ``'CAUSAL'``, lax reading the others in any case)."""
     convention = str(getattr(spec, "convention", ""))
+    if getattr(spec, "api", None) == "flax.linen.Conv":
+        return str(getattr(spec, "padding", "")) == "causal"
     if convention == "tensorflow" or (convention == "jax"
                                       and type(spec).__name__ == "ConvTranspose"):
         return True

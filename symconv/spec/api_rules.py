@@ -103,7 +103,8 @@ def _check_explicit(spec: Any, api: Api, ndim: int | None, dilated: bool) -> Non
         if kind == "AvgPool" and not dilated:
             raise InvalidSpecError(
                 f"padding={shown} must be {names} for tf.nn.pool(pooling_type='AVG') without a "
-                f"dilation (tf.nn.avg_pool refuses explicit padding: {api.explicit_error})"
+                "dilation (it runs tf.nn.avg_pool, which refuses explicit padding: TypeError: "
+                "Expected string for argument 'padding')"
             )
         if kind == "MaxPool" and dilated:
             raise InvalidSpecError(

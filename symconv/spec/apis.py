@@ -16,7 +16,7 @@ API a spec follows its convention's default API for the layer (:data:`DEFAULT_AP
 ``jax.lax.conv_transpose`` and flax's ``max_pool``/``avg_pool`` under ``jax``.
 
 Checked against TensorFlow 2.21.0 (CPU), Keras 3.15.1, JAX 0.10.2 and flax 0.12.8
-(``tests/test_tf_jax_conventions.py``, ``tests/test_apis.py``).
+(``tests/test_tf_jax_conventions.py``, ``tests/test_tf_jax_edges.py``, ``tests/test_spec_rules.py``).
 
 >>> api_named("tensorflow.nn.conv2d").name
 'tf.nn.conv2d'
@@ -86,8 +86,11 @@ class Api:
 def _tf(name: str, kinds: tuple[str, ...], ndim: int | None = None, **kw: object) -> Api:
     kw.setdefault("explicit", frozenset())
     kw.setdefault("explicit_error", _TF_EXPLICIT)
+    # padding defaults: 'SAME' in the transposed convolutions, 'VALID' in tf.nn.convolution
+    # and tf.nn.pool; the others require it (symconv reads an omitted one as 'VALID')
+    kw.setdefault("default_padding", PadMode.SAME if "ConvTranspose" in kinds else PadMode.VALID)
     return Api(name, Convention.TENSORFLOW, kinds, ndim, names=_TF_NAMES, case_sensitive=True,
-               default_padding=PadMode.VALID, **kw)  # type: ignore[arg-type]
+               **kw)  # type: ignore[arg-type]
 
 
 def _keras(name: str, kinds: tuple[str, ...], ndim: int, **kw: object) -> Api:
@@ -142,7 +145,8 @@ _ALL: tuple[Api, ...] = (
     Api("jax.lax.conv_general_dilated", Convention.JAX, ("Conv",), names=_LAX),
     Api("jax.lax.conv_transpose", Convention.JAX, ("ConvTranspose",), names=_TF_NAMES,
         case_sensitive=True),
-    Api("jax.lax.reduce_window", Convention.JAX, ("MaxPool", "AvgPool"), names=_LAX),
+    Api("jax.lax.reduce_window", Convention.JAX, ("MaxPool", "AvgPool"), names=_LAX,
+        pool_stride_default="one"),
     Api("jax.image.resize", Convention.JAX, ("Resize",)),
     Api("flax.linen.Conv", Convention.JAX, ("Conv",), names=_LAX, default_padding=PadMode.SAME),
     Api("flax.linen.ConvTranspose", Convention.JAX, ("ConvTranspose",), names=_TF_NAMES,

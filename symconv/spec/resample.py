@@ -20,6 +20,7 @@ from symconv.spec._enums import (
     ShuffleOrder,
     parse_enum,
 )
+from symconv.spec.apis import parse_convention
 
 __all__ = ["CUBIC_A", "PixelShuffle", "PixelUnshuffle", "Resize", "Slice"]
 
@@ -147,7 +148,9 @@ class Resize(_Spatial):
     ndim: int | None = None
 
     def __post_init__(self) -> None:
-        conv = parse_enum("convention", self.convention, Convention)
+        # a resize API (tf.image.resize, keras.layers.Resizing, jax.image.resize) names its
+        # framework: each framework resizes one way, so the convention is all the spec keeps
+        conv, _api = parse_convention(self.convention, None, "Resize")
         object.__setattr__(self, "convention", conv)
         mode = parse_enum("mode", self.mode, ResizeMode)
         object.__setattr__(self, "mode", mode)

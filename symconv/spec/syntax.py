@@ -74,6 +74,7 @@ from symconv.spec import (
     ShuffleOrder,
 )
 from symconv.spec._base import _upper_names
+from symconv.spec.api_rules import effective_api
 from symconv.spec.apis import api_named
 
 
@@ -474,10 +475,12 @@ def format_layer(layer: Layer) -> str:
         nd = layer.ndim
         parts = [name, f"k={_fmt_ints(layer.kernel, nd)}"]
         pooled = isinstance(layer, AvgPool | MaxPool)
-        if not pooled or tuple(layer.stride) != tuple(layer.kernel):
-            if not all(s == 1 for s in layer.stride) or pooled:
-                parts.append(f"s={_fmt_ints(layer.stride, nd)}")
-        if isinstance(layer.padding, PadMode) or any(v for pair in layer.padding for v in pair):
+        api = effective_api(layer)  # pools: the stride defaults to the window or to 1 (flax)
+        by_kernel = pooled and (api is None or api.pool_stride_default == "kernel")
+        default = tuple(layer.kernel) if by_kernel else (1,) * len(layer.stride)
+        if tuple(layer.stride) != default:
+            parts.append(f"s={_fmt_ints(layer.stride, nd)}")
+        if layer.padding != layer._padding_default():  # None: the API's default padding
             pad = _fmt_padding(layer.padding, nd)
             upper = isinstance(layer.padding, PadMode) and _upper_names(layer)
             parts.append(f"p={pad.upper() if upper else pad}")

@@ -4,11 +4,11 @@ max-unpooling, with the padding names each convention accepts and their construc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from symconv._params import Int, fmt, is_int, padding_pairs, per_axis, scalar
-from symconv.errors import InvalidSpecError
+from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.spec._base import _AX, _check_bool, _infer_ndim, _show, _Spatial
 from symconv.spec._enums import Convention, PaddingFill, PadMode, parse_enum
 from symconv.spec.api_rules import api_rules, check_api, effective_api
@@ -73,17 +73,69 @@ def _api_padding_name(
     key = value if api.case_sensitive else value.lower()
     if key in api.names:
         return api.names[key]
+    if api.name == "flax.linen.Conv" and value in FLAX_PAD_NAMES:
+        return _flax_conv_name(value, keff)
+    if api.name == "flax.linen.ConvTranspose" and value == "CIRCULAR":
+        raise UnsupportedError(
+            "padding='CIRCULAR' for flax.linen.ConvTranspose is not modelled: flax folds the "
+            "VALID transposed output periodically onto n*s positions, which no crop of the "
+            "full output gives (use padding='VALID' and fold the result yourself)"
+        )
     if api.name in ("jax.lax.conv_transpose", "flax.linen.ConvTranspose") and (
             value.lower() in _MODE_NAMES[Convention.JAX]):
         return _lax_transpose_string(value, api, stride, keff, ndim)
+    if api.convention is Convention.KERAS and key == "causal":
+        _refuse_causal(value, api, ndim)
     allowed = ", ".join(repr(n) for n in api.names)
     how = "exactly as written" if api.case_sensitive else "in any case"
     hint = ""
     if api.case_sensitive and value.upper() in api.names:
         hint = f" ({api.name} refuses {value!r}: write {value.upper()!r})"
+    elif value.upper() in FLAX_PAD_NAMES and api.name == "flax.linen.Conv":
+        how += f"; flax's own {', '.join(map(repr, FLAX_PAD_NAMES))} exactly as written"
+        hint = f" (write {value.upper()!r})"
+    elif value.upper() in FLAX_PAD_NAMES and api.convention is Convention.JAX:
+        hint = f" (flax.linen.Conv takes {value.upper()!r}: name that API)"
     raise InvalidSpecError(
         f"padding={fmt(_cut(value))} must be a number or one of {allowed} ({how}) for "
         f"{api.name} (convention {api.convention.value}){hint}"
+    )
+
+
+#: ``flax.linen.Conv``'s own padding names (exactly as written; lax reads the others).
+#: ``'CIRCULAR'``/``'REFLECT'``: ``jnp.pad(mode='wrap'/'reflect')`` by ``((k_eff-1)//2,
+#: k_eff//2)`` per axis, then a VALID convolution -- recorded as those pairs and
+#: ``padding_mode``; ``'CAUSAL'`` (1-D): ``(k_eff-1, 0)`` zeros, Keras' ``'causal'``.
+FLAX_PAD_NAMES: dict[str, PaddingFill | None] = {
+    "CIRCULAR": PaddingFill.CIRCULAR, "REFLECT": PaddingFill.REFLECT, "CAUSAL": None,
+}
+
+
+def _flax_conv_name(value: str, keff: tuple[Int, ...]) -> tuple[tuple[Int, Int], ...] | PadMode:
+    if value == "CAUSAL":
+        return PadMode.CAUSAL
+    return tuple(((ke - 1) // 2, ke // 2) for ke in keff)
+
+
+def _causal_rank(spec: Any, ndim: int) -> str:
+    """Causal padding is 1-D only: Keras ``Conv1D``, flax ``Conv`` (which raises otherwise)."""
+    if spec.api == "flax.linen.Conv":
+        return (f"padding='CAUSAL' must be used with 1-D convolutions for flax.linen.Conv, got "
+                f"ndim={ndim} (flax: Causal padding is only implemented for 1D convolutions)")
+    return f"padding='causal' must be used with 1-D convolutions (Keras Conv1D), got ndim={ndim}"
+
+
+def _refuse_causal(value: str, api: Api, ndim: int | None) -> None:
+    """Keras takes ``'causal'`` in Conv1D only: say so rather than list the other names."""
+    layer = api.name.split(".")[-1]
+    if "Conv" in api.kinds:
+        raise InvalidSpecError(
+            f"padding={value!r} must be used with 1-D convolutions (Keras Conv1D), got "
+            f"ndim={ndim}"
+        )
+    raise InvalidSpecError(
+        f"padding={value!r} must only be used with Conv (Keras Conv1D; {layer} takes 'valid' "
+        "or 'same')"
     )
 
 
@@ -194,16 +246,21 @@ class Conv(_Spatial):
     ndim: int | None = None
 
     def __post_init__(self) -> None:
+        name = self.padding if isinstance(self.padding, str) else None
         _setup_window(self, kernel=self.kernel, stride=self.stride, padding=self.padding,
                       dilation=self.dilation, stride_default_kernel=False)
         object.__setattr__(self, "padding_mode",
                            parse_enum("padding_mode", self.padding_mode, PaddingFill))
         _check_channels(self.groups, self.in_channels, self.out_channels)
         c = self.convention
-        if self.padding_mode is not PaddingFill.ZEROS and c is not Convention.TORCH:
+        if self.api == "flax.linen.Conv":
+            self._flax_fill(name)
+        elif self.padding_mode is not PaddingFill.ZEROS and c is not Convention.TORCH:
+            flax = (" (or for flax.linen.Conv, by padding='CIRCULAR' or 'REFLECT')"
+                    if c is Convention.JAX else "")
             raise InvalidSpecError(
                 f"padding_mode={self.padding_mode.value!r} is only available under convention "
-                f"torch, not {c.value}"
+                f"torch, not {c.value}{flax}"
             )
         if self.padding is PadMode.SAME and c is Convention.TORCH and any(
             s != 1 for s in self.stride
@@ -214,13 +271,46 @@ class Conv(_Spatial):
                 "supported for strided convolutions)"
             )
         if self.padding is PadMode.CAUSAL and self.ndim not in (None, 1):
-            raise InvalidSpecError(
-                f"padding='causal' must be used with 1-D convolutions (Keras Conv1D), got "
-                f"ndim={self.ndim}"
-            )
+            raise InvalidSpecError(_causal_rank(self, self.ndim))
 
     def _rank_rules(self, n: int) -> None:
         _rank_rules(self, n)
+
+    def _padding_default(self) -> object:
+        return _padding_default(self)
+
+    def _flax_fill(self, name: str | None) -> None:
+        """``flax.linen.Conv``: ``'CIRCULAR'``/``'REFLECT'`` set the fill of their pairs
+        (``padding_mode``, which flax itself has no parameter for: pairs with a fill are what
+        those names become, so a spec's repr builds it again)."""
+        fill = FLAX_PAD_NAMES.get(name or "")
+        if fill is not None:
+            if self.padding_mode not in (PaddingFill.ZEROS, fill):
+                raise InvalidSpecError(
+                    f"padding_mode={self.padding_mode.value!r} must be {fill.value!r} or "
+                    f"omitted with padding={name!r} (flax.linen.Conv pads by {fill.value})"
+                )
+            object.__setattr__(self, "padding_mode", fill)
+            return
+        mode = self.padding_mode
+        if mode is PaddingFill.REPLICATE:
+            raise InvalidSpecError(
+                "padding_mode='replicate' is not available for flax.linen.Conv (its fills are "
+                "padding='CIRCULAR' and 'REFLECT')"
+            )
+        if mode is not PaddingFill.ZEROS and not (
+                isinstance(self.padding, tuple)
+                and all(v >= 0 for pair in self.padding for v in pair)):
+            raise InvalidSpecError(
+                f"padding_mode={mode.value!r} must come with non-negative (before, after) pairs "
+                f"for flax.linen.Conv, got padding={fmt(self.padding)} (jnp.pad fills only "
+                "added positions)"
+            )
+
+
+def _padding_default(spec: Any) -> object:
+    """What ``padding=None`` normalises to for ``spec`` (its repr omits a padding equal to it)."""
+    return _norm_padding(None, spec.ndim, spec.convention, effective_api(spec))
 
 
 def _rank_rules(spec: Any, n: int) -> None:
@@ -250,6 +340,15 @@ class ConvTranspose(_Spatial):
     TensorFlow requires).  ``output_padding=None`` (the default) is the convention's default:
     0, except under Keras where it means "infer the length" as Keras does.
 
+    ``use_consistent_padding`` (init-only, ``jax.lax.conv_transpose``): read the pairs as the
+    forward convolution's padding, as ``lax.conv_transpose(use_consistent_padding=True)`` and
+    PyTorch do; the spec stores the equivalent pairs of lax's default reading
+    (``k_eff - 1 - p`` per side), so the attribute itself always reads the class default
+    ``False`` and :func:`dataclasses.replace` keeps the map.
+
+    >>> ConvTranspose(kernel=2, stride=3, padding=((0, 3),), convention="jax",
+    ...               use_consistent_padding=True).padding
+    ((1, -2),)
     >>> ConvTranspose(kernel=3, stride=2, padding=1, output_padding=1)
     ConvTranspose(kernel=3, stride=2, padding=1, output_padding=1)
     >>> ConvTranspose(kernel=3, stride=1, dilation=2, output_padding=1).output_padding  # op < d
@@ -273,12 +372,18 @@ class ConvTranspose(_Spatial):
     convention: Any = Convention.TORCH
     api: str | None = None
     ndim: int | None = None
+    use_consistent_padding: InitVar[bool] = False
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, use_consistent_padding: bool) -> None:
         op_in, size_in = self.output_padding, self.output_size
+        _check_bool("use_consistent_padding", use_consistent_padding)
+        consistent = bool(use_consistent_padding)
+        name = self.padding if isinstance(self.padding, str) else None
         _setup_window(self, kernel=self.kernel, stride=self.stride, padding=self.padding,
                       dilation=self.dilation, stride_default_kernel=False,
                       output_padding=op_in, output_size=size_in)
+        if consistent:
+            self._consistent_padding(name)
         c, axes = self.convention, self.ndim or 1
         _check_channels(self.groups, self.in_channels, self.out_channels)
         if op_in is None and c is Convention.KERAS:
@@ -326,9 +431,13 @@ class ConvTranspose(_Spatial):
                     )
             elif c is Convention.JAX or c is Convention.TENSORFLOW:
                 if o != 0:
+                    instead = ("tf.nn's transposed convolutions take output_shape: give "
+                               "output_size instead" if c is Convention.TENSORFLOW else
+                               "lax.conv_transpose and flax.linen.ConvTranspose take none: give "
+                               "explicit (low, high) padding pairs instead")
                     raise InvalidSpecError(
                         f"output_padding={_show(op, self.ndim)} must be 0 under convention "
-                        f"{c.value} (give output_size instead)"
+                        f"{c.value} ({instead})"
                     )
             elif not (o < s or o < d):
                 raise InvalidSpecError(
@@ -337,8 +446,33 @@ class ConvTranspose(_Spatial):
                     f"dilation={_show(self.dilation, self.ndim)}"
                 )
 
+    def _consistent_padding(self, name: str | None) -> None:
+        """``lax.conv_transpose(use_consistent_padding=True)``: pairs are the forward
+        convolution's padding, as PyTorch reads them -- the transposed convolution pads its
+        zero-stretched input by ``k_eff - 1 - p`` per side, stored here as those lax pairs
+        (what the default reading takes), so the spec is the same map either way."""
+        api = effective_api(self)
+        if api is None or api.name != "jax.lax.conv_transpose":
+            raise InvalidSpecError(
+                f"use_consistent_padding=True is a parameter of jax.lax.conv_transpose only, "
+                f"not of {api.name if api else 'convention ' + self.convention.value}"
+            )
+        if name is not None and name not in ("SAME", "VALID"):
+            raise InvalidSpecError(
+                f"padding={name!r} must be 'SAME', 'VALID' or pairs with "
+                "use_consistent_padding=True (JAX raises: Invalid padding mode)"
+            )
+        if isinstance(self.padding, tuple):
+            keff = [d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation, strict=True)]
+            pairs = tuple((ke - 1 - b, ke - 1 - e)
+                          for ke, (b, e) in zip(keff, self.padding, strict=True))
+            object.__setattr__(self, "padding", pairs)
+
     def _rank_rules(self, n: int) -> None:
         _rank_rules(self, n)
+
+    def _padding_default(self) -> object:
+        return _padding_default(self)
 
 
 def _check_pool_padding(spec: Any) -> None:
@@ -405,6 +539,9 @@ class MaxPool(_Spatial):
     def _rank_rules(self, n: int) -> None:
         _rank_rules(self, n)
 
+    def _padding_default(self) -> object:
+        return _padding_default(self)
+
 
 @dataclass(frozen=True, slots=True, repr=False)
 class AvgPool(_Spatial):
@@ -461,6 +598,9 @@ class AvgPool(_Spatial):
 
     def _rank_rules(self, n: int) -> None:
         _rank_rules(self, n)
+
+    def _padding_default(self) -> object:
+        return _padding_default(self)
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -10,7 +10,6 @@ from typing import Any, overload
 
 from symconv.errors import InvalidSpecError, SymconvError
 from symconv.sizes import formulas as F
-from symconv.sizes import jax_pads as J
 from symconv.sizes.inverse._axes import (
     _axis_note,
     _axis_spec,
@@ -91,8 +90,6 @@ def _window_output(spec: Any, n: int, pb: int, pe: int) -> int | None:
     if not ceil and n + pb + pe < F.effective_kernel(k, d):
         return None
     o = int(F.pool_size(n, k, s, pb, pe, d, ceil_mode=bool(ceil)))
-    if J.pool_rule_applies(spec) and J.padding_only_window(n, k, s, d, pb, o) is not None:
-        return None  # JAX: a window on padding only gives -inf (max) or NaN (average)
     return o if o >= 1 else None
 
 
@@ -179,7 +176,7 @@ def padding_for_output_axis(
     totals: list[int] = []
     for p in range(lo_p, hi_p + 1):
         bs = _split_range(p, limit)
-        if ceil or J.pool_rule_applies(spec):  # the split matters
+        if ceil:  # the split matters
             works = any(_ok_split(spec, n, t, b, p - b, limit) for b in bs)
         else:  # the output depends on the total only
             works = len(bs) > 0 and _window_output(spec, n, bs[0], p - bs[0]) == t
@@ -223,12 +220,6 @@ def padding_for_output_axis(
 
 
 def _reachable_text(spec: Any, n: int, limit: int | None) -> str:
-    if limit is None and J.pool_rule_applies(spec):
-        keff = F.effective_kernel(spec.kernel[0], spec.dilation[0])
-        top = max(o for b in range(keff) for e in range(keff + spec.stride[0] - 1)
-                  if (o := _window_output(spec, n, b, e)) is not None)
-        return (f"reachable outputs are 1..{top} (under convention jax a negative padding "
-                "crops; more padding leaves a window on padding only: -inf or NaN)")
     if limit is None:
         keff = F.effective_kernel(spec.kernel[0], spec.dilation[0])
         p0 = max(keff - n, 0)
@@ -276,11 +267,20 @@ def _padding_advice(
                 f"with F.pad and ceil_mode=True the layer sees an input of {n + pb + pe} without "
                 f"padding, and the ceil rule then gives {got} outputs"
             )
-    elif c is Convention.KERAS or (c is Convention.TENSORFLOW and pool):
-        layer = "ZeroPadding layer" if c is Convention.KERAS else "tf.pad"
+    elif c is Convention.KERAS:
         out.append(
-            f"{c.value} {'pooling' if pool else 'Conv'} layers take only named paddings: pad "
-            f"({pb}, {pe}) on this axis with {layer} before the layer (padding='valid')"
+            f"keras {'pooling' if pool else 'Conv'} layers take only named paddings: pad "
+            f"({pb}, {pe}) on this axis with a ZeroPadding layer before the layer "
+            "(padding='valid')"
+        )
+    elif c is Convention.TENSORFLOW and pool:
+        k = spec.kernel[0]
+        direct = ("tf.nn.max_pool1d/max_pool2d take these pads directly (explicit padding, "
+                  "each smaller than the window); otherwise "
+                  if isinstance(spec, MaxPool) and max(pb, pe) < k else "")
+        out.append(
+            f"{direct}pad ({pb}, {pe}) on this axis with tf.pad before the layer "
+            "(padding='VALID'): tf.nn.avg_pool and the 3-D pools take only 'SAME' and 'VALID'"
         )
     if pool and isinstance(spec, MaxPool) and (c is Convention.KERAS):
         out.append(

@@ -11,7 +11,6 @@ from typing import Any, overload
 from symconv._params import Int, is_symbolic, scalar
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.sizes import formulas as F
-from symconv.sizes import jax_pads as J
 from symconv.sizes.inverse._axes import _axis_spec, _int_size, _per_axis
 from symconv.sizes.shapes import resolve
 from symconv.spec import (
@@ -63,10 +62,9 @@ def ambiguity_set_axis(
     k, s, d = spec.kernel[0], spec.stride[0], spec.dilation[0]
     keff = F.effective_kernel(k, d)
     o = resolve(spec, n).output[0]  # rejects sizes the layer does not accept
-    if isinstance(spec, MaxPool | AvgPool) and (spec.ceil_mode or J.pool_rule_applies(spec)):
+    if isinstance(spec, MaxPool | AvgPool) and spec.ceil_mode:
         # Scan the forward map itself (monotone in the size, so the preimage is a range of at
-        # most about s sizes); named paddings follow resolve's rule for ceil mode.  JAX pools
-        # refuse the smallest sizes of a preimage (a window past the input reads only padding).
+        # most about s sizes); named paddings follow resolve's rule for ceil mode.
         def out(m: int) -> int | None:
             try:
                 return int(resolve(spec, m).output[0])
