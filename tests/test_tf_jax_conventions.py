@@ -195,14 +195,6 @@ KNOWN: tuple[Known, ...] = (
         "max(total, 0), its 1-D/2-D kernels and Keras on JAX clamp as symconv does: a defect "
         "recorded, not copied"),
     Known(
-        "flax-transpose-circular", "new: flax.linen.ConvTranspose(padding='CIRCULAR')",
-        ("refusal",),
-        lambda ob: ob.api == "flax.linen.ConvTranspose" and ob.case.get("padding") == "CIRCULAR"
-        and _fw_ok(ob),
-        _case("flax.linen.ConvTranspose", n=[5], k=[3], s=[2], padding="CIRCULAR"),
-        "flax folds the VALID transposed output periodically onto n*s positions; symconv "
-        "refuses it", exact=True, defect=False),
-    Known(
         "xla-cpu-crop-and-pad-conv",
         "new: Framework defect (XLA CPU convolution with a crop and a pad, 3x3 kernels)",
         ("pads", "values"),

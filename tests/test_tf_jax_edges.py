@@ -12,15 +12,18 @@ the padding is zeros, and the values against :func:`symconv.core.linear_map`.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from typing import Any
 
+import numpy as np
 import pytest
 from tf_jax_cases import Observation, describe, observe_all
 from tf_jax_oracles import run_oracles
 
 from symconv import Conv, ConvTranspose, resolve
+from symconv.core import linear_map
 from symconv.errors import InvalidSpecError, UnsupportedError
 
 from conftest import requires
@@ -41,6 +44,25 @@ def _flax_names() -> list[dict[str, Any]]:
                                               ((2, 2), (3, 1), (1, 1))]):
         cases.append({"api": "flax.linen.Conv", "n": list(n), "k": list(k), "s": list(s),
                       "padding": name, "probe": True})
+    return cases
+
+
+def _flax_circular_transpose() -> list[dict[str, Any]]:
+    """``flax.linen.ConvTranspose(padding='CIRCULAR')``: sizes 1..6, kernels 1..6, strides
+    1..3, dilations 1..2, both ``transpose_kernel`` (which places the fold); 2-D: a few."""
+    cases = []
+    for j, (n, k, s, d) in enumerate(itertools.product(range(1, 7), range(1, 7), range(1, 4),
+                                                       range(1, 3))):
+        if j % 3:
+            continue
+        cases.append({"api": "flax.linen.ConvTranspose", "n": [n], "k": [k], "s": [s], "d": [d],
+                      "padding": "CIRCULAR", "probe": True,
+                      "flags": {"transpose_kernel": j % 2 == 0}})
+    for n, k, s in [((3, 4), (4, 3), (2, 1)), ((2, 5), (3, 5), (1, 2)), ((4, 3), (2, 6), (3, 2))]:
+        for tk in (False, True):
+            cases.append({"api": "flax.linen.ConvTranspose", "n": list(n), "k": list(k),
+                          "s": list(s), "padding": "CIRCULAR", "probe": True,
+                          "flags": {"transpose_kernel": tk}})
     return cases
 
 
@@ -77,7 +99,8 @@ def _tf_3d() -> list[dict[str, Any]]:
 def observations() -> dict[str, list[Observation]]:
     for module in ("tensorflow", "jax", "flax"):
         requires(module)
-    groups = {"flax": _flax_names(), "consistent": _consistent(), "tf3d": _tf_3d()}
+    groups = {"flax": _flax_names(), "circular": _flax_circular_transpose(),
+              "consistent": _consistent(), "tf3d": _tf_3d()}
     cases = []
     for group, members in groups.items():
         for i, case in enumerate(members):
@@ -102,6 +125,18 @@ def test_flax_padding_names_agree_with_flax(observations: dict[str, list[Observa
     assert min(checked.values()) >= 40, checked
     refused = [ob for ob in obs if ob.fw_status == "error"]
     assert refused and all("CAUSAL" == ob.case["padding"] for ob in refused)
+
+
+def test_flax_circular_transpose_agrees_with_flax(
+        observations: dict[str, list[Observation]]) -> None:
+    """The periodic fold: sizes n s and the summed matrix, both kernel orientations."""
+    obs = observations["circular"]
+    problems = _problems(obs)
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:20])
+    folded = [ob for ob in obs if "values" in ob.checked
+              and ob.sc["pads"] is None]  # a real fold (k_eff > s somewhere)
+    assert len(folded) >= 40 and {(ob.case["flags"]["transpose_kernel"]) for ob in folded} == {
+        False, True}
 
 
 def test_consistent_padding_agrees_with_jax(observations: dict[str, list[Observation]]) -> None:
@@ -139,9 +174,22 @@ def test_flax_names_as_specs() -> None:
         Conv(kernel=3, padding="circular", convention="flax.linen.Conv")
     with pytest.raises(InvalidSpecError, match=r"flax.linen.Conv takes 'REFLECT': name that"):
         Conv(kernel=3, padding="REFLECT", convention="jax")
-    with pytest.raises(UnsupportedError, match=r"^padding='CIRCULAR' for flax.linen."
-                       r"ConvTranspose is not modelled: flax folds"):
-        ConvTranspose(kernel=3, stride=2, padding="CIRCULAR", convention="flax.linen.ConvTranspose")
+    # flax's transposed 'CIRCULAR': n s outputs, the full output folded onto them
+    t = ConvTranspose(kernel=3, stride=2, padding="CIRCULAR", convention="flax.linen.ConvTranspose")
+    r = resolve(t, 5)
+    assert r.output == (10,) and r.folds == ((0, 10),)
+    assert resolve(dataclasses.replace(t, transpose_kernel=True), 5).folds == ((9, 10),)
+    with pytest.raises(UnsupportedError, match=r"folds the transposed output periodically .*"
+                       r"it has no pads"):
+        r.pads  # noqa: B018 - what reasons from crops must refuse the fold
+    m = linear_map(t, (1, 5), out_channels=1).numeric(np.array([[[1.0, 2.0, 3.0]]])).toarray()
+    assert m[0].tolist() == [1, 0, 0, 0, 3] and m.sum() == 30  # the last tap wraps to 0
+    wide = ConvTranspose(kernel=2, stride=3, padding="CIRCULAR",
+                         convention="flax.linen.ConvTranspose")  # k_eff <= s: no fold
+    assert resolve(wide, 5).pads == ((0, 0),) and resolve(wide, 5).output_padding == (1,)
+    with pytest.raises(InvalidSpecError, match=r"^transpose_kernel=True is a parameter of "
+                       r"jax.lax.conv_transpose and flax.linen.ConvTranspose only"):
+        ConvTranspose(kernel=3, transpose_kernel=True)
     # a reflection past the input reflects again (NumPy's mode, which jnp.pad follows)
     big = Conv(kernel=9, padding="REFLECT", convention="flax.linen.Conv")
     assert resolve(big, 2).output == (2,)

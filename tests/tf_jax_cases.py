@@ -294,6 +294,8 @@ def symconv_spec(case: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if "transpose" in name.lower():
         if flags.get("use_consistent_padding"):
             kw["use_consistent_padding"] = True
+        if flags.get("transpose_kernel"):  # only the placement of flax's 'CIRCULAR' fold
+            kw["transpose_kernel"] = True
         return "ConvTranspose", kw
     if "conv" in name.lower():
         return "Conv", kw
@@ -324,8 +326,8 @@ def symconv_outcome(case: dict[str, Any]) -> dict[str, Any]:
         r = symconv.resolve(spec, tuple(case["n"]))
     except SymconvError as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
-    return {"shape": [int(v) for v in r.output], "pads": [list(map(int, p)) for p in r.pads],
-            "spec": r.layer}
+    pads = None if r.folds is not None else [list(map(int, p)) for p in r.pads]  # flax fold
+    return {"shape": [int(v) for v in r.output], "pads": pads, "spec": r.layer}
 
 
 # --------------------------------------------------------------------------- probes
@@ -531,7 +533,9 @@ class Observation:
     def sc_text(self) -> str:
         if "error" in self.sc:
             return "refuses: " + self.sc["error"].split(": ", 1)[-1]
-        return f"output {tuple(self.sc['shape'])}, pads {[tuple(p) for p in self.sc['pads']]}"
+        pads = self.sc["pads"]
+        return (f"output {tuple(self.sc['shape'])}, pads "
+                f"{'folded' if pads is None else [tuple(p) for p in pads]}")
 
 
 def observe(case: dict[str, Any], framework: str, result: dict[str, Any],

@@ -367,8 +367,8 @@ def _same_output(layer: Any, r: Resolved) -> tuple[AxisRange | None, ...] | None
 
 def _reachable(layer: Any, r: Resolved) -> tuple[tuple[Route, ...], ...] | None:
     """Transposed conv: every output size its convention can produce from this input."""
-    if not isinstance(layer, ConvTranspose):
-        return None
+    if not isinstance(layer, ConvTranspose) or r.folds is not None:
+        return None  # flax 'CIRCULAR' has one size: n s
     base = dataclasses.replace(layer, output_size=None)
     return tuple(
         tuple(Route(rt.kind.value, _range(rt.sizes), int(rt.base), rt.setting)

@@ -220,7 +220,9 @@ def conv_transpose_map(
 
     Input ``(ci, i)`` is scattered to output ``(co, i*s - p_b + t*d)`` through
     ``w[ci, co mod (C_out/g), t]``; positions cropped by the padding are dropped and the
-    output padding appends never-written positions at the end.
+    output padding appends never-written positions at the end.  flax's ``'CIRCULAR'`` folds
+    the full output instead: position ``j`` lands on ``(offset + j) mod period`` (no two taps
+    of one input meet there, so every entry stays one weight).
     """
     c_in, sizes = _shape(input_shape)
     r = resolve(layer, sizes)
@@ -236,8 +238,14 @@ def conv_transpose_map(
     ks = layer.kernel
     check_budget(c_in * cout_g * prod(sizes) * prod(ks), max_nnz, view)
     axes = []
+    folds = r.folds or (None,) * len(sizes)
     for a, n in enumerate(sizes):
-        i, t, j = _window_axis(n, ks[a], layer.stride[a], r.pads[a][0], layer.dilation[a])
+        fold = folds[a]
+        pb = 0 if fold is not None else r.applied_pads[a][0]
+        i, t, j = _window_axis(n, ks[a], layer.stride[a], pb, layer.dilation[a])
+        if fold is not None:
+            assert fold[0] is not None  # concrete sizes: the offset is known
+            j = (int(fold[0]) + j) % int(fold[1])
         keep = (j >= 0) & (j < r.output[a])
         axes.append((j[keep], t[keep], i[keep]))
     out_f, tap_f, in_f = _combine(axes, [r.output, ks, sizes])

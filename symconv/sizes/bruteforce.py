@@ -547,6 +547,8 @@ def _transpose(layer: ConvTranspose, n: int, a: int) -> int:
             )
         return keras_transpose_length(n, k, s, d, padding, op)
     if conv is Convention.JAX:
+        if padding is PadMode.CIRCULAR:  # flax sums the full output's periods of n s
+            return n * s
         pads = padding if isinstance(padding, PadMode) else padding[a]
         return jax_transpose_length(n, k, s, d, pads)
     # torch, onnx

@@ -380,6 +380,9 @@ def _definition(spec: Any, a: int) -> str:
             f"fit in the input with {pads}: #{{t : t*{s} + {keff} <= n + P}}, a floor of an "
             f"affine function of n."
         )
+    if isinstance(spec, ConvTranspose) and spec.padding is PadMode.CIRCULAR:
+        return (f"g(n) = n s with s={spec.stride[a]}: flax's 'CIRCULAR' sums the full "
+                "transposed output's periods of n s, an affine function of n.")
     if isinstance(spec, ConvTranspose):
         return (
             f"g(n) is the extent of the scatter of n inputs over k={spec.kernel[a]} taps with "

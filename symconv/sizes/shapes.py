@@ -80,14 +80,39 @@ class Resolved:
     ``pads`` are the ``(before, after)`` paddings actually applied per axis.  For a transposed
     convolution they are PyTorch-style crops of the full output and ``output_padding`` holds the
     extra zeros appended at the end, whatever the convention's own parameterisation was.
+
+    ``folds`` (``flax.linen.ConvTranspose(padding='CIRCULAR')``): per axis ``None`` or
+    ``(offset, period)``: full-output position ``j`` lands on output ``(offset + j) mod
+    period``.  A fold is no crop, so with a fold ``pads`` and ``output_padding`` raise
+    :class:`~symconv.errors.UnsupportedError`: whatever reasons from them (coverage, adjoints,
+    inverse problems, LaTeX facts) refuses the layer instead of describing another one.
     """
 
     layer: Any  # the Layer, broadcast to the input's rank
     input: tuple[Int, ...]
     output: tuple[Int, ...]
-    pads: tuple[tuple[Int, Int], ...]
-    output_padding: tuple[Int, ...] | None = None
+    applied_pads: tuple[tuple[Int, Int], ...]
+    applied_output_padding: tuple[Int, ...] | None = None
     notes: tuple[str, ...] = ()
+    folds: tuple[tuple[Int | None, Int] | None, ...] | None = None
+
+    @property
+    def pads(self) -> tuple[tuple[Int, Int], ...]:
+        self._no_fold("pads")
+        return self.applied_pads
+
+    @property
+    def output_padding(self) -> tuple[Int, ...] | None:
+        self._no_fold("output_padding")
+        return self.applied_output_padding
+
+    def _no_fold(self, what: str) -> None:
+        if self.folds is not None:
+            raise UnsupportedError(
+                f"padding='CIRCULAR' of flax.linen.ConvTranspose folds the transposed output "
+                f"periodically (on {self.output}): it has no {what}, so this analysis is not "
+                "available for it (its size, matrix and reference values are)"
+            )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -249,6 +274,8 @@ def _resolve_pool(layer: MaxPool | AvgPool, sizes: tuple[Int, ...]) -> Resolved:
 def _resolve_conv_transpose(layer: ConvTranspose, sizes: tuple[Int, ...]) -> Resolved:
     nd = len(sizes)
     conv = layer.convention
+    if layer.padding is PadMode.CIRCULAR:
+        return _flax_circular(layer, sizes)
     outs, pads, ops, notes = [], [], [], []
     if conv is Convention.JAX and isinstance(layer.padding, tuple):  # lax raises first
         J.check_crops(sizes, layer.padding, layer.stride)
@@ -286,6 +313,42 @@ def _resolve_conv_transpose(layer: ConvTranspose, sizes: tuple[Int, ...]) -> Res
         pads.append((pb, pe))
         ops.append(op)
     return Resolved(layer, sizes, tuple(outs), tuple(pads), tuple(ops), tuple(notes))
+
+
+def _flax_circular(layer: ConvTranspose, sizes: tuple[Int, ...]) -> Resolved:
+    """``flax.linen.ConvTranspose(padding='CIRCULAR')`` (flax 0.12.8): ``lax.conv_transpose``
+    with ``'VALID'`` gives the full output, ``(n-1)s + k_eff`` long when ``k_eff > s`` (else
+    ``n s``, the full output and ``s - k_eff`` zeros); flax pads it by ``size_diff = (-e) mod
+    2ns`` (``e`` the excess over ``n s``) -- ``(size_diff + 1)//2`` first, or ``size_diff//2``
+    with ``transpose_kernel=True`` -- and sums its periods of ``n s``.  So the output is
+    ``n s`` and full position ``j`` lands on ``(offset + j) mod n s``: with ``k_eff <= s``
+    that is the uncropped output plus ``output_padding = s - k_eff`` (no fold)."""
+    outs: list[Int] = []
+    pads: list[tuple[Int, Int]] = []
+    ops: list[Int] = []
+    folds: list[tuple[Int | None, Int] | None] = []
+    for a, n in enumerate(sizes):
+        k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
+        keff = F.effective_kernel(k, d)
+        period = n * s
+        outs.append(period)
+        if _known(keff, s) and keff <= s:
+            pads.append((0, 0))
+            ops.append(s - keff)
+            folds.append(None)
+            continue
+        pads.append((0, 0))
+        ops.append(0)
+        if _known(n):
+            diff = -(keff - s) % (2 * period)
+            folds.append((((diff if layer.transpose_kernel else diff + 1) // 2) % period, period))
+        else:  # the offset needs the size
+            folds.append((None, period))
+    fold = tuple(folds) if any(f is not None for f in folds) else None
+    notes = () if fold is None else (
+        "padding='CIRCULAR': the full transposed output summed modulo the output size "
+        "(flax's periodic fold)",)
+    return Resolved(layer, sizes, tuple(outs), tuple(pads), tuple(ops), notes, fold)
 
 
 def _onnx_transpose(

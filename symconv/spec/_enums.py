@@ -44,6 +44,7 @@ class PadMode(enum.StrEnum):
     VALID = "valid"
     CAUSAL = "causal"  # keras Conv1D: all padding at the start
     FULL = "full"  # keras deconv_output_length only
+    CIRCULAR = "circular"  # flax ConvTranspose: the transposed output folded periodically
 
 
 class PaddingFill(enum.StrEnum):

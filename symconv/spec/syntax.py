@@ -3,7 +3,7 @@
 One layer is a *kind* followed by ``key=value`` parameters and bare *flags*, separated by blanks::
 
     conv            k=3 s=2 p=1 d=1 [pm=reflect] [convention=torch]
-    conv-transpose  k=4 s=2 p=1 op=0 d=1 [convention=onnx]       (alias: deconv)
+    conv-transpose  k=4 s=2 p=1 op=0 d=1 [transpose_kernel] [convention=onnx]  (alias: deconv)
     avg-pool        k=2 [s=2] [p=0] [d=1] [ceil]
     max-pool        k=2 [s=2] [p=0] [d=1] [ceil]
     upsample-nearest  f=2 [exact]                                  (exact: nearest-exact)
@@ -125,7 +125,7 @@ _O = _Param("output_size", ("o", "output_size"), "sizes")
 _KINDS = (
     _Kind("conv", (), (_K, _S, _P, _D, _PM, _CONV), (), "kernel"),
     _Kind("conv-transpose", ("deconv", "conv_transpose", "convtranspose"),
-          (_K, _S, _P, _OP, _D, _CONV), (), "kernel"),
+          (_K, _S, _P, _OP, _D, _CONV), ("transpose_kernel",), "kernel"),
     _Kind("avg-pool", ("avgpool", "avg_pool"), (_K, _S, _P, _D, _CONV), ("ceil",), "kernel"),
     _Kind("max-pool", ("maxpool", "max_pool"), (_K, _S, _P, _D, _CONV), ("ceil",), "kernel"),
     _Kind("upsample-nearest", ("nearest",), (_F,), ("exact",), "scale_factor"),
@@ -280,7 +280,8 @@ def _flag(kind: _Kind, tok: str, col: int, text: str, flags: set[str],
             f"flag {tok!r} (column {col} of layer {text!r}) must not repeat", text, col
         )
     flags.add(name)
-    where[{"ceil": "ceil_mode", "exact": "mode", "align_corners": "align_corners"}[name]] = col
+    where[{"ceil": "ceil_mode", "exact": "mode", "align_corners": "align_corners",
+           "transpose_kernel": "transpose_kernel"}[name]] = col
 
 
 def _bad(param: _Param, raw: str, col: int, text: str, rule: str) -> LayerSyntaxError:
@@ -375,7 +376,7 @@ def _build(kind: _Kind, values: dict[str, Any], flags: set[str], where: dict[str
         if name == "conv":
             return Conv(**kw)
         if name == "conv-transpose":
-            return ConvTranspose(**kw)
+            return ConvTranspose(transpose_kernel="transpose_kernel" in flags, **kw)
         if name in ("avg-pool", "max-pool"):
             cls: Any = AvgPool if name == "avg-pool" else MaxPool
             return cls(ceil_mode="ceil" in flags, **kw)
@@ -495,6 +496,8 @@ def format_layer(layer: Layer) -> str:
             parts.append(f"pm={layer.padding_mode.value}")
         if isinstance(layer, AvgPool | MaxPool) and layer.ceil_mode:
             parts.append("ceil")
+        if isinstance(layer, ConvTranspose) and layer.transpose_kernel:
+            parts.append("transpose_kernel")
         if layer.convention.value != "torch":
             parts.append(f"convention={layer.api or layer.convention.value}")
         return " ".join(parts)

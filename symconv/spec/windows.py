@@ -8,7 +8,7 @@ from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from symconv._params import Int, fmt, is_int, padding_pairs, per_axis, scalar
-from symconv.errors import InvalidSpecError, UnsupportedError
+from symconv.errors import InvalidSpecError
 from symconv.spec._base import _AX, _check_bool, _infer_ndim, _show, _Spatial
 from symconv.spec._enums import Convention, PaddingFill, PadMode, parse_enum
 from symconv.spec.api_rules import api_rules, check_api, effective_api
@@ -76,11 +76,7 @@ def _api_padding_name(
     if api.name == "flax.linen.Conv" and value in FLAX_PAD_NAMES:
         return _flax_conv_name(value, keff)
     if api.name == "flax.linen.ConvTranspose" and value == "CIRCULAR":
-        raise UnsupportedError(
-            "padding='CIRCULAR' for flax.linen.ConvTranspose is not modelled: flax folds the "
-            "VALID transposed output periodically onto n*s positions, which no crop of the "
-            "full output gives (use padding='VALID' and fold the result yourself)"
-        )
+        return PadMode.CIRCULAR  # the periodic fold (sizes.shapes._flax_circular)
     if api.name in ("jax.lax.conv_transpose", "flax.linen.ConvTranspose") and (
             value.lower() in _MODE_NAMES[Convention.JAX]):
         return _lax_transpose_string(value, api, stride, keff, ndim)
@@ -94,6 +90,8 @@ def _api_padding_name(
     elif value.upper() in FLAX_PAD_NAMES and api.name == "flax.linen.Conv":
         how += f"; flax's own {', '.join(map(repr, FLAX_PAD_NAMES))} exactly as written"
         hint = f" (write {value.upper()!r})"
+    elif value.upper() == "CIRCULAR" and "ConvTranspose" in api.kinds:
+        hint = " (flax.linen.ConvTranspose takes 'CIRCULAR': name that API)"
     elif value.upper() in FLAX_PAD_NAMES and api.convention is Convention.JAX:
         hint = f" (flax.linen.Conv takes {value.upper()!r}: name that API)"
     raise InvalidSpecError(
@@ -372,6 +370,7 @@ class ConvTranspose(_Spatial):
     convention: Any = Convention.TORCH
     api: str | None = None
     ndim: int | None = None
+    transpose_kernel: bool = False
     use_consistent_padding: InitVar[bool] = False
 
     def __post_init__(self, use_consistent_padding: bool) -> None:
@@ -384,6 +383,7 @@ class ConvTranspose(_Spatial):
                       output_padding=op_in, output_size=size_in)
         if consistent:
             self._consistent_padding(name)
+        self._transpose_kernel()
         c, axes = self.convention, self.ndim or 1
         _check_channels(self.groups, self.in_channels, self.out_channels)
         if op_in is None and c is Convention.KERAS:
@@ -445,6 +445,20 @@ class ConvTranspose(_Spatial):
                     f"stride={_show(self.stride, self.ndim)} or "
                     f"dilation={_show(self.dilation, self.ndim)}"
                 )
+
+    def _transpose_kernel(self) -> None:
+        """JAX's ``transpose_kernel`` flips the kernel (symconv's taps are in PyTorch's
+        orientation whatever the flag, as for every convention); it also places flax's
+        ``'CIRCULAR'`` fold, which is why the spec records it."""
+        _check_bool("transpose_kernel", self.transpose_kernel)
+        api = effective_api(self)
+        if self.transpose_kernel and (api is None or api.name not in (
+                "jax.lax.conv_transpose", "flax.linen.ConvTranspose")):
+            raise InvalidSpecError(
+                "transpose_kernel=True is a parameter of jax.lax.conv_transpose and "
+                "flax.linen.ConvTranspose only, not of "
+                f"{api.name if api else 'convention ' + self.convention.value}"
+            )
 
     def _consistent_padding(self, name: str | None) -> None:
         """``lax.conv_transpose(use_consistent_padding=True)``: pairs are the forward
