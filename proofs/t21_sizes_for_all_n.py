@@ -47,7 +47,9 @@ def _specs(size: str) -> list[Any]:
                             ceil_mode=ceil, convention="onnx")
                 add(AvgPool, kernel=k, stride=s, padding=min(d - 1, k // 2))
                 for conv in ("tensorflow", "keras", "jax"):
-                    for mode in ("same", "valid"):
+                    # as each framework spells them: tf.nn and lax.conv_transpose read only
+                    # 'SAME'/'VALID' (lax.conv_general_dilated any case), Keras any case
+                    for mode in (("same", "valid") if conv == "keras" else ("SAME", "VALID")):
                         add(Conv, kernel=k, stride=s, dilation=d if s == 1 else 1,
                             padding=mode, convention=conv)
                         if conv != "tensorflow":

@@ -4,7 +4,7 @@ Every layer of the convolution family as an exact sparse linear map, output-size
 every framework convention proven for all sizes, and the theorems that relate them.
 
 >>> import symconv
->>> symconv.conv_output_size(224, 7, stride=2, padding="same", convention="tensorflow")
+>>> symconv.conv_output_size(224, 7, stride=2, padding="SAME", convention="tensorflow")
 112
 >>> symconv.conv_transpose_output_size(6, 3, stride=2, padding=1, output_padding=1)
 12

@@ -102,12 +102,19 @@ def _item(name: str, whole: tuple[Any, ...], v: object, minimum: int | None) -> 
         raise InvalidSpecError(f"{name}={fmt(whole)}: {exc}") from None
 
 
-def padding_pairs(name: str, value: object, ndim: int) -> tuple[tuple[Int, Int], ...]:
+def padding_pairs(
+    name: str, value: object, ndim: int, *, negative: bool = False
+) -> tuple[tuple[Int, Int], ...]:
     """Normalise numeric padding to one ``(before, after)`` pair per axis.
 
     Accepts an int (all sides), a sequence with one int or ``(before, after)`` pair per axis.
     Strings are not handled here (they are padding *modes*, resolved by a convention).
+    ``negative=True`` also accepts negative ints (a crop, as JAX's ``lax.pad`` reads them).
+
+    >>> padding_pairs("padding", ((-3, 2),), 1, negative=True)
+    ((-3, 2),)
     """
+    low = None if negative else 0
     if isinstance(value, Sequence) and not isinstance(value, str):
         items = tuple(value)
         if len(items) != ndim:
@@ -123,10 +130,10 @@ def padding_pairs(name: str, value: object, ndim: int) -> tuple[tuple[Int, Int],
                     raise InvalidSpecError(
                         f"{name}={fmt(items)} must give each axis an int or a (before, after) pair"
                     )
-                out.append((_item(name, items, pair[0], 0), _item(name, items, pair[1], 0)))
+                out.append((_item(name, items, pair[0], low), _item(name, items, pair[1], low)))
             else:
-                p = _item(name, items, v, 0)
+                p = _item(name, items, v, low)
                 out.append((p, p))
         return tuple(out)
-    p = scalar(name, value, minimum=0, rule=" (negative padding is not supported)")
+    p = scalar(name, value, minimum=low, rule=" (negative padding is not supported)")
     return ((p, p),) * ndim

@@ -53,10 +53,13 @@ CONVENTIONS = ("torch", "onnx", "tensorflow", "keras", "jax")
 _SAME_NAMES = {
     "torch": ("same", "valid"),
     "onnx": ("same_upper", "same_lower", "valid"),
-    "tensorflow": ("same", "valid"),
+    "tensorflow": ("SAME", "VALID"),
     "keras": ("same", "valid"),
     "jax": ("same", "same_lower", "valid"),
 }
+# lax.conv_transpose reads only 'SAME'/'VALID' itself (other strings go to the forward conv)
+_TRANSPOSE_NAMES = {"onnx": ("same_upper", "same_lower", "valid"), "jax": ("SAME", "VALID"),
+                    "tensorflow": ("SAME", "VALID"), "keras": ("same", "valid")}
 
 
 def _ints(ndim: int, lo: int, hi: int) -> st.SearchStrategy[tuple[int, ...]]:
@@ -90,7 +93,8 @@ def conv_specs(draw: st.DrawFn, ndim: int = 2, convention: str = "torch") -> sym
     if convention == "torch" and any(s > 1 for s in stride):
         names.remove("same")
     padding: Any
-    if convention == "keras" or draw(st.booleans()):
+    if convention in ("keras", "tensorflow") or draw(st.booleans()):
+        # Keras layers and tf.nn.convolution (the tensorflow default) take names only
         padding = draw(st.sampled_from(names))
     elif convention == "torch":
         padding = draw(_ints(ndim, 0, 3))
@@ -123,7 +127,7 @@ def conv_transpose_specs(
     if convention == "torch":
         kw["padding"] = draw(_ints(ndim, 0, 3))
     elif convention in ("onnx", "jax"):
-        names = ("same_upper", "same_lower", "valid") if convention == "onnx" else ("same", "valid")
+        names = _TRANSPOSE_NAMES[convention]
         if draw(st.booleans()):
             kw["padding"] = draw(st.sampled_from(names))
         else:
@@ -131,7 +135,7 @@ def conv_transpose_specs(
                 draw(st.tuples(st.integers(0, 3), st.integers(0, 3))) for _ in range(ndim)
             )
     else:
-        kw["padding"] = draw(st.sampled_from(("same", "valid")))
+        kw["padding"] = draw(st.sampled_from(_TRANSPOSE_NAMES[convention]))
     if convention == "torch":  # PyTorch: op < stride or op < dilation
         kw["output_padding"] = tuple(
             draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation, strict=True)
@@ -143,7 +147,7 @@ def conv_transpose_specs(
             st.none() | st.tuples(*[st.integers(0, s - 1) for s in stride])
         )
     elif convention == "tensorflow":
-        lows = keff if kw["padding"] == "valid" else (1,) * ndim
+        lows = keff if kw["padding"].lower() == "valid" else (1,) * ndim
         kw["output_size"] = tuple(draw(st.integers(lo, lo + 24)) for lo in lows)
     groups = draw(st.integers(1, 3))
     return symconv.ConvTranspose(kernel=kernel, stride=stride, dilation=dilation, groups=groups,
@@ -164,7 +168,7 @@ def pool_specs(
     kernel = draw(_ints(ndim, 1, 5))
     stride = draw(st.none() | _ints(ndim, 1, 4))
     dilation = (1,) * ndim
-    if convention == "onnx" or (convention in ("torch", "jax") and kind == "max"):
+    if convention == "onnx" or (convention == "torch" and kind == "max"):
         dilation = draw(_ints(ndim, 1, 2))
     padding: Any
     if convention == "torch":
@@ -185,7 +189,7 @@ def pool_specs(
     elif convention == "jax" and draw(st.booleans()):
         padding = tuple(draw(st.tuples(st.integers(0, 2), st.integers(0, 2))) for _ in kernel)
     else:
-        padding = draw(st.sampled_from(("same", "valid")))
+        padding = draw(st.sampled_from(_TRANSPOSE_NAMES.get(convention, ("same", "valid"))))
     kw: dict[str, Any] = {}
     if convention in ("torch", "onnx"):
         kw["ceil_mode"] = draw(st.booleans())
@@ -202,9 +206,11 @@ def pool_specs(
 @st.composite
 def resize_specs(draw: st.DrawFn, ndim: int = 2, convention: str = "torch") -> symconv.Resize:
     """Valid :class:`symconv.Resize` specs: an int or Fraction scale per axis (up or down),
-    or an explicit output ``size``; ``align_corners`` only with ``mode='linear'``."""
+    or an explicit output ``size``; ``align_corners`` only with ``mode='linear'`` and not under
+    jax (``jax.image.resize`` samples pixel centres; its linear mode antialiases)."""
     mode = draw(st.sampled_from(("nearest", "nearest-exact", "linear")))
-    align = draw(st.none() | st.booleans()) if mode == "linear" else None
+    align = (draw(st.none() | st.booleans()) if mode == "linear" and convention != "jax"
+             else None)
     if draw(st.booleans()):
         scales = st.integers(1, 4) | st.builds(Fraction, st.integers(1, 8), st.integers(1, 4))
         return symconv.Resize(scale_factor=tuple(draw(scales) for _ in range(ndim)), mode=mode,
@@ -478,7 +484,7 @@ def review_layer_dicts(*, tensorflow_same: bool = True,
     ]
     if tensorflow_same:
         kinds.append(st.builds(lambda k, s: {"op": "conv", "kernel": k, "stride": s,
-                                             "padding": "same", "convention": "tensorflow"},
+                                             "padding": "SAME", "convention": "tensorflow"},
                                st.integers(1, 5), st.integers(1, 3)))
     kinds.append(st.just({"op": "pixel-unshuffle", "factor": 2}))
     kinds.append(st.sampled_from([*({"op": "resize", "scale_factor": f} for f in resize_factors),

@@ -52,14 +52,14 @@ KNOWN: list[tuple[str, Any, int | None]] = [
     ("tf same 224 total", lambda: B.same_windows(224, 7, 2, 1)[1], 5),
     ("tf same 225 total", lambda: B.same_windows(225, 7, 2, 1)[1], 6),
     ("tf same 224 pads", lambda: B.brute_padding(
-        Conv(kernel=7, stride=2, padding="same", convention="tensorflow"), 224), (2, 3)),
+        Conv(kernel=7, stride=2, padding="SAME", convention="tensorflow"), 224), (2, 3)),
     ("tf same 225 pads", lambda: B.brute_padding(
-        Conv(kernel=7, stride=2, padding="same", convention="tensorflow"), 225), (3, 3)),
+        Conv(kernel=7, stride=2, padding="SAME", convention="tensorflow"), 225), (3, 3)),
     ("onnx same_lower 224", lambda: B.brute_padding(
         Conv(kernel=7, stride=2, padding="same_lower", convention="onnx"), 224), (3, 2)),
     # TensorFlow VALID: ceil((i - k_eff + 1)/s)
     ("tf valid (10,3,3)", lambda: B.brute_output_size(
-        Conv(kernel=3, stride=3, padding="valid", convention="tensorflow"), 10), 3),
+        Conv(kernel=3, stride=3, padding="VALID", convention="tensorflow"), 10), 3),
     # transposed conv: (i-1)s - 2p + k_eff + op
     ("transpose (3,3,2,1,op1)", lambda: B.conv_transpose_length(3, 3, 2, 1, 1, 1, 1), 6),
     ("transpose (6->3 back to 6)", lambda: B.conv_transpose_length(
@@ -79,9 +79,9 @@ KNOWN: list[tuple[str, Any, int | None]] = [
         ConvTranspose(kernel=4, stride=2, padding="valid", output_padding=1,
                       convention="keras"), 4), 11),
     ("jax same i*s", lambda: B.brute_output_size(
-        ConvTranspose(kernel=3, stride=2, padding="same", convention="jax"), 5), 10),
+        ConvTranspose(kernel=3, stride=2, padding="SAME", convention="jax"), 5), 10),
     ("jax valid i*s+max(k-s,0)", lambda: B.brute_output_size(
-        ConvTranspose(kernel=3, stride=2, padding="valid", convention="jax"), 3), 7),
+        ConvTranspose(kernel=3, stride=2, padding="VALID", convention="jax"), 3), 7),
     ("onnx same_upper i*s", lambda: B.brute_output_size(
         ConvTranspose(kernel=3, stride=2, padding="same_upper", convention="onnx"), 4), 8),
     # max-unpooling (i-1)s - 2p + k; resize floor(i*scale); shuffles
@@ -227,7 +227,7 @@ INVALID: list[tuple[str, Any, type[Exception], str]] = [
     ("float scale", lambda: B.brute_output_size(Resize(scale_factor=1.5), 4),
      UnsupportedError, "float"),
     ("tf transposed", lambda: B.brute_output_size(
-        ConvTranspose(kernel=3, stride=2, padding="same", output_size=8,
+        ConvTranspose(kernel=3, stride=2, padding="SAME", output_size=8,
                       convention="tensorflow"), 4), UnsupportedError, "output_size"),
     ("requested output_size", lambda: B.brute_output_size(
         ConvTranspose(kernel=3, stride=2, output_size=6), 3), UnsupportedError, "output_size"),

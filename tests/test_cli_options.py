@@ -79,7 +79,8 @@ BAD_VALUES = [
     ("pixel-shuffle", "", "--factor must be given for pixel-shuffle"),
     ("resize", "--scale 2/x", "--scale='2/x' must be a number such as 2, 1.5 or 3/2"),
     ("conv", "--kernel 3 --factor 2", "--factor must only be given for pixel-shuffle"),
-    ("conv", "--kernel 3 --convention caffe", "Invalid value for '--convention'"),
+    ("conv", "--kernel 3 --convention caffe",
+     "--convention='caffe' must be one of torch, onnx, tensorflow, keras, jax or a framework API"),
 ]
 
 
@@ -98,7 +99,7 @@ def test_shape_and_matrix_reject_bad_values_alike(layer: str, options: str, mess
 # ``symconv shape`` computes.
 SAME_LAYER = [
     "conv --in 7x6 --kernel 3x2 --stride 2 --padding 1:0x0:1 --dilation 1x2",
-    "conv --in 9 --kernel 3 --stride 2 --padding same --convention tensorflow",
+    "conv --in 9 --kernel 3 --stride 2 --padding SAME --convention tensorflow",
     "conv --in 5x5 --kernel 3 --channels 4 --out-channels 6 --groups 2",
     "conv-transpose --in 3x4 --kernel 3 --stride 2 --padding 1 --output-padding 1x0",
     "conv-transpose --in 4 --kernel 4 --stride 3 --padding same_upper --convention onnx",

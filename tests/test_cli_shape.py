@@ -23,12 +23,13 @@ from symconv.cli import cli
 from symconv.cli._common import SymconvCommand, SymconvGroup, dump_json
 from symconv.cli.shape import EPILOG, Query, analyse
 from symconv.errors import InvalidSpecError
+from symconv.spec import Convention
 
 from strategies import CONVENTIONS, conv_specs, pool_specs, valid_input_sizes
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TF_EXAMPLE = ("shape conv --in 224x224 --kernel 7 --stride 2 --padding same "
+TF_EXAMPLE = ("shape conv --in 224x224 --kernel 7 --stride 2 --padding SAME "
               "--convention tensorflow")
 TRANSPOSE_EXAMPLE = "shape conv-transpose --in 6 --kernel 3 --stride 2 --padding 1 --target 12"
 POOL_EXAMPLE = "shape max-pool --in 9 --kernel 4 --stride 4 --padding 2 --ceil-mode"
@@ -163,8 +164,10 @@ def test_channels() -> None:
         ("shape conv --in 10 --kernel 4 --padding causal --convention keras", [10]),
         ("shape conv-transpose --in 3 --kernel 3 --stride 2 --padding same --convention keras",
          [6]),
-        ("shape conv-transpose --in 3 --kernel 3 --stride 2 --padding valid --convention jax",
+        ("shape conv-transpose --in 3 --kernel 3 --stride 2 --padding VALID --convention jax",
          [7]),
+        # lax.conv_transpose hands 'valid' to the forward convolution: at stride 1 no padding
+        ("shape conv-transpose --in 3 --kernel 3 --padding valid --convention jax", [1]),
         ("shape max-pool --in 32 --kernel 1 --stride 2 --ceil-mode", [16]),
         ("shape avg-pool --in 3x3 --kernel 3 --stride 2 --padding 1", [2, 2]),
         ("shape max-unpool --in 3 --kernel 2", [6]),
@@ -227,7 +230,7 @@ def test_compare_marks_pads_difference() -> None:
 
 
 def test_compare_transposed_with_target() -> None:
-    data = as_json("shape conv-transpose --in 6 --kernel 3 --stride 2 --padding same "
+    data = as_json("shape conv-transpose --in 6 --kernel 3 --stride 2 --padding SAME "
                    f"--convention tensorflow --target 12 --compare {ALL}")
     rows = {r["convention"]: r for r in data["rows"]}
     assert rows["torch"]["error"] is not None  # torch ConvTranspose takes no padding names
@@ -246,7 +249,7 @@ def test_compare_text_marks_with_star() -> None:
 
 
 def test_symbolic_formula_and_residues() -> None:
-    out = run("shape conv --in 224 --kernel 7 --stride 2 --padding same --convention tensorflow "
+    out = run("shape conv --in 224 --kernel 7 --stride 2 --padding SAME --convention tensorflow "
               "--symbolic").stdout
     f = fields(out)
     assert f["input"] == "i"
@@ -327,11 +330,14 @@ BAD = [
     ("shape conv --in 5x5 --kernel 3x3x3", "--kernel=3x3x3 must have one entry per axis"),
     ("shape conv --in 5 --kernel 3 --padding 1:2:3", "--padding='1:2:3' must be"),
     ("shape conv --in 5 --kernel 3 --padding foo", "padding='foo' must be a number or one of"),
-    ("shape conv --in 5 --kernel 3 --convention mxnet", "'mxnet' is not one of"),
+    ("shape conv --in 5 --kernel 3 --convention mxnet",
+     "--convention='mxnet' must be one of torch, onnx, tensorflow, keras, jax or a framework API"),
     ("shape conv --in 5 --kernel 3 --groups abc", "'abc' is not a valid integer"),
     ("shape conv --in 5 --kernel 3 --channels 3 --groups 2", "groups=2 must divide"),
     ("shape conv --in H --kernel 3", "need --symbolic"),
-    ("shape conv --in 5 --kernel 3 --compare torch,foo", "--compare='torch,foo' must be"),
+    ("shape conv --in 5 --kernel 3 --compare torch,foo",
+     "--compare='torch,foo' must be a comma-separated list of torch, onnx, tensorflow, keras, "
+     "jax or framework APIs such as tf.nn.conv2d ('foo' is neither"),
     ("shape conv --in 5 --kernel 3 --symbolic --target 3", "--target must not be combined"),
     ("shape conv --in 5 --kernel 3 --symbolic --compare torch", "--compare must not be"),
     ("shape max-pool --in 5 --kernel 3 --padding 1 --target 99",
@@ -340,13 +346,18 @@ BAD = [
      "target=20 must be an admissible output size 11..12"),
     ("shape conv-transpose --in 6 --kernel 3 --stride 2 --output-padding 2",
      "output_padding=2 must be smaller than stride=2 or dilation=1"),
-    ("shape conv-transpose --in 6 --kernel 3 --stride 2 --padding same --convention tensorflow",
+    ("shape conv-transpose --in 6 --kernel 3 --stride 2 --padding SAME --convention tensorflow",
      "output_size=None must be given under convention tensorflow"),
     ("shape max-pool --in 5 --kernel 3 --padding 2", "padding=2 must be at most half"),
     ("shape max-pool --in 5 --kernel 3 --ceil-mode --convention keras --padding valid",
      "ceil_mode=True is only available"),
     ("shape avg-pool --in 5 --kernel 3 --count-include-pad --convention tensorflow "
-     "--padding valid", "count_include_pad=True is not available"),
+     "--padding VALID", "count_include_pad=True is not available"),
+    ("shape avg-pool --in 5 --kernel 3 --convention tensorflow --padding valid",
+     "padding='valid' must be a number or one of 'SAME', 'VALID' (exactly as written) for "
+     "tf.nn.avg_pool (convention tensorflow) (tf.nn.avg_pool refuses 'valid': write 'VALID')"),
+    ("shape conv-transpose --in 3 --kernel 3 --stride 2 --padding valid --convention jax",
+     "padding='valid' must be 'SAME', 'VALID' or pairs for jax.lax.conv_transpose at stride=2"),
     ("shape resize --in 5", "exactly one must be given"),
     ("shape resize --in 5 --scale abc", "--scale='abc' must be a number"),
     ("shape resize --in 5 --scale 0", "scale_factor=0 must be a positive finite number"),
@@ -463,7 +474,11 @@ def _options(spec: Any) -> dict[str, Any]:
     """Click option values (strings, as typed) that describe ``spec``."""
     o: dict[str, Any] = {"kernel": _axes(spec.kernel), "stride": _axes(spec.stride),
                          "dilation": _axes(spec.dilation), "convention": spec.convention.value}
-    o["padding"] = spec.padding.value if isinstance(spec.padding, str) else _axes(spec.padding)
+    if isinstance(spec.padding, str):  # a name, as the framework spells it (tf.nn: 'SAME')
+        name = spec.padding.value
+        o["padding"] = name.upper() if spec.convention is Convention.TENSORFLOW else name
+    else:
+        o["padding"] = _axes(spec.padding)
     if isinstance(spec, symconv.Conv):
         o["groups"] = spec.groups
         if spec.in_channels is not None:

@@ -25,6 +25,7 @@ from symconv import (
     UnsupportedError,
     resolve,
 )
+from symconv.sizes import bruteforce as B
 from symconv.sizes.inverse import (
     RouteKind,
     ambiguity_set,
@@ -62,18 +63,19 @@ def padded(spec: Any, pb: int, pe: int) -> Any:
     """``spec`` with explicit padding, in a convention that accepts explicit pairs.
 
     Conv output depends only on the pads, so ONNX (pairs, no limits) stands in for every
-    convention; pools keep PyTorch/ONNX (their limits are part of the question) and use JAX
-    (pairs, no limits) for TensorFlow/Keras, whose pools take names only.
+    convention but JAX (negative pairs crop); pools keep PyTorch/ONNX/JAX (their limits, and
+    JAX's refusal of a window on padding only, are part of the question); TensorFlow/Keras
+    pools take names only: :func:`brute_paddings` counts their windows directly.
     """
-    if isinstance(spec, Conv):
+    if isinstance(spec, Conv) and spec.convention.value != "jax":
         return Conv(kernel=spec.kernel, stride=spec.stride, dilation=spec.dilation,
                     padding=((pb, pe),), convention="onnx", ndim=1)
     conv = spec.convention.value
-    if conv in ("tensorflow", "keras"):
-        conv = "jax"
-    kw: dict[str, Any] = {"ceil_mode": spec.ceil_mode}
-    if isinstance(spec, AvgPool) and conv != "tensorflow":
-        kw["count_include_pad"] = True
+    kw: dict[str, Any] = {} if isinstance(spec, Conv) else {"ceil_mode": spec.ceil_mode}
+    if isinstance(spec, AvgPool):
+        kw["count_include_pad"] = spec.count_include_pad
+    if getattr(spec, "api", None) is not None:  # a spec naming its API keeps it
+        kw["api"] = spec.api
     return type(spec)(kernel=spec.kernel, stride=spec.stride, dilation=spec.dilation,
                       padding=((pb, pe),), convention=conv, ndim=1, **kw)
 
@@ -82,14 +84,22 @@ def brute_paddings(spec: Any, n: int, target: int) -> dict[int, list[tuple[int, 
     """Every accepted (pb, pe) giving ``target``, grouped by total."""
     bound = target * spec.stride[0] + keff(spec) + spec.stride[0]
     found: dict[int, list[tuple[int, int]]] = {}
-    for pb in range(bound + 1):
-        for pe in range(bound + 1 - pb):
+    named_only = spec.convention.value in ("tensorflow", "keras") and not isinstance(spec, Conv)
+    pairs = [(pb, pe) for pb in range(bound + 1) for pe in range(bound + 1 - pb)]
+    if spec.convention.value == "jax":  # crops: both sides <= 0 (padding_for_output's splits)
+        pairs += [(pb, pe) for pb in range(-n, 1) for pe in range(-n, 1) if pb or pe]
+    for pb, pe in pairs:
+        if named_only:  # the windows that fit (floor mode), counted
+            k, s, d = spec.kernel[0], spec.stride[0], spec.dilation[0]
+            out = B.conv_windows(n, k, s, pb, pe, d) or None
+        else:
             try:
                 trial = padded(spec, pb, pe)
             except InvalidSpecError:  # the convention's limit on padding
                 continue
-            if out_or_none(trial, n) == target:
-                found.setdefault(pb + pe, []).append((pb, pe))
+            out = out_or_none(trial, n)
+        if out == target:
+            found.setdefault(pb + pe, []).append((pb, pe))
     return found
 
 
@@ -111,7 +121,7 @@ def test_padding_for_output_matches_brute_force(spec: Any, n: int, target: int) 
     sym = [p // 2 for p, pairs in sorted(found.items()) if (p // 2, p // 2) in pairs]
     assert choice.symmetric == (sym[0] if sym else None)
     assert choice.only_asymmetric == (not sym)
-    half = choice.total_min // 2
+    half = choice.total_min // 2 if choice.total_min >= 0 else -(-choice.total_min // 2)
     pairs = found[choice.total_min]
     end, start = (half, choice.total_min - half), (choice.total_min - half, half)
     assert choice.extra_at_end == (end if end in pairs else None)
@@ -142,7 +152,7 @@ def test_padding_for_output_keras_and_tf_pool_advice() -> None:
     c = padding_for_output(Conv(kernel=3, padding="valid", convention="keras"), 8, 8)
     assert c.symmetric == 1 and ("same", (1, 1)) in c.modes
     assert any("ZeroPadding" in a for a in c.advice)
-    c = padding_for_output(MaxPool(kernel=3, stride=1, padding="valid", convention="tensorflow"),
+    c = padding_for_output(MaxPool(kernel=3, stride=1, padding="VALID", convention="tensorflow"),
                            8, 9)
     assert any("tf.pad" in a for a in c.advice)
 
@@ -192,8 +202,8 @@ def brute_settings(spec: ConvTranspose, n: int) -> dict[RouteKind, dict[int, set
         record(RouteKind.FIXED, output_padding=None)
         for op in range(s + 2):
             record(RouteKind.OUTPUT_PADDING, output_padding=op)
-    else:
-        for name in ("same", "valid"):
+    else:  # lax.conv_transpose reads 'SAME' and 'VALID' itself, exactly as written
+        for name in ("SAME", "VALID"):
             record(RouteKind.FIXED, padding=name)
         if not isinstance(spec.padding, str):
             record(RouteKind.FIXED)
@@ -238,9 +248,9 @@ def test_transposed_sizes_torch_dilation_beyond_stride() -> None:
 
 
 def test_transposed_sizes_tensorflow_and_keras() -> None:
-    tf = ConvTranspose(kernel=3, stride=2, padding="valid", convention="tensorflow", output_size=9)
+    tf = ConvTranspose(kernel=3, stride=2, padding="VALID", convention="tensorflow", output_size=9)
     assert transposed_sizes(tf, 4).sizes == (range(9, 11),)
-    tf_same = dataclasses.replace(tf, padding="same", output_size=(8,))
+    tf_same = dataclasses.replace(tf, padding="SAME", output_size=(8,))
     assert transposed_sizes(tf_same, 4).sizes == (range(7, 9),)
     keras = ConvTranspose(kernel=3, stride=2, padding="same", convention="keras")
     t = transposed_sizes(keras, 3)
@@ -297,12 +307,16 @@ def test_output_padding_for_conventions() -> None:
     ch = output_padding_for(keras, 3, 6)
     assert (ch.parameter, ch.value) == ("output_padding", 1)
     assert ("output_padding", None) in ch.alternatives
-    jax = ConvTranspose(kernel=3, stride=2, padding="same", convention="jax")
+    jax = ConvTranspose(kernel=3, stride=2, padding="SAME", convention="jax")
     assert output_padding_for(jax, 4, 8).value == "'SAME'"
     ch = output_padding_for(jax, 4, 10)
     assert ch.parameter == "padding" and resolve(ch.spec, 4).output == (10,)
-    with pytest.raises(InvalidSpecError, match="negative padding"):
-        output_padding_for(jax, 4, 2)
+    # below (n-1)s + 2 - k_eff = 5 a negative pair crops the zero-stretched input (lax.pad)
+    ch = output_padding_for(jax, 4, 2)
+    assert ch.parameter == "padding" and min(ch.spec.padding[0]) < 0
+    assert resolve(ch.spec, 4).output == (2,)
+    with pytest.raises(InvalidSpecError, match=r"^target=0 must be a positive integer"):
+        output_padding_for(jax, 4, 0)
 
 
 def test_output_padding_for_per_axis() -> None:
@@ -384,7 +398,7 @@ def test_restoring_output_padding_symbolic() -> None:
     for v in range(8, 30):
         assert expr.subs(n, v) == restoring_output_padding(conv, v)
     with pytest.raises(UnsupportedError, match="depends on the input size"):
-        restoring_output_padding(Conv(kernel=3, stride=2, padding="same",
+        restoring_output_padding(Conv(kernel=3, stride=2, padding="SAME",
                                       convention="tensorflow"), n)
 
 

@@ -233,8 +233,9 @@ def test_layer_facts_say_what_is_not_available() -> None:
     assert jax_t.ok and jax_t.matrix is not None
     assert any("negative" in n for n in jax_t.notes)
     assert [cs for _, cs in jax_t.sections if cs] == []
+    # dilated JAX pooling is lax.reduce_window (flax's pools have no dilation parameter)
     jax_pool = layer_facts(MaxPool(kernel=3, stride=3, padding="same", dilation=(1, 2),
-                                   convention="jax"), (3, 5))
+                                   convention="jax.lax.reduce_window"), (3, 5))
     assert jax_pool.ok and jax_pool.matrix is None
     assert "not available for this configuration" in jax_pool.matrix_text
 
@@ -379,3 +380,16 @@ def test_nasty_prose_compiles(tmp_path: Path) -> None:
         trusted_math(r"\frac{a}{b")) + "\n"
     tex = preamble(title=escape(NASTY), subtitle="test") + body + "\\end{document}\n"
     compile_and_rasterise(tex, tmp_path)
+
+
+def test_onnx_same_transpose_with_a_negative_total_is_clamped_symbolically() -> None:
+    """k_eff + op < s: onnxruntime pads nothing, so the output is s(n-1) + k_eff, not n s; the
+    symbolic size must say the same as the integer one (hypothesis found k=1, s=2, n=3)."""
+    import sympy
+
+    from symconv import resolve
+
+    n = sympy.Symbol("n", integer=True, positive=True)
+    t = ConvTranspose(kernel=1, stride=2, padding="same_upper", convention="onnx")
+    assert resolve(t, (n,)).output == (2 * n - 1,) and resolve(t, 3).output == (5,)
+    assert layer_facts(t, (3,)).ok

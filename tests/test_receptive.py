@@ -152,7 +152,8 @@ def other_layer(draw: st.DrawFn, sized: bool) -> Any:
     if kind == "transpose_named":
         convention = draw(st.sampled_from(["keras", "jax"]))
         return ConvTranspose(kernel=draw(st.integers(1, 4)), stride=draw(st.integers(1, 3)),
-                             padding=draw(st.sampled_from(["same", "valid"])),
+                             padding=draw(st.sampled_from(["SAME", "VALID"] if convention == "jax"
+                                                          else ["same", "valid"])),
                              convention=convention, ndim=1)
     if kind == "unpool":
         k = draw(st.integers(1, 3))
@@ -299,7 +300,7 @@ def test_holes_and_empty_positions_are_exact_not_hulls() -> None:
 
 
 def test_size_dependent_padding_needs_the_input_size() -> None:
-    same = Conv(kernel=7, stride=2, padding="same", convention="tensorflow")
+    same = Conv(kernel=7, stride=2, padding="SAME", convention="tensorflow")
     with pytest.raises(InvalidSpecError, match=r"^input_size=None must be given for Conv"):
         receptive_field([same])
     assert receptive_field([same], input_size=224).offset == -2  # pads (2, 3)
@@ -308,7 +309,7 @@ def test_size_dependent_padding_needs_the_input_size() -> None:
     with pytest.raises(InvalidSpecError, match="align_corners depends on the input size"):
         receptive_field([Resize(scale_factor=2, mode="linear", align_corners=True)])
     with pytest.raises(InvalidSpecError, match="output_size under convention tensorflow"):
-        receptive_field([ConvTranspose(kernel=3, stride=2, padding="same",
+        receptive_field([ConvTranspose(kernel=3, stride=2, padding="SAME",
                                        convention="tensorflow", output_size=8)])
 
 

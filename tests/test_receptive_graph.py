@@ -262,7 +262,7 @@ def test_size_dependent_layers_and_bad_arguments() -> None:
 convention: tensorflow
 inputs: [{name: x, size: [H, W]}]
 layers:
-  - {name: a, op: conv, kernel: 4, stride: 2, padding: same}
+  - {name: a, op: conv, kernel: 4, stride: 2, padding: SAME}
 """, "yaml")
     with pytest.raises(InvalidSpecError, match="input_size=None must be given"):
         graph_receptive_field(net, "a")
@@ -397,14 +397,14 @@ def test_sc301_skips_upsampling_outputs_and_handles_size_dependent_padding() -> 
 convention: tensorflow
 inputs: [{name: x, size: [H]}]
 layers:
-  - {name: a, op: conv, kernel: 9, stride: 2, padding: same}
+  - {name: a, op: conv, kernel: 9, stride: 2, padding: SAME}
 """, "yaml")
     (msg,) = sc301(tf)
     assert msg.startswith("a: at the smallest valid size 1 the receptive field on axis 0 is 9")
 
 
 _SIZED = st.one_of(
-    st.builds(lambda k, s: {"op": "conv", "kernel": k, "stride": s, "padding": "same",
+    st.builds(lambda k, s: {"op": "conv", "kernel": k, "stride": s, "padding": "SAME",
                             "convention": "tensorflow"}, st.integers(1, 6), st.integers(1, 3)),
     st.builds(lambda k, p: {"op": "conv", "kernel": k, "padding": p}, st.integers(1, 5),
               st.integers(0, 2)),

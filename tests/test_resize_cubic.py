@@ -212,8 +212,10 @@ _INVALID: list[tuple[str, Any, type[Exception], str]] = [
                                              convention="onnx"),
      InvalidSpecError, "nearest_mode='floor' must only be set for nearest modes, not "
                        "mode='cubic'"),
-    ("tensorflow", lambda: Resize(scale_factor=2, mode="cubic", convention="tensorflow"),
-     InvalidSpecError, "mode='cubic' must be used under convention torch or onnx"),
+    ("tensorflow", lambda: Resize(scale_factor=2, mode="cubic", cubic_coeff_a="-0.6",
+                                  convention="tensorflow"),
+     InvalidSpecError, "cubic_coeff_a=-3/5 with exclude_outside=False must be -1/2 with "
+                       "exclude_outside=True under convention tensorflow"),
     ("zero total weight", lambda: linear_map(
         Resize(scale_factor=2, mode="cubic", coordinate_mode="asymmetric", cubic_coeff_a=4,
                exclude_outside=True, convention="onnx"), (1, 1)),

@@ -207,8 +207,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
               _one({"op": "conv-transpose", "kernel": 4, "stride": 2, "padding": 1})),
     "SC102": (_one({"op": "conv", "kernel": 3, "stride": 2, "padding": 1}),
               _one({"op": "conv", "kernel": 4, "stride": 2, "padding": 1})),
-    "SC201": (_one({"op": "conv", "kernel": 7, "stride": 2, "padding": "same"}, "tensorflow"),
-              _one({"op": "conv", "kernel": 3, "stride": 1, "padding": "same"}, "tensorflow")),
+    "SC201": (_one({"op": "conv", "kernel": 7, "stride": 2, "padding": "SAME"}, "tensorflow"),
+              _one({"op": "conv", "kernel": 3, "stride": 1, "padding": "SAME"}, "tensorflow")),
     "SC202": (_one({"op": "max-pool", "kernel": 2, "stride": 2, "padding": 1,
                     "ceil_mode": True}),
               _one({"op": "max-pool", "kernel": 3, "stride": 2, "padding": 1,
@@ -356,3 +356,20 @@ def test_a_sympy_failure_on_a_formula_is_a_note_and_the_sizes_stay_exact() -> No
     if r.notes:
         assert "no closed form" in r.notes[0]
         assert r.tensors[-1].formula == ("?",)
+
+
+def test_receptive_field_check_when_no_output_reads_the_input() -> None:
+    """An unpool then a stride-3 transposed conv with k=1 cropped by 1: at 3x3 no output of
+    the network reads the input at all; the receptive-field check has nothing to report
+    (it crashed on the empty set of widths; hypothesis found the network)."""
+    from symconv.network import from_dict
+
+    net = from_dict({"convention": "torch",
+                     "inputs": [{"name": "x", "size": ["H", "W"], "channels": 2}],
+                     "layers": [{"name": "l0", "op": "max-pool", "kernel": 3, "stride": 2},
+                                {"name": "l1", "op": "max-unpool", "kernel": 3, "stride": 2},
+                                {"name": "l2", "op": "conv-transpose", "kernel": 1, "stride": 3,
+                                 "padding": 1, "output_padding": 2}]})
+    for h in range(3, 8):
+        r = review(net, (h, h))
+        assert not any(f.code == "SC301" for f in r.findings), h

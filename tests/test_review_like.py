@@ -96,7 +96,7 @@ def test_like_defaults_follow_the_convention() -> None:
     ({"mode": "cubic", "cubic_coeff_a": -0.5}, 2, "torch",
      "layers[2] (up): cubic_coeff_a=-1/2 must be -3/4 under convention torch"),
     ({"mode": "cubic"}, 3, "torch", "layers[2] (up): ndim=3 must be 2 for mode='cubic'"),
-    ({"mode": "cubic"}, 1, "tensorflow", "layers[2] (up): mode='cubic' must be used under"),
+    ({"mode": "lanczos3"}, 1, "torch", "layers[2] (up): mode='lanczos3' must be used under"),
     ({"exclude_outside": True}, 2, "onnx",
      "layers[2] (up): exclude_outside=True must only be set for mode='cubic'"),
     ({"mode": "bilinearish"}, 2, "torch", "layers[2] (up): mode='bilinearish' must be one of"),

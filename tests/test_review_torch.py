@@ -435,7 +435,7 @@ def test_the_builder_refuses_what_it_cannot_run_faithfully(torch: Any) -> None:
     with pytest.raises(Unbuildable, match="without a max pool"):
         build(from_dict(text), torch)
     tf = {"convention": "tensorflow", "inputs": [{"name": "x", "size": ["H"]}],
-          "layers": [{"op": "conv", "kernel": 3, "padding": "same"}]}
+          "layers": [{"op": "conv", "kernel": 3, "padding": "SAME"}]}
     with pytest.raises(Unbuildable, match="convention tensorflow"):
         build(from_dict(tf), torch)
 
@@ -593,7 +593,7 @@ def test_sc201_torch_same_even_kernel_splits_like_tensorflow_same(torch: Any) ->
     assert torch.allclose(F.conv1d(x, w, padding="same"), F.conv1d(F.pad(x, split), w))
     (msg,) = _findings({"op": "conv", "kernel": 4, "padding": "same"}, "SC201")
     assert "pads one more at the end" in msg and "ONNX SAME_LOWER" in msg
-    (msg,) = _findings({"op": "conv", "kernel": 4, "padding": "same"}, "SC201", "tensorflow")
+    (msg,) = _findings({"op": "conv", "kernel": 4, "padding": "SAME"}, "SC201", "tensorflow")
     assert msg.endswith("PyTorch padding='same' (stride 1) splits it the same way")
 
 
@@ -601,7 +601,7 @@ def test_sc201_strided_same_depends_on_the_size(torch: Any) -> None:
     from symconv.review.traps import same_splits
 
     F = torch.nn.functional
-    (msg,) = _findings({"op": "conv", "kernel": 7, "stride": 2, "padding": "same"}, "SC201",
+    (msg,) = _findings({"op": "conv", "kernel": 7, "stride": 2, "padding": "SAME"}, "SC201",
                        "tensorflow")
     assert "pads [(2, 3), (3, 3)] depending on the input size mod 2" in msg
     assert msg.endswith("needs an explicit F.pad (its padding='same' is stride 1 only), "
@@ -616,8 +616,8 @@ def test_sc201_strided_same_depends_on_the_size(torch: Any) -> None:
         F.conv1d(torch.randn(1, 1, 9), w, stride=2, padding="same")
     (msg,) = _findings({"op": "conv", "kernel": 2, "padding": "same_lower"}, "SC201", "onnx")
     assert "pads [(1, 0)]" in msg and "extra pixel at the beginning" in msg
-    (msg,) = _findings({"op": "max-pool", "kernel": 2, "stride": 1, "padding": "same"},
-                       "SC201", "tensorflow")  # PyTorch pools have no padding='same'
+    (msg,) = _findings({"op": "max-pool", "kernel": 2, "stride": 1, "padding": "SAME"},
+                       "SC201", "tensorflow")  # PyTorch pools have no padding='SAME'
     assert msg.endswith("PyTorch pools take symmetric padding only: a port needs an explicit "
                         "F.pad (with -inf)")
     with pytest.raises((TypeError, ValueError, RuntimeError)):
@@ -649,7 +649,7 @@ def test_sc203_only_for_pools_that_pad_and_with_the_right_advice(torch: Any) -> 
     assert not _findings({"op": "avg-pool", "kernel": 3, "padding": "valid"}, "SC203", "onnx")
     assert not _findings({"op": "avg-pool", "kernel": 1, "padding": "same_upper"}, "SC203",
                          "onnx")
-    (msg,) = _findings({"op": "avg-pool", "kernel": 3, "padding": "same"}, "SC203",
+    (msg,) = _findings({"op": "avg-pool", "kernel": 3, "padding": "SAME"}, "SC203",
                        "tensorflow")
     assert "a PyTorch port needs count_include_pad=False" in msg
 

@@ -87,7 +87,7 @@ def test_same_padding_split(
     assert same_padding(i, k, s, d) == upper
     assert same_padding(i, k, s, d, mode="lower") == lower
     out = -(-i // s)
-    for convention, mode, pads in [("tensorflow", "same", upper), ("keras", "same", upper),
+    for convention, mode, pads in [("tensorflow", "SAME", upper), ("keras", "same", upper),
                                    ("jax", "same", upper), ("jax", "same_lower", lower),
                                    ("onnx", "SAME_UPPER", upper), ("onnx", "SAME_LOWER", lower)]:
         if convention in ("tensorflow", "keras") and s > 1 and d > 1:
@@ -99,7 +99,7 @@ def test_same_padding_split(
 @pytest.mark.parametrize(("i", "k", "s"), [(5, 3, 2), (6, 3, 2), (7, 7, 3), (9, 1, 4), (3, 3, 1)])
 def test_tensorflow_valid_is_ceil_of_the_valid_positions(i: int, k: int, s: int) -> None:
     expected = -(-(i - k + 1) // s)  # TF: ceil((i - k_eff + 1) / s)
-    assert conv_output_size(i, k, s, "valid", convention="tensorflow") == expected
+    assert conv_output_size(i, k, s, "VALID", convention="tensorflow") == expected
 
 
 def test_torch_same_puts_the_extra_unit_at_the_end() -> None:
@@ -187,8 +187,8 @@ def test_keras_transposed_length_is_deconv_output_length(
 @pytest.mark.parametrize("d", [1, 2, 3])
 def test_jax_conv_transpose_sizes(i: int, k: int, s: int, d: int) -> None:
     keff = d * (k - 1) + 1  # lax.conv_transpose dilates the kernel before padding
-    assert conv_transpose_output_size(i, k, s, "same", d, convention="jax") == i * s
-    valid = conv_transpose_output_size(i, k, s, "valid", d, convention="jax")
+    assert conv_transpose_output_size(i, k, s, "SAME", d, convention="jax") == i * s
+    valid = conv_transpose_output_size(i, k, s, "VALID", d, convention="jax")
     assert valid == i * s + max(keff - s, 0)
 
 
@@ -226,7 +226,7 @@ def test_onnx_auto_pad_same_gives_input_times_stride() -> None:
 @pytest.mark.parametrize(("n", "lo", "hi"), [(4, 7, 8), (1, 1, 2), (3, 5, 6)])
 def test_tensorflow_transposed_same_accepts_exactly_its_range(n: int, lo: int, hi: int) -> None:
     def size(target: int) -> int:
-        spec = ConvTranspose(kernel=3, stride=2, padding="same", output_size=target,
+        spec = ConvTranspose(kernel=3, stride=2, padding="SAME", output_size=target,
                              convention="tensorflow")
         return output_shape(spec, n)[0]
 
@@ -261,7 +261,7 @@ def test_unpool_resize_and_shuffle_sizes() -> None:
 
 INT_CALLS: list[tuple[str, Any]] = [
     ("conv", lambda: conv_output_size(9, 3, 2, 1)),
-    ("conv same tf", lambda: conv_output_size(9, 3, 2, "same", convention="tensorflow")),
+    ("conv same tf", lambda: conv_output_size(9, 3, 2, "SAME", convention="tensorflow")),
     ("transpose", lambda: conv_transpose_output_size(4, 3, 2, 1, output_padding=1)),
     ("transpose keras", lambda: conv_transpose_output_size(4, 3, 2, "same", convention="keras")),
     ("pool ceil", lambda: pool_output_size(9, 4, 4, 2, ceil_mode=True)),
@@ -338,18 +338,18 @@ def test_symbolic_pool_agrees_with_ints(n: Any, k: int, s: int, p: int, ceil_mod
 @pytest.mark.parametrize(
     "layer",
     [
-        Conv(kernel=7, stride=2, padding="same", convention="tensorflow"),
+        Conv(kernel=7, stride=2, padding="SAME", convention="tensorflow"),
         Conv(kernel=4, stride=3, dilation=2, padding="same_lower", convention="onnx"),
         Conv(kernel=1, stride=3, padding="same_upper", convention="onnx"),
-        Conv(kernel=3, stride=2, padding="valid", convention="tensorflow"),
+        Conv(kernel=3, stride=2, padding="VALID", convention="tensorflow"),
         Conv(kernel=4, dilation=3, padding="same"),
         Conv(kernel=3, padding="causal", convention="keras"),
-        MaxPool(kernel=3, stride=2, padding="same", convention="tensorflow"),
+        MaxPool(kernel=3, stride=2, padding="SAME", convention="tensorflow"),
         ConvTranspose(kernel=3, stride=2, padding="same_upper", convention="onnx"),
         ConvTranspose(kernel=4, stride=2, padding="same", convention="keras"),
         ConvTranspose(kernel=3, stride=2, padding="valid", convention="keras", output_padding=1),
-        ConvTranspose(kernel=5, stride=2, padding="valid", convention="jax"),
-        ConvTranspose(kernel=1, stride=3, padding="same", convention="jax"),
+        ConvTranspose(kernel=5, stride=2, padding="VALID", convention="jax"),
+        ConvTranspose(kernel=1, stride=3, padding="SAME", convention="jax"),
         Resize(scale_factor="2/3"),
         PixelUnshuffle(factor=1),
     ],
@@ -378,7 +378,7 @@ _NO_SYMPY = textwrap.dedent(
     import symconv
     from symconv import (AvgPool, Conv, ConvTranspose, MaxPool, MaxUnpool, PixelShuffle,
                          PixelUnshuffle, Resize, output_channels, output_shape, resolve)
-    assert symconv.conv_output_size(224, 7, 2, "same", convention="tensorflow") == 112
+    assert symconv.conv_output_size(224, 7, 2, "SAME", convention="tensorflow") == 112
     symconv.conv_output_size(9, 3, 2, (1, 0), 2, convention="onnx")
     symconv.conv_transpose_output_size(4, 3, 2, "same", convention="keras")
     symconv.conv_transpose_output_size(4, 3, 2, 1, output_padding=1)
@@ -389,7 +389,7 @@ _NO_SYMPY = textwrap.dedent(
     symconv.same_padding(225, 7, 2, mode="lower")
     for layer in [Conv(kernel=3, padding="same_lower", stride=2, convention="jax"),
                   ConvTranspose(kernel=3, stride=2, output_size=8, convention="onnx"),
-                  ConvTranspose(kernel=3, stride=2, padding="valid", output_size=(17, 21),
+                  ConvTranspose(kernel=3, stride=2, padding="VALID", output_size=(17, 21),
                                 convention="tensorflow"),
                   MaxPool(kernel=2, ceil_mode=True), AvgPool(kernel=3, padding=1),
                   MaxUnpool(kernel=2, output_size=(17, 21)), Resize(scale_factor=(2, "1/3")),

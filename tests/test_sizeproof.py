@@ -163,15 +163,15 @@ KNOWN: list[tuple[Any, int, int]] = [
     (Conv(kernel=3, stride=2, padding=1), 5, 3),
     (Conv(kernel=3, stride=2, padding=1), 6, 3),
     (Conv(kernel=3, dilation=2), 7, 3),
-    (Conv(kernel=7, stride=2, padding="same", convention="tensorflow"), 224, 112),
-    (Conv(kernel=7, stride=2, padding="same", convention="tensorflow"), 225, 113),
-    (Conv(kernel=3, stride=3, padding="valid", convention="tensorflow"), 10, 3),
+    (Conv(kernel=7, stride=2, padding="SAME", convention="tensorflow"), 224, 112),
+    (Conv(kernel=7, stride=2, padding="SAME", convention="tensorflow"), 225, 113),
+    (Conv(kernel=3, stride=3, padding="VALID", convention="tensorflow"), 10, 3),
     (Conv(kernel=3, padding="causal", dilation=2, convention="keras"), 10, 10),
     (ConvTranspose(kernel=3, stride=2, padding=1, output_padding=1), 6, 12),
     (ConvTranspose(kernel=3, stride=2, padding="same_upper", convention="onnx"), 4, 8),
     (ConvTranspose(kernel=5, stride=2, padding="valid", convention="keras"), 4, 11),
     (ConvTranspose(kernel=5, stride=2, padding="same", convention="keras"), 4, 8),
-    (ConvTranspose(kernel=3, stride=2, padding="valid", convention="jax"), 3, 7),
+    (ConvTranspose(kernel=3, stride=2, padding="VALID", convention="jax"), 3, 7),
     (MaxUnpool(kernel=2), 3, 6),
     (Resize(scale_factor="2/3"), 7, 4),
     (PixelShuffle(factor=3), 4, 12),
@@ -187,7 +187,7 @@ def test_known_cases(spec: Any, n: int, output: int) -> None:
 
 def test_tf_same_padding_split_is_proven_too() -> None:
     """The SAME padding depends on n: (224, 7, 2) pads (2, 3), (225, 7, 2) pads (3, 3)."""
-    spec = Conv(kernel=7, stride=2, padding="same", convention="tensorflow")
+    spec = Conv(kernel=7, stride=2, padding="SAME", convention="tensorflow")
     assert resolve(spec, 224).pads == ((2, 3),) and brute_padding(spec, 224) == (2, 3)
     assert resolve(spec, 225).pads == ((3, 3),) and brute_padding(spec, 225) == (3, 3)
 
@@ -242,7 +242,7 @@ def test_monkeypatched_conv_formula_is_refuted(monkeypatch: pytest.MonkeyPatch) 
 
 def test_wrong_same_split_is_refuted_through_the_padding(monkeypatch: pytest.MonkeyPatch) -> None:
     """The SAME output is ceil(n/s) either way; only the padding check can see the swap."""
-    spec = Conv(kernel=4, stride=2, padding="same", convention="tensorflow")
+    spec = Conv(kernel=4, stride=2, padding="SAME", convention="tensorflow")
 
     def swapped(total: int, *, extra_at_end: bool) -> tuple[int, int]:
         small, big = total // 2, total - total // 2
@@ -313,7 +313,7 @@ REFUSED: list[tuple[str, Any, str]] = [
     ("float scale", Resize(scale_factor=1.5), "quasi-affine"),
     ("transposed output_size", ConvTranspose(kernel=3, stride=2, output_size=6), "output_size"),
     ("unpool output_size", MaxUnpool(kernel=2, output_size=5), "output_size"),
-    ("tensorflow transposed", ConvTranspose(kernel=3, stride=2, padding="same", output_size=8,
+    ("tensorflow transposed", ConvTranspose(kernel=3, stride=2, padding="SAME", output_size=8,
                                             convention="tensorflow"), "output_size"),
 ]
 
@@ -407,7 +407,7 @@ def test_integer_proofs_do_not_import_sympy() -> None:
         "from symconv import MaxPool, Conv\n"
         "from symconv.sizes.proof import prove_output_size\n"
         "assert prove_output_size(MaxPool(kernel=3, stride=2, ceil_mode=True)).verdict\n"
-        "assert prove_output_size(Conv(kernel=7, stride=2, padding='same',"
+        "assert prove_output_size(Conv(kernel=7, stride=2, padding='SAME',"
         " convention='tensorflow')).verdict\n"
         "assert 'sympy' not in sys.modules, 'sympy was imported'\n"
     )
@@ -429,7 +429,7 @@ def test_single_axis_proofs_are_fast() -> None:
                                   output_padding=s - 1),
                     ConvTranspose(kernel=k, stride=s, dilation=d, padding="same_upper",
                                   convention="onnx"),
-                    ConvTranspose(kernel=k, stride=s, dilation=d, padding="valid",
+                    ConvTranspose(kernel=k, stride=s, dilation=d, padding="VALID",
                                   convention="jax"),
                 ]
         specs.append(Resize(scale_factor=Fraction(k, 8)))

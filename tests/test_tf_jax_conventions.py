@@ -68,6 +68,7 @@ class Known:
     repro: dict[str, Any] | None
     note: str
     exact: bool = False
+    defect: bool = True  # a framework defect or inconsistency; False: a gap in symconv
 
 
 def _pairs(ob: Observation) -> bool:
@@ -117,6 +118,16 @@ _TF_MAX = ("tf.nn.max_pool1d", "tf.nn.max_pool2d", "tf.nn.max_pool3d", "tf.nn.ma
 _JAX_PAIRS = ("jax.lax.conv_general_dilated", "jax.lax.conv_transpose", "jax.lax.reduce_window",
               "flax.linen.Conv", "flax.linen.ConvTranspose", "flax.linen.max_pool",
               "flax.linen.avg_pool")
+_JAX_CONV = ("jax.lax.conv_general_dilated", "jax.lax.conv_transpose", "flax.linen.Conv",
+             "flax.linen.ConvTranspose")
+
+
+def _crop_and_pad(padding: Any) -> bool:
+    """lax pairs (as the convolution gets them) with a negative and a positive pad."""
+    values = [v for pair in padding for v in pair] if isinstance(padding, tuple) else []
+    return any(v < 0 for v in values) and any(v > 0 for v in values)
+
+
 _RESIZE = ("tf.image.resize", "jax.image.resize", "keras.Resizing", "keras.UpSampling2D")
 
 
@@ -125,79 +136,6 @@ def _case(api: str, **kw: Any) -> dict[str, Any]:
 
 
 KNOWN: tuple[Known, ...] = (
-    Known(
-        "stride-with-dilation", "Stride with dilation", ("refusal",),
-        lambda ob: ob.api in ("tf.nn.conv1d", "tf.nn.conv2d") and _fw_ok(ob)
-        and _any(ob.case["s"], lambda v: v > 1) and _any(ob.case.get("d"), lambda v: v > 1),
-        _case("tf.nn.conv2d", n=[9, 9], k=[3, 3], s=[2, 2], d=[2, 2], padding="SAME",
-              probe=True),
-        "tf.nn.conv1d/conv2d run stride > 1 with dilation > 1; symconv refuses under "
-        "tensorflow (right only for tf.nn.convolution and Keras)", exact=True),
-    Known(
-        "negative-jax-padding", "Negative explicit padding in JAX", ("refusal",),
-        lambda ob: ob.api in _JAX_PAIRS and _negative(ob) and _fw_ok(ob),
-        _case("jax.lax.conv_general_dilated", n=[10], k=[4], s=[1], padding=[[-3, 2]],
-              probe=True),
-        "negative pairs crop; lax and flax run them, symconv refuses any negative pad",
-        exact=True),
-    Known(
-        "tf-pool-dilation", "Dilated pooling under tensorflow", ("acceptance",),
-        lambda ob: ob.api == "tf.nn.pool" and _fw_says(
-            ob, "not implemented for `dilation_rate` > 1",
-            "not supported in conjunction with `dilation_rate > 1`"),
-        _case("tf.nn.pool", n=[12], k=[3], s=[1], d=[3], padding="SAME",
-              flags={"pooling_type": "MAX"}),
-        "tf.nn.pool refuses 'SAME' with dilation and stride with dilation; symconv accepts"),
-    Known(
-        "tf-max-pool-explicit", "Explicit padding in max pooling", ("refusal",),
-        lambda ob: ob.api in (*_TF_MAX, "tf.nn.pool") and _nonzero_pairs(ob) and _fw_ok(ob),
-        _case("tf.nn.max_pool2d", n=[5, 5], k=[3, 3], s=[2, 2], padding=[[2, 2], [0, 2]],
-              probe=True),
-        "tf.nn.max_pool1d/2d, max_pool and pool take explicit pads (1-D/2-D, each smaller "
-        "than the window; tf.nn.pool also for 'AVG' with a dilation); "
-        "symconv refuses numeric pooling padding under tensorflow", exact=True),
-    Known(
-        "tf-transpose-explicit", "Explicit padding in transposed convs", ("refusal",),
-        lambda ob: ob.api in _TF_TRANSPOSE and _pairs(ob) and _fw_ok(ob),
-        _case("tf.nn.conv2d_transpose", n=[6, 4], k=[3, 3], s=[3, 3],
-              padding=[[0, 2], [0, 2]], out=[18, 11], probe=True),
-        "tf.nn.conv2d_transpose/conv_transpose take explicit pads; symconv refuses",
-        exact=True),
-    Known(
-        "tf-explicit-by-rank", "Explicit padding by rank", ("acceptance",),
-        lambda ob: ob.api.startswith("tf.nn.") and _pairs(ob) and _sc_ok(ob) and _fw_says(
-            ob, "Expected string for argument 'padding'", "it must be of size 4",
-            "Explicit padding is not supported with an input tensor of rank"),
-        _case("tf.nn.conv1d", n=[10], k=[4], s=[1], padding=[[1, 2]]),
-        "explicit pads: TypeError or ValueError in conv1d, convolution, conv3d, "
-        "conv1d/3d_transpose, avg pools and 3-D max pools; symconv accepts them for any rank "
-        "(any pad in a convolution, all-zero pads in a pool)"),
-    Known(
-        "nearest-half-pixel", "Nearest resizing", ("values",),
-        lambda ob: ob.api in _RESIZE and ob.case.get("method") == "nearest",
-        _case("tf.image.resize", n=[8, 8], size=[14, 14], method="nearest", probe=True),
-        "tf.image.resize, jax.image.resize and Keras Resizing 'nearest' sample half-pixel "
-        "centres (8 -> 14 reads 0,0,1,2,2,3,3,...); symconv uses PyTorch's asymmetric floor"),
-    Known(
-        "antialias", "Antialiasing", ("values",),
-        lambda ob: ob.api in ("jax.image.resize", "tf.image.resize")
-        and (ob.case.get("method") or "bilinear") in ("linear", "bilinear", "trilinear")
-        and ob.case.get("antialias") is not False
-        and (ob.api == "jax.image.resize" or ob.case.get("antialias") is True)
-        and _downscales(ob),
-        _case("jax.image.resize", n=[9], size=[4], method="linear", probe=True),
-        "jax.image.resize antialiases by default when downscaling (tf.image.resize with "
-        "antialias=True); symconv has no antialiasing and accepts the layer silently"),
-    Known(
-        "jax-transpose-strings", "JAX transposed-conv padding strings",
-        ("acceptance", "refusal", "size", "pads", "values"),
-        lambda ob: ob.api == "jax.lax.conv_transpose"
-        and isinstance(ob.case["padding"], str) and ob.case["padding"] not in ("SAME", "VALID"),
-        _case("jax.lax.conv_transpose", n=[10], k=[4], s=[1], padding="valid",
-              flags={"transpose_kernel": True}),
-        "lax.conv_transpose reads only 'SAME'/'VALID' itself; any other string goes to the "
-        "forward conv ('valid' crops: 10 -> 7 where 'VALID' gives 13; 'SAME_LOWER' runs at "
-        "stride 1), and fails at stride > 1"),
     Known(
         "tf-cpu-transpose-dilation", "Framework defects (TF CPU transposed dilation)",
         ("acceptance",),
@@ -217,6 +155,16 @@ KNOWN: tuple[Known, ...] = (
         "Keras on TensorFlow fails Conv*Transpose(padding='same', output_padding=...) with an "
         "even kernel; compute_output_shape and the JAX backend agree with symconv"),
     Known(
+        "tf-pool-max-zero-padding",
+        "Framework defects (tf.nn.pool MAX with a dilation pads with zeros)", ("refusal",),
+        lambda ob: ob.api == "tf.nn.pool" and ob.case["flags"]["pooling_type"] == "MAX"
+        and _pairs(ob) and _any(ob.case.get("d"), lambda v: v > 1) and _fw_ok(ob),
+        _case("tf.nn.pool", n=[5, 5], k=[2, 2], s=[1, 1], d=[2, 2], padding=[[3, 3], [0, 1]],
+              flags={"pooling_type": "MAX"}),
+        "with a dilation tf.nn.pool runs through space_to_batch, which pads with zeros, not "
+        "-inf (a window in the padding gives 0; a negative input loses to the padding); "
+        "symconv refuses to model that as max pooling", exact=True),
+    Known(
         "keras-cos-padding-case", "Framework defects (compute_output_shape vs call)",
         ("acceptance",),
         lambda ob: ob.observer.endswith(":compute_output_shape")
@@ -226,34 +174,6 @@ KNOWN: tuple[Known, ...] = (
         "accepts; symconv models the call"),
     # ---- not in issue 14 yet
     Known(
-        "tf-padding-name-case", "new: TensorFlow padding names are upper-case only",
-        ("acceptance",),
-        lambda ob: ob.api.startswith("tf.") and isinstance(ob.case.get("padding"), str)
-        and ob.case["padding"] != ob.case["padding"].upper()
-        and _fw_says(ob, "is not in the list of allowed values",
-                     "must be one of 'SAME' or 'VALID'") and _sc_ok(ob),
-        _case("tf.nn.conv2d", n=[5, 5], k=[3, 3], s=[1, 1], padding="same"),
-        "tf.nn ops take 'SAME'/'VALID' exactly ('same' is an InvalidArgumentError); symconv "
-        "reads names case-insensitively", exact=True),
-    Known(
-        "keras-numeric-padding", "new: Keras layers take padding names only",
-        ("acceptance",),
-        lambda ob: ob.api.startswith("keras.") and _pairs(ob) and _sc_ok(ob)
-        and _fw_says(ob, "`padding` must be either"),
-        _case("keras.Conv1D", n=[3], k=[1], s=[1], padding=[[0, 0]]),
-        "Keras Conv*D refuse a padding list, even all zeros; symconv accepts numeric padding "
-        "0 under keras (and uses it as its default)", exact=True),
-    Known(
-        "tf-pool-stride-above-window", "new: tf.nn.pool refuses a stride above the window",
-        ("acceptance",),
-        lambda ob: ob.api == "tf.nn.pool" and _fw_says(ob, "`strides` > `window_shape` not "
-                                                        "supported") and _sc_ok(ob),
-        _case("tf.nn.pool", n=[6], k=[1], s=[2], padding="VALID",
-              flags={"pooling_type": "AVG"}),
-        "tf.nn.pool raises for any stride larger than the window on an axis ('inconsistency "
-        "between CPU and GPU implementations'); tf.nn.max_pool/avg_pool accept it, so does "
-        "symconv", exact=True),
-    Known(
         "tf-conv3d-dilation-cpu", "new: Framework defect (TF CPU Conv3D dilation)",
         ("acceptance",),
         lambda ob: _fw_says(ob, "only supports dilated rates of 1") and _sc_ok(ob),
@@ -262,7 +182,8 @@ KNOWN: tuple[Known, ...] = (
         "TF's CPU Conv3D refuses any dilation (also tf.nn.convolution on 3-D inputs)",
         exact=True),
     Known(
-        "tf-3d-same-negative-total", "new: TensorFlow 3-D kernels centre SAME windows",
+        "tf-3d-same-negative-total",
+        "new: Framework defect (TF 3-D kernels do not clamp a negative SAME total)",
         ("pads", "values"),
         lambda ob: _tf_3d(ob) and isinstance(ob.case.get("padding"), str)
         and ob.case["padding"].upper() == "SAME",
@@ -270,53 +191,32 @@ KNOWN: tuple[Known, ...] = (
               probe=True),
         "3-D TF kernels (Conv3D, MaxPool3D, AvgPool3D; Keras 3-D layers on TF) do not clamp "
         "a negative SAME total: windows shift by trunc(total/2) (n=6, k=1, s=3 reads 1 and "
-        "4, not 0 and 3); the 1-D/2-D kernels clamp at 0 as symconv does"),
+        "4, not 0 and 3; n=9, k=1, s=5, total -3: begin -1); TensorFlow documents "
+        "max(total, 0), its 1-D/2-D kernels and Keras on JAX clamp as symconv does: a defect "
+        "recorded, not copied"),
     Known(
-        "pool-stride-default", "new: pooling stride defaults are per API",
-        ("size", "pads", "values"),
-        lambda ob: ob.api in ("tf.nn.pool", "flax.linen.max_pool", "flax.linen.avg_pool")
-        and ob.case.get("s") is None,
-        _case("flax.linen.max_pool", n=[7], k=[3], padding="VALID", probe=True),
-        "tf.nn.pool and flax max_pool/avg_pool default strides to 1; symconv's MaxPool/AvgPool "
-        "default to the kernel under every convention (right for Keras and PyTorch)"),
+        "xla-cpu-crop-and-pad-conv",
+        "new: Framework defect (XLA CPU convolution with a crop and a pad, 3x3 kernels)",
+        ("pads", "values"),
+        lambda ob: ob.api in _JAX_CONV and len(ob.case["n"]) >= 2 and _sc_ok(ob)
+        and _crop_and_pad(ob.sc["spec"].padding),
+        _case("jax.lax.conv_general_dilated", n=[3, 5], k=[3, 3], s=[1, 1],
+              padding=[[0, 0], [-1, 1]], probe=True),
+        "JAX 0.10.2 on CPU: a 2-D convolution with a 3x3 kernel whose padding crops at the "
+        "start of the minor axis and pads at its end (lax.pad pairs (-1, 1), (-2, 1), "
+        "(-2, 2), ...) reads the first samples of the next row where the padding's zeros "
+        "belong (n=3x5: output (0, 3) sums input (1, 0)); lax.pad followed by a VALID "
+        "convolution, and the same op at other kernel sizes, give the zeros symconv gives; "
+        "also through lax.conv_transpose and flax, whose pairs reach the convolution"),
     Known(
-        "flax-default-padding", "new: flax Conv/ConvTranspose default padding is 'SAME'",
-        ("size", "pads", "values", "refusal"),
-        lambda ob: ob.api in ("flax.linen.Conv", "flax.linen.ConvTranspose")
-        and ob.case.get("padding") is None,
-        _case("flax.linen.Conv", n=[8], k=[3], probe=True),
-        "flax.linen.Conv/ConvTranspose default padding='SAME'; symconv's default is 0"),
-    Known(
-        "flax-padding-names", "new: flax padding names 'CIRCULAR', 'CAUSAL'", ("refusal",),
-        lambda ob: ob.api in ("flax.linen.Conv", "flax.linen.ConvTranspose")
-        and ob.case.get("padding") in ("CIRCULAR", "CAUSAL") and _fw_ok(ob),
-        _case("flax.linen.Conv", n=[9], k=[3], s=[2], padding="CIRCULAR"),
-        "flax takes 'CIRCULAR' (wrap) and 'CAUSAL'; symconv refuses them under jax (it has "
-        "causal under keras and circular fill under torch)", exact=True),
-    Known(
-        "jax-consistent-padding", "new: lax.conv_transpose(use_consistent_padding=True)",
-        ("acceptance", "size", "pads", "values"),
-        lambda ob: ob.api == "jax.lax.conv_transpose"
-        and (ob.case.get("flags") or {}).get("use_consistent_padding") and _pairs(ob),
-        _case("jax.lax.conv_transpose", n=[8], k=[2], s=[3], padding=[[0, 3]],
-              flags={"use_consistent_padding": True}),
-        "with use_consistent_padding=True the pairs are the forward conv's padding "
-        "(PyTorch's reading); symconv reads them as lax's default does"),
-    Known(
-        "unmodelled-resize-methods", "new: resize methods symconv does not model",
-        ("refusal",),
-        lambda ob: ob.api in (*_RESIZE, "keras.Resizing") and _fw_ok(ob)
-        and ob.case.get("method") in ("bicubic", "cubic", "area", "lanczos3"),
-        _case("tf.image.resize", n=[5, 6], size=[4, 5], method="area"),
-        "bicubic/cubic are refused with the reason (symconv models PyTorch and ONNX cubic); "
-        "'area' and 'lanczos3' only as unknown mode names", exact=True),
-    Known(
-        "max-pool-map-padding", "new: symconv's max-pool map refuses pads it resolves",
+        "keras-backend-bicubic", "new: Keras Resizing 'bicubic' differs by backend",
         ("values",),
-        lambda ob: "symconv's map" in ob.detail,
-        _case("flax.linen.max_pool", n=[10], k=[2], s=[1], padding=[[0, 3]], probe=True),
-        "under jax, resolve accepts a pad >= the window but max_pool_selection_map refuses "
-        "it ('padding=3 must be less than kernel=2')"),
+        lambda ob: ob.observer == "keras-jax:call" and ob.case.get("method") == "bicubic",
+        _case("keras.Resizing", n=[5, 5], size=[6, 6], method="bicubic", probe=True),
+        "Keras on TensorFlow resizes through tf.image.resize, whose Keys a=-1/2 weights come "
+        "from a 1024-entry table; on JAX through jax.image.resize, exact Keys weights (about "
+        "3e-4 apart); the keras convention models the TensorFlow backend, convention jax "
+        "(jax.image.resize 'cubic') the other"),
     Known(
         "tf-max-pool-sigfpe", "Framework defects (tf.nn.max_pool2d SIGFPE)", ("crash",),
         lambda ob: ob.fw_status == "crashed", None,

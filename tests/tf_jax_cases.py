@@ -107,8 +107,8 @@ def _conv_padding(r: random.Random, api: str, nd: int) -> Any:
                       "same_lower": 0.5, "pairs": 4})
         return _pairs(r, nd, -3, 3) if p == "pairs" else p
     # flax.linen.Conv
-    p = _pick(r, {None: 1.5, "SAME": 2, "VALID": 2, "CIRCULAR": 0.5, "CAUSAL": 0.5,
-                  "same": 0.3, "int": 1, "ints": 0.5, "pairs": 2})
+    p = _pick(r, {None: 1.5, "SAME": 2, "VALID": 2, "CIRCULAR": 0.5, "REFLECT": 0.5,
+                  "CAUSAL": 0.5, "same": 0.3, "int": 1, "ints": 0.5, "pairs": 2})
     if p == "int":
         return r.randint(0, 3)
     if p == "ints":
@@ -256,12 +256,20 @@ def convention_of(api: str) -> str:
     return CONVENTION[api.split(".", 1)[0]]
 
 
+def api_name(api: str) -> str:
+    """The symconv API name of a case's API (Keras layers live in ``keras.layers``)."""
+    return "keras.layers." + api.split(".", 1)[1] if api.startswith("keras.") else api
+
+
 def symconv_spec(case: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The symconv layer a user writes for ``case``: ``(class name, keyword arguments)``."""
     api = case["api"]
     name = api.rsplit(".", 1)[-1]
     flags = case.get("flags") or {}
-    kw: dict[str, Any] = {"convention": convention_of(api)}
+    # the API itself is the convention a user names (symconv.spec.apis); resizing follows the
+    # framework's convention (one resize API per framework)
+    resize = name in ("resize", "Resizing") or name.startswith("UpSampling")
+    kw: dict[str, Any] = {"convention": convention_of(api) if resize else api_name(api)}
     if case.get("k") is not None:
         kw["kernel"] = tuple(case["k"])
     for key, arg in (("s", "stride"), ("d", "dilation"), ("out", "output_size"),
@@ -276,12 +284,18 @@ def symconv_spec(case: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if name in ("resize", "Resizing"):
         method = case.get("method") or "bilinear"
         kw.update(size=tuple(case["size"]), mode=_METHODS.get(method, method))
+        if case.get("antialias") is not None:
+            kw["antialias"] = case["antialias"]
         return "Resize", kw
     if name.startswith("UpSampling"):
         method = case.get("method") or "nearest"
         kw.update(scale_factor=tuple(case["scale"]), mode=_METHODS.get(method, method))
         return "Resize", kw
     if "transpose" in name.lower():
+        if flags.get("use_consistent_padding"):
+            kw["use_consistent_padding"] = True
+        if flags.get("transpose_kernel"):  # only the placement of flax's 'CIRCULAR' fold
+            kw["transpose_kernel"] = True
         return "ConvTranspose", kw
     if "conv" in name.lower():
         return "Conv", kw
@@ -312,8 +326,8 @@ def symconv_outcome(case: dict[str, Any]) -> dict[str, Any]:
         r = symconv.resolve(spec, tuple(case["n"]))
     except SymconvError as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
-    return {"shape": [int(v) for v in r.output], "pads": [list(map(int, p)) for p in r.pads],
-            "spec": r.layer}
+    pads = None if r.folds is not None else [list(map(int, p)) for p in r.pads]  # flax fold
+    return {"shape": [int(v) for v in r.output], "pads": pads, "spec": r.layer}
 
 
 # --------------------------------------------------------------------------- probes
@@ -405,20 +419,55 @@ def symconv_values(case: dict[str, Any], spec: Any, probe: dict[str, Any]) -> np
     if "inc" in probe:
         total = math.prod(n)
         inc = np.arange(1, total + 1, dtype=float).reshape((1, *n))
+        if _padding_only(spec, n):  # -inf there: no selection matrix, the reference op
+            y = _reference_pool(spec, n, np.stack([inc[0], total + 1 - inc[0]]))
+            return np.where(np.isinf(y), np.nan, y).reshape(2, -1)
         ys = []
         for x in (inc, total + 1 - inc):
             m = max_pool_selection_map(spec, x)
             ys.append(np.asarray(m.numeric() @ x.reshape(-1)))
         return np.stack(ys)
     name = type(spec).__name__
+    if name == "AvgPool" and _padding_only(spec, n):  # NaN there: no average map
+        onehots = np.eye(math.prod(n)).reshape((-1, *n))
+        return _reference_pool(spec, n, onehots).reshape(math.prod(n), -1).T
     if name in ("Conv", "ConvTranspose"):
         w = np.arange(1, math.prod(case["k"]) + 1, dtype=float).reshape((1, 1, *case["k"]))
         a = linear_map(spec, (1, *n), out_channels=1).numeric(w).toarray()
+    elif name == "Resize" and spec.mode.value in ("lanczos3", "lanczos5"):
+        # irrational weights (sin): no exact map; symconv's float64 reference op
+        from symconv import numeric, resolve
+
+        onehots = np.eye(math.prod(n)).reshape((-1, 1, *n))
+        out = [int(v) for v in resolve(spec, n).output]
+        y = numeric.resample(onehots, out, spec.mode.value, spec.convention.value,
+                             antialias=spec.antialiased)
+        a = y.reshape(math.prod(n), -1).T
     else:
         a = linear_map(spec, (1, *n)).numeric().toarray()
     if case["api"] == "jax.lax.reduce_window":  # a sum: count_include_pad average times k
         a = a * math.prod(case["k"])
     return a
+
+
+def _padding_only(spec: Any, n: tuple[int, ...]) -> bool:
+    """JAX pooling with a window on padding only (resolve's note): -inf or NaN there."""
+    from symconv import resolve
+
+    return any("reads only padding" in note for note in resolve(spec, n).notes)
+
+
+def _reference_pool(spec: Any, n: tuple[int, ...], xs: np.ndarray) -> np.ndarray:
+    """symconv's reference max/average pooling (JAX's any padding) of a batch ``xs``."""
+    from symconv import numeric, resolve
+
+    pads = resolve(spec, n).pads
+    if type(spec).__name__ == "MaxPool":
+        return numeric.max_pool(xs[:, None], spec.kernel, stride=spec.stride, padding=pads,
+                                dilation=spec.dilation, any_padding=True)[:, 0]
+    assert all(v == 1 for v in spec.dilation), spec  # flax avg_pool has no dilation
+    return numeric.avg_pool(xs[:, None], spec.kernel, stride=spec.stride, padding=pads,
+                            count_include_pad=spec.count_include_pad, any_padding=True)[:, 0]
 
 
 def framework_values(case: dict[str, Any], probe: dict[str, Any],
@@ -484,7 +533,9 @@ class Observation:
     def sc_text(self) -> str:
         if "error" in self.sc:
             return "refuses: " + self.sc["error"].split(": ", 1)[-1]
-        return f"output {tuple(self.sc['shape'])}, pads {[tuple(p) for p in self.sc['pads']]}"
+        pads = self.sc["pads"]
+        return (f"output {tuple(self.sc['shape'])}, pads "
+                f"{'folded' if pads is None else [tuple(p) for p in pads]}")
 
 
 def observe(case: dict[str, Any], framework: str, result: dict[str, Any],
@@ -530,7 +581,8 @@ def _judge(case: dict[str, Any], observer: str, fw: dict[str, Any], sc: dict[str
 def _check_probe(ob: Observation, probe: dict[str, Any]) -> None:
     case, out = ob.case, ob.fw["shape"]
     windowed = not any(w in case["api"] for w in ("resize", "Resizing", "UpSampling"))
-    if windowed:
+    # flax 'CIRCULAR'/'REFLECT' pad with input values: entries sum taps, no grid to read
+    if windowed and case.get("padding") not in ("CIRCULAR", "REFLECT"):
         got = derived_begin_pads(case, ob.framework, probe, out)
         want = [p[0] for p in ob.sc["pads"]]
         if got == "inconsistent":

@@ -55,12 +55,18 @@ HERE = Path(__file__).resolve()
 
 #: The child processes and the environment each needs.
 FRAMEWORKS = ("tensorflow", "keras-tensorflow", "keras-jax", "jax", "flax")
+#: TensorFlow runs its reference (Eigen) kernels: on CPUs with AVX-512, TF 2.21's default
+#: oneDNN kernels return uninitialised tensors of the input's shape when the window exceeds
+#: the padded input, and wrong values for strided conv2d batches (docs/CONVENTIONS.md,
+#: tests/test_tf_onednn.py), so the oracle would depend on the machine.
+_NO_ONEDNN = {"TF_ENABLE_ONEDNN_OPTS": "0"}
 _ENV = {
-    "tensorflow": {},
-    "keras-tensorflow": {"KERAS_BACKEND": "tensorflow"},
+    "tensorflow": _NO_ONEDNN,
+    "keras-tensorflow": {"KERAS_BACKEND": "tensorflow", **_NO_ONEDNN},
     "keras-jax": {"KERAS_BACKEND": "jax"},
     "jax": {},
     "flax": {},
+    "jax+flax": {},
     "selftest": {},
 }
 
@@ -607,6 +613,43 @@ class _Flax(_JaxBase):
         return self.evaluate(case, op, (1, *n, 1), slice(1, -1), lambda b: b[..., None])
 
 
+class _JaxFlax(_JaxBase):
+    """JAX (lax) and flax in one child, for ``tests/test_jax_negative_padding.py``: each case
+    goes to :class:`_Jax` or :class:`_Flax` by its API; max-pool probes also read a fixed
+    permutation of ``1..N`` (``"perm"``), and matrix probes list the outputs that are not
+    finite (``"nonfinite"``: NaN or inf rows, which the matrix's nonzeros cannot show)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lax, self.flax = _Jax(), _Flax()
+        for child in (self.lax, self.flax):
+            child.ramps = self.ramps  # type: ignore[method-assign]
+            child.maxsel = self.maxsel  # type: ignore[method-assign]
+            child.matrix = self.matrix  # type: ignore[method-assign]
+
+    def ramps(self, n: Sequence[int]) -> Any:
+        np = self.np
+        m = int(np.prod(n))
+        perm = np.random.default_rng(m).permutation(m).astype(np.float32) + 1
+        return np.concatenate([super().ramps(n), perm.reshape((1, *n))])
+
+    def maxsel(self, y: Any) -> dict[str, Any]:
+        np = self.np
+        y = np.asarray(y, dtype=np.float64).reshape(3, -1)
+        rows = [[None if not np.isfinite(v) else float(v) for v in row] for row in y]
+        return {"inc": rows[0], "dec": rows[1], "perm": rows[2]}
+
+    def matrix(self, y: Any) -> dict[str, Any]:
+        np = self.np
+        out = super().matrix(y)
+        flat = np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
+        out["nonfinite"] = np.nonzero(~np.isfinite(flat).all(axis=0))[0].tolist()
+        return out
+
+    def run(self, case: dict[str, Any]) -> dict[str, Any]:
+        return (self.lax if case["api"].startswith("jax.") else self.flax).run(case)
+
+
 class _SelfTest:
     """A child without a framework, to test the runner: ``selftest.ok`` answers the input
     size, ``selftest.sigfpe`` kills the process, ``selftest.exit`` exits with status 3."""
@@ -620,7 +663,7 @@ class _SelfTest:
 
 
 _CHILDREN = {"tensorflow": _TF, "keras-tensorflow": _Keras, "keras-jax": _Keras,
-             "jax": _Jax, "flax": _Flax, "selftest": _SelfTest}
+             "jax": _Jax, "flax": _Flax, "jax+flax": _JaxFlax, "selftest": _SelfTest}
 
 
 def child_main(framework: str) -> None:

@@ -203,7 +203,8 @@ def parse_per_axis(name: str, text: str, *, keep: bool = False) -> Any:
 
 def parse_padding(text: str) -> Any:
     """Parse ``--padding``: a name (``same``, ``valid``, ``same_upper``, ``same_lower``,
-    ``causal``; the convention decides which it accepts), ``1`` (every side), ``1x2`` (one per
+    ``causal``, kept as typed: the convention decides which spellings it accepts, and
+    TensorFlow's ``tf.nn`` ops take only ``SAME``/``VALID``), ``1`` (every side), ``1x2`` (one per
     axis, both sides), ``1:2`` (before:after on every axis) or ``1:2x0:1`` (pairs per axis).
 
     A single ``before:after`` pair is returned as a 1-tuple of pairs; :func:`broadcast` repeats
@@ -214,7 +215,7 @@ def parse_padding(text: str) -> Any:
     """
     t = text.strip()
     if _NAME.fullmatch(t):
-        return t.lower()
+        return t
     rule = ("a name such as same or valid, an integer, 1x2 per axis, or before:after pairs "
             "such as 1:2x0:1")
     tokens = _split_axes(t)

@@ -51,11 +51,14 @@ from symconv.spec import (
     PixelUnshuffle,
     Resize,
 )
+from symconv.spec.apis import api_named
 
 __all__ = [
     "LAYER_OPTIONS",
     "build_layer",
     "check_applicable",
+    "convention_list",
+    "convention_name",
     "given_options",
     "layer_options",
     "layer_params",
@@ -64,6 +67,52 @@ __all__ = [
 ]
 
 CONVENTIONS = tuple(c.value for c in Convention)
+
+
+def convention_name(value: str | None) -> str | None:
+    """A ``--convention`` value: a convention (any case) or a framework API, canonically
+    spelt (``tensorflow.nn.conv2d`` -> ``tf.nn.conv2d``).
+
+    >>> convention_name("ONNX"), convention_name("lax.conv_transpose")
+    ('onnx', 'jax.lax.conv_transpose')
+    """
+    if value is None:
+        return None
+    if value.strip().lower() in CONVENTIONS:
+        return value.strip().lower()
+    api = api_named(value)
+    if api is None:
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise InvalidSpecError(
+            f"--convention={shown!r} must be one of {', '.join(CONVENTIONS)} or a framework "
+            "API such as tf.nn.conv2d, tf.nn.pool, keras.layers.Conv2D, jax.lax.conv_transpose, "
+            "flax.linen.Conv (docs/CONVENTIONS.md lists them)"
+        )
+    return api.name
+
+
+def convention_list(text: str, option: str = "--compare") -> tuple[str, ...]:
+    """A comma-separated list of conventions and APIs (order kept, no repeats).
+
+    >>> convention_list("torch, tf.nn.conv2d,tensorflow")
+    ('torch', 'tf.nn.conv2d', 'tensorflow')
+    """
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise InvalidSpecError(f"{option}={text!r} must be a comma-separated list of "
+                               f"{', '.join(CONVENTIONS)} or framework APIs")
+    out = []
+    for item in items:
+        try:
+            out.append(convention_name(item))
+        except InvalidSpecError:
+            shown, bad = (v if len(v) <= 40 else v[:37] + "..." for v in (text, item))
+            raise InvalidSpecError(
+                f"{option}={shown!r} must be a comma-separated list of {', '.join(CONVENTIONS)} "
+                f"or framework APIs such as tf.nn.conv2d ({bad!r} is neither; "
+                "docs/CONVENTIONS.md lists them)"
+            ) from None
+    return tuple(dict.fromkeys(str(v) for v in out))
 
 # (command-line name, click declaration without the help text, default help text).
 _DECLARATIONS: tuple[tuple[str, dict[str, Any], str], ...] = (
@@ -74,6 +123,9 @@ _DECLARATIONS: tuple[tuple[str, dict[str, Any], str], ...] = (
     ("padding", {"metavar": "P"}, "Padding: 1, 1x2, 1:2, 1:2x0:1 or a name."),
     ("dilation", {"metavar": "D"}, "Dilation."),
     ("output-padding", {"metavar": "OP"}, "Output padding (conv-transpose)."),
+    ("use-consistent-padding", {"is_flag": True, "default": False},
+     "conv-transpose under jax.lax.conv_transpose: read the pairs as the forward conv's "
+     "padding (PyTorch's reading), as lax.conv_transpose(use_consistent_padding=True) does."),
     ("groups", {"type": int}, "Groups (conv, conv-transpose)."),
     ("channels", {"type": int}, "Input channels."),
     ("out-channels", {"type": int}, "Output channels (conv, conv-transpose)."),
@@ -84,23 +136,29 @@ _DECLARATIONS: tuple[tuple[str, dict[str, Any], str], ...] = (
     ("scale", {"metavar": "F"}, "Resize scale factor: 2, 1.5, 3/2 or 2x3."),
     ("size", {"metavar": "SIZES"},
      "Requested output size (resize, max-unpool, adaptive pooling: none keeps an axis)."),
-    ("mode", {"type": click.Choice(["nearest", "nearest-exact", "linear", "cubic"])},
-     "Resize mode (default nearest)."),
+    ("mode", {"type": click.Choice(["nearest", "nearest-exact", "linear", "cubic", "area",
+                                    "lanczos3", "lanczos5", "gaussian", "mitchellcubic"])},
+     "Resize mode (default nearest; area, lanczos3/5: tensorflow, keras, jax; gaussian, "
+     "mitchellcubic: tensorflow)."),
     ("align-corners", {"is_flag": True, "default": None}, "Linear or cubic resize: align corners."),
+    ("antialias", {"param_decls": ("--antialias/--no-antialias",), "default": None},
+     "Resize: widen the kernel when downscaling (default: the convention's, on under jax)."),
     ("factor", {"type": int}, "Pixel (un)shuffle factor."),
-    ("convention", {"type": click.Choice(CONVENTIONS, case_sensitive=False),
-                    "default": "torch", "show_default": True},
-     "Framework whose rules apply."),
+    ("convention", {"callback": lambda _ctx, _param, value: convention_name(value),
+                    "metavar": "NAME", "default": "torch", "show_default": True},
+     "Framework whose rules apply: torch, onnx, tensorflow, keras, jax, or one of their "
+     "APIs (tf.nn.conv2d, tf.nn.pool, keras.layers.Conv2D, jax.lax.conv_transpose, "
+     "flax.linen.Conv, ...: docs/CONVENTIONS.md)."),
 )
 
 #: The layer options, as typed on the command line (without dashes), in ``--help`` order.
 LAYER_OPTIONS: tuple[str, ...] = tuple(name for name, _, _ in _DECLARATIONS)
 
 # Options whose absence is None but whose False is a real choice (--no-count-include-pad).
-_TRISTATE = frozenset({"count_include_pad"})
+_TRISTATE = frozenset({"count_include_pad", "antialias"})
 _PER_AXIS = ("kernel", "stride", "dilation", "output_padding", "size")
 _PLAIN = ("groups", "channels", "out_channels", "factor", "mode", "ceil_mode",
-          "count_include_pad", "align_corners")
+          "count_include_pad", "align_corners", "antialias", "use_consistent_padding")
 _WINDOW = ("conv", "conv-transpose", "max-pool", "avg-pool", "max-unpool")
 _ADAPTIVE = ("adaptive-avg-pool", "adaptive-max-pool", "global-avg-pool", "global-max-pool")
 
@@ -266,7 +324,8 @@ def build_layer(
     if command == "conv-transpose":
         return ConvTranspose(**window, groups=p.get("groups", 1), in_channels=p.get("channels"),
                              out_channels=p.get("out_channels"),
-                             output_padding=p.get("output_padding"), convention=convention)
+                             output_padding=p.get("output_padding"), convention=convention,
+                             use_consistent_padding=bool(p.get("use_consistent_padding")))
     if command == "max-pool":
         return MaxPool(**window, ceil_mode=bool(p.get("ceil_mode")), convention=convention)
     if command == "avg-pool":
@@ -277,7 +336,7 @@ def build_layer(
     if command == "resize":
         return Resize(scale_factor=p.get("scale"), size=p.get("size"),
                       mode=p.get("mode", "nearest"), align_corners=p.get("align_corners"),
-                      ndim=ndim, convention=convention)
+                      antialias=p.get("antialias"), ndim=ndim, convention=convention)
     if "factor" not in p:
         raise InvalidSpecError(f"--factor must be given for {command}")
     cls = PixelShuffle if command == "pixel-shuffle" else PixelUnshuffle

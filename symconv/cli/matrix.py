@@ -49,13 +49,14 @@ _RESIZE = frozenset({"scale", "size", "channels"})
 # Which options each layer takes (command-line names without dashes).
 _TAKES: dict[str, frozenset[str]] = {
     "conv": _WINDOW | {"groups", "out-channels", "weights"},
-    "conv-transpose": _WINDOW | {"groups", "out-channels", "output-padding", "weights"},
+    "conv-transpose": _WINDOW | {"groups", "out-channels", "output-padding",
+                                 "use-consistent-padding", "weights"},
     "avg-pool": _WINDOW | {"ceil-mode", "count-include-pad"},
     "upsample-nearest": _RESIZE,
     "upsample-nearest-exact": _RESIZE,
     "upsample-linear": _RESIZE | {"align-corners"},
-    "resize": _RESIZE | {"mode", "align-corners"},
-    "upsample": _RESIZE | {"mode", "align-corners"},
+    "resize": _RESIZE | {"mode", "align-corners", "antialias"},
+    "upsample": _RESIZE | {"mode", "align-corners", "antialias"},
     "pixel-shuffle": frozenset({"factor", "channels"}),
     "pixel-unshuffle": frozenset({"factor", "channels"}),
     "adaptive-avg-pool": frozenset({"size", "channels"}),
@@ -231,6 +232,7 @@ Examples:
   symconv matrix upsample-linear --in 3 --scale 2 --align-corners
   symconv matrix resize --in 4 --scale 3/2 --mode nearest-exact --json
   symconv matrix resize --in 4x4 --scale 2 --mode cubic
+  symconv matrix resize --in 6 --size 4 --mode linear --convention jax
   symconv matrix pixel-shuffle --in 2x2 --factor 2
   symconv matrix adaptive-avg-pool --in 5 --size 3
   symconv matrix global-avg-pool --in 3x3

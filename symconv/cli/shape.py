@@ -23,7 +23,6 @@ from symconv.cli._common import (
     SymconvCommand,
     broadcast,
     dump_json,
-    option_list,
     parse_scale,
     parse_sizes,
     stdout_is_unicode,
@@ -31,6 +30,7 @@ from symconv.cli._common import (
 from symconv.cli._layer_options import (
     build_layer,
     check_applicable,
+    convention_list,
     given_options,
     layer_options,
     layer_params,
@@ -76,13 +76,14 @@ _TAKES: dict[str, frozenset[str]] = {
     "conv": frozenset({"kernel", "stride", "padding", "dilation", "groups", "channels",
                        "out-channels", "target"}),
     "conv-transpose": frozenset({"kernel", "stride", "padding", "dilation", "output-padding",
-                                 "groups", "channels", "out-channels", "target"}),
+                                 "use-consistent-padding", "groups", "channels",
+                                 "out-channels", "target"}),
     "max-pool": frozenset({"kernel", "stride", "padding", "dilation", "ceil-mode", "channels",
                            "target"}),
     "avg-pool": frozenset({"kernel", "stride", "padding", "dilation", "ceil-mode",
                            "count-include-pad", "channels", "target"}),
     "max-unpool": frozenset({"kernel", "stride", "padding", "size", "channels"}),
-    "resize": frozenset({"scale", "size", "mode", "align-corners", "channels"}),
+    "resize": frozenset({"scale", "size", "mode", "align-corners", "antialias", "channels"}),
     "pixel-shuffle": frozenset({"factor", "channels"}),
     "pixel-unshuffle": frozenset({"factor", "channels"}),
     "adaptive-avg-pool": frozenset({"size", "channels"}),
@@ -93,6 +94,15 @@ _TAKES: dict[str, frozenset[str]] = {
 
 # Padding names that mean the same thing under another convention's spelling (--compare only).
 _SAME_SPELLING = {"same": "same_upper", "same_upper": "same"}
+
+
+def _spellings(padding: object) -> list[str]:
+    """Other spellings of a padding name to try under another convention in ``--compare``:
+    ONNX's ``same_upper`` for ``same`` (and back), and TensorFlow's upper case."""
+    if not isinstance(padding, str):
+        return []
+    alts = [_SAME_SPELLING.get(padding.lower()), padding.upper()]
+    return [a for a in dict.fromkeys(alts) if a is not None and a != padding]
 
 
 # --------------------------------------------------------------------------- parsing
@@ -137,7 +147,7 @@ class Query:
                 raise InvalidSpecError("--target must not be combined with --symbolic")
         compare = None
         if "compare" in given:
-            compare = option_list(given["compare"], CONVENTIONS, "--compare")
+            compare = convention_list(given["compare"])
             clash = [f"--{n}" for n in ("symbolic", "prove") if given.get(n)]
             if target is not None and command != "conv-transpose":
                 clash.append("--target")
@@ -233,14 +243,18 @@ def _compare(q: Query) -> CompareView:
             try:
                 layer = make_layer(q, conv)
             except InvalidSpecError as exc:
-                alt = _SAME_SPELLING.get(padding) if isinstance(padding, str) else None
-                if alt is None:
-                    raise
-                try:
-                    layer = make_layer(q, conv, padding=alt)
-                except InvalidSpecError:
-                    raise exc from None
-                notes.append(f"padding '{padding}' read as '{alt}'")
+                layer, why = None, exc
+                for alt in _spellings(padding):
+                    try:
+                        layer = make_layer(q, conv, padding=alt)
+                    except InvalidSpecError as other:
+                        if not str(other).startswith("padding="):
+                            why = other  # the spelling is right, another rule refuses
+                        continue
+                    notes.append(f"padding '{padding}' read as '{alt}'")
+                    break
+                if layer is None:
+                    raise why from None
             if q.target is not None and isinstance(layer, ConvTranspose):
                 layer, _ = _transpose_for_target(layer, q)
             r = resolve(layer, q.sizes)
@@ -353,8 +367,8 @@ def _same_output(layer: Any, r: Resolved) -> tuple[AxisRange | None, ...] | None
 
 def _reachable(layer: Any, r: Resolved) -> tuple[tuple[Route, ...], ...] | None:
     """Transposed conv: every output size its convention can produce from this input."""
-    if not isinstance(layer, ConvTranspose):
-        return None
+    if not isinstance(layer, ConvTranspose) or r.folds is not None:
+        return None  # flax 'CIRCULAR' has one size: n s
     base = dataclasses.replace(layer, output_size=None)
     return tuple(
         tuple(Route(rt.kind.value, _range(rt.sizes), int(rt.base), rt.setting)
@@ -502,12 +516,12 @@ def _period(layer: Any, a: int) -> int:
 
 EPILOG = """\b
 Examples:
-  symconv shape conv --in 224x224 --kernel 7 --stride 2 --padding same --convention tensorflow
+  symconv shape conv --in 224x224 --kernel 7 --stride 2 --padding SAME --convention tensorflow
   symconv shape conv-transpose --in 6 --kernel 3 --stride 2 --padding 1 --target 12
   symconv shape max-pool --in 9 --kernel 4 --stride 4 --padding 2 --ceil-mode
-  symconv shape conv --in 224 --kernel 7 --stride 2 --padding same --convention tensorflow \\
+  symconv shape conv --in 224 --kernel 7 --stride 2 --padding SAME --convention tensorflow \\
       --symbolic
-  symconv shape conv --in 224x224 --kernel 7 --stride 2 --padding same --convention tensorflow \\
+  symconv shape conv --in 224x224 --kernel 7 --stride 2 --padding SAME --convention tensorflow \\
       --compare torch,onnx,tensorflow,keras,jax
   symconv shape conv --in 32x32 --kernel 3 --stride 2 --padding 1 --json
   symconv shape max-pool --kernel 4 --stride 4 --padding 2 --ceil-mode --prove
@@ -522,8 +536,9 @@ Value syntax:
   per axis  7 (every axis) or 3x5 (one per axis): --kernel, --stride, --dilation, ...;
             adaptive pooling --size: none keeps an axis (nonex7)
   padding   1 | 1x2 (per axis) | 1:2 (before:after, every axis) | 1:2x0:1 (pairs per
-            axis) | same | valid | same_upper | same_lower | causal (as the convention
-            allows; --compare reads same/same_upper as each other's spelling)
+            axis) | same | valid | same_upper | same_lower | causal, spelled as the API
+            takes them (tf.nn: SAME, VALID; flax.linen.Conv also CIRCULAR, REFLECT,
+            CAUSAL); --compare tries each convention's spelling (same, SAME, same_upper)
   scale     2 | 1.5 (a float, as the framework multiplies it) | 3/2 (exact) | 2x3
 
 \b

@@ -23,7 +23,8 @@ from numpy.typing import NDArray
 
 from symconv.core.index import IndexMap, WeightRef, check_budget
 from symconv.errors import InvalidSpecError, UnsupportedError
-from symconv.sizes.shapes import resolve, slice_start
+from symconv.sizes.jax_pads import check_pool_windows
+from symconv.sizes.shapes import Resolved, resolve, slice_start
 from symconv.spec import (
     AvgPool,
     Conv,
@@ -112,12 +113,16 @@ def _fill(pos: NDArray[Any], n: int, fill: PaddingFill) -> tuple[NDArray[Any], N
         return np.ones(pos.size, bool), np.clip(pos, 0, n - 1)
     if fill is PaddingFill.CIRCULAR:
         return np.ones(pos.size, bool), np.mod(pos, n)
-    src = np.where(pos < 0, -pos, pos)
-    src = np.where(src >= n, 2 * (n - 1) - src, src)
-    return np.ones(pos.size, bool), src
+    if n == 1:  # reflect: NumPy repeats the single sample
+        return np.ones(pos.size, bool), np.zeros_like(pos)
+    # reflect without the edge sample, period 2(n-1) (a single reflection within PyTorch's
+    # limit pad < n; NumPy's 'reflect', flax's 'REFLECT', reflects again past it)
+    src = np.mod(pos, 2 * (n - 1))
+    return np.ones(pos.size, bool), np.where(src >= n, 2 * (n - 1) - src, src)
 
 
 def _check_fill(fill: PaddingFill, pads: Sequence[tuple[int, int]], sizes: Sequence[int]) -> None:
+    """PyTorch's limits of its padding modes (flax's fills, NumPy's modes, have none)."""
     for (b, e), n in zip(pads, sizes, strict=True):
         if fill is PaddingFill.REFLECT and max(b, e) >= n:
             raise InvalidSpecError(
@@ -174,7 +179,8 @@ def conv_map(
     c_out = _channels("out_channels", out_channels or layer.out_channels, g)
     cin_g, cout_g = c_in // g, c_out // g
     fill = layer.padding_mode
-    _check_fill(fill, r.pads, sizes)
+    if layer.convention is Convention.TORCH:
+        _check_fill(fill, r.pads, sizes)
     ks = layer.kernel
     check_budget(c_out * cin_g * prod(r.output) * prod(ks), max_nnz, view)
     axes = []
@@ -214,7 +220,9 @@ def conv_transpose_map(
 
     Input ``(ci, i)`` is scattered to output ``(co, i*s - p_b + t*d)`` through
     ``w[ci, co mod (C_out/g), t]``; positions cropped by the padding are dropped and the
-    output padding appends never-written positions at the end.
+    output padding appends never-written positions at the end.  flax's ``'CIRCULAR'`` folds
+    the full output instead: position ``j`` lands on ``(offset + j) mod period`` (no two taps
+    of one input meet there, so every entry stays one weight).
     """
     c_in, sizes = _shape(input_shape)
     r = resolve(layer, sizes)
@@ -230,8 +238,14 @@ def conv_transpose_map(
     ks = layer.kernel
     check_budget(c_in * cout_g * prod(sizes) * prod(ks), max_nnz, view)
     axes = []
+    folds = r.folds or (None,) * len(sizes)
     for a, n in enumerate(sizes):
-        i, t, j = _window_axis(n, ks[a], layer.stride[a], r.pads[a][0], layer.dilation[a])
+        fold = folds[a]
+        pb = 0 if fold is not None else r.applied_pads[a][0]
+        i, t, j = _window_axis(n, ks[a], layer.stride[a], pb, layer.dilation[a])
+        if fold is not None:
+            assert fold[0] is not None  # concrete sizes: the offset is known
+            j = (int(fold[0]) + j) % int(fold[1])
         keep = (j >= 0) & (j < r.output[a])
         axes.append((j[keep], t[keep], i[keep]))
     out_f, tap_f, in_f = _combine(axes, [r.output, ks, sizes])
@@ -291,12 +305,19 @@ def _separable(
         bound *= max(int(np.abs(axes[a][2]).max(initial=1)), int(axes[a][3].max(initial=1)))
         num = num * axes[a][2][grid[a]]
         den = den * axes[a][3][grid[a]]
-    if bound >= 2**62:
+    if bound >= 2**63:
         raise UnsupportedError("exact coefficients of this separable map exceed int64")
     g = np.gcd(num, den)
     g[g == 0] = 1
     return _diagonal(channels, out_sizes, in_sizes, out_f.astype(_I64), in_f.astype(_I64),
                      num // g, den // g).canonical()
+
+
+def _check_pool_windows(r: Resolved) -> None:
+    """JAX pooling: no map where a window reads only padding (``-inf`` or NaN there)."""
+    for a, n in enumerate(r.input):
+        where = "" if len(r.input) == 1 else f" on axis {a}"
+        check_pool_windows(r.layer, n, r.pads[a], r.output[a], a, where)
 
 
 def avg_pool_map(
@@ -311,6 +332,7 @@ def avg_pool_map(
     c, sizes = _shape(input_shape)
     r = resolve(layer, sizes)
     layer = r.layer
+    _check_pool_windows(r)
     check_budget(c * prod(r.output) * prod(layer.kernel), max_nnz)
     axes = []
     for a, n in enumerate(sizes):
@@ -335,16 +357,20 @@ def max_pool_selection_map(
     """The 0/1 selection matrix ``S(x)`` of max pooling at the sample ``x`` (shape (C, *n)):
     ``maxpool(x) = S(x) x``; row ``o`` has a single 1 at the arg-max PyTorch reports (the
     first maximum, as onnxruntime too).  Padding follows the layer's convention: PyTorch allows
-    ``kernel // 2`` per side, ONNX up to ``kernel - 1``."""
+    ``kernel // 2`` per side, ONNX up to ``kernel - 1``, JAX any pads (a negative one crops;
+    :func:`~symconv.sizes.jax_pads.check_pool_windows` refuses a window reading only padding,
+    where JAX gives ``-inf``)."""
     from symconv.numeric._pool import max_pool_indices
 
     arr = np.asarray(x)
     c, sizes = _shape(arr.shape)
     r = resolve(layer, sizes)
     layer = r.layer
+    _check_pool_windows(r)
     check_budget(c * prod(r.output), max_nnz)
     idx = max_pool_indices(arr[None], layer.kernel, layer.stride, tuple(r.pads),
-                           layer.dilation, layer.ceil_mode)
+                           layer.dilation, layer.ceil_mode,
+                           any_padding=layer.convention is Convention.JAX)  # JAX: no limit
     if idx.shape[2:] != tuple(r.output):  # the reference op's size rule must be the layer's
         raise UnsupportedError(
             f"layer={layer!r} has output {r.output} but the max-pool reference op gives "
@@ -389,8 +415,9 @@ def max_unpool_map(
 
 
 def _scale_fraction(layer: Resize, a: int, n: int, o: int) -> Fraction:
-    """Input/output coordinate scale as PyTorch uses it: 1/scale_factor if given, else n/o."""
-    if layer.scale_factor is not None:
+    """Input/output coordinate scale as PyTorch uses it: 1/scale_factor if given, else n/o
+    (always n/o under tensorflow, keras and jax: their resize APIs take sizes)."""
+    if layer.scale_factor is not None and layer.convention in (Convention.TORCH, Convention.ONNX):
         sf = layer.scale_factor[a]
         # A float factor is read as the simplest fraction within 1e-12 of it (2.5 -> 5/2,
         # 0.1*7 -> 7/10): the exact map of the intended factor, which PyTorch's floating-point
@@ -582,24 +609,15 @@ def _cubic_axis(layer: Resize, a: int, n: int, o: int) -> tuple[Any, Any, Any, A
     # merge the taps that clamp onto one input sample (same output, same denominator)
     key = (out * n + src).ravel()
     order = np.argsort(key, kind="stable")
-    key, w_s, d_s = key[order], w.ravel()[order], dens.ravel()[order]
-    first = np.ones(key.size, dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    starts = np.flatnonzero(first)
-    nu = np.add.reduceat(w_s, starts)
-    de = d_s[starts]
-    key = key[starts]
-    g = np.gcd(nu, de)
-    g[g == 0] = 1
-    nu, de = nu // g, de // g
-    sign = np.where(de < 0, -1, 1)
-    nu, de = nu * sign, de * sign
-    keep = nu != 0
-    return key[keep] // n, key[keep] % n, nu[keep], de[keep]
+    from symconv.core.resample import merge_taps
+
+    return merge_taps(key[order], w.ravel()[order], dens.ravel()[order], n)
 
 
 def resize_map(layer: Resize, input_shape: Sequence[int], *, max_nnz: int | None = None) -> IndexMap:
-    """Nearest / nearest-exact / multilinear / cubic resizing with exact rational coefficients.
+    """Nearest / nearest-exact / multilinear / cubic resizing with exact rational coefficients;
+    under tensorflow, keras and jax also area, mitchellcubic and antialiased kernels
+    (:mod:`symconv.core.resample`; lanczos and gaussian are refused: irrational weights).
 
     Coordinates follow the layer's coordinate mode (PyTorch defaults: nearest = asymmetric
     with floor, linear = half-pixel clamped at 0, or align-corners; cubic = half-pixel, not
@@ -623,12 +641,22 @@ def resize_map(layer: Resize, input_shape: Sequence[int], *, max_nnz: int | None
     r = resolve(layer, sizes)
     layer = r.layer
     mode = parse_enum("mode", layer.mode, ResizeMode)
-    taps = {ResizeMode.LINEAR: 2, ResizeMode.CUBIC: 4}.get(mode, 1)
-    check_budget(c * prod(r.output) * taps ** len(sizes), max_nnz)
+    tf_jax = layer.convention in (Convention.TENSORFLOW, Convention.KERAS, Convention.JAX)
+    if tf_jax:
+        from symconv.core.resample import tf_jax_axis, tf_jax_taps
+
+        check_budget(c * prod(o * tf_jax_taps(layer, n, o) for n, o in zip(
+            sizes, r.output, strict=True)), max_nnz)
+    else:
+        taps = {ResizeMode.LINEAR: 2, ResizeMode.CUBIC: 4}.get(mode, 1)
+        check_budget(c * prod(r.output) * taps ** len(sizes), max_nnz)
     axes: list[tuple[Any, Any, Any, Any]] = []
     cl = _torch_channels_last_kernel(c, sizes, r.output)
     for a, (n, o) in enumerate(zip(sizes, r.output, strict=True)):
-        if mode is ResizeMode.CUBIC:
+        axis = tf_jax_axis(layer, n, o) if tf_jax else None
+        if axis is not None:
+            axes.append(axis)
+        elif mode is ResizeMode.CUBIC:
             axes.append(_cubic_axis(layer, a, n, o))
         elif mode is ResizeMode.LINEAR:
             axes.append(_linear_axis(layer, a, n, o))
@@ -636,12 +664,13 @@ def resize_map(layer: Resize, input_shape: Sequence[int], *, max_nnz: int | None
             src = _nearest_axis(layer, a, n, o, cl)
             one = np.ones(o, _I64)
             axes.append((np.arange(o, dtype=_I64), src, one, one))
-    if mode is ResizeMode.CUBIC:  # refuse before the tensor product is built
+    if mode not in (ResizeMode.NEAREST, ResizeMode.NEAREST_EXACT, ResizeMode.LINEAR):
+        # refuse before the tensor product is built
         bound = prod(max(int(np.abs(ax[2]).max(initial=1)), int(ax[3].max(initial=1)))
                      for ax in axes)
-        if bound >= 2**62:
+        if bound >= 2**63:
             raise UnsupportedError(
-                f"cubic resize {_fmt_sizes(sizes)} -> {_fmt_sizes(r.output)}: the exact weights "
+                f"{mode.value} resize {_fmt_sizes(sizes)} -> {_fmt_sizes(r.output)}: the exact weights "
                 f"of the {len(sizes)} axes multiply to denominators near {bound:.1e}, beyond "
                 "int64; resize fewer axes at once or use sizes/factors with smaller terms"
             )

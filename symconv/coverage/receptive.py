@@ -463,6 +463,11 @@ def _resize_map(
     cm = layer.coordinate_mode
     a = Fraction(layer.cubic_coeff_a)
     nm = layer.nearest_mode
+    if layer.mode not in (ResizeMode.NEAREST, ResizeMode.NEAREST_EXACT, ResizeMode.LINEAR,
+                          ResizeMode.CUBIC):
+        raise UnsupportedError(f"mode={layer.mode.value!r} must not be used here: receptive "
+                               "fields of resizes whose taps widen with the scale are not "
+                               "modelled")
     if layer.size is not None:
         if n is None:
             raise _need_size(layer, "the scale of size=")
@@ -481,6 +486,9 @@ def _resize_map(
             return _Resample(Fraction(0), Fraction(0), layer.mode, a, nm)
         if o is None:
             notes.append("pytorch_half_pixel taken as half_pixel (output size > 1)")
+    if layer.antialiased and scale > 1:
+        raise UnsupportedError("antialias=True must not be used when downscaling here: "
+                               "receptive fields of antialiased resizes are not modelled")
     return _Resample(scale, scale / 2 - _HALF, layer.mode, a, nm)
 
 

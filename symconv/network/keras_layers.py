@@ -364,7 +364,7 @@ class _Graph:
                                  ndim=self.nd)
 
     def resizing(self, cfg: Mapping[str, Any]) -> Resize:
-        for key in ("crop_to_aspect_ratio", "pad_to_aspect_ratio", "antialias"):
+        for key in ("crop_to_aspect_ratio", "pad_to_aspect_ratio"):
             if cfg.get(key) is True:
                 raise UnsupportedError(f"{key}=True is not modelled (symconv models a plain "
                                        "resize to the fixed size)")
@@ -372,24 +372,24 @@ class _Graph:
         if h is None or w is None:
             raise InvalidSpecError(f"height={_show(cfg.get('height'))} and "
                                    f"width={_show(cfg.get('width'))} must be positive integers")
-        return _resize(cfg.get("interpolation", "bilinear"), size=(h, w), ndim=2)
+        aa = cfg.get("antialias")
+        return _resize(cfg.get("interpolation", "bilinear"), size=(h, w), ndim=2,
+                       antialias=aa if isinstance(aa, bool) else None)
+
+
+_KERAS_MODES = {"nearest": "nearest", "bilinear": "linear", "bicubic": "cubic",
+                "area": "area", "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
 
 
 def _resize(mode: Any, **size: Any) -> Resize:
-    """Keras resampling as symconv resize modes: ``nearest`` repeats (UpSampling) or samples
-    at ``floor((j + 1/2) n / o)`` (``Resizing``: PyTorch ``nearest-exact``); ``bilinear`` is
+    """Keras resampling as symconv resize modes under convention keras: ``nearest`` repeats
+    (UpSampling) or samples at ``floor((j + 1/2) n / o)`` (``Resizing``); ``bilinear`` is
     half-pixel linear; ``bicubic`` is Keys' cubic with ``a = -1/2`` whose taps outside the
-    input are dropped (ONNX ``cubic_coeff_a=-0.5``, ``exclude_outside=1``)."""
-    if mode == "nearest":
-        exact = "size" in size
-        return Resize(mode="nearest-exact" if exact else "nearest", convention="keras", **size)
-    if mode == "bilinear":
-        return Resize(mode="linear", convention="keras", **size)
-    if mode == "bicubic":
-        return Resize(mode="cubic", cubic_coeff_a="-0.5", exclude_outside=True,
-                      convention="onnx", **size)
-    raise UnsupportedError(f"interpolation={_show(mode)} is not modelled (nearest, bilinear "
-                           "and bicubic are)")
+    input are dropped; ``area``, ``lanczos3``, ``lanczos5`` as tf.image.resize."""
+    if mode in _KERAS_MODES:
+        return Resize(mode=_KERAS_MODES[mode], convention="keras", **size)
+    raise UnsupportedError(f"interpolation={_show(mode)} is not modelled (nearest, bilinear, "
+                           "bicubic, area, lanczos3 and lanczos5 are)")
 
 
 def _why(cls: str) -> str:

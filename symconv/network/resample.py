@@ -11,7 +11,7 @@ from symconv.spec import CUBIC_A, Convention, Resize, ResizeMode
 __all__ = ["Resample"]
 
 _RESAMPLE_FIELDS = ("mode", "coordinate_mode", "align_corners", "nearest_mode", "cubic_coeff_a",
-                    "exclude_outside", "convention")
+                    "exclude_outside", "antialias", "convention")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,7 @@ class Resample:
     nearest_mode: Any = None
     cubic_coeff_a: Any = CUBIC_A
     exclude_outside: bool = False
+    antialias: bool | None = None
     convention: Any = Convention.TORCH
 
     def __post_init__(self) -> None:

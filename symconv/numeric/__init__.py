@@ -10,7 +10,10 @@ integral (convolutions, pooling maxima, nearest resizing, shuffles) and become e
 ``Fraction`` object arrays where it is not (average pooling; linear resizing by integer or
 ``Fraction`` factors, while float factors give float64); object arrays of
 ``int``, ``Fraction`` or sympy numbers are computed exactly.  Adaptive pooling
-(:func:`adaptive_avg_pool`, :func:`adaptive_max_pool`) takes an output size instead of a window.  Bad arguments raise
+(:func:`adaptive_avg_pool`, :func:`adaptive_max_pool`) takes an output size instead of a window.  ``any_padding=True``
+(:func:`conv`, :func:`max_pool`, :func:`avg_pool`) reads pads as JAX does: a negative pad
+crops, pooling pads have no per-side limit.
+:func:`resample` resizes as TensorFlow, Keras and JAX do (float64, every method).  Bad arguments raise
 :class:`symconv.errors.InvalidSpecError` with a message ``name=value must <rule>``.
 
 >>> import numpy as np
@@ -28,6 +31,7 @@ from symconv.numeric._adaptive import adaptive_avg_pool, adaptive_max_pool
 from symconv.numeric._conv import conv, conv_grad_input, conv_grad_weight, conv_transpose
 from symconv.numeric._pad import pad, subsample, zero_stretch
 from symconv.numeric._pool import avg_pool, max_pool, max_unpool
+from symconv.numeric._resample import resample, resample_weights
 from symconv.numeric._resize import (
     depth_to_space,
     pixel_shuffle,
@@ -53,6 +57,8 @@ __all__ = [
     "pad",
     "pixel_shuffle",
     "pixel_unshuffle",
+    "resample",
+    "resample_weights",
     "space_to_depth",
     "subsample",
     "upsample_cubic",

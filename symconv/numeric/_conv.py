@@ -114,6 +114,8 @@ def conv(
     padding: v.PadSpec | str = 0,
     dilation: v.IntOrTuple = 1,
     groups: int = 1,
+    *,
+    any_padding: bool = False,
 ) -> NDArray[Any]:
     """N-D cross-correlation ("convolution" in every DL framework), PyTorch semantics.
 
@@ -145,6 +147,10 @@ def conv(
         'same' (stride 1 only) pads ``d(k-1)`` in total, ``total // 2`` before, as PyTorch.
     groups : int
         Must divide ``C_in`` and ``C_out``.
+    any_padding : bool
+        Accept negative pads, as JAX's ``lax.conv_general_dilated``: a negative pad removes
+        that many input positions on its side (``lax.pad``); the padded size must still hold
+        the kernel.
 
     Returns
     -------
@@ -156,7 +162,8 @@ def conv(
         For bad parameters, mismatched shapes, or a kernel larger than the padded input.
     """
     xa, wa = v.array("x", x), v.array("w", w, "(C_out, C_in/groups, *kernel)")
-    geom = v.conv_geom(xa.shape, wa.shape, stride, padding, dilation, groups)
+    geom = v.conv_geom(xa.shape, wa.shape, stride, padding, dilation, groups,
+                       any_padding=v.check_bool("any_padding", any_padding))
     dt = np.result_type(xa, wa)
     xp = pad_constant(xa.astype(dt, copy=False), geom.pads)
     return _correlate(xp, wa.astype(dt, copy=False), geom.stride, geom.dilation, geom.groups)

@@ -18,15 +18,25 @@ def pad_constant(x: NDArray[Any], pairs: v.Pairs, fill: object = 0) -> NDArray[A
     """Pad the spatial axes with a constant (object arrays get the Python value ``fill``).
 
     ``np.pad`` would put ``np.int64(0)`` into object arrays; this keeps exact arrays exact.
+    A negative pad removes positions, as JAX's ``lax.pad`` does: position ``q`` of the result,
+    of length ``n + b + e`` (callers keep it ``>= 0``), holds ``x[q - b]`` when that is an input
+    position and ``fill`` otherwise.
+
+    >>> pad_constant(np.arange(1, 5).reshape(1, 1, 4), ((-1, 2),)).tolist()
+    [[[2, 3, 4, 0, 0]]]
     """
     if all(b == 0 and e == 0 for b, e in pairs):
         return x
     shape = x.shape[:2] + tuple(n + b + e for n, (b, e) in zip(x.shape[2:], pairs, strict=True))
     out = np.full(shape, fill, dtype=x.dtype)
-    inner: tuple[Any, ...] = tuple(
-        slice(b, b + n) for n, (b, _) in zip(x.shape[2:], pairs, strict=True)
-    )
-    out[(..., *inner)] = x
+    dst: list[Any] = []
+    src: list[Any] = []
+    for n, (b, _), size in zip(x.shape[2:], pairs, shape[2:], strict=True):
+        lo = min(max(b, 0), size)
+        hi = max(min(b + n, size), lo)
+        dst.append(slice(lo, hi))
+        src.append(slice(lo - b, hi - b))
+    out[(..., *dst)] = x[(Ellipsis, *src)]
     return out
 
 

@@ -64,6 +64,8 @@ def max_pool(
     dilation: v.IntOrTuple = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
+    *,
+    any_padding: bool = False,
 ) -> NDArray[Any] | tuple[NDArray[Any], NDArray[np.int64]]:
     """N-D max pooling with PyTorch semantics, optionally with PyTorch's indices.
 
@@ -102,6 +104,10 @@ def max_pool(
     return_indices : bool
         Also return, per output, the flat position of the maximum in its unpadded input plane
         (row-major over the spatial axes), as PyTorch does.
+    any_padding : bool
+        Accept any integer pads, as JAX's ``lax.reduce_window`` (``flax.linen.max_pool``):
+        a negative pad crops the input, a pad may exceed the window, and a window reading only
+        padding gives ``-inf`` (no PyTorch limit).
 
     Returns
     -------
@@ -115,7 +121,8 @@ def max_pool(
     """
     xa = v.array("x", x)
     v.check_real("x", xa)
-    geom = v.pool_geom(xa, kernel, stride, padding, dilation, ceil_mode)
+    geom = v.pool_geom(xa, kernel, stride, padding, dilation, ceil_mode,
+                       any_padding=v.check_bool("any_padding", any_padding))
     want_idx = v.check_bool("return_indices", return_indices)
     best, idx = _max_pool(xa, geom, want_idx)
     return (best, idx) if want_idx else best
@@ -128,10 +135,13 @@ def max_pool_indices(
     padding: v.PadSpec,
     dilation: v.IntOrTuple,
     ceil_mode: bool,
+    *,
+    any_padding: bool = False,
 ) -> NDArray[np.int64]:
     """The arg-max indices of :func:`max_pool` (first maximum, flat in the unpadded plane) with
     padding up to ``kernel - 1`` per side, as ONNX MaxPool allows (onnxruntime); PyTorch's
-    ``kernel // 2`` limit is :func:`max_pool`'s.
+    ``kernel // 2`` limit is :func:`max_pool`'s.  ``any_padding``: any integer pads, as JAX
+    (a negative pad crops).
 
     >>> import numpy as np
     >>> max_pool_indices(np.array([[[0, -1, -2]]]), 3, 1, 2, 1, False).tolist()
@@ -139,7 +149,8 @@ def max_pool_indices(
     """
     xa = v.array("x", x)
     v.check_real("x", xa)
-    geom = v.pool_geom(xa, kernel, stride, padding, dilation, ceil_mode, pads_below_kernel=True)
+    geom = v.pool_geom(xa, kernel, stride, padding, dilation, ceil_mode, pads_below_kernel=True,
+                       any_padding=any_padding)
     return _max_pool(xa, geom, True)[1]
 
 
@@ -181,6 +192,8 @@ def avg_pool(
     padding: v.PadSpec = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
+    *,
+    any_padding: bool = False,
 ) -> NDArray[Any]:
     """N-D average pooling with PyTorch semantics, exact for integer and object input.
 
@@ -204,6 +217,10 @@ def avg_pool(
         As in :func:`max_pool` (no dilation; stride defaults to ``kernel``).
     count_include_pad : bool
         Whether zero padding counts in the divisor (PyTorch default True; ONNX default 0).
+    any_padding : bool
+        Accept any integer pads, as JAX's ``flax.linen.avg_pool``: a negative pad crops the
+        input, a pad may exceed the window.  A window reading only padding averages to 0 with
+        ``count_include_pad``, else to NaN (float input; JAX's 0/0) or is refused (exact input).
 
     Returns
     -------
@@ -216,7 +233,8 @@ def avg_pool(
         For bad parameters or a window larger than the padded input.
     """
     xa = v.array("x", x)
-    geom = v.pool_geom(xa, kernel, stride, padding, 1, ceil_mode)
+    geom = v.pool_geom(xa, kernel, stride, padding, 1, ceil_mode,
+                       any_padding=v.check_bool("any_padding", any_padding))
     include = v.check_bool("count_include_pad", count_include_pad)
     nd = xa.ndim - 2
     xp, taps = _windows(xa, geom, 0)
@@ -228,12 +246,19 @@ def avg_pool(
     for a in range(nd):
         st = np.arange(geom.out[a]) * s[a] - geom.pads[a][0]
         end = np.minimum(st + k[a], n[a] + geom.pads[a][1])
-        counts.append(end - st if include else np.minimum(end, n[a]) - np.maximum(st, 0))
+        real = np.maximum(np.minimum(end, n[a]) - np.maximum(st, 0), 0)
+        counts.append(end - st if include else real)
+        if not include and xa.dtype.kind not in "fc" and not real.all():
+            j = int(np.argmin(real))
+            v.fail(f"padding={geom.pads[a]} must leave an input position in every window"
+                   f"{v.axis_suffix(a, nd)}: window {j} reads only padding, and an average "
+                   "without counted padding of nothing is 0/0 (JAX: NaN)")
     if xa.dtype.kind in "fc":
         div = np.ones((1, 1) + (1,) * nd, dtype=np.float64)
         for a in range(nd):
             div = div * _axis_view(counts[a].astype(np.float64), a, nd)
-        return total / div
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0/0: NaN, as JAX
+            return total / div
     exact = total.astype(object)
     for a in range(nd):
         exact = exact / _axis_view(

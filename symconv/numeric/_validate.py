@@ -124,34 +124,32 @@ def per_axis(name: str, value: object, nd: int, minimum: int) -> Ints:
     fail(f"{name}={_fmt(value)} must be a {_RULE[minimum]} or a tuple of them")
 
 
-def _pair(value: object) -> tuple[int, int] | None:
-    if is_int(value) and int(value) >= 0:  # type: ignore[call-overload]
+def _pair(value: object, low: int | None) -> tuple[int, int] | None:
+    def ok(v: object) -> bool:
+        return is_int(v) and (low is None or int(v) >= low)  # type: ignore[call-overload]
+
+    if ok(value):
         return (int(value), int(value))  # type: ignore[call-overload]
-    if (
-        isinstance(value, list | tuple)
-        and len(value) == 2
-        and all(is_int(v) and int(v) >= 0 for v in value)
-    ):
+    if isinstance(value, list | tuple) and len(value) == 2 and all(ok(v) for v in value):
         return (int(value[0]), int(value[1]))
     return None
 
 
-def pad_pairs(name: str, value: object, nd: int) -> Pairs:
-    """Resolve padding (int, per-axis ints, or per-axis ``(before, after)`` pairs)."""
+def pad_pairs(name: str, value: object, nd: int, *, negative: bool = False) -> Pairs:
+    """Resolve padding (int, per-axis ints, or per-axis ``(before, after)`` pairs); with
+    ``negative`` a negative entry is accepted (a crop, :func:`symconv.numeric._pad.pad_constant`)."""
+    low, what = (None, "integer") if negative else (0, "non-negative integer")
     if is_int(value):
-        p = int_param(name, value, 0)
+        p = int(value) if negative else int_param(name, value, 0)  # type: ignore[call-overload]
         return ((p, p),) * nd
     if isinstance(value, list | tuple):
         if len(value) != nd:
             fail(f"{name}={_fmt(value)} must have one entry per spatial axis ({nd})")
-        pairs = [_pair(v) for v in value]
+        pairs = [_pair(v, low) for v in value]
         if any(p is None for p in pairs):
-            fail(
-                f"{name}={_fmt(value)} must contain only non-negative integers "
-                "or (before, after) pairs"
-            )
+            fail(f"{name}={_fmt(value)} must contain only {what}s or (before, after) pairs")
         return tuple(p for p in pairs if p is not None)
-    fail(f"{name}={_fmt(value)} must be a non-negative integer, a tuple or (before, after) pairs")
+    fail(f"{name}={_fmt(value)} must be a {what}, a tuple or (before, after) pairs")
 
 
 def check_pad_mode(shape: Sequence[int], pairs: Pairs, mode: object) -> None:
@@ -235,7 +233,8 @@ class ConvGeom:
     out: Ints
 
 
-def _conv_padding(padding: object, n: Sequence[int], k: Ints, s: Ints, d: Ints) -> Pairs:
+def _conv_padding(padding: object, n: Sequence[int], k: Ints, s: Ints, d: Ints,
+                  negative: bool = False) -> Pairs:
     nd = len(n)
     if isinstance(padding, str):
         if padding == "valid":
@@ -250,7 +249,7 @@ def _conv_padding(padding: object, n: Sequence[int], k: Ints, s: Ints, d: Ints) 
             f"padding={_fmt(padding)} must be 'valid', 'same', a non-negative integer, "
             "a tuple or (before, after) pairs"
         )
-    return pad_pairs("padding", padding, nd)
+    return pad_pairs("padding", padding, nd, negative=negative)
 
 
 def conv_geom(
@@ -260,8 +259,11 @@ def conv_geom(
     padding: object,
     dilation: object,
     groups: object,
+    *,
+    any_padding: bool = False,
 ) -> ConvGeom:
-    """Check and resolve ``conv`` arguments given the input and weight shapes."""
+    """Check and resolve ``conv`` arguments given the input and weight shapes
+    (``any_padding``: negative pads crop, as JAX reads them)."""
     nd = len(x_shape) - 2
     if len(w_shape) != len(x_shape):
         fail(f"w.ndim={len(w_shape)} must equal x.ndim={len(x_shape)}")
@@ -277,7 +279,7 @@ def conv_geom(
         fail(f"w.shape[1]={w_shape[1]} must equal in_channels/groups={cin // g}")
     k = tuple(int(v) for v in w_shape[2:])
     n = tuple(int(v) for v in x_shape[2:])
-    pads = _conv_padding(padding, n, k, s, d)
+    pads = _conv_padding(padding, n, k, s, d, any_padding)
     _check_fits(n, k, d, pads)
     out = tuple(
         (n[a] + pads[a][0] + pads[a][1] - d[a] * (k[a] - 1) - 1) // s[a] + 1 for a in range(nd)
@@ -423,19 +425,21 @@ def pool_geom(
     ceil_mode: object,
     *,
     pads_below_kernel: bool = False,
+    any_padding: bool = False,
 ) -> PoolGeom:
     """Check and resolve pooling arguments, output size by the PyTorch ceil-mode rule.
 
     Padding is at most ``kernel // 2`` per side (PyTorch's rule), or below ``kernel`` with
     ``pads_below_kernel`` (ONNX MaxPool as onnxruntime runs it: every window still holds an input
-    position)."""
+    position), or any integer with ``any_padding`` (JAX's ``reduce_window``: a negative pad
+    crops, and a window may lie in the padding only)."""
     nd = x.ndim - 2
     k = per_axis("kernel", kernel, nd, 1)
     s = k if stride is None else per_axis("stride", stride, nd, 1)
     d = per_axis("dilation", dilation, nd, 1)
-    pads = pad_pairs("padding", padding, nd)
+    pads = pad_pairs("padding", padding, nd, negative=any_padding)
     ceil = check_bool("ceil_mode", ceil_mode)
-    for a in range(nd):
+    for a in range(nd if not any_padding else 0):
         for p in pads[a]:
             if pads_below_kernel:
                 if p >= k[a]:

@@ -6,9 +6,9 @@ here only format them.  Sizes may be ints or SymPy expressions (shown with ``str
 pretty-printed in text when ``unicode`` allows).
 
 >>> from symconv import Conv, resolve
->>> layer = Conv(kernel=7, stride=2, padding="same", convention="tensorflow")
+>>> layer = Conv(kernel=7, stride=2, padding="SAME", convention="tensorflow")
 >>> print(render_text(ShapeView("conv", layer, resolve(layer, (224, 224)))), end="")
-layer:   Conv(kernel=7, stride=2, padding='same', convention='tensorflow')
+layer:   Conv(kernel=7, stride=2, padding='SAME', convention='tensorflow')
 input:   224x224
 output:  112x112
 pads:    (2, 3), (2, 3)  (before, after) per axis
@@ -247,9 +247,12 @@ def _shape_text(v: ShapeView, unicode: bool) -> str:
         what = "  (before, after)" + ("" if nd == 1 else " per axis")
         if isinstance(r.layer, ConvTranspose):
             what += ", cropped from the full transposed output"
-        rows.append(("pads", _pads(r.pads) + what))
-        if r.output_padding is not None:
-            rows.append(("output_padding", _sizes(r.output_padding).replace("x", ", ")))
+        if r.folds is not None:
+            rows.append(("fold", _fold_text(r)))
+        else:
+            rows.append(("pads", _pads(r.pads) + what))
+            if r.output_padding is not None:
+                rows.append(("output_padding", _sizes(r.output_padding).replace("x", ", ")))
         if v.channels is not None:
             cin, cout = v.channels
             rows.append(("channels", f"{cin} -> {'?' if cout is None else cout}"
@@ -386,6 +389,9 @@ def compare_cells(view: CompareView) -> list[dict[str, str]]:
         if r is None:
             cells.append({"output": "rejected", "pads": "-", "output_padding": "-"})
             continue
+        if r.folds is not None:
+            cells.append({"output": _sizes(r.output), "pads": "folded", "output_padding": "-"})
+            continue
         op = "-" if r.output_padding is None else ", ".join(_s(x) for x in r.output_padding)
         cells.append({"output": _sizes(r.output), "pads": _pads(r.pads), "output_padding": op})
     return cells
@@ -409,7 +415,7 @@ def _differs(view: CompareView) -> list[tuple[str, ...]]:
 def _compare_text(view: CompareView) -> str:
     cells = compare_cells(view)
     marks = _differs(view)
-    has_op = any(r.resolved is not None and r.resolved.output_padding is not None
+    has_op = any(r.resolved is not None and r.resolved.applied_output_padding is not None
                  for r in view.rows)
     cols = ["output", "pads"] + (["output_padding"] if has_op else [])
     head = ["convention", "output", "pads (before, after)"] + (["output_padding"] if has_op
@@ -449,6 +455,9 @@ def _j(value: Any) -> Any:
 
 
 def _resolved_dict(r: Resolved) -> dict[str, Any]:
+    if r.folds is not None:  # flax 'CIRCULAR': no pads, a fold per axis (None: a crop axis)
+        return {"input": _j(r.input), "output": _j(r.output), "pads": None,
+                "output_padding": None, "folds": _j(r.folds), "notes": list(r.notes)}
     return {
         "input": _j(r.input),
         "output": _j(r.output),
@@ -456,6 +465,21 @@ def _resolved_dict(r: Resolved) -> dict[str, Any]:
         "output_padding": _j(r.output_padding),
         "notes": list(r.notes),
     }
+
+
+def _fold_text(r: Resolved) -> str:
+    """flax 'CIRCULAR' transposed convolution: where the full output lands, per axis."""
+    parts = []
+    for a, fold in enumerate(r.folds or ()):
+        if fold is None:
+            n_full = r.output[a]  # k_eff <= s: the full output and s - k_eff zeros
+            parts.append(f"none (the full output, {n_full} positions with its zeros)")
+        else:
+            offset = "?" if fold[0] is None else _s(fold[0])
+            parts.append(f"full position j -> (j + {offset}) mod {_s(fold[1])}")
+    axes = "; ".join(parts if len(parts) == 1 else
+                     [f"axis {a}: {p}" for a, p in enumerate(parts)])
+    return f"{axes}  (flax 'CIRCULAR': the full transposed output summed periodically)"
 
 
 def to_dict(view: ShapeView | CompareView) -> dict[str, Any]:

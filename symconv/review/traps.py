@@ -443,7 +443,7 @@ def _receptive_text(net: Network, output: str, inp: str, a: int,
     along = _along(net, rf.lo_path, rf.hi_path)
     if sizes is not None:
         widths = _widths(rf)
-        if max(widths) <= n:
+        if not widths or max(widths) <= n:  # no output reads the input, or none too widely
             return None
         wide = sum(c for w, c in widths.items() if w > n)
         total = sum(widths.values())

@@ -8,7 +8,9 @@ integer Python: no SymPy, no NumPy.
 
 Notation (one axis): ``n`` input size, ``k`` kernel, ``s`` stride, ``pb``/``pe`` padding before
 and after, ``d`` dilation, ``op`` output padding.  A window ``t`` starts at ``t*s`` in the padded
-input ``[0, n + pb + pe)`` and covers ``t*s, t*s + d, ..., t*s + d(k-1)``.
+input ``[0, n + pb + pe)`` and covers ``t*s, t*s + d, ..., t*s + d(k-1)``; the input itself
+occupies ``[pb, pb + n)`` of it.  A negative pad (convention ``jax``) removes positions: the
+padded input is shorter than the input on that side.
 
 >>> conv_windows(5, 3, 2, 1, 1, 1)              # Dumoulin & Visin (2016), Relationship 6
 3
@@ -69,6 +71,7 @@ __all__ = [
     "stride_cells",
     "unpool_length",
     "valid_transpose_length",
+    "windows_reading_input",
 ]
 
 
@@ -430,7 +433,7 @@ def brute_padding(layer: Layer, n: int, axis: int = 0) -> tuple[int, int]:
     PyTorch ``'same'``) or at the start (ONNX ``SAME_LOWER``, JAX ``'SAME_LOWER'``); causal all
     ``d(k-1)`` at the start.
 
-    >>> brute_padding(Conv(kernel=7, stride=2, padding="same", convention="tensorflow"), 224)
+    >>> brute_padding(Conv(kernel=7, stride=2, padding="SAME", convention="tensorflow"), 224)
     (2, 3)
     >>> brute_padding(Conv(kernel=7, stride=2, padding="same_lower", convention="onnx"), 224)
     (3, 2)
@@ -439,7 +442,10 @@ def brute_padding(layer: Layer, n: int, axis: int = 0) -> tuple[int, int]:
         raise UnsupportedError(f"layer={type(layer).__name__} has no input padding to compute")
     if brute_output_size(layer, n, axis) is None:
         raise InvalidSpecError(f"n={n} must be an input size the layer accepts")
-    a = 0 if layer.ndim is None else axis
+    return _pads(layer, n, 0 if layer.ndim is None else axis)
+
+
+def _pads(layer: Any, n: int, a: int) -> tuple[int, int]:
     k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
     padding = layer.padding
     if padding is PadMode.VALID:
@@ -453,6 +459,18 @@ def brute_padding(layer: Layer, n: int, axis: int = 0) -> tuple[int, int]:
     return (int(padding[a][0]), int(padding[a][1]))
 
 
+def windows_reading_input(n: int, k: int, s: int, d: int, pb: int, count: int) -> bool:
+    """Whether each of the first ``count`` windows has a tap on the input, which occupies
+    ``[pb, pb + n)`` of the padded axis (a negative ``pb`` crops: the padded axis starts inside
+    the input).  Under JAX a max-pool window reading only padding gives ``-inf`` and an average
+    without counted padding NaN: the size stands, but no linear map gives those values.
+
+    >>> windows_reading_input(10, 2, 1, 1, 0, 12), windows_reading_input(10, 2, 1, 1, 0, 10)
+    (False, True)
+    """
+    return all(any(pb <= t * s + j * d < pb + n for j in range(k)) for t in range(count))
+
+
 def _dispatch(layer: Any, n: int, a: int) -> int | None:
     if isinstance(layer, Conv):
         return _windowed(layer, n, a, ceil=False)
@@ -460,6 +478,7 @@ def _dispatch(layer: Any, n: int, a: int) -> int | None:
         if (isinstance(layer, AvgPool) and layer.ndim == 3
                 and layer.convention is Convention.TORCH and n < layer.kernel[a]):
             return None  # PyTorch avg_pool3d: the unpadded input must cover the kernel
+        # JAX: a window on padding only still counts (-inf, or NaN for an average of nothing)
         return _windowed(layer, n, a, ceil=layer.ceil_mode)
     if isinstance(layer, ConvTranspose):
         return _transpose(layer, n, a)
@@ -528,6 +547,8 @@ def _transpose(layer: ConvTranspose, n: int, a: int) -> int:
             )
         return keras_transpose_length(n, k, s, d, padding, op)
     if conv is Convention.JAX:
+        if padding is PadMode.CIRCULAR:  # flax sums the full output's periods of n s
+            return n * s
         pads = padding if isinstance(padding, PadMode) else padding[a]
         return jax_transpose_length(n, k, s, d, pads)
     # torch, onnx

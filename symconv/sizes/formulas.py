@@ -91,7 +91,8 @@ def conv_size(n: Int, k: Int, s: Int, pb: Int, pe: Int, d: Int) -> Int:
     """Convolution output ``floor((n + pb + pe - d(k-1) - 1) / s) + 1``.
 
     Dumoulin & Visin (2016), Relationship 6 (with dilation: Relationship 15); the same formula
-    in PyTorch (``conv_output_size``), ONNX (pads), TensorFlow/JAX with explicit padding.
+    in PyTorch (``conv_output_size``), ONNX (pads), TensorFlow/JAX with explicit padding.  A
+    negative pad (JAX: a crop) enters it as it is (:mod:`symconv.sizes.jax_pads`).
     """
     return floordiv(n + pb + pe - effective_kernel(k, d), s) + 1
 

@@ -204,7 +204,7 @@ def prove_output_size(
     Examples
     --------
     >>> from symconv import Conv
-    >>> p = prove_output_size(Conv(kernel=7, stride=2, padding="same", convention="tensorflow"))
+    >>> p = prove_output_size(Conv(kernel=7, stride=2, padding="SAME", convention="tensorflow"))
     >>> p.verdict, p.threshold, p.period
     (True, 1, 2)
     >>> prove_output_size(Conv(kernel=5, padding=1)).threshold    # n + 2 >= 5
@@ -310,17 +310,19 @@ def _period(spec: Any, a: int) -> int:
 def _search_bound(spec: Any, a: int) -> int:
     """A size the definition provably accepts, so the threshold search stops by it.
 
-    Windows: ``n = k_eff`` fits a window at 0 whatever the padding (and it starts in the
-    input, for ceil mode).  Transposed conv: ``n = k_eff + pb + pe`` leaves
-    ``(n-1)s + k_eff - pb - pe >= 2 k_eff - 1`` positions (JAX explicit pads: ``>= n + 1 - k_eff``;
-    Keras crops at most ``k_eff//2`` per side; SAME/VALID give ``>= n s``).  Unpooling:
-    ``k + pb + pe``.  Resize by ``p/q``: ``n = q`` gives ``p >= 1``.  Unshuffle: ``n = r``.
+    Windows: ``n = k_eff - min(pb + pe, 0)`` fits a window at 0 whatever the padding (and it
+    starts in the input, for ceil mode).
+    Transposed conv: ``n = k_eff + |pb + pe|`` leaves ``(n-1)s + k_eff - pb - pe >= 2 k_eff - 1``
+    positions (JAX explicit pads: ``>= n + 1 - k_eff + lo + hi >= 1``; Keras crops at most
+    ``k_eff//2`` per side; SAME/VALID give ``>= n s``).  Unpooling: ``k + pb + pe``.  Resize by
+    ``p/q``: ``n = q`` gives ``p >= 1``.  Unshuffle: ``n = r``.
     """
     if isinstance(spec, Conv | MaxPool | AvgPool):
-        return _keff(spec, a)
+        pads = spec.padding[a] if isinstance(spec.padding, tuple) else (0, 0)
+        return _keff(spec, a) - min(pads[0] + pads[1], 0)
     if isinstance(spec, ConvTranspose | MaxUnpool):
         pads = spec.padding[a] if isinstance(spec.padding, tuple) else (0, 0)
-        return _keff(spec, a) + pads[0] + pads[1]
+        return _keff(spec, a) + abs(pads[0] + pads[1])
     if isinstance(spec, PixelUnshuffle):
         return int(spec.factor)
     return _period(spec, a)
@@ -378,6 +380,9 @@ def _definition(spec: Any, a: int) -> str:
             f"fit in the input with {pads}: #{{t : t*{s} + {keff} <= n + P}}, a floor of an "
             f"affine function of n."
         )
+    if isinstance(spec, ConvTranspose) and spec.padding is PadMode.CIRCULAR:
+        return (f"g(n) = n s with s={spec.stride[a]}: flax's 'CIRCULAR' sums the full "
+                "transposed output's periods of n s, an affine function of n.")
     if isinstance(spec, ConvTranspose):
         return (
             f"g(n) is the extent of the scatter of n inputs over k={spec.kernel[a]} taps with "

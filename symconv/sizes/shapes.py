@@ -13,7 +13,7 @@ symbols give exact expressions with ``floor``/``ceiling``.  Input-dependent rule
 than the padded input, output too small, requested transposed sizes out of range) raise
 :class:`~symconv.errors.InvalidSpecError` for ints.
 
->>> conv_output_size(224, 7, stride=2, padding="same", convention="tensorflow")
+>>> conv_output_size(224, 7, stride=2, padding="SAME", convention="tensorflow")
 112
 >>> same_padding(224, 7, stride=2), same_padding(225, 7, stride=2)
 ((2, 3), (3, 3))
@@ -21,7 +21,7 @@ than the padded input, output too small, requested transposed sizes out of range
 12
 >>> pool_output_size(9, 4, stride=4, padding=2, ceil_mode=True)
 3
->>> resolve(Conv(kernel=7, stride=2, padding="same", convention="tensorflow"), (224, 225)).pads
+>>> resolve(Conv(kernel=7, stride=2, padding="SAME", convention="tensorflow"), (224, 225)).pads
 ((2, 3), (3, 3))
 """
 
@@ -36,6 +36,7 @@ from typing import Any
 from symconv._params import Int, fmt, is_int, is_symbolic, scalar
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.sizes import formulas as F
+from symconv.sizes import jax_pads as J
 from symconv.spec import (
     AdaptiveAvgPool,
     AdaptiveMaxPool,
@@ -79,14 +80,39 @@ class Resolved:
     ``pads`` are the ``(before, after)`` paddings actually applied per axis.  For a transposed
     convolution they are PyTorch-style crops of the full output and ``output_padding`` holds the
     extra zeros appended at the end, whatever the convention's own parameterisation was.
+
+    ``folds`` (``flax.linen.ConvTranspose(padding='CIRCULAR')``): per axis ``None`` or
+    ``(offset, period)``: full-output position ``j`` lands on output ``(offset + j) mod
+    period``.  A fold is no crop, so with a fold ``pads`` and ``output_padding`` raise
+    :class:`~symconv.errors.UnsupportedError`: whatever reasons from them (coverage, adjoints,
+    inverse problems, LaTeX facts) refuses the layer instead of describing another one.
     """
 
     layer: Any  # the Layer, broadcast to the input's rank
     input: tuple[Int, ...]
     output: tuple[Int, ...]
-    pads: tuple[tuple[Int, Int], ...]
-    output_padding: tuple[Int, ...] | None = None
+    applied_pads: tuple[tuple[Int, Int], ...]
+    applied_output_padding: tuple[Int, ...] | None = None
     notes: tuple[str, ...] = ()
+    folds: tuple[tuple[Int | None, Int] | None, ...] | None = None
+
+    @property
+    def pads(self) -> tuple[tuple[Int, Int], ...]:
+        self._no_fold("pads")
+        return self.applied_pads
+
+    @property
+    def output_padding(self) -> tuple[Int, ...] | None:
+        self._no_fold("output_padding")
+        return self.applied_output_padding
+
+    def _no_fold(self, what: str) -> None:
+        if self.folds is not None:
+            raise UnsupportedError(
+                f"padding='CIRCULAR' of flax.linen.ConvTranspose folds the transposed output "
+                f"periodically (on {self.output}): it has no {what}, so this analysis is not "
+                "available for it (its size, matrix and reference values are)"
+            )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -150,16 +176,16 @@ _TOO_SMALL = {
                   "the input plus twice the stride; an empty output is an error here",
     "keras": "Keras' compute_output_shape refuses, and a call raises or returns an empty "
              "tensor depending on the layer and backend; an empty output is an error here",
-    "jax": "JAX clamps the output size at 0 and returns an empty tensor; an empty output is "
-           "an error here",
+    "jax": J.JAX_EMPTY,
 }
 
 
 def _check_fill(layer: Conv, n: Int, pads: tuple[Int, Int], axis: int, nd: int) -> None:
     """PyTorch's limits for non-zero padding modes (F.pad): reflect needs pad < n, circular
-    pad <= n ("wrapping around more than once")."""
+    pad <= n ("wrapping around more than once").  flax's 'CIRCULAR'/'REFLECT' (``jnp.pad``,
+    NumPy's modes) wrap and reflect any number of times."""
     fill = layer.padding_mode
-    if fill is PaddingFill.ZEROS or not _known(n, *pads):
+    if fill is PaddingFill.ZEROS or not _known(n, *pads) or layer.convention is not Convention.TORCH:
         return
     worst = max(pads)
     if fill is PaddingFill.REFLECT and worst >= n:
@@ -187,6 +213,8 @@ def _check_positive(name: str, value: Int, detail: str) -> None:
 def _resolve_conv(layer: Conv, sizes: tuple[Int, ...]) -> Resolved:
     nd = len(sizes)
     out, pads = [], []
+    if layer.convention is Convention.JAX:  # lax raises on a crop past the input, any axis
+        J.check_crops(sizes, [_window_pads(layer, n, a) for a, n in enumerate(sizes)])
     for a, n in enumerate(sizes):
         pb, pe = _window_pads(layer, n, a)
         _check_fits(layer, n, (pb, pe), a, nd)
@@ -238,13 +266,19 @@ def _resolve_pool(layer: MaxPool | AvgPool, sizes: tuple[Int, ...]) -> Resolved:
         )
         out.append(o)
         pads.append((pb, pe))
-    return Resolved(layer, sizes, tuple(out), tuple(pads))
+    notes = [note for a, n in enumerate(sizes)  # JAX: -inf or NaN there, not linear
+             if (note := J.padding_only_note(layer, n, pads[a], out[a], a, _axis_label(a, nd)))]
+    return Resolved(layer, sizes, tuple(out), tuple(pads), None, tuple(notes))
 
 
 def _resolve_conv_transpose(layer: ConvTranspose, sizes: tuple[Int, ...]) -> Resolved:
     nd = len(sizes)
     conv = layer.convention
+    if layer.padding is PadMode.CIRCULAR:
+        return _flax_circular(layer, sizes)
     outs, pads, ops, notes = [], [], [], []
+    if conv is Convention.JAX and isinstance(layer.padding, tuple):  # lax raises first
+        J.check_crops(sizes, layer.padding, layer.stride)
     for a, n in enumerate(sizes):
         k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
         keff = F.effective_kernel(k, d)
@@ -281,6 +315,42 @@ def _resolve_conv_transpose(layer: ConvTranspose, sizes: tuple[Int, ...]) -> Res
     return Resolved(layer, sizes, tuple(outs), tuple(pads), tuple(ops), tuple(notes))
 
 
+def _flax_circular(layer: ConvTranspose, sizes: tuple[Int, ...]) -> Resolved:
+    """``flax.linen.ConvTranspose(padding='CIRCULAR')`` (flax 0.12.8): ``lax.conv_transpose``
+    with ``'VALID'`` gives the full output, ``(n-1)s + k_eff`` long when ``k_eff > s`` (else
+    ``n s``, the full output and ``s - k_eff`` zeros); flax pads it by ``size_diff = (-e) mod
+    2ns`` (``e`` the excess over ``n s``) -- ``(size_diff + 1)//2`` first, or ``size_diff//2``
+    with ``transpose_kernel=True`` -- and sums its periods of ``n s``.  So the output is
+    ``n s`` and full position ``j`` lands on ``(offset + j) mod n s``: with ``k_eff <= s``
+    that is the uncropped output plus ``output_padding = s - k_eff`` (no fold)."""
+    outs: list[Int] = []
+    pads: list[tuple[Int, Int]] = []
+    ops: list[Int] = []
+    folds: list[tuple[Int | None, Int] | None] = []
+    for a, n in enumerate(sizes):
+        k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
+        keff = F.effective_kernel(k, d)
+        period = n * s
+        outs.append(period)
+        if _known(keff, s) and keff <= s:
+            pads.append((0, 0))
+            ops.append(s - keff)
+            folds.append(None)
+            continue
+        pads.append((0, 0))
+        ops.append(0)
+        if _known(n):
+            diff = -(keff - s) % (2 * period)
+            folds.append((((diff if layer.transpose_kernel else diff + 1) // 2) % period, period))
+        else:  # the offset needs the size
+            folds.append((None, period))
+    fold = tuple(folds) if any(f is not None for f in folds) else None
+    notes = () if fold is None else (
+        "padding='CIRCULAR': the full transposed output summed modulo the output size "
+        "(flax's periodic fold)",)
+    return Resolved(layer, sizes, tuple(outs), tuple(pads), tuple(ops), notes, fold)
+
+
 def _onnx_transpose(
     layer: ConvTranspose, n: Int, a: int, op: Int, target: Int | None
 ) -> tuple[Int, Int, Int]:
@@ -298,7 +368,7 @@ def _onnx_transpose(
         # onnxruntime and shape inference clamp a negative total at 0 (so when k_eff + op < s
         # the output is the unpadded (n-1)s + k_eff + op, shorter than n*s).
         keff = F.effective_kernel(k, d)
-        total = (n - 1) * s + op + keff - n * s
+        total = op + keff - s  # s(n-1) + op + k_eff - n s: independent of n, so an int
         if _known(total) and total < 0:
             return 0, 0, op
         pb, pe = F.split_padding(total, extra_at_end=mode is PadMode.SAME_UPPER)
@@ -330,6 +400,16 @@ def _tf_transpose(
     k, s, d = layer.kernel[a], layer.stride[a], layer.dilation[a]
     keff = F.effective_kernel(k, d)
     mode = layer.padding
+    if isinstance(mode, tuple):  # tf.nn.conv2d_transpose's explicit pads (2-D only)
+        pb, pe = mode[a]
+        lo = (n - 1) * s + keff - pb - pe
+        if target is None or (_known(target, lo) and not lo <= target <= lo + s - 1):
+            raise InvalidSpecError(
+                f"output_size={target} must lie in [{lo}, {lo + s - 1}] for an input of {n} "
+                f"with padding=({pb},{pe}) under convention tensorflow (the forward conv of "
+                f"output_shape must give back {n})"
+            )
+        return pb, pe, target - lo
     if mode is PadMode.SAME:
         lo, hi = (n - 1) * s + 1, n * s
     else:
@@ -337,13 +417,15 @@ def _tf_transpose(
     if target is None:
         raise InvalidSpecError(
             f"output_size=None must be given under convention tensorflow: conv2d_transpose needs "
-            f"output_shape, admissible sizes for an input of {n} with padding={mode.value!r} are "
+            f"output_shape, admissible sizes for an input of {n} with "
+            f"padding={mode.value.upper()!r} are "
             f"[{lo}, {hi}]"
         )
     if _known(target, lo, hi) and not lo <= target <= hi:
         raise InvalidSpecError(
             f"output_size={target} must lie in [{lo}, {hi}] for an input of {n} with "
-            f"padding={mode.value!r} under convention tensorflow (the forward conv of output_shape "
+            f"padding={mode.value.upper()!r} under convention tensorflow (the forward conv of "
+            "output_shape "
             f"must give back {n})"
         )
     fb, _ = _mode_pads(mode, Convention.TENSORFLOW, target, k, s, d)
@@ -396,6 +478,7 @@ def _jax_transpose(
         left = keff - 1
     else:
         left, right = layer.padding[a]
+        J.check_transpose_pairs(n, k, s, d, left, right, _axis_label(a, layer.ndim or 1))
         return _from_lhs_pads(keff, left, right)
     return _from_lhs_pads(keff, left, pad_len - left)
 
@@ -721,7 +804,7 @@ def conv_output_size(
     size: Int,
     kernel: Int,
     stride: Int = 1,
-    padding: Any = 0,
+    padding: Any = None,
     dilation: Int = 1,
     *,
     convention: str = "torch",
@@ -729,7 +812,9 @@ def conv_output_size(
     """Output size of a convolution along one axis.
 
     ``padding`` is an int, a ``(before, after)`` pair or a name the convention knows
-    (``'same'``, ``'valid'``, ``'SAME_UPPER'``, ...).  Symbolic arguments give an exact formula.
+    (``'same'``, ``'valid'``, ``'SAME_UPPER'``, ...); ``None`` is the convention's (or API's)
+    default: 0 under torch and onnx, ``'VALID'`` under tensorflow and keras, ``'SAME'`` for
+    ``flax.linen.Conv``.  Symbolic arguments give an exact formula.
 
     >>> conv_output_size(5, 3, stride=2, padding=1)
     3
@@ -744,7 +829,7 @@ def conv_output_size(
         spec = Conv(kernel=kernel, stride=stride, padding=_pad1(padding),
                     dilation=dilation, convention=convention, ndim=1)
         return resolve(spec, size).output[0]
-    pb, pe = _sym_pads(padding)
+    pb, pe = _sym_pads(_default_padding(Conv, padding, convention))
     return F.conv_size(size, kernel, stride, pb, pe, dilation)
 
 
@@ -752,7 +837,7 @@ def conv_transpose_output_size(
     size: Int,
     kernel: Int,
     stride: Int = 1,
-    padding: Any = 0,
+    padding: Any = None,
     dilation: Int = 1,
     output_padding: Int | None = None,
     *,
@@ -762,13 +847,14 @@ def conv_transpose_output_size(
     """Output size of a transposed convolution along one axis.
 
     PyTorch/ONNX: ``(size - 1) stride - pb - pe + dilation (kernel - 1) + 1 + output_padding``.
-    ``output_padding=None`` is the convention's default (0; Keras: infer the length).
+    ``output_padding=None`` is the convention's default (0; Keras: infer the length), and so
+    is ``padding=None`` (0; ``'VALID'`` under keras, ``'SAME'`` under tensorflow and flax).
 
     >>> conv_transpose_output_size(3, 3, stride=2, padding=1)
     5
     >>> conv_transpose_output_size(3, 3, stride=2, padding="same", convention="keras")
     6
-    >>> conv_transpose_output_size(3, 3, stride=2, padding="valid", convention="jax")
+    >>> conv_transpose_output_size(3, 3, stride=2, padding="VALID", convention="jax")
     7
     """
     if _known(size, kernel, stride, dilation, output_padding or 0) and _known(*_flat(padding)):
@@ -776,7 +862,7 @@ def conv_transpose_output_size(
                              dilation=dilation, output_padding=output_padding,
                              output_size=output_size, convention=convention, ndim=1)
         return resolve(spec, size).output[0]
-    pb, pe = _sym_pads(padding)
+    pb, pe = _sym_pads(_default_padding(ConvTranspose, padding, convention))
     return F.conv_transpose_size(size, kernel, stride, pb, pe, dilation, output_padding or 0)
 
 
@@ -784,13 +870,15 @@ def pool_output_size(
     size: Int,
     kernel: Int,
     stride: Int | None = None,
-    padding: Any = 0,
+    padding: Any = None,
     dilation: Int = 1,
     ceil_mode: bool = False,
     *,
     convention: str = "torch",
 ) -> Int:
-    """Output size of max/avg pooling along one axis (``stride`` defaults to ``kernel``).
+    """Output size of max/avg pooling along one axis.  ``stride=None`` and ``padding=None``
+    are the convention's (or API's) defaults: the kernel and 0 under torch and onnx, the
+    kernel and ``'VALID'`` under keras, 1 and ``'VALID'`` for flax's pools and ``tf.nn.pool``.
 
     Ceil mode uses PyTorch's rule (a last window may not start in the end padding), which ONNX
     adopted; plain ``ceil`` is wrong: ``(32, k=1, s=2)`` gives 16, not 17.
@@ -800,13 +888,14 @@ def pool_output_size(
     >>> pool_output_size(5, 2, stride=2, padding=1, ceil_mode=True)
     3
     """
-    s = kernel if stride is None else stride
-    if _known(size, kernel, s, dilation) and _known(*_flat(padding)):
-        spec = MaxPool(kernel=kernel, stride=s, padding=_pad1(padding), dilation=dilation,
+    if _known(size, kernel, stride, dilation) and _known(*_flat(padding)):
+        spec = MaxPool(kernel=kernel, stride=stride, padding=_pad1(padding), dilation=dilation,
                        ceil_mode=ceil_mode, convention=convention, ndim=1)
         return resolve(spec, size).output[0]
-    pb, pe = _sym_pads(padding)
-    return F.pool_size(size, kernel, s, pb, pe, dilation, ceil_mode=ceil_mode)
+    if stride is None:  # the API's default: the kernel, or 1 (flax, tf.nn.pool)
+        stride = kernel if MaxPool(kernel=2, convention=convention, ndim=1).stride == (2,) else 1
+    pb, pe = _sym_pads(_default_padding(MaxPool, padding, convention))
+    return F.pool_size(size, kernel, stride, pb, pe, dilation, ceil_mode=ceil_mode)
 
 
 def unpool_output_size(
@@ -869,6 +958,16 @@ def _flat(padding: Any) -> tuple[Any, ...]:
     if isinstance(padding, tuple | list):
         return tuple(padding)
     return () if isinstance(padding, str) else (padding,)
+
+
+def _default_padding(cls: Any, padding: Any, convention: str) -> Any:
+    """``padding=None`` as the convention's (or API's) default for a symbolic size."""
+    if padding is not None:
+        return padding
+    default = cls(kernel=1, convention=convention, ndim=1).padding
+    if isinstance(default, tuple):
+        return default[0]
+    return (0, 0) if default is PadMode.VALID else default.value
 
 
 def _pad1(padding: Any) -> Any:

@@ -49,6 +49,9 @@ class _Spatial:
                 f"input size rank={n} must equal the layer's ndim={self.ndim} "
                 f"({type(self).__name__} was specified per axis for {self.ndim} spatial axes)"
             )
+        rank_rules = getattr(self, "_rank_rules", None)
+        if self.ndim is None and rank_rules is not None:
+            rank_rules(n)  # API rules that depend on the rank (symconv.spec.api_rules)
         return n
 
     def at(self, ndim: int) -> Any:
@@ -63,6 +66,10 @@ class _Spatial:
                 changes[f.name] = value * ndim
         return dataclasses.replace(self, **changes)
 
+    def _padding_default(self) -> object:
+        """What ``padding=None`` normalises to (window specs: their API's default)."""
+        return None
+
     def __repr__(self) -> str:
         parts = []
         for f in dataclasses.fields(self):
@@ -71,8 +78,26 @@ class _Spatial:
             value = getattr(self, f.name)
             if _is_default(value, f.default):
                 continue
+            if f.name == "padding" and f.default is None and value == self._padding_default():
+                continue  # padding=None: the API's default (zeros under torch and onnx)
+            if f.name == "padding" and isinstance(value, enum.Enum) and _upper_names(self):
+                parts.append(f"padding={value.value.upper()!r}")  # as the API spells it
+                continue
             parts.append(f"{f.name}={_show(value, self.ndim)}")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def _upper_names(spec: object) -> bool:
+    """True where the framework takes padding names in upper case only (``tf.nn``;
+    ``lax.conv_transpose`` reads only ``'SAME'``/``'VALID'`` itself; flax ``Conv`` only
+    ``'CAUSAL'``, lax reading the others in any case)."""
+    convention = str(getattr(spec, "convention", ""))
+    if getattr(spec, "api", None) == "flax.linen.Conv":
+        return str(getattr(spec, "padding", "")) == "causal"
+    if convention == "tensorflow" or (convention == "jax"
+                                      and type(spec).__name__ == "ConvTranspose"):
+        return True
+    return getattr(spec, "api", None) in ("jax.lax.conv_transpose", "flax.linen.ConvTranspose")
 
 
 def _is_default(value: object, default: object) -> bool:

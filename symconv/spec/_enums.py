@@ -44,6 +44,7 @@ class PadMode(enum.StrEnum):
     VALID = "valid"
     CAUSAL = "causal"  # keras Conv1D: all padding at the start
     FULL = "full"  # keras deconv_output_length only
+    CIRCULAR = "circular"  # flax ConvTranspose: the transposed output folded periodically
 
 
 class PaddingFill(enum.StrEnum):
@@ -57,12 +58,19 @@ class PaddingFill(enum.StrEnum):
 
 class ResizeMode(enum.StrEnum):
     """Interpolation of a resize: nearest (PyTorch ``nearest``/``nearest-exact``), multilinear,
-    or cubic (PyTorch ``bicubic``, ONNX ``cubic``: Keys' kernel with coefficient ``a``)."""
+    or cubic (PyTorch ``bicubic``, ONNX ``cubic``: Keys' kernel with coefficient ``a``); and
+    the kernels of TensorFlow/Keras/JAX only: ``area`` (cell averages), ``lanczos3``,
+    ``lanczos5`` and, TensorFlow only, ``gaussian`` and ``mitchellcubic``."""
 
     NEAREST = "nearest"
     NEAREST_EXACT = "nearest-exact"
     LINEAR = "linear"
     CUBIC = "cubic"
+    AREA = "area"
+    LANCZOS3 = "lanczos3"
+    LANCZOS5 = "lanczos5"
+    GAUSSIAN = "gaussian"
+    MITCHELLCUBIC = "mitchellcubic"
 
 
 class CoordinateMode(enum.StrEnum):

@@ -20,6 +20,7 @@ from symconv.spec._enums import (
     ShuffleOrder,
     parse_enum,
 )
+from symconv.spec.apis import parse_convention
 
 __all__ = ["CUBIC_A", "PixelShuffle", "PixelUnshuffle", "Resize", "Slice"]
 
@@ -81,7 +82,8 @@ def _norm_coeff(value: object) -> Fraction:
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Resize(_Spatial):
-    """Resizing (PyTorch ``Upsample``/``interpolate``, ONNX ``Resize``).
+    """Resizing (PyTorch ``Upsample``/``interpolate``, ONNX ``Resize``, ``tf.image.resize``,
+    Keras ``Resizing``/``UpSampling1D/2D/3D``, ``jax.image.resize``).
 
     Give ``scale_factor`` (output ``floor(n * scale)``) or ``size``.  ``coordinate_mode`` and
     ``nearest_mode`` default to what the convention does for the mode: PyTorch ``nearest`` is
@@ -94,6 +96,29 @@ class Resize(_Spatial):
     clamped into the input) or ONNX ``cubic`` (any rank, ``cubic_coeff_a`` default -3/4, kept
     exact as a Fraction; ``exclude_outside=True`` gives taps outside the input weight 0 and
     renormalises the rest).
+
+    Under ``tensorflow``, ``keras`` and ``jax`` (docs/CONVENTIONS.md, section 6): ``nearest``
+    samples half-pixel centres (``half_pixel`` with ``round_prefer_ceil``: source
+    ``floor((j + 1/2) n / o)``, in the framework's float32 arithmetic); ``cubic`` is Keys'
+    kernel with ``a = -1/2`` whose taps outside the input are dropped and the rest renormalised
+    (``cubic_coeff_a=-1/2``, ``exclude_outside=True``, set for you; TensorFlow's and Keras's
+    ``bicubic`` read the kernel from a table of 1024 steps, as TensorFlow does); the coordinate
+    ratio is ``n / o`` (the frameworks see sizes only).  The modes ``area``, ``lanczos3``,
+    ``lanczos5`` (TensorFlow, Keras, JAX), ``gaussian`` and ``mitchellcubic`` (TensorFlow)
+    exist only there.  ``antialias`` (None: the convention's default, True under jax only)
+    widens the kernel by ``n / o`` when downscaling (``scale_and_translate``); it has no effect
+    on ``nearest`` and ``area`` and is stored as None when it equals the default (the
+    effective value is :attr:`antialiased`).  Under torch and onnx ``antialias=True`` is
+    refused.
+
+    >>> Resize(size=14, convention="tensorflow").coordinate_mode
+    <CoordinateMode.HALF_PIXEL: 'half_pixel'>
+    >>> Resize(size=4, mode="linear", convention="jax").antialiased
+    True
+    >>> Resize(size=5, mode="lanczos3", convention="torch")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.InvalidSpecError: mode='lanczos3' must be used under convention tensorflow, keras or jax, not torch (PyTorch has no lanczos3 resize)
 
     >>> Resize(scale_factor=2, convention="onnx").nearest_mode
     <NearestMode.ROUND_PREFER_FLOOR: 'round_prefer_floor'>
@@ -118,18 +143,23 @@ class Resize(_Spatial):
     nearest_mode: Any = None
     cubic_coeff_a: Any = CUBIC_A
     exclude_outside: bool = False
+    antialias: bool | None = None
     convention: Any = Convention.TORCH
     ndim: int | None = None
 
     def __post_init__(self) -> None:
-        conv = parse_enum("convention", self.convention, Convention)
+        # a resize API (tf.image.resize, keras.layers.Resizing, jax.image.resize) names its
+        # framework: each framework resizes one way, so the convention is all the spec keeps
+        conv, _api = parse_convention(self.convention, None, "Resize")
         object.__setattr__(self, "convention", conv)
         mode = parse_enum("mode", self.mode, ResizeMode)
         object.__setattr__(self, "mode", mode)
+        _check_mode(mode, conv)
         sf, size = self.scale_factor, self.size
         nd = _infer_ndim(self.ndim, scale_factor=sf, size=size)
         object.__setattr__(self, "ndim", nd)
         self._check_cubic(mode, conv, nd)
+        self._check_antialias(mode, conv)
         if (sf is None) == (size is None):
             raise InvalidSpecError(
                 f"scale_factor={fmt(sf)} and size={fmt(size)}: exactly one must be given"
@@ -150,7 +180,7 @@ class Resize(_Spatial):
                 )
         cm = self.coordinate_mode
         if cm is None:
-            if mode is ResizeMode.NEAREST and conv is not Convention.ONNX:
+            if mode is ResizeMode.NEAREST and conv not in (Convention.ONNX, *_TF_JAX):
                 cm = CoordinateMode.ASYMMETRIC
             elif ac:
                 cm = CoordinateMode.ALIGN_CORNERS
@@ -162,17 +192,24 @@ class Resize(_Spatial):
                 raise InvalidSpecError(
                     f"align_corners={ac} contradicts coordinate_mode={cm.value!r}"
                 )
+        if cm is not CoordinateMode.HALF_PIXEL and (mode in _KERNEL_MODES or self.antialiased):
+            what = f"mode={mode.value!r}" if mode in _KERNEL_MODES else "antialias=True"
+            raise InvalidSpecError(
+                f"coordinate_mode={cm.value!r} must be half_pixel with {what} (the frameworks' "
+                "scale_and_translate samples pixel centres)"
+            )
         object.__setattr__(self, "coordinate_mode", cm)
         nm = self.nearest_mode
         if nm is None:
-            if mode is ResizeMode.NEAREST_EXACT:
+            if mode is ResizeMode.NEAREST_EXACT or (
+                    mode is ResizeMode.NEAREST and conv in _TF_JAX):
                 nm = NearestMode.ROUND_PREFER_CEIL
             elif mode is ResizeMode.NEAREST:
                 onnx = conv is Convention.ONNX
                 nm = NearestMode.ROUND_PREFER_FLOOR if onnx else NearestMode.FLOOR
         else:
             nm = parse_enum("nearest_mode", nm, NearestMode)
-            if mode in (ResizeMode.LINEAR, ResizeMode.CUBIC):
+            if mode not in (ResizeMode.NEAREST, ResizeMode.NEAREST_EXACT):
                 raise InvalidSpecError(
                     f"nearest_mode={nm.value!r} must only be set for nearest modes, not "
                     f"mode={mode.value!r}"
@@ -193,11 +230,18 @@ class Resize(_Spatial):
                         f"mode={mode.value!r}"
                     )
             return
-        if conv not in (Convention.TORCH, Convention.ONNX):
-            raise InvalidSpecError(
-                f"mode='cubic' must be used under convention torch or onnx, not {conv.value} "
-                f"(symconv does not model cubic resizing under {conv.value})"
-            )
+        if conv in _TF_JAX:
+            # Keys' kernel with a = -1/2, outside taps dropped: the defaults are replaced
+            if a == CUBIC_A and not self.exclude_outside:
+                a = Fraction(-1, 2)
+                object.__setattr__(self, "cubic_coeff_a", a)
+                object.__setattr__(self, "exclude_outside", True)
+            if a != Fraction(-1, 2) or not self.exclude_outside:
+                raise InvalidSpecError(
+                    f"cubic_coeff_a={fmt(a)} with exclude_outside={self.exclude_outside} must "
+                    f"be -1/2 with exclude_outside=True under convention {conv.value} "
+                    f"({_API[conv]} fixes Keys' a = -0.5 and drops outside taps)"
+                )
         if conv is Convention.TORCH:
             if a != CUBIC_A:
                 raise InvalidSpecError(
@@ -214,6 +258,56 @@ class Resize(_Spatial):
                     f"ndim={nd} must be 2 for mode='cubic' under convention torch (PyTorch has "
                     "bicubic for 4-D input (N, C, H, W) only)"
                 )
+
+    def _check_antialias(self, mode: ResizeMode, conv: Convention) -> None:
+        """Normalise ``antialias``: None when it is the convention's default or has no effect."""
+        aa = self.antialias
+        if aa is not None:
+            _check_bool("antialias", aa)
+            if aa and conv not in _TF_JAX:
+                raise InvalidSpecError(
+                    f"antialias=True must be False under convention {conv.value} (symconv "
+                    f"does not model {_API[conv]}'s antialiasing)"
+                )
+        if mode in (ResizeMode.NEAREST, ResizeMode.NEAREST_EXACT, ResizeMode.AREA) or (
+                aa is not None and aa == (conv is Convention.JAX)):
+            aa = None
+        object.__setattr__(self, "antialias", aa)
+
+    @property
+    def antialiased(self) -> bool:
+        """Whether the kernel is widened when downscaling (``antialias`` or its default)."""
+        if self.mode in (ResizeMode.NEAREST, ResizeMode.NEAREST_EXACT, ResizeMode.AREA):
+            return False
+        if self.antialias is None:
+            return self.convention is Convention.JAX
+        return bool(self.antialias)
+
+
+_TF_JAX = (Convention.TENSORFLOW, Convention.KERAS, Convention.JAX)
+_API = {Convention.TORCH: "PyTorch", Convention.ONNX: "ONNX Resize",
+        Convention.TENSORFLOW: "tf.image.resize", Convention.KERAS: "Keras",
+        Convention.JAX: "jax.image.resize"}
+#: Modes that exist only as scale_and_translate kernels (or TF's area op).
+_KERNEL_MODES = (ResizeMode.AREA, ResizeMode.LANCZOS3, ResizeMode.LANCZOS5,
+                 ResizeMode.GAUSSIAN, ResizeMode.MITCHELLCUBIC)
+#: The conventions that have each of them.
+_MODE_CONVENTIONS = {
+    ResizeMode.AREA: _TF_JAX, ResizeMode.LANCZOS3: _TF_JAX, ResizeMode.LANCZOS5: _TF_JAX,
+    ResizeMode.GAUSSIAN: (Convention.TENSORFLOW,),
+    ResizeMode.MITCHELLCUBIC: (Convention.TENSORFLOW,),
+}
+
+
+def _check_mode(mode: ResizeMode, conv: Convention) -> None:
+    allowed = _MODE_CONVENTIONS.get(mode)
+    if allowed is not None and conv not in allowed:
+        names = " or ".join(c.value for c in allowed) if len(allowed) < 3 else \
+            "tensorflow, keras or jax"
+        raise InvalidSpecError(
+            f"mode={mode.value!r} must be used under convention {names}, not {conv.value} "
+            f"({_API[conv]} has no {mode.value} resize)"
+        )
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -3,7 +3,7 @@
 One layer is a *kind* followed by ``key=value`` parameters and bare *flags*, separated by blanks::
 
     conv            k=3 s=2 p=1 d=1 [pm=reflect] [convention=torch]
-    conv-transpose  k=4 s=2 p=1 op=0 d=1 [convention=onnx]       (alias: deconv)
+    conv-transpose  k=4 s=2 p=1 op=0 d=1 [transpose_kernel] [convention=onnx]  (alias: deconv)
     avg-pool        k=2 [s=2] [p=0] [d=1] [ceil]
     max-pool        k=2 [s=2] [p=0] [d=1] [ceil]
     upsample-nearest  f=2 [exact]                                  (exact: nearest-exact)
@@ -73,6 +73,9 @@ from symconv.spec import (
     ResizeMode,
     ShuffleOrder,
 )
+from symconv.spec._base import _upper_names
+from symconv.spec.api_rules import effective_api
+from symconv.spec.apis import api_named
 
 
 class LayerSyntaxError(InvalidSpecError):
@@ -122,7 +125,7 @@ _O = _Param("output_size", ("o", "output_size"), "sizes")
 _KINDS = (
     _Kind("conv", (), (_K, _S, _P, _D, _PM, _CONV), (), "kernel"),
     _Kind("conv-transpose", ("deconv", "conv_transpose", "convtranspose"),
-          (_K, _S, _P, _OP, _D, _CONV), (), "kernel"),
+          (_K, _S, _P, _OP, _D, _CONV), ("transpose_kernel",), "kernel"),
     _Kind("avg-pool", ("avgpool", "avg_pool"), (_K, _S, _P, _D, _CONV), ("ceil",), "kernel"),
     _Kind("max-pool", ("maxpool", "max_pool"), (_K, _S, _P, _D, _CONV), ("ceil",), "kernel"),
     _Kind("upsample-nearest", ("nearest",), (_F,), ("exact",), "scale_factor"),
@@ -146,6 +149,7 @@ _BY_NAME = {name: k for k in _KINDS for name in (k.name, *k.aliases)}
 _TOKEN = re.compile(r"\S+")
 _INT = re.compile(r"\d+")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_API = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
 _FACTOR = re.compile(r"\d+(?:/\d+|\.\d+)?")
 _NONE = "none"  # an adaptive output size that keeps the axis (PyTorch's None)
 
@@ -276,7 +280,8 @@ def _flag(kind: _Kind, tok: str, col: int, text: str, flags: set[str],
             f"flag {tok!r} (column {col} of layer {text!r}) must not repeat", text, col
         )
     flags.add(name)
-    where[{"ceil": "ceil_mode", "exact": "mode", "align_corners": "align_corners"}[name]] = col
+    where[{"ceil": "ceil_mode", "exact": "mode", "align_corners": "align_corners",
+           "transpose_kernel": "transpose_kernel"}[name]] = col
 
 
 def _bad(param: _Param, raw: str, col: int, text: str, rule: str) -> LayerSyntaxError:
@@ -306,7 +311,7 @@ def _int(param: _Param, raw: str, col: int, text: str) -> int:
 
 def _padding(param: _Param, raw: str, col: int, text: str) -> Any:
     if _WORD.fullmatch(raw):
-        return raw.lower()
+        return raw  # as typed: tf.nn takes only 'SAME'/'VALID' (the convention decides)
     items: list[Any] = []
     for part in _axes(raw):
         before, colon, after = part.partition(":")
@@ -347,6 +352,10 @@ def _sizes(param: _Param, raw: str, col: int, text: str) -> Any:
 
 
 def _word(param: _Param, raw: str, col: int, text: str) -> str:
+    if param.field == "convention" and _API.fullmatch(raw):
+        api = api_named(raw)
+        if api is not None:
+            return api.name  # a framework API such as tf.nn.conv2d (symconv.spec.apis)
     if not _WORD.fullmatch(raw):
         raise _bad(param, raw, col, text, "a name such as torch or reflect")
     return raw.lower()
@@ -367,7 +376,7 @@ def _build(kind: _Kind, values: dict[str, Any], flags: set[str], where: dict[str
         if name == "conv":
             return Conv(**kw)
         if name == "conv-transpose":
-            return ConvTranspose(**kw)
+            return ConvTranspose(transpose_kernel="transpose_kernel" in flags, **kw)
         if name in ("avg-pool", "max-pool"):
             cls: Any = AvgPool if name == "avg-pool" else MaxPool
             return cls(ceil_mode="ceil" in flags, **kw)
@@ -467,11 +476,15 @@ def format_layer(layer: Layer) -> str:
         nd = layer.ndim
         parts = [name, f"k={_fmt_ints(layer.kernel, nd)}"]
         pooled = isinstance(layer, AvgPool | MaxPool)
-        if not pooled or tuple(layer.stride) != tuple(layer.kernel):
-            if not all(s == 1 for s in layer.stride) or pooled:
-                parts.append(f"s={_fmt_ints(layer.stride, nd)}")
-        if isinstance(layer.padding, PadMode) or any(v for pair in layer.padding for v in pair):
-            parts.append(f"p={_fmt_padding(layer.padding, nd)}")
+        api = effective_api(layer)  # pools: the stride defaults to the window or to 1 (flax)
+        by_kernel = pooled and (api is None or api.pool_stride_default == "kernel")
+        default = tuple(layer.kernel) if by_kernel else (1,) * len(layer.stride)
+        if tuple(layer.stride) != default:
+            parts.append(f"s={_fmt_ints(layer.stride, nd)}")
+        if layer.padding != layer._padding_default():  # None: the API's default padding
+            pad = _fmt_padding(layer.padding, nd)
+            upper = isinstance(layer.padding, PadMode) and _upper_names(layer)
+            parts.append(f"p={pad.upper() if upper else pad}")
         # Keras reads a missing op as "infer the length", so there an explicit 0 is written.
         if isinstance(layer, ConvTranspose) and layer.output_padding is not None and (
             any(layer.output_padding) or layer.convention is Convention.KERAS
@@ -483,8 +496,10 @@ def format_layer(layer: Layer) -> str:
             parts.append(f"pm={layer.padding_mode.value}")
         if isinstance(layer, AvgPool | MaxPool) and layer.ceil_mode:
             parts.append("ceil")
+        if isinstance(layer, ConvTranspose) and layer.transpose_kernel:
+            parts.append("transpose_kernel")
         if layer.convention.value != "torch":
-            parts.append(f"convention={layer.convention.value}")
+            parts.append(f"convention={layer.api or layer.convention.value}")
         return " ".join(parts)
     if isinstance(layer, Resize):
         if layer.scale_factor is None:

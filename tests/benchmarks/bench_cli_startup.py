@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 SHAPE_ARGS = ["shape", "conv", "--in", "224x224", "--kernel", "7", "--stride", "2",
-              "--padding", "same", "--convention", "tensorflow"]
+              "--padding", "SAME", "--convention", "tensorflow"]
 
 #: (label, argv) of every command timed; the first two are the references.
 COMMANDS: list[tuple[str, list[str]]] = [

@@ -151,6 +151,13 @@ def build_report(observations: list[Any], repro_obs: list[Any], meta: dict[str, 
     problems = T.check(observations)
     w(f"- disagreements no known class covers: {len(new)}; strictness problems (as the "
       f"test reports them): {len(problems)}")
+    gaps = collections.Counter(k.name for ob in observations if ob.kind
+                               if (k := T.classify(ob)) is not None and not k.defect)
+    defects = sum(1 for ob in observations if ob.kind
+                  if (k := T.classify(ob)) is not None and k.defect)
+    w(f"- disagreements that are framework defects or inconsistencies (recorded, not "
+      f"copied): {defects}; gaps in symconv: {sum(gaps.values())}" +
+      (" (" + ", ".join(f"{n} {c}" for n, c in gaps.most_common()) + ")" if gaps else ""))
     w("")
 
     # ---- per API
@@ -208,7 +215,7 @@ def build_report(observations: list[Any], repro_obs: list[Any], meta: dict[str, 
         w(f"### {k.name}")
         w("")
         w(f"*{k.item}*" + (" (exact: every case its predicate selects disagrees)"
-                           if k.exact else "") + f". {k.note}.")
+                           if k.exact else "") + f"; {'a framework defect' if k.defect else 'a gap in symconv'}. {k.note}.")
         w("")
         if k.repro is not None:
             w("Pinned reproduction (run in this survey):")

@@ -94,9 +94,19 @@ def _window_output(spec: Any, n: int, pb: int, pe: int) -> int | None:
 
 
 def _ok_split(spec: Any, n: int, target: int, pb: int, pe: int, limit: int | None) -> bool:
-    if pb < 0 or pe < 0 or (limit is not None and (pb > limit or pe > limit)):
+    crop = spec.convention is Convention.JAX and pb <= 0 and pe <= 0  # JAX: negative crops
+    if ((pb < 0 or pe < 0) and not crop) or (limit is not None and (pb > limit or pe > limit)):
         return False
     return _window_output(spec, n, pb, pe) == target
+
+
+def _split_range(p: int, limit: int | None) -> range:
+    """Leading pads ``b`` of the splits ``(b, p - b)`` tried for a total ``p``: both sides of
+    one sign (a negative total, JAX only, is a crop on both sides or one)."""
+    if p < 0:
+        return range(p, 1)
+    return range(0 if limit is None else max(0, p - limit), (p if limit is None else
+                                                             min(p, limit)) + 1)
 
 
 _MODE_TRIALS = ("same", "same_upper", "same_lower", "valid", "causal")
@@ -105,14 +115,16 @@ _MODE_TRIALS = ("same", "same_upper", "same_lower", "valid", "causal")
 def _named_modes(spec: Any, n: int, target: int) -> tuple[tuple[str, tuple[int, int]], ...]:
     """The convention's padding names that give ``target`` (with the padding they apply)."""
     found = []
-    for name in _MODE_TRIALS:
-        try:
-            trial = dataclasses.replace(spec, padding=name)
-            r = resolve(trial, n)
-        except InvalidSpecError:
-            continue
-        if r.output[0] == target:
-            found.append((name, (int(r.pads[0][0]), int(r.pads[0][1]))))
+    for lower in _MODE_TRIALS:
+        for name in (lower, lower.upper()):  # tf.nn takes only the upper-case spelling
+            try:
+                trial = dataclasses.replace(spec, padding=name)
+                r = resolve(trial, n)
+            except InvalidSpecError:
+                continue
+            if r.output[0] == target:
+                found.append((name, (int(r.pads[0][0]), int(r.pads[0][1]))))
+            break  # one spelling per name (the first one the API reads)
     return tuple(found)
 
 
@@ -125,7 +137,10 @@ def padding_for_output_axis(
     convention are used.  Floor mode (Dumoulin & Visin 2016, Relationship 6):
     ``o = floor((n + P - k_eff)/s) + 1 = t`` iff
     ``P in [(t-1)s + k_eff - n, (t-1)s + k_eff - n + s - 1]``.  Ceil-mode pools use the PyTorch
-    rule (:func:`symconv.sizes.formulas.pool_size`), where the split matters.
+    rule (:func:`symconv.sizes.formulas.pool_size`), where the split matters.  Under
+    convention jax a negative total is a crop (splits with both sides ``<= 0``), so every
+    ``target >= 1`` of a convolution is reachable; JAX pools refuse a split that leaves a
+    window on padding only (``-inf``, or NaN for an average without counted padding).
 
     >>> c = padding_for_output_axis(Conv(kernel=3, stride=2), 7, 4)
     >>> c.totals, c.symmetric, c.extra_at_end
@@ -153,17 +168,18 @@ def padding_for_output_axis(
     # Floor mode: the closed-form interval.  Ceil mode gives o or o + 1 of the floor value, so
     # the working totals lie in the floor interval of t or of t - 1.
     first = (t - 1) * s + keff - n
-    lo_p, hi_p = max(first - (s if ceil else 0), 0), first + s - 1
+    # JAX reads a negative total as a crop (n + P >= k_eff still holds for t >= 1)
+    jax = spec.convention is Convention.JAX
+    lo_p, hi_p = first if jax else max(first - (s if ceil else 0), 0), first + s - 1
     if limit is not None:
         hi_p = min(hi_p, 2 * limit)
     totals: list[int] = []
     for p in range(lo_p, hi_p + 1):
-        b_lo = 0 if limit is None else max(0, p - limit)
-        b_hi = p if limit is None else min(p, limit)
-        if ceil:
-            works = any(_ok_split(spec, n, t, b, p - b, limit) for b in range(b_lo, b_hi + 1))
+        bs = _split_range(p, limit)
+        if ceil:  # the split matters
+            works = any(_ok_split(spec, n, t, b, p - b, limit) for b in bs)
         else:  # the output depends on the total only
-            works = b_lo <= b_hi and _window_output(spec, n, b_lo, p - b_lo) == t
+            works = len(bs) > 0 and _window_output(spec, n, bs[0], p - bs[0]) == t
         if works:
             totals.append(p)
     if not totals:
@@ -179,11 +195,12 @@ def padding_for_output_axis(
         (p // 2 for p in totals if p % 2 == 0 and _ok_split(spec, n, t, p // 2, p // 2, limit)),
         None,
     )
-    half = p_min // 2
+    half = p_min // 2 if p_min >= 0 else -(-p_min // 2)  # a crop's odd unit: at the end
     end = (half, p_min - half)
     start = (p_min - half, half)
     splits = tuple(
-        (b, p_min - b) for b in range(p_min + 1) if _ok_split(spec, n, t, b, p_min - b, limit)
+        (b, p_min - b) for b in _split_range(p_min, None)
+        if _ok_split(spec, n, t, b, p_min - b, limit)
     )
     modes = _named_modes(spec, n, t)
     only_asym = symmetric is None
@@ -250,11 +267,20 @@ def _padding_advice(
                 f"with F.pad and ceil_mode=True the layer sees an input of {n + pb + pe} without "
                 f"padding, and the ceil rule then gives {got} outputs"
             )
-    elif c is Convention.KERAS or (c is Convention.TENSORFLOW and pool):
-        layer = "ZeroPadding layer" if c is Convention.KERAS else "tf.pad"
+    elif c is Convention.KERAS:
         out.append(
-            f"{c.value} {'pooling' if pool else 'Conv'} layers take only named paddings: pad "
-            f"({pb}, {pe}) on this axis with {layer} before the layer (padding='valid')"
+            f"keras {'pooling' if pool else 'Conv'} layers take only named paddings: pad "
+            f"({pb}, {pe}) on this axis with a ZeroPadding layer before the layer "
+            "(padding='valid')"
+        )
+    elif c is Convention.TENSORFLOW and pool:
+        k = spec.kernel[0]
+        direct = ("tf.nn.max_pool1d/max_pool2d take these pads directly (explicit padding, "
+                  "each smaller than the window); otherwise "
+                  if isinstance(spec, MaxPool) and max(pb, pe) < k else "")
+        out.append(
+            f"{direct}pad ({pb}, {pe}) on this axis with tf.pad before the layer "
+            "(padding='VALID'): tf.nn.avg_pool and the 3-D pools take only 'SAME' and 'VALID'"
         )
     if pool and isinstance(spec, MaxPool) and (c is Convention.KERAS):
         out.append(

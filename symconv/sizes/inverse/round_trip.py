@@ -48,7 +48,7 @@ def ambiguity_set_axis(
 
     >>> ambiguity_set_axis(Conv(kernel=3, stride=2, padding=1), 6)
     range(5, 7)
-    >>> ambiguity_set_axis(Conv(kernel=7, stride=2, padding="same", convention="tensorflow"), 224)
+    >>> ambiguity_set_axis(Conv(kernel=7, stride=2, padding="SAME", convention="tensorflow"), 224)
     range(223, 225)
     >>> ambiguity_set_axis(MaxPool(kernel=2, ceil_mode=True), 5)
     range(5, 7)
@@ -135,6 +135,8 @@ class RoundTrip:
     ``restores`` says whether it equals ``input_size``.
     ``needed_output_padding`` is ``a = (n + pb + pe - k_eff) mod s``, which always restores n;
     with these pads ``output_padding=0`` restores exactly the sizes ``n = residue (mod modulus)``.
+    A negative pad (convention jax: a crop) is a negative crop of the transposed output, i.e.
+    zeros appended: ``lax.conv_transpose`` with pairs ``(k_eff-1-pb, k_eff-1-pe+a)`` restores n.
     """
 
     input_size: int
@@ -172,8 +174,12 @@ def round_trip_axis(
     o = int(r.output[0])
     pb, pe = (int(x) for x in r.pads[0])
     op = 0 if output_padding is None else _int_size("output_padding", output_padding, 0)
-    # The transposed layer must exist (PyTorch: output_padding < stride or < dilation).
-    ConvTranspose(kernel=k, stride=s, padding=((pb, pe),), dilation=d, output_padding=op, ndim=1)
+    # The transposed layer must exist (PyTorch: output_padding < stride or < dilation).  A JAX
+    # crop (negative pad) has no PyTorch partner: its transposed conv appends zeros instead,
+    # lax.conv_transpose with pairs (k_eff - 1 - pb, k_eff - 1 - pe + op), any op >= 0.
+    if pb >= 0 and pe >= 0:
+        ConvTranspose(kernel=k, stride=s, padding=((pb, pe),), dilation=d, output_padding=op,
+                      ndim=1)
     restored: int | None = int(F.conv_transpose_size(o, k, s, pb, pe, d, op))
     if restored is not None and restored < 1:
         restored = None  # shapes.resolve rejects an empty output

@@ -222,7 +222,8 @@ def transposed_sizes_axis(
             routes.append(SizeRoute(RouteKind.FIXED, own, own if applied < s else range(0),
                                     setting=f"padding=(({left}, {right}),)"))
         notes.append("explicit padding pairs (lo, hi) of the zero-stretched input give "
-                     "(n-1)s + lo + hi - k_eff + 2: every size >= 1 is reachable")
+                     "(n-1)s + lo + hi - k_eff + 2: every size >= 1 is reachable (negative "
+                     "pairs crop)")
     return TransposedSizes(n, c, tuple(routes), tuple(notes))
 
 
@@ -238,7 +239,7 @@ def transposed_sizes(layer: Any, input_size: Any) -> Any:
     See :func:`transposed_sizes_axis` for the rules of each convention.
 
     >>> from symconv import ConvTranspose
-    >>> t = transposed_sizes(ConvTranspose(kernel=4, stride=2, padding="same",
+    >>> t = transposed_sizes(ConvTranspose(kernel=4, stride=2, padding="SAME",
     ...                                    convention="tensorflow", output_size=8), 4)
     >>> t.sizes
     (range(7, 9),)
@@ -287,26 +288,22 @@ def _realise(spec: ConvTranspose, route: SizeRoute, target: int) -> ConvTranspos
     if route.setting == "output_padding=None":
         return dataclasses.replace(spec, output_padding=None, output_size=None)
     if route.setting.startswith("padding='"):
-        return dataclasses.replace(spec, padding=route.setting[9:-1].lower(), output_size=None)
+        return dataclasses.replace(spec, padding=route.setting[9:-1], output_size=None)
     return dataclasses.replace(spec, output_size=None)  # the layer's own padding/auto_pad
 
 
 def _jax_pairs(spec: ConvTranspose, n: int, target: int) -> tuple[int, int]:
-    """Explicit lax padding (both sides >= 0) that reaches ``target``, keeping the layer's
+    """Explicit lax padding that reaches ``target``, both sides of the sign of the total (a
+    negative pair crops the zero-stretched input, as ``lax.pad`` does), keeping the layer's
     leading pad where possible: the output is ``(n-1)s + lo + hi - k_eff + 2``."""
     k, s, d = spec.kernel[0], spec.stride[0], spec.dilation[0]
     keff = F.effective_kernel(k, d)
     total = target - (n - 1) * s - 2 + keff
-    if total < 0:
-        raise InvalidSpecError(
-            f"target={target} must be at least {(n - 1) * s - keff + 2} for input {n} under "
-            "convention jax (smaller sizes need negative padding pairs)"
-        )
     if isinstance(spec.padding, PadMode):
         left = keff - 1 - int(resolve(spec, n).pads[0][0])  # leading pad of the named mode
     else:
         left = int(spec.padding[0][0])
-    left = min(max(left, 0), total)
+    left = min(max(left, 0), total) if total >= 0 else min(max(left, total), 0)
     return left, total - left
 
 
@@ -399,7 +396,7 @@ def output_padding_for(layer: Any, input_size: Any, target: Any) -> Any:
     >>> [c.value for c in output_padding_for(ConvTranspose(kernel=3, stride=2, padding=1),
     ...                                      (6, 6), (11, 12))]
     [0, 1]
-    >>> ch = output_padding_for(ConvTranspose(kernel=3, stride=2, padding="same",
+    >>> ch = output_padding_for(ConvTranspose(kernel=3, stride=2, padding="SAME",
     ...                         convention="tensorflow", output_size=8), 4, 7)
     >>> ch.parameter, ch.value, ch.pads, ch.output_padding
     ('output_size', 7, (1, 1), 0)
