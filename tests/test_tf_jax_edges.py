@@ -184,6 +184,9 @@ def test_flax_names_as_specs() -> None:
         r.pads  # noqa: B018 - what reasons from crops must refuse the fold
     m = linear_map(t, (1, 5), out_channels=1).numeric(np.array([[[1.0, 2.0, 3.0]]])).toarray()
     assert m[0].tolist() == [1, 0, 0, 0, 3] and m.sum() == 30  # the last tap wraps to 0
+    with pytest.raises(InvalidSpecError, match=r"^output_size=10 is not a parameter of "
+                       r"flax.linen.ConvTranspose: padding='CIRCULAR' gives n\*s$"):
+        resolve(dataclasses.replace(t, output_size=10), 5)
     wide = ConvTranspose(kernel=2, stride=3, padding="CIRCULAR",
                          convention="flax.linen.ConvTranspose")  # k_eff <= s: no fold
     assert resolve(wide, 5).pads == ((0, 0),) and resolve(wide, 5).output_padding == (1,)

@@ -315,6 +315,10 @@ def _resolve_conv_transpose(layer: ConvTranspose, sizes: tuple[Int, ...]) -> Res
     return Resolved(layer, sizes, tuple(outs), tuple(pads), tuple(ops), tuple(notes))
 
 
+def _show_sizes(sizes: tuple[Int, ...]) -> str:
+    return str(sizes[0]) if len(sizes) == 1 else "x".join(map(str, sizes))
+
+
 def _flax_circular(layer: ConvTranspose, sizes: tuple[Int, ...]) -> Resolved:
     """``flax.linen.ConvTranspose(padding='CIRCULAR')`` (flax 0.12.8): ``lax.conv_transpose``
     with ``'VALID'`` gives the full output, ``(n-1)s + k_eff`` long when ``k_eff > s`` (else
@@ -323,6 +327,11 @@ def _flax_circular(layer: ConvTranspose, sizes: tuple[Int, ...]) -> Resolved:
     with ``transpose_kernel=True`` -- and sums its periods of ``n s``.  So the output is
     ``n s`` and full position ``j`` lands on ``(offset + j) mod n s``: with ``k_eff <= s``
     that is the uncropped output plus ``output_padding = s - k_eff`` (no fold)."""
+    if layer.output_size is not None:
+        raise InvalidSpecError(
+            f"output_size={_show_sizes(layer.output_size)} is not a parameter of "
+            "flax.linen.ConvTranspose: padding='CIRCULAR' gives n*s"
+        )
     outs: list[Int] = []
     pads: list[tuple[Int, Int]] = []
     ops: list[Int] = []
