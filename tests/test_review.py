@@ -224,6 +224,10 @@ FINDINGS: dict[str, tuple[str, str]] = {
               _one({"op": "resize", "scale_factor": 2, "mode": "linear"})),
     "SC206": (_one({"op": "max-unpool", "kernel": 3, "stride": 2}),
               _one({"op": "max-unpool", "kernel": 2, "stride": 2})),
+    "SC210": (_one({"op": "max-pool", "kernel": 2, "stride": 1, "padding": [[0, 3], [0, 0]]},
+                   "jax"),
+              _one({"op": "max-pool", "kernel": 2, "stride": 1, "padding": [[0, 1], [0, 0]]},
+                   "jax")),
     "SC301": (_one({"op": "conv", "kernel": 9, "padding": 4}, size=(5, 5)),
               _one({"op": "conv", "kernel": 3, "padding": 1}, size=(5, 5))),
     "SC004": (json.dumps({"inputs": [{"name": "x", "size": ["H"], "channels": 3}], "layers": [
@@ -373,3 +377,40 @@ def test_receptive_field_check_when_no_output_reads_the_input() -> None:
     for h in range(3, 8):
         r = review(net, (h, h))
         assert not any(f.code == "SC301" for f in r.findings), h
+
+
+def test_window_on_padding_only_names_the_sizes() -> None:
+    """SC210 names the layer input sizes where JAX gives -inf or NaN: checked against the
+    definition (some window's taps all miss the input) and against resolve's note."""
+    import re
+
+    from symconv import AvgPool
+
+    for k, s, pb, pe in [(3, 2, 0, 4), (3, 2, 0, 3), (2, 3, 0, 2), (2, 1, 2, 0), (3, 1, 1, 1)]:
+        net = loads(_one({"op": "avg-pool", "kernel": k, "stride": s, "padding": [[pb, pe]],
+                          "count_include_pad": False}, "jax", size=("H",)), "json")
+        spec = AvgPool(kernel=k, stride=s, padding=((pb, pe),), count_include_pad=False,
+                       convention="jax")
+        sizes = [n for n in range(1, 3 * k + pb + pe + s) if n + pb + pe >= k]
+        want = [n for n in sizes
+                if any(all(not 0 <= j * s - pb + t < n for t in range(k))
+                       for j in range((n + pb + pe - k) // s + 1))]
+        for n in sizes:  # resolve's note says the same
+            note = any("reads only padding" in x for x in resolve(spec, n).notes)
+            assert note == (n in want), (k, s, pb, pe, n)
+        hit = [f for f in review(net).findings if f.code == "SC210"]
+        if not want:
+            assert not hit, (k, s, pb, pe)
+            continue
+        (f,) = hit
+        assert "NaN (0/0)" in f.message
+        if want == sizes:
+            assert "every input size" in f.message, f.message
+        else:
+            m = re.search(r"input sizes ([\d, ]+)", f.message)
+            assert m is not None, f.message
+            listed = [int(v) for v in m.group(1).split(",") if v.strip()]
+            assert listed == [n for n in want if n <= listed[-1]][: len(listed)], f.message
+    assert not [f for f in review(loads(_one({"op": "max-pool", "kernel": 2, "stride": 1,
+                                              "padding": [[1, 1]]}, "onnx", size=("H",)),
+                                         "json")).findings if f.code == "SC210"]

@@ -105,6 +105,9 @@ SC209   inferred-restore                 warning  an up-sampling layer inferred 
                                                   sizes (:mod:`symconv.review.pairing`);
                                                   confirm with ``restores: NAME`` or opt out
                                                   with ``restores: false``
+SC210   window-on-padding-only           warning  a JAX max pooling (or average without
+                                                  counted padding) leaves a window on padding
+                                                  only at some layer input sizes: -inf (NaN)
 SC301   receptive-field-exceeds-input    warning  an output's receptive field over every path
                                                   from an input (the union at concat/add) is
                                                   larger than that input on some axis; the

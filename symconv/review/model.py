@@ -37,6 +37,7 @@ CODES: dict[str, tuple[str, str]] = {
     "SC207": ("decoder-restore", "warning"),
     "SC208": ("skip-size-constraint", "warning"),
     "SC209": ("inferred-restore", "warning"),
+    "SC210": ("window-on-padding-only", "warning"),
     "SC301": ("receptive-field-exceeds-input", "warning"),
     "SC302": ("partial-analysis", "warning"),
 }

@@ -10,6 +10,7 @@ from typing import Any
 from symconv.errors import SymconvError
 from symconv.network.model import Network, Resample
 from symconv.review.model import AxisValidity, Finding, axis_list
+from symconv.sizes import jax_pads as J
 from symconv.spec import (
     AvgPool,
     Conv,
@@ -62,6 +63,10 @@ def layer_warnings(net: Network, concrete: tuple[int, ...] | None,
                 out.append(f)
         if isinstance(spec, MaxPool | AvgPool) and spec.ceil_mode:
             f = _ceil_warning(name, spec, nd)
+            if f is not None:
+                out.append(f)
+        if isinstance(spec, MaxPool | AvgPool):
+            f = _padding_only_warning(name, spec, nd)
             if f is not None:
                 out.append(f)
         if isinstance(spec, AvgPool) and "count_include_pad" not in node.given and _padded(spec):
@@ -255,6 +260,43 @@ def _same_warning(name: str, spec: Any, nd: int) -> Finding | None:
     return Finding("SC201", name, (
         f"{name}: {spec.padding.value.upper()} padding is asymmetric ({'; '.join(details)}); "
         f"{port}"))
+
+
+def _padding_only_warning(name: str, spec: Any, nd: int) -> Finding | None:
+    """SC210: a JAX max pooling (or average without counted padding) where some window reads
+    only padding at some input sizes of the layer: JAX gives -inf (NaN) there."""
+    if not J.pool_rule_applies(spec) or not isinstance(spec.padding, tuple):
+        return None
+    found = []
+    for a in range(nd):
+        k, s, d = spec.kernel[a], spec.stride[a], spec.dilation[a]
+        pb, pe = spec.padding[a]
+        keff = d * (k - 1) + 1
+        # past k_eff + |pb| + |pe| + s + d the sizes repeat with period s (jax_pads)
+        valid = [n for n in range(1, keff + abs(pb) + abs(pe) + s + d + 1)
+                 if n + pb + pe >= keff]
+        hits = [n for n in valid
+                if J.padding_only_window(n, k, s, d, pb, (n + pb + pe - keff) // s + 1)
+                is not None]
+        if hits:
+            found.append((a, hits, hits == valid))
+    if not found:
+        return None
+    value = "-inf" if isinstance(spec, MaxPool) else "NaN (0/0)"
+    parts = []
+    for a, hits, every in found:
+        sizes = "every input size" if every else (
+            f"input sizes {', '.join(map(str, hits[:6]))}{', ...' if len(hits) > 6 else ''} "
+            f"(and so on with period {spec.stride[a]})")
+        parts.append(f"{sizes}{'' if nd == 1 else f' on axis {a}'}")
+    wide = any(max(spec.padding[a]) >= spec.dilation[a] * (spec.kernel[a] - 1) + 1
+               for a, _, _ in found)
+    advice = ("pad less than the window's extent k_eff on each side" if wide else
+              "the dilation steps over inputs shorter than it: pad less or dilate less")
+    return Finding("SC210", name, (
+        f"{name}: padding={_axes(spec.padding)} leaves a window that reads only padding at "
+        f"{'; '.join(parts)} of this layer: JAX gives {value} there, not a value of the "
+        f"input ({advice})"))
 
 
 def _ceil_warning(name: str, spec: Any, nd: int) -> Finding | None:
