@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +274,10 @@ BAD: list[tuple[str, str]] = [
     ("conv --in 4 --kernel 2 --max-nnz 0", "--max-nnz=0 must be a positive integer"),
     ("conv --in 16x16 --kernel 3 --max-nnz 100",
      "max_nnz=100 must be at least the estimated 1,764 entries"),
+    ("pixel-shuffle --in 100000x100000 --factor 1 --max-nnz 10",
+     "max_nnz=10 must be at least the estimated 10,000,000,000 entries"),
+    ("pixel-unshuffle --in 100000x100000 --factor 2",
+     "max_nnz=50000000 must be at least the estimated 10,000,000,000 entries"),
     ("conv --in 4 --kernel 2 --weights /nonexistent/w.npy",
      "--weights='/nonexistent/w.npy' must be a readable .npy file"),
     ("conv-transpose --in 4 --kernel 3 --stride 2 --output-padding 2",
@@ -293,6 +298,20 @@ def test_bad_input_is_one_line_exit_2(args: str, message: str) -> None:
     assert message in result.stderr, result.stderr
     assert len(result.stderr.splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_pixel_shuffle_budget_refuses_before_allocating() -> None:
+    # issue 15: a 10**10-entry permutation used to try to allocate 224 GiB
+    for layer in ("pixel-shuffle --factor 1", "pixel-unshuffle --factor 2"):
+        start = time.perf_counter()
+        result = run(f"{layer} --in 100000x100000 --max-nnz 10", code=2)
+        assert time.perf_counter() - start < 5
+        assert result.stderr.startswith("symconv: error: max_nnz=10 must be at least the "
+                                        "estimated 10,000,000,000 entries"), result.stderr
+        assert "--max-nnz" in result.stderr and len(result.stderr.splitlines()) == 1
+    # within the budget it builds
+    assert "matrix:  16 x 16, 16 nonzero" in run(
+        "pixel-shuffle --in 2x2 --factor 2 --max-nnz 16").stdout
 
 
 def test_weight_shape_mismatch(tmp_path: Path) -> None:

@@ -40,11 +40,13 @@ from symconv.core import (
     pixel_shuffle_map,
     pixel_unshuffle_map,
     resize_map,
+    slice_map,
     subsample_map,
     weight_symbols,
     zero_stretch_map,
 )
 from symconv.errors import InvalidSpecError
+from symconv.spec import Slice
 
 from strategies import (
     conv_specs,
@@ -669,6 +671,45 @@ def test_memory_guard_defaults_refuse_before_building() -> None:
                          (symconv.Resize(scale_factor=2, mode="linear"), (1, 8, 8))):
         with pytest.raises(InvalidSpecError, match=r"max_nnz=3 must be at least"):
             linear_map(layer, shape, max_nnz=3)
+
+
+PERMUTATIONS = [
+    # (layer, builder, a huge input, its exact entry count, a small input)
+    (symconv.PixelShuffle(factor=1), pixel_shuffle_map, (1, 100_000, 100_000), 10**10, (4, 2, 3)),
+    (symconv.PixelShuffle(factor=2), pixel_shuffle_map, (4, 2**40, 2**40), 2**82, (8, 2, 3)),
+    (symconv.PixelUnshuffle(factor=2), pixel_unshuffle_map, (3, 2**40, 2**40), 3 * 2**80,
+     (2, 4, 6)),
+    # a slice: one entry per output position, however large the input
+    (Slice(start=0, end=None), slice_map, (1, 2**40, 2**40), 2**80, (2, 5, 3)),
+    (Slice(start=(1, 0), end=(None, 3), step=(2, 1), channels=(0, None, 2)), slice_map,
+     (2**20, 2**30, 2**30), 2**19 * (2**29) * 3, (3, 6, 4)),
+]
+
+
+@pytest.mark.parametrize(("layer", "build", "huge", "estimate", "small"), PERMUTATIONS,
+                         ids=["shuffle-r1", "shuffle-r2", "unshuffle", "slice", "slice-strided"])
+def test_memory_guard_on_shuffles_and_slices(layer: Any, build: Any, huge: tuple[int, ...],
+                                             estimate: int, small: tuple[int, ...]) -> None:
+    # refused at once with the exact (Python-int, never overflowing int64) estimate, through
+    # the builder and through linear_map, with the default budget and with max_nnz
+    for call in (lambda **kw: build(layer, huge, **kw), lambda **kw: linear_map(layer, huge, **kw)):
+        with pytest.raises(InvalidSpecError, match=f"max_nnz=50000000 must be at least the "
+                                                   f"estimated {estimate:,} entries"):
+            call()
+        with pytest.raises(InvalidSpecError, match=f"max_nnz=10 must be at least the "
+                                                   f"estimated {estimate:,} entries"):
+            call(max_nnz=10)
+    # small maps still build, exactly at their budget, and are refused one entry below it
+    m = build(layer, small)
+    assert linear_map(layer, small, max_nnz=m.nnz).equals(m)
+    with pytest.raises(InvalidSpecError, match=f"max_nnz={m.nnz - 1} must be at least"):
+        linear_map(layer, small, max_nnz=m.nnz - 1)
+
+
+def test_slice_budget_counts_outputs_not_inputs() -> None:
+    m = slice_map(Slice(start=(0, 5), end=(2, 8)), (1, 10**6, 10**6), max_nnz=6)
+    assert m.nnz == 6 and m.out_shape == (1, 2, 3)
+    assert m.cols.tolist() == [5, 6, 7, 10**6 + 5, 10**6 + 6, 10**6 + 7]
 
 
 # --------------------------------------------------------------------------- invalid input

@@ -142,11 +142,11 @@ def linear_map(
     if isinstance(layer, Resize):
         return resize_map(layer, input_shape, max_nnz=max_nnz)
     if isinstance(layer, PixelShuffle):
-        return pixel_shuffle_map(layer, input_shape)
+        return pixel_shuffle_map(layer, input_shape, max_nnz=max_nnz)
     if isinstance(layer, PixelUnshuffle):
-        return pixel_unshuffle_map(layer, input_shape)
+        return pixel_unshuffle_map(layer, input_shape, max_nnz=max_nnz)
     if isinstance(layer, Slice):
-        return slice_map(layer, input_shape)
+        return slice_map(layer, input_shape, max_nnz=max_nnz)
     raise UnsupportedError(f"layer={layer!r} has no linear map")
 
 

@@ -701,19 +701,24 @@ def _shuffle_indices(
     return low.astype(_I64), np.arange(ch.size, dtype=_I64)
 
 
-def pixel_shuffle_map(layer: PixelShuffle, input_shape: Sequence[int]) -> IndexMap:
+def pixel_shuffle_map(
+    layer: PixelShuffle, input_shape: Sequence[int], *, max_nnz: int | None = None
+) -> IndexMap:
     """Pixel shuffle ``(C r^D, *n) -> (C, *(r n))`` as a permutation (CRD or DCR order)."""
     c, sizes = _shape(input_shape)
     r = layer.factor
     nd = len(sizes)
     if c % r**nd:
         raise InvalidSpecError(f"channels={c} must be divisible by factor**{nd}={r**nd}")
+    check_budget(c * prod(sizes), max_nnz)  # a permutation: one entry per input (Python ints)
     low, high = _shuffle_indices(c // r**nd, r, sizes, layer.order)
     return IndexMap.from_arrays((high.size, low.size), high, low, in_shape=(c, *sizes),
                                 out_shape=(c // r**nd, *(n * r for n in sizes)))
 
 
-def pixel_unshuffle_map(layer: PixelUnshuffle, input_shape: Sequence[int]) -> IndexMap:
+def pixel_unshuffle_map(
+    layer: PixelUnshuffle, input_shape: Sequence[int], *, max_nnz: int | None = None
+) -> IndexMap:
     """Pixel unshuffle: the inverse (= transpose) permutation of pixel shuffle."""
     c, sizes = _shape(input_shape)
     r = layer.factor
@@ -723,13 +728,16 @@ def pixel_unshuffle_map(layer: PixelUnshuffle, input_shape: Sequence[int]) -> In
                 f"input_shape={tuple(input_shape)} must have spatial sizes divisible by "
                 f"factor={r}"
             )
+    check_budget(c * prod(sizes), max_nnz)
     small = tuple(n // r for n in sizes)
     low, high = _shuffle_indices(c, r, small, layer.order)
     return IndexMap.from_arrays((low.size, high.size), low, high, in_shape=(c, *sizes),
                                 out_shape=(c * r ** len(sizes), *small))
 
 
-def slice_map(layer: Slice, input_shape: Sequence[int]) -> IndexMap:
+def slice_map(
+    layer: Slice, input_shape: Sequence[int], *, max_nnz: int | None = None
+) -> IndexMap:
     """A (strided) crop ``x[c0:c1:cs, start:end:step, ...]``: a 0/1 selection, one entry per
     output position (clamping of :func:`symconv.sizes.shapes.slice_start`: ONNX ``Slice`` under
     convention onnx, Python slicing otherwise).
@@ -742,18 +750,18 @@ def slice_map(layer: Slice, input_shape: Sequence[int]) -> IndexMap:
     spec = resolve(layer, sizes).layer  # checks every axis is non-empty
     onnx = spec.convention is Convention.ONNX
 
-    def picked(n: int, start: int, end: int | None, step: int) -> NDArray[np.int64]:
-        first, length = slice_start(n, start, end, step, onnx=onnx)
-        return first + step * np.arange(length, dtype=_I64)
-
-    idx = [picked(c, *spec.channels) if spec.channels is not None
-           else np.arange(c, dtype=_I64)]
+    # (first, length, step) per axis, channels first: Python ints, budgeted before any array
+    axes = [(*slice_start(c, *spec.channels, onnx=onnx), spec.channels[2])
+            if spec.channels is not None else (0, c, 1)]
     for a, n in enumerate(sizes):
-        idx.append(picked(n, spec.start[a], spec.end[a], spec.step[a]))
-    if idx[0].size == 0:
+        axes.append((*slice_start(n, spec.start[a], spec.end[a], spec.step[a], onnx=onnx),
+                     spec.step[a]))
+    if axes[0][1] == 0:
         raise InvalidSpecError(f"channels={spec.channels} must keep at least one of the {c} "
                                "channels (the slice is empty)")
-    out_shape = tuple(int(v.size) for v in idx)
+    out_shape = tuple(length for _, length, _ in axes)
+    check_budget(prod(out_shape), max_nnz)  # one entry per output position
+    idx = [first + step * np.arange(length, dtype=_I64) for first, length, step in axes]
     cols = np.ravel_multi_index(np.ix_(*idx), (c, *sizes)).ravel().astype(_I64)
     rows = np.arange(cols.size, dtype=_I64)
     return IndexMap.from_arrays((rows.size, prod((c, *sizes))), rows, cols,
