@@ -118,3 +118,46 @@ def test_shape_and_matrix_build_the_same_layer(args: str) -> None:
     assert sized.exit_code == 0 and mapped.exit_code == 0, (sized.output, mapped.output)
     output = json.loads(sized.stdout)["output"]
     assert json.loads(mapped.stdout)["output_shape"][1:] == output
+
+
+# --------------------------------------------------------------------------- --seed
+
+SEEDED = ["latex conv --in 4 --kernel 3", "prove T01", "report --no-pdf"]
+
+
+@pytest.mark.parametrize("command", SEEDED, ids=lambda c: c.split()[0])
+@pytest.mark.parametrize(("value", "shown"), [
+    ("-1", "--seed=-1"), ("abc", "--seed='abc'"), ("1.5", "--seed='1.5'"), ("", "--seed=''"),
+    ("9" * 5000, "--seed=" + "9" * 37 + "..."),
+], ids=["negative", "word", "float", "empty", "huge"])
+def test_seed_must_be_a_non_negative_integer(command: str, value: str, shown: str,
+                                             tmp_path: Any) -> None:
+    # issue 15: --seed -1 reached numpy's default_rng and ended in a traceback
+    out = tmp_path / "report"
+    extra = f" --out {out}" if command.startswith("report") else ""
+    result = CliRunner().invoke(cli, [*shlex.split(command + extra), f"--seed={value}"],
+                                prog_name="symconv")
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.output.splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith(f"symconv: error: {shown} must be a non-negative integer"), lines
+    assert "Traceback" not in result.output and not out.exists()
+
+
+def test_every_seed_option_is_checked() -> None:
+    from symconv.cli._seed import SEED
+
+    seeded = []
+    for name in cli.list_commands(click.Context(cli)):
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None
+        for p in command.params:
+            if "--seed" in p.opts:
+                assert p.type is SEED and p.default == 0, name
+                seeded.append(name)
+    assert sorted(seeded) == sorted(c.split()[0] for c in SEEDED)
+
+
+def test_a_valid_seed_is_accepted() -> None:
+    result = _invoke("latex conv --in 4 --kernel 3 --fragment --seed 7")
+    assert result.exit_code == 0, result.output

@@ -8,6 +8,7 @@ import click
 
 from symconv.cli._common import SymconvCommand
 from symconv.cli._layer_options import build_layer, layer_options
+from symconv.cli._seed import seed_option
 
 LAYERS = ("conv", "conv-transpose", "max-pool", "avg-pool", "max-unpool", "resize", "upsample",
           "pixel-shuffle", "pixel-unshuffle", "adaptive-avg-pool", "adaptive-max-pool",
@@ -48,8 +49,7 @@ Exit status: 0 written, 1 a statement failed its check (marked FAILED), 2 bad in
     "scale": "Resize scale factor: 2, 3/2, 2x3, or a decimal such as 1.5 (taken exactly, as 3/2).",
 })
 @click.option("--fragment", is_flag=True, help="A body to paste into a document (no preamble).")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of the data the checks use.")
+@seed_option("Seed of the data the checks use.")
 def latex(layer: str, fragment: bool, seed: int, **options: Any) -> None:
     """A LaTeX derivation of one LAYER configuration: conv, conv-transpose, max-pool, avg-pool,
     max-unpool, resize (or upsample), pixel-shuffle, pixel-unshuffle, adaptive-avg-pool,

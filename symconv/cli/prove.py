@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from symconv.cli._common import SymconvCommand, dump_json
+from symconv.cli._seed import seed_option
 
 PROVE_EPILOG = """\b
 Examples:
@@ -28,8 +29,7 @@ Exit status: 0 all proved, 1 a result contradicts its statement, 2 bad input.
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable results.")
 @click.option("--proofs", "proofs_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of theorem modules (default: proofs/ next to the package).")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of the numeric cross-checks.")
+@seed_option("Seed of the numeric cross-checks.")
 @click.option("--details", is_flag=True, help="Print derivation steps and counterexamples.")
 def prove(ids: tuple[str, ...], list_only: bool, grid: str, as_json: bool,
           proofs_dir: Path | None, seed: int, details: bool) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from symconv.cli._common import OneLineError, SymconvCommand
+from symconv.cli._seed import seed_option
 
 EPILOG = """\b
 Examples:
@@ -38,8 +39,7 @@ written and shows where), 2 bad input or the report could not be written (one li
               show_default=True, help="Size of the exhaustive instance grid.")
 @click.option("--proofs", "proofs_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of theorem modules (default: proofs/ next to the package).")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of the numeric cross-checks.")
+@seed_option("Seed of the numeric cross-checks.")
 def report(out: Path, no_pdf: bool, grid: str, proofs_dir: Path | None, seed: int) -> None:
     """Run the theorem catalogue and the coverage analyses and write the report: LaTeX (and
     PDF), index.md and the figures."""
