@@ -74,6 +74,9 @@ def test_symbolic_ignores_integer_sizes_in_the_file() -> None:
     ("{tmp}/bad.json", "must be valid JSON"),
     ("{tmp}/bad.toml", "must be valid TOML"),
     ("{tmp}/cycle.yaml", "must not form a cycle"),
+    ("{tmp}/dup_input.yaml", "inputs[1] (x): name='x' must be unique (already used in inputs[0])"),
+    ("{tmp}/input_layer.yaml", "layers[0] (y): name='y' must be unique (already used in "
+                               "inputs[1])"),
     ("{tmp}/net.txt", "must end in .yaml"),
     (f"{UNET} --input 256", "must have 2 axes"),
     (f"{UNET} --input abc", "--input='abc' must be sizes"),
@@ -91,6 +94,12 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, args: str, fragment: str) 
     (tmp_path / "cycle.yaml").write_text(
         "inputs: [{name: x, size: [8]}]\nlayers:\n  - {name: a, op: relu, inputs: [b]}\n"
         "  - {name: b, op: relu, inputs: [a]}\n")
+    (tmp_path / "dup_input.yaml").write_text(  # issue 15: read as two inputs x, 8 and 16
+        "inputs:\n  - {name: x, size: [8]}\n  - {name: x, size: [16]}\nlayers:\n"
+        "  - {name: c, op: conv, kernel: 3}\n")
+    (tmp_path / "input_layer.yaml").write_text(
+        "inputs: [{name: x, size: [8]}, {name: y, size: [8]}]\nlayers:\n"
+        "  - {name: y, op: add, inputs: [x, y]}\n")
     result = run(args.format(tmp=tmp_path), code=2)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("symconv: error: ")

@@ -133,7 +133,21 @@ BAD = [
     ("yaml", "inputs: [{name: x, size: [8]}]\nlayers:\n  - {name: a, op: relu}\n"
              "  - {name: a, op: relu}", "layers[1] (a): name='a' must be unique"),
     ("yaml", "inputs: [{name: x, size: [8]}]\nlayers:\n  - {name: x, op: relu}",
-     "name='x' must be unique (already used in inputs)"),
+     "layers[0] (x): name='x' must be unique (already used in inputs[0])"),
+    # issue 15: a repeated input name was accepted (the review read both as one tensor)
+    ("yaml", "inputs:\n  - {name: x, size: [8]}\n  - {name: x, size: [16]}\nlayers:\n"
+             "  - {name: c, op: conv, kernel: 3}",
+     "inputs[1] (x): name='x' must be unique (already used in inputs[0])"),
+    ("json", json.dumps({"inputs": [{"name": "x", "size": [8]}, {"name": "x", "size": [8]}],
+                         "layers": [{"name": "c", "op": "conv", "kernel": 3}]}),
+     "inputs[1] (x): name='x' must be unique (already used in inputs[0])"),
+    ("toml", "[[inputs]]\nname = 'x'\nsize = [8]\n[[inputs]]\nsize = [8]\nname = 'x'\n"
+             "[[layers]]\nop = 'relu'", "inputs[1] (x): name='x' must be unique"),
+    ("yaml", "inputs: [{name: x, size: [8]}, {name: y, size: [8]}]\nlayers:\n"
+             "  - {name: y, op: add, inputs: [x, y]}",
+     "layers[0] (y): name='y' must be unique (already used in inputs[1])"),
+    ("yaml", "inputs: [{name: x, size: [" + ", ".join(["8"] * 17) + "]}]\nlayers: [{op: relu}]",
+     "one per spatial axis (1 to 16)"),
     ("yaml", "inputs: [{name: x, size: [2*H]}]\nlayers: [{op: relu}]",
      "must hold symbol names such as H"),
     ("yaml", "inputs: [{name: x, size: [0]}]\nlayers: [{op: relu}]", "positive integers"),
@@ -250,3 +264,22 @@ def test_adaptive_and_global_pooling_in_network_files() -> None:
         loads(_base(op="adaptive-max-pool"), "json")
     with pytest.raises(InvalidSpecError, match=r"output_size='7' must be an integer or a list"):
         loads(_base(op="adaptive-max-pool", output_size="7"), "json")
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml", "toml"])
+def test_integers_of_thousands_of_digits_are_one_line(fmt: str) -> None:
+    """Issue 15: Python refuses to convert more than 4,300 digits (a bare ValueError); a
+    file holding such an integer is refused in one line, and one past 10**18 by the range
+    rule of every parameter."""
+    big = "9" * 5000
+    text = {"json": '{"inputs": [{"name": "x", "size": [8]}], "layers": '
+                    '[{"name": "c", "op": "conv", "kernel": %s}]}',
+            "yaml": "inputs:\n  - {name: x, size: [8]}\nlayers:\n"
+                    "  - {name: c, op: conv, kernel: %s}\n",
+            "toml": '[[inputs]]\nname = "x"\nsize = [8]\n[[layers]]\nname = "c"\n'
+                    'op = "conv"\nkernel = %s\n'}[fmt]
+    with pytest.raises(InvalidSpecError, match=r"must not hold an integer of over 4,300 digits"):
+        loads(text % big, fmt)
+    with pytest.raises(InvalidSpecError, match=r"kernel=9223372036854775808 must be below "
+                       r"10\*\*18"):
+        loads(text % "9223372036854775808", fmt)

@@ -223,6 +223,34 @@ def test_unsupported_ops_are_named(tmp_path: Path) -> None:
         load_onnx(p)
 
 
+@pytest.mark.parametrize(("second", "node_out", "fragment"), [
+    ("x", "c", "tensor='x' (graph.input[1]) must be unique (already defined by graph.input[0]"),
+    ("y", "x", "tensor='x' (output of graph.node[0], Relu) must be unique (already defined by "
+               "graph.input[0]"),
+])
+def test_a_tensor_name_defined_twice_is_one_line(tmp_path: Path, second: str, node_out: str,
+                                                 fragment: str) -> None:
+    """Issue 15: two graph inputs named x (8 and 16) were renamed x, x_2 and the review read
+    the second under the first's size; a node output reusing an input's name made a cycle."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from symconv.network.onnx_import import load_onnx
+
+    ins = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8]),
+           helper.make_tensor_value_info(second, TensorProto.FLOAT, [1, 1, 16])]
+    nodes = [helper.make_node("Relu", ["x"], [node_out])]
+    if node_out != "c":
+        nodes.append(helper.make_node("Relu", [node_out], ["c"]))
+    out = helper.make_tensor_value_info("c", TensorProto.FLOAT, None)
+    p = tmp_path / "dup.onnx"
+    onnx.save(helper.make_model(helper.make_graph(nodes, "g", ins, [out]),
+                                opset_imports=[helper.make_opsetid("", 17)]), p)
+    with pytest.raises(InvalidSpecError) as info:
+        load_onnx(p)
+    assert "\n" not in str(info.value) and fragment in str(info.value), str(info.value)
+
+
 def test_resize_skip_network_matches_onnxruntime_on_every_small_size(tmp_path: Path) -> None:
     from symconv.network.model import loads
 

@@ -117,6 +117,7 @@ from symconv.spec import (
     Slice,
     parse_enum,
 )
+from symconv.spec._base import MAX_NDIM
 
 __all__ = [
     "FITS",
@@ -420,7 +421,15 @@ def load(path: str | Path) -> Network:
 
 def loads(text: str, fmt: str, *, source: str = "<text>") -> Network:
     """Parse network text in format ``fmt`` ('yaml', 'json' or 'toml') and validate it."""
-    data = _parse(text, fmt, source)
+    try:
+        data = _parse(text, fmt, source)
+    except InvalidSpecError:
+        raise
+    except ValueError as exc:  # Python converts at most 4,300 digits to an int
+        if "integer string conversion" not in str(exc):
+            raise
+        raise InvalidSpecError(f"file={source!r} must not hold an integer of over 4,300 "
+                               "digits (sizes and parameters stay below 10**18)") from None
     return from_dict(data)
 
 
@@ -494,15 +503,13 @@ def build(name: str, conv: Convention, inputs: tuple[Input, ...], nodes: tuple[N
           outputs: Any = None, ignored: tuple[str, ...] = ()) -> Network:
     """Check names, edges and acyclicity, order the nodes topologically (the common part of
     every loader: files and ONNX models)."""
-    names = [i.name for i in inputs]
-    seen: dict[str, str] = {n: "inputs" for n in names}
-    for i, n in enumerate(nodes):
-        if n.name in seen:
-            raise InvalidSpecError(
-                f"layers[{i}] ({n.name}): name={n.name!r} must be unique (already used in "
-                f"{seen[n.name]})"
-            )
-        seen[n.name] = f"layers[{i}]"
+    seen: dict[str, str] = {}
+    for where, tensor in [(f"inputs[{i}]", n.name) for i, n in enumerate(inputs)] + [
+            (f"layers[{i}]", n.name) for i, n in enumerate(nodes)]:
+        if tensor in seen:  # an input or layer named like an earlier one: refused, not merged
+            raise InvalidSpecError(f"{where} ({_clip(tensor)}): name={_clip(tensor)!r} must be "
+                                   f"unique (already used in {seen[tensor]})")
+        seen[tensor] = where
     for i, n in enumerate(nodes):
         if n.size_of is not None:
             if n.size_of == n.name or n.size_of not in seen:
@@ -591,10 +598,10 @@ def _inputs(raw: Any) -> tuple[Input, ...]:
         name = _name(item.get("name", "x" if i == 0 else None), where)
         where = f"inputs[{i}] ({name})"
         size = item.get("size")
-        if not isinstance(size, list) or not size:
+        if not isinstance(size, list) or not 0 < len(size) <= MAX_NDIM:
             raise InvalidSpecError(
                 f"{where}: size={_show(size)} must be a list of integers or symbol names, one "
-                "per spatial axis"
+                f"per spatial axis (1 to {MAX_NDIM})"
             )
         axes: list[int | str] = []
         for v in size:

@@ -127,6 +127,7 @@ def from_model(model: Any, name: str = "onnx-model") -> Network:
 
     graph = model.graph
     consts: dict[str, Any] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    _single_assignment(graph, consts)
     names = _Names()
     params: set[str] = set()
     inputs = _inputs(graph, consts, names, params)
@@ -162,6 +163,23 @@ def from_model(model: Any, name: str = "onnx-model") -> Network:
     sources = tuple(tuple(names.get(t) if t and names.has(t) else "" for t in ts)
                     for ts in flow.head_sources)
     return dataclasses.replace(net, ignored_sources=sources)
+
+
+def _single_assignment(graph: Any, consts: dict[str, Any]) -> None:
+    """Refuse a tensor name defined twice (two graph inputs, or a node output named like a
+    graph input or another output): ONNX names are single-assignment, and the importer would
+    otherwise rename one copy and read the wrong tensor."""
+    seen: dict[str, str] = {}
+    defs = [(vi.name, f"graph.input[{i}]") for i, vi in enumerate(graph.input)
+            if vi.name not in consts]
+    defs += [(t, f"output of graph.node[{j}], {n.op_type[:30]}") for j, n in
+             enumerate(graph.node) for t in n.output if t]
+    for tensor, where in defs:
+        if tensor in seen:
+            shown = tensor if len(tensor) <= 60 else tensor[:60] + "..."
+            raise InvalidSpecError(f"tensor={shown!r} ({where}) must be unique (already "
+                                   f"defined by {seen[tensor]}: ONNX names are single-assignment)")
+        seen[tensor] = where
 
 
 def _input_channels(graph: Any) -> dict[str, int]:

@@ -10,8 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from symconv._params import fmt, scalar
+from symconv._params import fmt, is_int, scalar
 from symconv.errors import InvalidSpecError
+
+#: The most spatial axes a spec may have (``ndim``, or the entries of a per-axis tuple): far
+#: beyond the 1-D to 3-D layers of every framework, and small enough that per-axis tuples,
+#: size grids and the NumPy arrays of :mod:`symconv.numeric` (batch and channel axes too) stay
+#: small.
+MAX_NDIM = 16
 
 
 def _infer_ndim(ndim: int | None, **params: object) -> int | None:
@@ -19,21 +25,50 @@ def _infer_ndim(ndim: int | None, **params: object) -> int | None:
 
     The first tuple-valued parameter (``ndim`` if given, else in the order passed: kernel
     first) sets the rank; a later one that disagrees is named in the error with its value.
+    The rank is between 1 and :data:`MAX_NDIM`: ``ndim`` and every tuple are checked.
     """
     ref: tuple[str, object, int] | None = None
     if ndim is not None:
         scalar("ndim", ndim, minimum=1)
+        if not is_int(ndim):  # a SymPy symbol: the rank must be known
+            raise InvalidSpecError(f"ndim={fmt(ndim)} must be an integer, not a symbol (the "
+                                   "number of spatial axes)")
+        if int(ndim) > MAX_NDIM:
+            raise InvalidSpecError(
+                f"ndim={fmt(ndim)} must be at most {MAX_NDIM} (the most spatial axes a layer "
+                "spec may have)"
+            )
         ref = ("ndim", ndim, int(ndim))
     for name, value in params.items():
         if isinstance(value, Sequence) and not isinstance(value, str):
+            n = _length(name, value)
             if ref is None:
-                ref = (name, tuple(value), len(value))
-            elif len(value) != ref[2]:
+                ref = (name, tuple(value), n)
+            elif n != ref[2]:
                 raise InvalidSpecError(
                     f"{name}={fmt(tuple(value))} must have one entry per spatial axis "
                     f"({ref[2]}, as {ref[0]}={fmt(ref[1])})"
                 )
     return ref[2] if ref is not None else None
+
+
+def _length(name: str, value: Sequence[object]) -> int:
+    """The number of entries of a per-axis tuple: 1 to :data:`MAX_NDIM`."""
+    try:
+        n = len(value)
+    except OverflowError:  # a range too long for len()
+        n = -1
+    if n == 0:
+        raise InvalidSpecError(
+            f"{name}={fmt(tuple(value))} must have at least one entry (one per spatial axis)"
+        )
+    if n > MAX_NDIM or n < 0:
+        count = f"{n} entries" if n > 0 else "over 2**63 entries"
+        raise InvalidSpecError(
+            f"{name}={fmt(tuple(value[:3]))[:-1]},...) ({count}) must have at most {MAX_NDIM} "
+            "entries, one per spatial axis"
+        )
+    return n
 
 
 @dataclass(frozen=True, slots=True)

@@ -324,6 +324,7 @@ class PixelShuffle(_Spatial):
         object.__setattr__(self, "convention", parse_enum("convention", self.convention, Convention))
         scalar("factor", self.factor, minimum=1)
         object.__setattr__(self, "order", parse_enum("order", self.order, ShuffleOrder))
+        object.__setattr__(self, "ndim", _infer_ndim(self.ndim))  # 1 to MAX_NDIM, or None
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -340,6 +341,7 @@ class PixelUnshuffle(_Spatial):
         object.__setattr__(self, "convention", parse_enum("convention", self.convention, Convention))
         scalar("factor", self.factor, minimum=1)
         object.__setattr__(self, "order", parse_enum("order", self.order, ShuffleOrder))
+        object.__setattr__(self, "ndim", _infer_ndim(self.ndim))  # 1 to MAX_NDIM, or None
 
 
 def _slice_bound(name: str, value: object, axes: int, *, optional: bool) -> tuple[Any, ...]:
