@@ -37,14 +37,67 @@ __all__ = [
 Int: TypeAlias = Any
 
 
+#: The most digits an integer parameter may have: sizes and parameters beyond 10**18 exceed
+#: int64 (and Python refuses to convert strings of more than 4,300 digits at all).
+MAX_DIGITS = 18
+
+#: Error messages cut a rendered value to this many characters.
+MAX_SHOWN = 80
+
+
 def fmt(value: object) -> str:
-    """Render a parameter value for an error message (tuples without spaces after commas)."""
+    """Render a parameter value for an error message (tuples without spaces after commas),
+    cut to :data:`MAX_SHOWN` characters; a huge integer is described, not printed (Python
+    refuses to print more than 4,300 digits).
+
+    >>> fmt((1, (2, 3))), fmt("x" * 100)[-20:], fmt(10**5000)
+    ('(1,(2,3))', '... (102 characters)', 'an integer of 5001 digits')
+    """
     if isinstance(value, tuple | list):
         inner = ",".join(fmt(v) for v in value)
-        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
-    if isinstance(value, str):
-        return repr(value)
-    return str(value)
+        text = f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+    elif isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        digits = len(str(abs(value))) if value.bit_length() < 10_000 else _digits(value)
+        return f"an integer of {digits} digits"
+    else:
+        text = str(value)
+    return cut(text)
+
+
+def _digits(value: int) -> int:
+    """Decimal digits of a huge int without converting it to a string."""
+    import math
+
+    n = abs(value)
+    d = int(n.bit_length() * math.log10(2))
+    return d + (1 if n >= 10**d else 0)
+
+
+def cut(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` cut to about ``limit`` characters for a one-line message."""
+    return text if len(text) <= limit else f"{text[:limit - 20]}... ({len(text)} characters)"
+
+
+def parse_int(token: str, what: str) -> int:
+    """``int(token)`` for a token already matched as an integer, refusing more than
+    :data:`MAX_DIGITS` digits with a one-line :class:`InvalidSpecError` (``what``: the
+    ``parameter=value`` part of the message, already cut).
+
+    >>> parse_int("12", "k=12")
+    12
+    >>> parse_int("9" * 5000, "--in='99...'")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.InvalidSpecError: --in='99...' must be an integer of at most 18 digits (it has 5000)
+    """
+    digits = token.lstrip("+-").lstrip("0")
+    if len(digits) > MAX_DIGITS:
+        raise InvalidSpecError(
+            f"{what} must be an integer of at most {MAX_DIGITS} digits (it has {len(digits)})"
+        )
+    return int(token)
 
 
 def is_symbolic(value: object) -> bool:
@@ -75,7 +128,12 @@ def scalar(name: str, value: object, *, minimum: int | None = None, rule: str = 
         raise InvalidSpecError(f"{name}={value} must be an integer (bool is not accepted)")
     if not is_int(value):
         raise InvalidSpecError(f"{name}={fmt(value)} must be an integer")
-    iv = int(value)  # type: ignore[call-overload]
+    iv = int(value)  # type: ignore[call-overload]  # numpy integers become Python ints
+    if abs(iv) >= 10**MAX_DIGITS:
+        raise InvalidSpecError(
+            f"{name}={fmt(iv)} must be below 10**{MAX_DIGITS} in magnitude (beyond int64 "
+            "arithmetic)"
+        )
     if minimum is not None and iv < minimum:
         what = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f">= {minimum}")
         raise InvalidSpecError(f"{name}={iv} must be {what}{rule}")

@@ -332,7 +332,7 @@ BAD = [
     ("shape conv --in 5 --kernel 3 --padding foo", "padding='foo' must be a number or one of"),
     ("shape conv --in 5 --kernel 3 --convention mxnet",
      "--convention='mxnet' must be one of torch, onnx, tensorflow, keras, jax or a framework API"),
-    ("shape conv --in 5 --kernel 3 --groups abc", "'abc' is not a valid integer"),
+    ("shape conv --in 5 --kernel 3 --groups abc", "--groups='abc' must be an integer"),
     ("shape conv --in 5 --kernel 3 --channels 3 --groups 2", "groups=2 must divide"),
     ("shape conv --in H --kernel 3", "need --symbolic"),
     ("shape conv --in 5 --kernel 3 --compare torch,foo",
@@ -534,3 +534,23 @@ def test_examples_match_pytorch(requires: Any) -> None:
         torch.zeros(1, 1, 6)).shape[-1] == 12
     conv = torch.nn.Conv1d(1, 1, 3, stride=2, padding=1)
     assert conv(torch.zeros(1, 1, 5)).shape[-1] == conv(torch.zeros(1, 1, 6)).shape[-1] == 3
+
+
+@pytest.mark.parametrize("args", [
+    "shape conv --in {N} --kernel 3",
+    "shape conv --in 5 --kernel 3 --channels {N}",
+    "shape conv --in 5 --kernel 3 --padding {N}:1",
+    "shape resize --in 5 --scale {N}",
+    "matrix conv --in 5 --kernel 3 --max-nnz {N}",
+    "coverage --layer 'conv k={N}' --in 5",
+    "coverage --layer 'upsample-linear f={N}/3' --in 5",
+    "shape conv --in 5 --kernel 9223372036854775808",
+])
+def test_huge_integers_are_one_cut_line(args: str) -> None:
+    """Issue 15: a 5,000-digit value (Python refuses to convert more than 4,300 digits) or
+    one beyond int64 is refused in one line that shows a cut value, not a traceback."""
+    result = CliRunner().invoke(cli, shlex.split(args.replace("{N}", "9" * 5000)),
+                                prog_name="symconv")
+    out = result.output.strip()
+    assert result.exit_code == 2, (result.exit_code, out[:300], result.exception)
+    assert "\n" not in out and len(out) < 400 and out.startswith("symconv: error: "), out[:300]

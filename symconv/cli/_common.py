@@ -32,6 +32,7 @@ from typing import Any
 
 import click
 
+from symconv._params import fmt, parse_int
 from symconv.errors import InvalidSpecError, SymconvError
 
 __all__ = [
@@ -133,6 +134,28 @@ _INT = re.compile(r"[+-]?\d+")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+class BoundedInt(click.ParamType):
+    """An integer option that refuses more than :data:`~symconv._params.MAX_DIGITS` digits in
+    one cut line (click's ``int`` echoes the whole value, and Python refuses to convert more
+    than 4,300 digits)."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        text = str(value).strip()
+        option = f"--{param.name.replace('_', '-')}" if param is not None and param.name else "value"
+        if not _INT.fullmatch(text):
+            raise InvalidSpecError(f"{option}={fmt(text)} must be an integer")
+        return parse_int(text, f"{option}={fmt(text)}")
+
+
+#: The integer option type of every command.
+INT = BoundedInt()
+
+
 def _split_axes(text: str) -> list[str]:
     """Split ``224x224`` / ``H x W`` / ``h,w`` into per-axis tokens (commas win over ``x``)."""
     if "," in text:
@@ -144,8 +167,8 @@ def _split_axes(text: str) -> list[str]:
 
 def _int(option: str, whole: str, token: str, rule: str) -> int:
     if not _INT.fullmatch(token):
-        raise InvalidSpecError(f"{option}={whole!r} must be {rule}")
-    return int(token)
+        raise InvalidSpecError(f"{option}={fmt(whole)} must be {rule}")
+    return parse_int(token, f"{option}={fmt(whole)}")
 
 
 def parse_sizes(text: str, *, option: str = "--in", symbolic: bool = False) -> tuple[Any, ...]:
@@ -165,21 +188,21 @@ def parse_sizes(text: str, *, option: str = "--in", symbolic: bool = False) -> t
     out: list[Any] = []
     for tok in tokens:
         if _INT.fullmatch(tok):
-            out.append(int(tok))
+            out.append(parse_int(tok, f"{option}={fmt(text)}"))
         elif symbolic and _NAME.fullmatch(tok):
             import sympy
 
             out.append(sympy.Symbol(tok, integer=True, positive=True))
         elif _NAME.fullmatch(tok):
             raise InvalidSpecError(
-                f"{option}={text!r} must be {rule} (symbol names such as H or HxW need --symbolic)"
+                f"{option}={fmt(text)} must be {rule} (symbol names such as H or HxW need --symbolic)"
             )
         else:
             extra = " or symbol names such as H or HxW" if symbolic else ""
-            raise InvalidSpecError(f"{option}={text!r} must be {rule}{extra}")
+            raise InvalidSpecError(f"{option}={fmt(text)} must be {rule}{extra}")
     names = [str(v) for v in out if not isinstance(v, int)]
     if len(set(names)) != len(names):
-        raise InvalidSpecError(f"{option}={text!r} must not name the same symbol twice")
+        raise InvalidSpecError(f"{option}={fmt(text)} must not name the same symbol twice")
     return tuple(out)
 
 
@@ -273,10 +296,10 @@ def parse_scale(text: str, symbolic: bool = False) -> Any:
             elif "." in t or "e" in t.lower():
                 out.append(float(t))
             else:
-                out.append(int(t))
+                out.append(parse_int(t, f"--scale={fmt(text)}") if _INT.fullmatch(t) else int(t))
         except (ValueError, ZeroDivisionError):
             raise InvalidSpecError(
-                f"--scale={text!r} must be a number such as 2, 1.5 or 3/2, or one per axis "
+                f"--scale={fmt(text)} must be a number such as 2, 1.5 or 3/2, or one per axis "
                 "such as 2x3"
             ) from None
     return out[0] if len(out) == 1 else tuple(out)
@@ -337,7 +360,7 @@ def option_list(text: str, choices: Sequence[str], option: str) -> tuple[str, ..
     bad = [t for t in items if t not in choices]
     if bad or not items:
         raise InvalidSpecError(
-            f"{option}={text!r} must be a comma-separated list of {', '.join(choices)}"
+            f"{option}={fmt(text)} must be a comma-separated list of {', '.join(choices)}"
         )
     return tuple(dict.fromkeys(items))
 

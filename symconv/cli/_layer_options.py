@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 import click
 
-from symconv.cli._common import broadcast, parse_padding, parse_per_axis, parse_scale
+from symconv.cli._common import INT, broadcast, parse_padding, parse_per_axis, parse_scale
 from symconv.errors import InvalidSpecError
 from symconv.spec import (
     AdaptiveAvgPool,
@@ -126,9 +126,9 @@ _DECLARATIONS: tuple[tuple[str, dict[str, Any], str], ...] = (
     ("use-consistent-padding", {"is_flag": True, "default": False},
      "conv-transpose under jax.lax.conv_transpose: read the pairs as the forward conv's "
      "padding (PyTorch's reading), as lax.conv_transpose(use_consistent_padding=True) does."),
-    ("groups", {"type": int}, "Groups (conv, conv-transpose)."),
-    ("channels", {"type": int}, "Input channels."),
-    ("out-channels", {"type": int}, "Output channels (conv, conv-transpose)."),
+    ("groups", {"type": INT}, "Groups (conv, conv-transpose)."),
+    ("channels", {"type": INT}, "Input channels."),
+    ("out-channels", {"type": INT}, "Output channels (conv, conv-transpose)."),
     ("ceil-mode", {"is_flag": True, "default": False}, "Ceil mode (pooling)."),
     ("count-include-pad", {"param_decls": ("--count-include-pad/--no-count-include-pad",),
                            "default": None},
@@ -143,7 +143,7 @@ _DECLARATIONS: tuple[tuple[str, dict[str, Any], str], ...] = (
     ("align-corners", {"is_flag": True, "default": None}, "Linear or cubic resize: align corners."),
     ("antialias", {"param_decls": ("--antialias/--no-antialias",), "default": None},
      "Resize: widen the kernel when downscaling (default: the convention's, on under jax)."),
-    ("factor", {"type": int}, "Pixel (un)shuffle factor."),
+    ("factor", {"type": INT}, "Pixel (un)shuffle factor."),
     ("convention", {"callback": lambda _ctx, _param, value: convention_name(value),
                     "metavar": "NAME", "default": "torch", "show_default": True},
      "Framework whose rules apply: torch, onnx, tensorflow, keras, jax, or one of their "

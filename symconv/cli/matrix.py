@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from symconv.cli._common import SymconvCommand, dump_json, parse_sizes, stdout_is_unicode
+from symconv.cli._common import INT, SymconvCommand, dump_json, parse_sizes, stdout_is_unicode
 from symconv.cli._layer_options import (
     build_layer,
     check_applicable,
@@ -277,7 +277,7 @@ Exit status: 0 success, 2 bad input (one line on stderr).
               help="JSON with every entry [row, col, value].")
 @click.option("--stats", is_flag=True, default=False,
               help="Shape, nnz, density and histograms of nonzeros per row and per column.")
-@click.option("--max-nnz", type=int, metavar="N",
+@click.option("--max-nnz", type=INT, metavar="N",
               help="Entry budget (default 2,000,000 symbolic, 50,000,000 numeric).")
 def matrix(layer: str, **options: Any) -> None:
     """The exact matrix of one LAYER: conv, conv-transpose, avg-pool, upsample-nearest,

@@ -951,9 +951,9 @@ def same_padding(
     ((2, 3), (3, 2))
     """
     which = parse_enum("mode", mode, _SameSide)
-    for name, v in (("size", size), ("kernel", kernel), ("stride", stride),
-                    ("dilation", dilation)):
-        _size(name, v)
+    # the validated values (numpy integers become Python ints: no wrap-around in uint16)
+    size, kernel, stride, dilation = (_size(name, v) for name, v in (
+        ("size", size), ("kernel", kernel), ("stride", stride), ("dilation", dilation)))
     total = F.same_total_padding(size, kernel, stride, dilation)
     return F.split_padding(total, extra_at_end=which is _SameSide.UPPER)
 

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from symconv._params import MAX_DIGITS, cut, fmt
 from symconv.errors import InvalidSpecError
 from symconv.spec import (
     AdaptiveAvgPool,
@@ -286,8 +287,16 @@ def _flag(kind: _Kind, tok: str, col: int, text: str, flags: set[str],
 
 def _bad(param: _Param, raw: str, col: int, text: str, rule: str) -> LayerSyntaxError:
     return LayerSyntaxError(
-        f"{param.keys[0]}={raw} (column {col} of layer {text!r}) must be {rule}", text, col
+        f"{param.keys[0]}={cut(raw)} (column {col} of layer {fmt(text)}) must be {rule}", text,
+        col,
     )
+
+
+def _n(param: _Param, raw: str, col: int, text: str, token: str) -> int:
+    """An integer token (already matched), at most MAX_DIGITS digits."""
+    if len(token.lstrip("+-").lstrip("0")) > MAX_DIGITS:
+        raise _bad(param, raw, col, text, f"an integer of at most {MAX_DIGITS} digits")
+    return int(token)
 
 
 def _axes(raw: str) -> list[str]:
@@ -299,14 +308,14 @@ def _ints(param: _Param, raw: str, col: int, text: str) -> int | tuple[int, ...]
     if not all(_INT.fullmatch(p) for p in parts):
         raise _bad(param, raw, col, text,
                    "a non-negative integer such as 3, or one per axis such as 3x5")
-    values = tuple(int(p) for p in parts)
+    values = tuple(_n(param, raw, col, text, p) for p in parts)
     return values[0] if len(values) == 1 else values
 
 
 def _int(param: _Param, raw: str, col: int, text: str) -> int:
     if not _INT.fullmatch(raw):
         raise _bad(param, raw, col, text, "a positive integer such as 2")
-    return int(raw)
+    return _n(param, raw, col, text, raw)
 
 
 def _padding(param: _Param, raw: str, col: int, text: str) -> Any:
@@ -320,7 +329,8 @@ def _padding(param: _Param, raw: str, col: int, text: str) -> Any:
             raise _bad(param, raw, col, text,
                        "a name such as same or valid, an integer, one per axis such as 1x2, "
                        "or before:after pairs such as 1:2x0:1")
-        items.append((int(before), int(after)) if colon else int(before))
+        items.append((_n(param, raw, col, text, before), _n(param, raw, col, text, after))
+                     if colon else _n(param, raw, col, text, before))
     if len(items) == 1:
         return (items[0],) if isinstance(items[0], tuple) else items[0]
     return tuple(items)
@@ -333,6 +343,8 @@ def _factor(param: _Param, raw: str, col: int, text: str) -> Any:
                    "a positive number such as 2, 3/2 or 1.5, or one per axis such as 2x3")
     values: list[int | Fraction] = []
     for p in parts:
+        if len(p) > 2 * MAX_DIGITS + 1:
+            raise _bad(param, raw, col, text, f"a number of at most {MAX_DIGITS} digits")
         try:
             f = Fraction(p)  # exact: '1.5' -> 3/2; the grammar above admits no exponent
         except ZeroDivisionError:
@@ -347,7 +359,7 @@ def _sizes(param: _Param, raw: str, col: int, text: str) -> Any:
         raise _bad(param, raw, col, text,
                    "a positive integer such as 7, or one per axis such as 7x7, where none "
                    "keeps an axis (nonex7)")
-    values = tuple(None if p.lower() == _NONE else int(p) for p in parts)
+    values = tuple(None if p.lower() == _NONE else _n(param, raw, col, text, p) for p in parts)
     return values[0] if len(values) == 1 else values
 
 
