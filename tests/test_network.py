@@ -283,3 +283,15 @@ def test_integers_of_thousands_of_digits_are_one_line(fmt: str) -> None:
     with pytest.raises(InvalidSpecError, match=r"kernel=9223372036854775808 must be below "
                        r"10\*\*18"):
         loads(text % "9223372036854775808", fmt)
+
+
+@pytest.mark.parametrize("fmt, text", [
+    ("json", '{"inputs": ' + "[" * 1000 + "]" * 1000 + "}"),
+    ("yaml", "inputs: " + "[" * 1000 + "]" * 1000),
+    ("toml", "inputs = " + "[" * 1000 + "]" * 1000),
+])
+def test_nesting_a_thousand_deep_is_one_line(fmt: str, text: str) -> None:
+    """Issue 15: the parsers recurse per level; a RecursionError was a traceback."""
+    with pytest.raises(InvalidSpecError, match=r"^file='<text>' must not nest values so "
+                       r"deeply$"):
+        loads(text, fmt)

@@ -425,6 +425,8 @@ def loads(text: str, fmt: str, *, source: str = "<text>") -> Network:
         data = _parse(text, fmt, source)
     except InvalidSpecError:
         raise
+    except RecursionError:  # the parsers recurse per level
+        raise InvalidSpecError(f"file={source!r} must not nest values so deeply") from None
     except ValueError as exc:  # Python converts at most 4,300 digits to an int
         if "integer string conversion" not in str(exc):
             raise
