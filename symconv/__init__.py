@@ -24,18 +24,15 @@ from types import ModuleType
 from typing import Any
 
 from symconv.errors import InvalidSpecError, ProofError, SymconvError, UnsupportedError
-from symconv.sizes.shapes import (
-    Resolved,
+from symconv.sizes.one_axis import (
     conv_output_size,
     conv_transpose_output_size,
-    output_channels,
-    output_shape,
     pool_output_size,
     resize_output_size,
-    resolve,
     same_padding,
     unpool_output_size,
 )
+from symconv.sizes.shapes import Resolved, output_channels, output_shape, resolve
 from symconv.spec import (
     AdaptiveAvgPool,
     AdaptiveMaxPool,
