@@ -42,6 +42,7 @@ from symconv.spec import (
     Resize,
     Slice,
 )
+from symconv.spec._base import _show
 
 __all__ = [
     "Resolved",
@@ -296,10 +297,6 @@ def _resolve_conv_transpose(layer: ConvTranspose, sizes: tuple[Int, ...]) -> Res
     return Resolved(layer, sizes, tuple(outs), tuple(pads), tuple(ops), tuple(notes))
 
 
-def _show_sizes(sizes: tuple[Int, ...]) -> str:
-    return str(sizes[0]) if len(sizes) == 1 else "x".join(map(str, sizes))
-
-
 def _flax_circular(layer: ConvTranspose, sizes: tuple[Int, ...]) -> Resolved:
     """``flax.linen.ConvTranspose(padding='CIRCULAR')`` (flax 0.12.8): ``lax.conv_transpose``
     with ``'VALID'`` gives the full output, ``(n-1)s + k_eff`` long when ``k_eff > s`` (else
@@ -310,7 +307,7 @@ def _flax_circular(layer: ConvTranspose, sizes: tuple[Int, ...]) -> Resolved:
     that is the uncropped output plus ``output_padding = s - k_eff`` (no fold)."""
     if layer.output_size is not None:
         raise InvalidSpecError(
-            f"output_size={_show_sizes(layer.output_size)} is not a parameter of "
+            f"output_size={_show(layer.output_size, layer.ndim)} is not a parameter of "
             "flax.linen.ConvTranspose: padding='CIRCULAR' gives n*s"
         )
     outs: list[Int] = []
