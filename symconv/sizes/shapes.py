@@ -782,17 +782,3 @@ def output_channels(layer: Layer, channels: Int, ndim: int = 2) -> Int | None:
                                    f"{c} channels (the slice is empty)")
         return out
     return c
-
-
-#: The one-axis functions, now in :mod:`symconv.sizes.one_axis`, still importable from here
-#: (``symconv.shapes`` is this module: the old name keeps working).
-_ONE_AXIS = frozenset({"conv_output_size", "conv_transpose_output_size", "pool_output_size",
-                       "resize_output_size", "same_padding", "unpool_output_size"})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _ONE_AXIS:
-        from symconv.sizes import one_axis
-
-        return getattr(one_axis, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
