@@ -20,8 +20,10 @@ Examples:
   symconv report --grid full            # the exhaustive, slower grid
   symconv report --proofs my_theorems/  # your own folder of theorem modules
 \b
-The files are written into a temporary folder next to --out and moved into place only when
-everything succeeded: on any failure the previous report is untouched. Two runs give the
+The files are written into a temporary folder next to --out and installed only when
+everything succeeded, by one folder swap that keeps the other files of --out (so a kill at
+any moment leaves the whole previous report or the whole new one); on any failure the previous
+report is untouched, and a killed run's leftovers are removed by the next. Two runs give the
 same bytes (timings are printed here, never written into the files). Without pdflatex
 (Debian: texlive-latex-base texlive-latex-recommended) the PDF is skipped with a note.
 \b

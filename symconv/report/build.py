@@ -26,14 +26,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from symconv._params import fmt
 from symconv.errors import SymconvError
+from symconv.report.install import clean_stale, install, staging_folder
 from symconv.report.model import CoverageCase, Example, Figure, Outcome, ReportData
 from symconv.theory.theorem import Result, Theorem
 
@@ -56,6 +57,10 @@ PDF = "symconv-report.pdf"
 INDEX = "index.md"
 BENCHMARKS = "benchmarks.md"
 FIGURES = "figures"
+#: The top-level names a report owns in its folder: those it did not write this time disappear
+#: (a PDF that was not built); anything else there is kept (``benchmarks.md`` when there is no
+#: new one, surveys, a README).
+OWNED = (TEX, PDF, INDEX, FIGURES)
 
 #: Seconds one pdflatex run may take before the report is abandoned.
 PDFLATEX_TIMEOUT = 300
@@ -570,31 +575,6 @@ def _rerun(log: Path) -> bool:
         "Table widths have changed" in text
 
 
-def _install(tmp: Path, out: Path, names: Iterable[str]) -> list[str]:
-    """Move the generated files from ``tmp`` into ``out`` (each an atomic rename on one file
-    system); ``figures/`` is swapped as a whole so stale figures disappear."""
-    out.mkdir(parents=True, exist_ok=True)
-    names = sorted(names)
-    moved: list[str] = []
-    if any(n.startswith(FIGURES + "/") for n in names):
-        new, old = tmp / FIGURES, out / FIGURES
-        trash = tmp / ".old-figures"
-        if old.exists():
-            os.replace(old, trash)
-        try:
-            os.replace(new, old)
-        except OSError:
-            if trash.exists():
-                os.replace(trash, old)
-            raise
-        moved += [n for n in names if n.startswith(FIGURES + "/")]
-    for n in names:
-        if not n.startswith(FIGURES + "/"):
-            os.replace(tmp / n, out / n)
-            moved.append(n)
-    return sorted(moved)
-
-
 def _benchmarks_source() -> Path:
     from symconv.theory.theorem import default_proofs_dir
 
@@ -626,7 +606,7 @@ def write_report(
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise ReportError(f"out={str(out)!r} must be a folder, not a file")
+        raise ReportError(f"out={fmt(str(out))} must be a folder, not a file")
     bench = Path(benchmarks) if benchmarks is not None else _benchmarks_source()
     has_bench = bench.is_file()
     data, seconds = collect(grid=grid, seed=seed, proofs_dir=proofs_dir, theorems=theorems,
@@ -635,12 +615,13 @@ def write_report(
     t0 = time.perf_counter()
     files = render(data)
     seconds["render"] = time.perf_counter() - t0
-    parent = out.resolve().parent
+    target = out.resolve()
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name or 'report'}.tmp-", dir=parent))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale(target)
+        tmp = staging_folder(target)
     except OSError as exc:
-        raise ReportError(f"out={str(out)!r} must be in a writable folder: {exc.strerror}"
+        raise ReportError(f"out={fmt(str(out))} must be in a writable folder: {exc.strerror}"
                           ) from None
     try:
         for name, content in files.items():
@@ -664,12 +645,12 @@ def write_report(
                 seconds[f"pdflatex ({runs} runs)"] = time.perf_counter() - t1
                 generated.add(PDF)
                 outcome.pdf = "written"
-        outcome.files = _install(tmp, out, generated)
-        if PDF not in generated and (out / PDF).exists():
-            (out / PDF).unlink()  # it belonged to the previous report
+        old_pdf = PDF not in generated and (target / PDF).is_file()
+        outcome.files = install(tmp, target, generated, OWNED)
+        if old_pdf:  # it belonged to the previous report
             outcome.pdf += "; the previous report's PDF was removed"
     except OSError as exc:
-        raise ReportError(f"the report could not be written to {str(out)!r}: "
+        raise ReportError(f"the report could not be written to {fmt(str(out))}: "
                           f"{_one_line(str(exc))}; the previous report is untouched") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
