@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 
 import click
 
+from symconv._params import fmt
 from symconv.cli._common import INT, broadcast, parse_padding, parse_per_axis, parse_scale
 from symconv.errors import InvalidSpecError
 from symconv.spec import (
@@ -99,7 +100,7 @@ def convention_list(text: str, option: str = "--compare") -> tuple[str, ...]:
     """
     items = [t.strip() for t in text.split(",") if t.strip()]
     if not items:
-        raise InvalidSpecError(f"{option}={text!r} must be a comma-separated list of "
+        raise InvalidSpecError(f"{option}={fmt(text)} must be a comma-separated list of "
                                f"{', '.join(CONVENTIONS)} or framework APIs")
     out = []
     for item in items:

@@ -198,10 +198,10 @@ def resample_weights(n: int, o: int, method: str, framework: str = "tensorflow",
     """
     fw = "tensorflow" if framework == "keras" else framework
     if fw not in ("tensorflow", "jax"):
-        v.fail(f"framework={framework!r} must be one of tensorflow, keras, jax")
+        v.fail(f"framework={v.shown(framework)} must be one of tensorflow, keras, jax")
     if method not in RESAMPLE_METHODS[framework]:
-        v.fail(f"method={method!r} must be one of {', '.join(RESAMPLE_METHODS[framework])} "
-               f"for framework={framework!r}")
+        v.fail(f"method={v.shown(method)} must be one of {', '.join(RESAMPLE_METHODS[framework])} "
+               f"for framework={v.shown(framework)}")
     antialias = v.check_bool("antialias", antialias)
     if fw == "jax" and n == o and method != "area":
         return np.eye(n)  # jax.image.resize skips an axis whose size does not change

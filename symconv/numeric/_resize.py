@@ -400,7 +400,7 @@ def upsample_cubic(
     sfs = v.scale_factors(scale_factor, nd)
     mode = v.resize_mode(align_corners, coordinate_mode)
     if isinstance(a, bool) or not isinstance(a, int | Fraction | float):
-        v.fail(f"a={a!r} must be a number (int, Fraction or float)")
+        v.fail(f"a={v.shown(a)} must be a number (int, Fraction or float)")
     exclude = v.check_bool("exclude_outside", exclude_outside)
     if mode.startswith("torch") and a != Fraction(-3, 4):
         v.fail(f"a={a} must be -3/4 in PyTorch mode (coordinate_mode=None): PyTorch bicubic "

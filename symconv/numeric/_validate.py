@@ -75,16 +75,32 @@ def fail(message: str) -> NoReturn:
     raise InvalidSpecError(message)
 
 
-def _fmt(value: object) -> str:
-    """Render a user value for a message: strings quoted, numpy scalars as plain numbers."""
+def shown(value: object, limit: int = 80) -> str:
+    """Render a user value for a message, cut to about ``limit`` characters: strings quoted,
+    numpy scalars as plain numbers, arrays by their shape, huge integers by their size."""
     if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        inner = ", ".join(_fmt(v) for v in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
-    if isinstance(value, np.ndarray):
+        text = repr(value[: limit + 2])
+        whole = len(value)
+    elif isinstance(value, list | tuple):
+        parts: list[str] = []
+        for item in value[:limit]:  # at most ``limit`` items are rendered, each cut
+            parts.append(shown(item, limit))
+            if sum(map(len, parts)) > limit:
+                break
+        inner = ", ".join(parts)
+        text = f"({inner},)" if len(value) == 1 else f"({inner})"
+        whole = len(text) + (len(value) - len(parts))
+    elif isinstance(value, np.ndarray):
         return f"<array of shape {value.shape}>"
-    return str(value)
+    elif isinstance(value, int) and value.bit_length() > 64:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    else:
+        text = str(value)
+        whole = len(text)
+    return text if whole <= limit and len(text) <= limit else f"{text[:limit - 20]}... (cut)"
+
+
+_fmt = shown
 
 
 def axis_suffix(a: int, nd: int) -> str:
@@ -164,7 +180,7 @@ def check_pad_mode(shape: Sequence[int], pairs: Pairs, mode: object) -> None:
         if max(pair) > limit:
             rule = "smaller than" if mode == "reflect" else "at most"
             fail(
-                f"padding={max(pair)} must be {rule} the input size {n} for mode={mode!r}"
+                f"padding={max(pair)} must be {rule} the input size {n} for mode={shown(mode)}"
                 f"{axis_suffix(a, nd)}"
             )
 
@@ -546,7 +562,7 @@ def resize_mode(align_corners: object, coordinate_mode: object) -> str:
             + ", ".join(repr(m) for m in _COORDINATE_MODES)
         )
     if ac:
-        fail(f"align_corners=True must not be combined with coordinate_mode={coordinate_mode!r}")
+        fail(f"align_corners=True must not be combined with coordinate_mode={shown(coordinate_mode)}")
     return str(coordinate_mode)
 
 

@@ -165,4 +165,4 @@ _AX = {"per_axis": True}
 
 def _check_bool(name: str, value: object) -> None:
     if not isinstance(value, bool):
-        raise InvalidSpecError(f"{name}={value!r} must be True or False")
+        raise InvalidSpecError(f"{name}={fmt(value)} must be True or False")

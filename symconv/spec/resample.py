@@ -36,7 +36,7 @@ def _norm_scale(value: object) -> int | Fraction | float:
             value = Fraction(value)
         except (ValueError, ZeroDivisionError):
             raise InvalidSpecError(
-                f"scale_factor={value!r} must be a positive number such as 2, 1.5 or 3/2"
+                f"scale_factor={fmt(value)} must be a positive number such as 2, 1.5 or 3/2"
             ) from None
         if value.denominator == 1:
             value = value.numerator
@@ -67,14 +67,14 @@ def _norm_coeff(value: object) -> Fraction:
             return Fraction(value.strip())
         except (ValueError, ZeroDivisionError):
             raise InvalidSpecError(
-                f"{name}={value!r} must be a number such as -0.75, '-0.6' or '-3/5'"
+                f"{name}={fmt(value)} must be a number such as -0.75, '-0.6' or '-3/5'"
             ) from None
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise InvalidSpecError(f"{name}={value!r} must be a finite number")
+            raise InvalidSpecError(f"{name}={fmt(value)} must be a finite number")
         if Fraction(value) != Fraction(repr(value)):
             raise InvalidSpecError(
-                f"{name}={value!r} must be exact: this float is not the decimal it shows "
+                f"{name}={fmt(value)} must be exact: this float is not the decimal it shows "
                 f"(it is {Fraction(value)}); give the string {repr(value)!r} or a Fraction"
             )
     return Fraction(value)

@@ -192,17 +192,17 @@ def parse_layer(text: str) -> Layer:
     symconv.spec.syntax.LayerSyntaxError: output_padding=2 must be smaller than stride=2 or dilation=1 (column 24 of layer 'conv-transpose k=3 s=2 op=2')
     """
     if not isinstance(text, str):
-        raise InvalidSpecError(f"layer={text!r} must be a string such as 'conv k=3 s=2'")
+        raise InvalidSpecError(f"layer={fmt(text)} must be a string such as 'conv k=3 s=2'")
     tokens = [(m.start() + 1, m.group()) for m in _TOKEN.finditer(text)]
     if not tokens:
         raise LayerSyntaxError(
-            f"layer={text!r} must start with a layer kind: {', '.join(KINDS)}", text, 1
+            f"layer={fmt(text)} must start with a layer kind: {', '.join(KINDS)}", text, 1
         )
     col, word = tokens[0]
     kind = _BY_NAME.get(word.lower())
     if kind is None:
         raise LayerSyntaxError(
-            f"layer kind {word!r} (column {col} of layer {text!r}) must be one of "
+            f"layer kind {fmt(word)} (column {col} of layer {fmt(text)}) must be one of "
             f"{', '.join(KINDS)}", text, col,
         )
     values: dict[str, Any] = {}
@@ -223,12 +223,12 @@ def parse_layer(text: str) -> Layer:
                 flag_text += (f"; {kind.name} has output size 1, for another give "
                               f"{kind.name.replace('global', 'adaptive')} o=...")
             raise LayerSyntaxError(
-                f"parameter {tok} (column {col} of layer {text!r}) must be one of "
+                f"parameter {tok} (column {col} of layer {fmt(text)}) must be one of "
                 f"{', '.join(keys)}{long_text}{flag_text}", text, col,
             )
         if param.field in values:
             raise LayerSyntaxError(
-                f"{tok} (column {col} of layer {text!r}) must not repeat {param.keys[0]}= "
+                f"{tok} (column {col} of layer {fmt(text)}) must not repeat {param.keys[0]}= "
                 f"given at column {where[param.field]}", text, col,
             )
         vcol = col + len(key) + 1
@@ -238,7 +238,7 @@ def parse_layer(text: str) -> Layer:
         key = next(p.keys[0] for p in kind.params if p.field == kind.required)
         end = len(text.rstrip()) + 1
         raise LayerSyntaxError(
-            f"layer {text!r} must give {key}= (missing at column {end})", text, end
+            f"layer {fmt(text)} must give {key}= (missing at column {end})", text, end
         )
     return _build(kind, values, flags, where, text)
 
@@ -274,11 +274,11 @@ def _flag(kind: _Kind, tok: str, col: int, text: str, flags: set[str],
         allowed = (f"one of the flags {', '.join(kind.flags)} or a key=value parameter"
                    if kind.flags else "a key=value parameter such as k=3")
         raise LayerSyntaxError(
-            f"{tok!r} (column {col} of layer {text!r}) must be {allowed}", text, col
+            f"{fmt(tok)} (column {col} of layer {fmt(text)}) must be {allowed}", text, col
         )
     if name in flags:
         raise LayerSyntaxError(
-            f"flag {tok!r} (column {col} of layer {text!r}) must not repeat", text, col
+            f"flag {fmt(tok)} (column {col} of layer {fmt(text)}) must not repeat", text, col
         )
     flags.add(name)
     where[{"ceil": "ceil_mode", "exact": "mode", "align_corners": "align_corners",
@@ -414,7 +414,7 @@ def _build(kind: _Kind, values: dict[str, Any], flags: set[str], where: dict[str
             if field and (message.startswith(f"{field}=") or message.startswith(f"{field} ")):
                 column = col
                 break
-        raise LayerSyntaxError(f"{message} (column {column} of layer {text!r})", text,
+        raise LayerSyntaxError(f"{message} (column {column} of layer {fmt(text)})", text,
                                column) from None
 
 

@@ -86,7 +86,7 @@ def _api_padding_name(
     how = "exactly as written" if api.case_sensitive else "in any case"
     hint = ""
     if api.case_sensitive and value.upper() in api.names:
-        hint = f" ({api.name} refuses {value!r}: write {value.upper()!r})"
+        hint = f" ({api.name} refuses {fmt(value)}: write {value.upper()!r})"
     elif value.upper() in FLAX_PAD_NAMES and api.name == "flax.linen.Conv":
         how += f"; flax's own {', '.join(map(repr, FLAX_PAD_NAMES))} exactly as written"
         hint = f" (write {value.upper()!r})"
@@ -128,11 +128,11 @@ def _refuse_causal(value: str, api: Api, ndim: int | None) -> None:
     layer = api.name.split(".")[-1]
     if "Conv" in api.kinds:
         raise InvalidSpecError(
-            f"padding={value!r} must be used with 1-D convolutions (Keras Conv1D), got "
+            f"padding={fmt(value)} must be used with 1-D convolutions (Keras Conv1D), got "
             f"ndim={ndim}"
         )
     raise InvalidSpecError(
-        f"padding={value!r} must only be used with Conv (Keras Conv1D; {layer} takes 'valid' "
+        f"padding={fmt(value)} must only be used with Conv (Keras Conv1D; {layer} takes 'valid' "
         "or 'same')"
     )
 
@@ -148,7 +148,7 @@ def _lax_transpose_string(
     end-heavy, ``'same_lower'`` start-heavy -- returned here as lax's input-side pairs."""
     if any(s != 1 for s in stride):
         raise InvalidSpecError(
-            f"padding={value!r} must be 'SAME', 'VALID' or pairs for {api.name} at "
+            f"padding={fmt(value)} must be 'SAME', 'VALID' or pairs for {api.name} at "
             f"stride={_show(stride, ndim)} (JAX reads only those two spellings itself and "
             "refuses other strings at a stride > 1: String padding is not implemented for "
             "transposed convolution using this op)"
@@ -286,7 +286,7 @@ class Conv(_Spatial):
             if self.padding_mode not in (PaddingFill.ZEROS, fill):
                 raise InvalidSpecError(
                     f"padding_mode={self.padding_mode.value!r} must be {fill.value!r} or "
-                    f"omitted with padding={name!r} (flax.linen.Conv pads by {fill.value})"
+                    f"omitted with padding={fmt(name)} (flax.linen.Conv pads by {fill.value})"
                 )
             object.__setattr__(self, "padding_mode", fill)
             return
@@ -473,7 +473,7 @@ class ConvTranspose(_Spatial):
             )
         if name is not None and name not in ("SAME", "VALID"):
             raise InvalidSpecError(
-                f"padding={name!r} must be 'SAME', 'VALID' or pairs with "
+                f"padding={fmt(name)} must be 'SAME', 'VALID' or pairs with "
                 "use_consistent_padding=True (JAX raises: Invalid padding mode)"
             )
         if isinstance(self.padding, tuple):
