@@ -554,3 +554,14 @@ def test_huge_integers_are_one_cut_line(args: str) -> None:
     out = result.output.strip()
     assert result.exit_code == 2, (result.exit_code, out[:300], result.exception)
     assert "\n" not in out and len(out) < 400 and out.startswith("symconv: error: "), out[:300]
+
+
+def test_prove_with_huge_stride_is_refused_in_one_line() -> None:
+    """Issue 15: the T21 proof's length follows the stride; it is estimated first."""
+    p = subprocess.run([sys.executable, "-m", "symconv", "shape", "conv", "--kernel", "3",
+                        "--stride", "1000000000", "--prove"], capture_output=True, text=True,
+                       timeout=20)
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("symconv: error: stride=1000000000")
+    assert "T21" in lines[0]

@@ -443,3 +443,39 @@ def test_single_axis_proofs_are_fast() -> None:
         times.append(best)
     assert max(times) < 0.05, f"slowest proof took {max(times) * 1000:.1f} ms"
     assert statistics.median(times) < 0.005
+
+
+# ---------------------------------------------------------------- issue 15: proof cost bound
+
+
+def test_proof_cost_refuses_huge_periods_before_looping() -> None:
+    import time
+
+    from symconv import Conv, PixelUnshuffle
+    from symconv.errors import InvalidSpecError
+    from symconv.sizes.proof import prove_output_size
+
+    for layer, word in ((Conv(kernel=3, stride=10**9), "stride=1000000000"),
+                        (Conv(kernel=10**9), "kernel=1000000000"),
+                        (PixelUnshuffle(factor=10**9), "factor=1000000000")):
+        t = time.perf_counter()
+        with pytest.raises(InvalidSpecError, match=word):
+            prove_output_size(layer)
+        assert time.perf_counter() - t < 2
+
+
+def test_proof_cost_bounds_the_sizes_checked() -> None:
+    from fractions import Fraction
+
+    from symconv import Conv, ConvTranspose, MaxPool, PixelShuffle, Resize
+    from symconv.sizes.proof import proof_cost, prove_output_size
+
+    for layer in (Conv(kernel=5, stride=3, padding=1), MaxPool(kernel=3, stride=2,
+                                                               ceil_mode=True),
+                  ConvTranspose(kernel=4, stride=3), Resize(scale_factor=Fraction(5, 3)),
+                  PixelShuffle(factor=4), Conv(kernel=7, stride=2, padding="SAME",
+                                               convention="tensorflow")):
+        p = prove_output_size(layer)
+        sizes, steps = proof_cost(layer.at(1), 0)
+        assert p.verdict
+        assert len(p.checked) <= sizes and steps >= len(p.checked)

@@ -252,7 +252,7 @@ def review(network: Network, input_size: Sequence[int] | None = None, *,
     notes.extend(unpaired_notes(network))
     notes.extend(_gate_notes(network))
     findings.extend(check_findings(network, checks, concrete, values))
-    findings.extend(layer_warnings(network, concrete, validity))
+    findings.extend(layer_warnings(network, concrete, validity, notes))
     order = {c: i for i, c in enumerate(CODES)}
     findings.sort(key=lambda f: (CODES[f.code][1] != "error", order[f.code]))
     return Review(network, concrete, tensors, tuple(validity), tuple(checks),

@@ -59,7 +59,32 @@ __all__ = ["MAX_STACKS", "Pair", "Unpaired", "infer_pairs", "same_size", "scale_
 #: Distinct path histories kept per tensor; beyond that pairing stops there (never guesses).
 MAX_STACKS = 64
 
-_Stack = tuple[tuple[str, Fraction], ...]
+#: A stack is an id in a :class:`_Stacks` table (0: the empty stack): pushing and popping are
+#: O(1), so a chain of thousands of down-sampling layers is not quadratic.
+_Stack = int
+
+
+class _Stacks:
+    """Interned stacks of ``(layer, factor)``: each stack is its top and the id of the rest."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[int, tuple[str, Fraction]], int] = {}
+        self._top: list[tuple[str, Fraction] | None] = [None]
+        self._rest: list[int] = [0]
+
+    def push(self, stack: int, item: tuple[str, Fraction]) -> int:
+        key = (stack, item)
+        if key not in self._ids:
+            self._ids[key] = len(self._top)
+            self._top.append(item)
+            self._rest.append(stack)
+        return self._ids[key]
+
+    def top(self, stack: int) -> tuple[str, Fraction] | None:
+        return self._top[stack]
+
+    def rest(self, stack: int) -> int:
+        return self._rest[stack]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +160,9 @@ def infer_pairs(net: Network, axis: int, specs: Mapping[str, Any] | None = None
     if specs is None:
         specs = {n.name: project(n.layer, axis, net.ndim) for n in net.nodes
                  if n.layer is not None}
+    table = _Stacks()
     stacks: dict[str, frozenset[_Stack] | None] = {
-        i.name: frozenset({()}) for i in net.inputs}
+        i.name: frozenset({0}) for i in net.inputs}
     pairs: list[Pair] = []
     unpaired: list[Unpaired] = []
     for node in net.nodes:
@@ -153,34 +179,34 @@ def infer_pairs(net: Network, axis: int, specs: Mapping[str, Any] | None = None
         if node.layer is not None and here is not None and like is None:
             f = scale_of(specs[node.name])
             if f is None:
-                here = frozenset({()})
+                here = frozenset({0})
             elif f < 1:
-                here = frozenset((*st, (node.name, 1 / f)) for st in here)
+                here = frozenset(table.push(st, (node.name, 1 / f)) for st in here)
             elif f > 1:
-                here = _pop(node.name, f, here, axis, pairs, unpaired, net)
+                here = _pop(table, node.name, f, here, axis, pairs, unpaired, net)
         if here is not None and len(here) > MAX_STACKS:
             here = None
         stacks[node.name] = here
     return tuple(pairs), tuple(unpaired)
 
 
-def _pop(name: str, f: Fraction, here: frozenset[_Stack], axis: int, pairs: list[Pair],
-         unpaired: list[Unpaired], net: Network) -> frozenset[_Stack]:
-    tops = {st[-1] if st else None for st in here}
+def _pop(table: _Stacks, name: str, f: Fraction, here: frozenset[_Stack], axis: int,
+         pairs: list[Pair], unpaired: list[Unpaired], net: Network) -> frozenset[_Stack]:
+    tops = {table.top(st) for st in here}
     if tops == {None}:
         unpaired.append(Unpaired(name, f, "no down-sampling layer left to undo", None, axis))
-        return frozenset({()})
+        return frozenset({0})
     if len(tops) == 1:
         top = next(iter(tops))
         assert top is not None
         down, g = top
         if g == f:
             pairs.append(Pair(name, down, net.node(down).inputs[0], f, axis))
-            return frozenset(st[:-1] for st in here)
+            return frozenset(table.rest(st) for st in here)
         unpaired.append(Unpaired(
             name, f, f"it scales by {_fmt(f)} but the down-sampling layer it would undo, "
             f"{down}, scales by 1/{_fmt(g)}", down, axis))
-        return frozenset({()})
+        return frozenset({0})
     downs = sorted(t[0] for t in tops if t is not None)
     shown = [f"{d} on one path" for d in downs]
     if None in tops:
@@ -188,7 +214,7 @@ def _pop(name: str, f: Fraction, here: frozenset[_Stack], axis: int, pairs: list
     unpaired.append(Unpaired(
         name, f, f"its input paths would undo different layers ({', '.join(shown)})",
         None, axis))
-    return frozenset({()})
+    return frozenset({0})
 
 
 def unpaired_notes(net: Network) -> list[str]:

@@ -32,6 +32,7 @@ tensors it owns (and the constant ones).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from symconv._params import fmt
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
 from symconv.network.model import MERGE_OPS, Network, Node
 from symconv.sizes.shapes import resolve, size_period
@@ -50,6 +52,7 @@ from symconv.spec import (
     ConvTranspose,
     MaxPool,
     MaxUnpool,
+    PixelShuffle,
     Resize,
 )
 
@@ -70,7 +73,16 @@ def project(layer: Any, axis: int, ndim: int) -> Any:
 
     A layer valid only at its rank (PyTorch bicubic needs 2-D) still gets its 1-D view: the
     fields, already checked at full rank, are copied as they are; :func:`axis_output`
-    evaluates the view at the network's rank."""
+    evaluates the view at the network's rank.  Memoised (specs are frozen values): the review
+    asks for the same view many times per layer, and each build validates the spec again."""
+    try:
+        return _project(layer, axis, ndim)
+    except TypeError:  # an unhashable field: build it every time
+        return _project.__wrapped__(layer, axis, ndim)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _project(layer: Any, axis: int, ndim: int) -> Any:
     spec = layer.at(ndim)
     changes: dict[str, Any] = {"ndim": 1}
     for f in dataclasses.fields(spec):
@@ -117,6 +129,14 @@ def _constant(spec: Any) -> int:
     for f in dataclasses.fields(spec):
         v = getattr(spec, f.name)
         if f.name in ("ndim", "groups", "in_channels", "out_channels"):
+            continue
+        if isinstance(spec, PixelShuffle) and f.name == "factor":
+            continue  # n r >= 1 for every n: the factor bounds nothing
+        if (isinstance(spec, Resize) and f.name == "scale_factor" and v is not None
+                and all(isinstance(x, int | Fraction) for x in v)):
+            # floor(n p / q) >= 1 iff n >= q / p: the denominator bounds the rule, not p (a
+            # nearest resize by 10^7 settles at once)
+            total += sum(Fraction(x).denominator + 1 for x in v)
             continue
         for x in _flatten(v):
             total += abs(int(x.numerator) + int(x.denominator)) if isinstance(x, Fraction) \
@@ -249,8 +269,9 @@ def layer_table(spec: Any, ndim: int) -> LayerTable:
                            (f.numerator, f.denominator))
     else:
         if period > MAX_PERIOD:
-            raise UnsupportedError(f"the size period {period} of {type(spec).__name__} exceeds "
-                                   f"{MAX_PERIOD}")
+            raise UnsupportedError(
+                f"makes the size period {fmt(period)}, which exceeds the limit {MAX_PERIOD} "
+                "(the valid sizes are tabulated over one period of each layer)")
         start = _constant(spec) + 1
         while True:
             out, ok = _tabulate(spec, ndim, start + 2 * period - 1)
@@ -501,13 +522,51 @@ def constant_sizes(net: Network, a: int) -> dict[str, int | None]:
         elif node.layer is None:
             const[node.name] = ins[0] if ins else None
         else:
-            table = layer_table(project(node.layer, a, nd), nd)
-            if ins[0] is not None:
-                out, ok = table.at(ins[0])
-                const[node.name] = out if ok else None
-            else:
-                const[node.name] = _table_constant(table)
+            const[node.name] = _layer_constant(net, node, project(node.layer, a, nd), nd,
+                                               ins[0])
     return const
+
+
+def _layer_constant(net: Network, node: Any, spec: Any, nd: int, size: int | None
+                    ) -> int | None:
+    """:func:`constant_sizes` at one layer: its output at the constant input ``size``, or
+    the output it gives whatever its input (``None`` when it varies).  A layer whose output
+    grows with its input (``g > 0``) is never constant, so its table (whose length follows
+    the period, e.g. a stride) is not built for it."""
+    if size is not None:
+        try:
+            return axis_output(spec, nd, size)
+        except SymconvError:
+            return None
+    if size_period(spec)[1] != 0:
+        return None
+    return _table_constant(node_table(net, node, spec, nd))
+
+
+def _where(net: Network, node: Any) -> str:
+    """``layers[i] (name)``: a layer as the file lists it."""
+    i = next((k for k, n in enumerate(net.nodes) if n is node), None)
+    return f"layers[{i}] ({node.name})" if i is not None else node.name
+
+
+def node_table(net: Network, node: Any, spec: Any, nd: int) -> LayerTable:
+    """:func:`layer_table` of a network layer: a period too long to tabulate is refused with
+    the layer's name and the parameter that sets the period."""
+    try:
+        return layer_table(spec, nd)
+    except UnsupportedError as exc:
+        raise UnsupportedError(f"{_where(net, node)}: {period_cause(spec)} {exc}") from None
+
+
+def period_cause(spec: Any) -> str:
+    """The parameter that sets a 1-D layer's size period, as ``name=value`` text."""
+    if isinstance(spec, Resize) and spec.scale_factor is not None:
+        return f"scale_factor={fmt(spec.scale_factor[0])}"
+    for name in ("stride", "factor", "step"):
+        value = getattr(spec, name, None)
+        if value is not None:
+            return f"{name}={fmt(value[0] if isinstance(value, tuple) else value)}"
+    return f"{type(spec).__name__}"
 
 
 _GATES: dict[int, tuple[Network, dict[str, tuple[frozenset[str], ...]]]] = {}
@@ -603,7 +662,7 @@ def make_plan(net: Network, a: int, symbol: str | None = None) -> Plan:
     foreign = {k: v for k, v in foreign.items() if v}
     gated = {name: axes[a] for name, axes in broadcast_gates(net).items() if axes[a]}
     specs = {n.name: project(n.layer, a, nd) for n in net.nodes if n.layer is not None}
-    tables = {n.name: layer_table(specs[n.name], nd) for n in members if n.layer is not None}
+    tables = {n.name: node_table(net, n, specs[n.name], nd) for n in members if n.layer is not None}
     # (P_t, A_t): size_t(n + P_t) = size_t(n) + A_t
     pa: dict[str, tuple[int, int]] = {name: (1, 1) for name in varying}
     pa.update({name: (1, 0) for name in fixed})
@@ -631,7 +690,10 @@ def make_plan(net: Network, a: int, symbol: str | None = None) -> Plan:
             m = big_l // math.gcd(a_in, big_l) if a_in else 1
             pa[node.name] = (p_in * m, (a_in * m // big_l) * g)
         if pa[node.name][0] > MAX_PERIOD:
-            raise UnsupportedError(f"the size period exceeds {MAX_PERIOD} at {node.name}")
+            raise UnsupportedError(
+                f"{_where(net, node)}: the size period of the axis at this layer, "
+                f"{fmt(pa[node.name][0])}, exceeds the limit {MAX_PERIOD} (the periods of the "
+                "layers on the path multiply: strides, unshuffle factors, scale denominators)")
     period = math.lcm(*(p for p, _ in pa.values()))
     if period > MAX_PERIOD:
         raise UnsupportedError(f"the size period {period} exceeds {MAX_PERIOD}")

@@ -183,6 +183,7 @@ def symbolic_formulas(net: Network, notes: list[str]) -> dict[str, tuple[str, ..
             continue
         vals = {i.name: x for i, x in zip(net.inputs, here, strict=True)}
         gated = {k: v[a] for k, v in broadcast_gates(net).items()}
+        rounded = 0  # layers derived on a formula with floors: SymPy's costly case
         for node in net.nodes:
             lead = next((s for s in node.inputs if s not in gated.get(node.name, ())),
                         node.inputs[0])
@@ -195,9 +196,26 @@ def symbolic_formulas(net: Network, notes: list[str]) -> dict[str, tuple[str, ..
             if node.layer is None:
                 vals[node.name] = first
                 continue
+            if not isinstance(first, sympy.Integer) and first.has(sympy.floor, sympy.ceiling):
+                rounded += 1
+                if rounded > MAX_ROUNDED_FORMULAS:
+                    failed.setdefault("", (
+                        f"{node.name} and the tensors after it: no closed form shown: more than "
+                        f"{MAX_ROUNDED_FORMULAS} layers precede it on a size formula with floors "
+                        "(each costs SymPy milliseconds to tens of milliseconds); sizes and "
+                        "valid sets are unaffected"))
+                    continue
             try:
                 o = resolve(project(node.layer, a, nd), (first,)).output[0]
-                vals[node.name] = sympy.Integer(o) if isinstance(o, int) else o
+                o = sympy.Integer(o) if isinstance(o, int) else _flatten(o)
+                depth = _depth(o)
+                if depth > MAX_FORMULA_DEPTH:
+                    failed.setdefault(node.name, (
+                        f"{node.name}: no closed form shown: its size formula nests {depth} "
+                        f"levels deep, more than {MAX_FORMULA_DEPTH} (nested floors that do "
+                        "not merge); sizes and valid sets are unaffected"))
+                    continue
+                vals[node.name] = o
             except SymconvError as exc:
                 failed.setdefault(node.name, f"{node.name}: no closed form ({exc})")
             except Exception as exc:  # SymPy itself can fail on nested Piecewise/floor
@@ -211,10 +229,86 @@ def symbolic_formulas(net: Network, notes: list[str]) -> dict[str, tuple[str, ..
 
     def text(expr: Any) -> str:
         if expr not in printed:
-            printed[expr] = str(expr)
+            try:
+                printed[expr] = str(expr)
+            except RecursionError:  # a safety net: the depth bound above should prevent it
+                printed[expr] = "?"
         return printed[expr]
 
     return {k: tuple(text(ax[k]) for ax in axes) for k in names if all(k in ax for ax in axes)}
+
+
+#: Deepest size formula (SymPy expression tree levels) kept: SymPy prints and compares
+#: recursively, so a deeper one could exhaust Python's recursion limit.  Chains of strided
+#: windows merge their floors (:func:`_flatten`) and stay shallow however long.
+MAX_FORMULA_DEPTH = 120
+
+
+#: Most layers derived symbolically on an input formula with floors or ceilings, per axis: each
+#: costs SymPy milliseconds to tens of milliseconds (its assumption system), so a chain of
+#: thousands of strided layers would take minutes.  Beyond it the formulas are not shown.
+MAX_ROUNDED_FORMULAS = 256
+
+
+def _depth(expr: Any) -> int:
+    """Levels of ``expr``'s tree, without recursion (shared subtrees visited once)."""
+    best = 0
+    seen: dict[Any, int] = {}
+    stack = [(expr, 1)]
+    while stack:
+        e, d = stack.pop()
+        if seen.get(e, 0) >= d:
+            continue
+        seen[e] = d
+        best = max(best, d)
+        stack.extend((x, d + 1) for x in e.args)
+    return best
+
+
+def _flatten(expr: Any) -> Any:
+    """``expr`` with nested floors merged: ``floor((floor(Y) + m)/n) = floor((Y + m)/n)`` for a
+    positive integer ``n`` and an integer ``m`` (the same for ``ceiling``), exact for every
+    real ``Y``.  Without it a chain of strided layers nests one floor per layer.  Bottom-up
+    with an explicit stack (no recursion on deep trees)."""
+    import sympy
+
+    done: dict[Any, Any] = {}
+    stack: list[tuple[Any, bool]] = [(expr, False)]
+    while stack:
+        e, ready = stack.pop()
+        if e in done:
+            continue
+        if not e.args:
+            done[e] = e
+            continue
+        if not ready:
+            stack.append((e, True))
+            stack.extend((x, False) for x in e.args if x not in done)
+            continue
+        args = tuple(done[x] for x in e.args)
+        new = e.func(*args) if args != e.args else e
+        if isinstance(new, sympy.floor | sympy.ceiling):
+            new = _merge_rounding(new)
+        done[e] = new
+    return done[expr]
+
+
+def _merge_rounding(e: Any) -> Any:
+    """One step of :func:`_flatten` at a ``floor``/``ceiling`` node."""
+    import sympy
+
+    kind = type(e)
+    arg = e.args[0]
+    for term in sympy.Add.make_args(arg):
+        coeff, inner = term.as_coeff_Mul()
+        if not (isinstance(inner, kind) and coeff.is_Rational and coeff > 0
+                and coeff.p == 1):
+            continue
+        n = coeff.q
+        rest = arg - term
+        if (rest * n).is_integer:
+            return kind(inner.args[0] / n + rest)
+    return e
 
 
 def tensor_rows(net: Network, formulas: dict[str, tuple[str, ...]],

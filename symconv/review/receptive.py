@@ -152,7 +152,7 @@ class GraphReceptiveField:
 
 def graph_receptive_field(
     network: Any, output: str, input: str | None = None, axis: int = 0,
-    input_size: Any = None,
+    input_size: Any = None, *, max_period: int | None = None,
 ) -> GraphReceptiveField:
     """Exact receptive field of ``output`` with respect to ``input`` over every path of
     ``network`` (a :class:`symconv.network.model.Network`), on ``axis``.
@@ -175,6 +175,11 @@ def graph_receptive_field(
         followed), or
         when paths of different strides meet; every layer between the input and the output is
         then resolved at its actual size (so the network must accept it).
+    max_period : int, optional
+        Refuse (:class:`~symconv.errors.UnsupportedError`, before tabulating) a field whose
+        output positions repeat only every more than ``max_period`` positions (default
+        :data:`symconv.coverage.receptive.MAX_PERIOD`): the tables hold one entry per position
+        of a period, so an up-sampling by ``10^6`` costs ``10^6`` steps.
 
     Returns
     -------
@@ -287,6 +292,13 @@ def graph_receptive_field(
         m = _layer_map(layer, axis, known, notes)
         notes.extend(_resize_notes(layer))
         maps[node.name] = m
+        if max_period is not None:
+            for t in fields[src]:
+                period = _composed_period(t, m)
+                if period > max_period:
+                    raise UnsupportedError(
+                        f"{node.name}: the receptive-field table of {output} would repeat "
+                        f"every {period} positions, more than max_period={max_period}")
         fields[node.name] = _normal([_compose(t, m) for t in fields[src]])
     tables = fields[output]
     n_in = sizes[source][axis] if sizes else None
@@ -313,6 +325,15 @@ def graph_receptive_field(
         stride=strides[0] if len(set(strides)) == 1 else None, worst=worst,
         lo_path=paths[0], hi_path=paths[1], input_size=n_in, output_size=n_out,
         notes=tuple(dict.fromkeys(notes)), tables=tables)
+
+
+def _composed_period(prev: Any, m: Any) -> int:
+    """The period of ``_compose(prev, m)``, computed without building it (the same rule)."""
+    p, q = m.pq
+    if q == 0:
+        return int(p)
+    common = prev.period * q // gcd(prev.period, q)
+    return int(p * common // q)
 
 
 def _fitted(node: Any, size: tuple[int, ...], target: tuple[int, ...], nd: int) -> Any:

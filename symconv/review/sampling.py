@@ -26,13 +26,61 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from symconv.errors import SymconvError
+from symconv._params import fmt
+from symconv.errors import SymconvError, UnsupportedError
 from symconv.spec import Convention, CoordinateMode, Resize, ResizeMode
 
-__all__ = ["Difference", "closest_counterpart", "like_counterpart"]
+__all__ = ["MAX_COMPARE_ENTRIES", "Difference", "TooLarge", "affordable", "closest_counterpart",
+           "like_counterpart"]
 
 #: Most input sizes compared per axis (the bound also covers two periods of the scale).
 MAX_SIZES = 48
+#: Most map entries (estimated before building: output length times taps per output, for
+#: both maps of every size and counterpart) one comparison builds; past it the sizes are
+#: cut, and a resize whose smallest size alone exceeds it is not compared (:class:`TooLarge`).
+MAX_COMPARE_ENTRIES = 1 << 22
+
+
+class TooLarge(UnsupportedError):
+    """The exact maps of the sizes to compare exceed :data:`MAX_COMPARE_ENTRIES`."""
+
+
+def _taps(spec: Resize) -> int:
+    """Entries per output position of a 1-D map (an upper bound)."""
+    if spec.mode in (ResizeMode.NEAREST, ResizeMode.NEAREST_EXACT):
+        return 1
+    return 2 if spec.mode is ResizeMode.LINEAR else 4
+
+
+def _entries(spec: Resize | None, n: int) -> int:
+    """The entries of :func:`_axis_map` of ``spec`` at ``n``, from the size rule alone."""
+    from symconv.sizes.shapes import resolve
+
+    if spec is None:
+        return 0
+    try:
+        out = resolve(spec, (n, 1) if spec.ndim == 2 else (n,)).output[0]
+    except SymconvError:
+        return 0
+    return int(out) * _taps(spec) + 1
+
+
+def affordable(specs: Sequence[Resize | None], sizes: Sequence[int], budget: int,
+               what: str) -> list[int]:
+    """The longest prefix of ``sizes`` whose maps (each of ``specs`` at each size) fit in
+    ``budget`` entries; :class:`TooLarge` when not even the first does."""
+    total, keep = 0, []
+    for n in sizes:
+        total += sum(_entries(sp, n) for sp in specs)
+        if total > budget:
+            break
+        keep.append(n)
+    if not keep and sizes:
+        first = sum(_entries(sp, sizes[0]) for sp in specs)
+        raise TooLarge(
+            f"{what}: the exact maps at input size {sizes[0]} have {fmt(first)} entries, more "
+            f"than the {budget:,} a comparison builds (its output is that large)")
+    return keep
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,24 +191,39 @@ def _same_entries(m: Any, t: Any) -> bool:
                 and np.array_equal(a.den, b.den))
 
 
-def closest_counterpart(spec: Resize, sizes: Sequence[Iterable[int]] | None = None
-                        ) -> Difference | None:
+def closest_counterpart(spec: Resize, sizes: Sequence[Iterable[int]] | None = None,
+                        cut: list[str] | None = None) -> Difference | None:
     """``None`` when a resize of the other framework samples exactly like ``spec`` on every
     axis at every input size compared (``sizes[a]`` for axis ``a``: those the network feeds
     it; by default every size up to a bound that covers two periods of the scale); else the
-    counterpart that agrees longest and where it stops."""
+    counterpart that agrees longest and where it stops.
+
+    The maps are estimated before they are built: the sizes compared on an axis are cut to
+    those within :data:`MAX_COMPARE_ENTRIES` (said in ``cut``), and :class:`TooLarge` is
+    raised when not even the smallest fits (a resize by ``10^7`` has ``10^7`` entries at
+    input size 1)."""
     nd = spec.ndim or 1
     wide = spec.at(nd)
     best: Difference | None = None
     best_ok = -1
     names = [name for name, _ in _counterparts(wide, 0)]
+    plan: list[list[int]] = []
+    for a in range(nd):
+        mine = _axis_spec(wide, a)
+        want = sorted(set(sizes[a])) if sizes is not None else (
+            list(_sizes(mine)) if mine is not None else [1])
+        specs = [mine, *(c for _, c in _counterparts(wide, a))]
+        keep = affordable(specs * 2, want, MAX_COMPARE_ENTRIES, f"axis {a}")
+        if len(keep) < len(want) and cut is not None:
+            cut.append(f"axis {a}: compared at input sizes {_show_sizes(keep)} only (the "
+                       f"maps of larger sizes exceed {MAX_COMPARE_ENTRIES:,} entries)")
+        plan.append(keep)
     for k, name in enumerate(names):
         agree_all, first = 0, None
         for a in range(nd):
             mine = _axis_spec(wide, a)
             theirs = _counterparts(wide, a)[k][1]
-            here = sorted(set(sizes[a])) if sizes is not None else (
-                list(_sizes(mine)) if mine is not None else [1])
+            here = plan[a]
             if not here:
                 continue
             agree, first = _compare(mine, theirs, here)
@@ -174,13 +237,29 @@ def closest_counterpart(spec: Resize, sizes: Sequence[Iterable[int]] | None = No
     return best
 
 
+def _show_sizes(sizes: Sequence[int]) -> str:
+    if len(sizes) > 2 and list(sizes) == list(range(sizes[0], sizes[-1] + 1)):
+        return f"{sizes[0]}..{sizes[-1]}"
+    return ", ".join(map(str, sizes))
+
+
 def like_counterpart(spec_at: Callable[[tuple[int, ...]], Resize],
                      pairs: Iterable[tuple[int, int]] | None = None) -> Difference | None:
     """:func:`closest_counterpart` for a resize to another tensor's size: ``spec_at(size)`` is
     the 1-D resize to an output of ``size``; ``pairs`` are the ``(input, output)`` sizes the
     network gives it (by default every pair up to 12 -> 24)."""
-    todo = sorted(set(pairs)) if pairs is not None else [
+    todo = sorted(set(pairs), key=lambda p: (p[1], p[0])) if pairs is not None else [
         (i, o) for o in range(1, 25) for i in range(1, 13)]
+    total, keep = 0, []
+    for i, o in todo:  # both maps per counterpart (at most 4 taps per output): estimated
+        total += 4 * 4 * (o + 1)
+        if total > MAX_COMPARE_ENTRIES:
+            break
+        keep.append((i, o))
+    if not keep and todo:
+        raise TooLarge(f"the exact maps at output size {todo[0][1]} have more than the "
+                       f"{MAX_COMPARE_ENTRIES:,} entries a comparison builds")
+    todo = keep
     by_out: dict[int, list[int]] = {}
     for i, o in todo:
         by_out.setdefault(o, []).append(i)

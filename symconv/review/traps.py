@@ -26,8 +26,12 @@ __all__ = ["layer_warnings", "path_text", "same_splits"]
 
 
 def layer_warnings(net: Network, concrete: tuple[int, ...] | None,
-                   validity: list[AxisValidity | None]) -> list[Finding]:
+                   validity: list[AxisValidity | None], notes: list[str] | None = None
+                   ) -> list[Finding]:
+    """The per-layer warnings (SC1xx, SC2xx, SC301); what was not checked, and why, goes to
+    ``notes``."""
     out: list[Finding] = []
+    notes = [] if notes is None else notes
     nd = net.ndim
     same: set[tuple[str, str]] | None = None
     seen: dict[str, list[set[Any]]] | None = None
@@ -41,7 +45,7 @@ def layer_warnings(net: Network, concrete: tuple[int, ...] | None,
                     seen = _resize_sizes(net, validity)
                 if (node.inputs[0], node.size_of) not in same:  # else the identity
                     f = _like_resize_warning(node.name, node.size_of, node.inputs[0],
-                                             node.resample, seen.get(node.name))
+                                             node.resample, seen.get(node.name), notes)
                     if f is not None:
                         out.append(f)
             continue
@@ -83,7 +87,7 @@ def layer_warnings(net: Network, concrete: tuple[int, ...] | None,
         if isinstance(spec, Resize):
             if seen is None:
                 seen = _resize_sizes(net, validity)
-            f = _resize_warning(name, spec, seen.get(name))
+            f = _resize_warning(name, spec, seen.get(name), notes)
             if f is not None:
                 out.append(f)
         if isinstance(spec, MaxUnpool):
@@ -362,14 +366,22 @@ def _resize_sizes(net: Network, validity: list[AxisValidity | None]) -> dict[str
     return out
 
 
-def _resize_warning(name: str, spec: Resize, sizes: list[set[Any]] | None) -> Finding | None:
+def _resize_warning(name: str, spec: Resize, sizes: list[set[Any]] | None,
+                    notes: list[str]) -> Finding | None:
     """SC205 when no resize of the other framework (PyTorch for ONNX, ONNX for the others)
     samples exactly like this one at the input sizes the network feeds it
-    (:func:`symconv.review.sampling.closest_counterpart`, exact maps)."""
-    from symconv.review.sampling import closest_counterpart
+    (:func:`symconv.review.sampling.closest_counterpart`, exact maps, estimated first: too
+    large ones are not built and a note says so)."""
+    from symconv.review.sampling import TooLarge, closest_counterpart
 
     use = None if sizes is None or not all(sizes) else sizes
-    d = closest_counterpart(spec, use)
+    cut: list[str] = []
+    try:
+        d = closest_counterpart(spec, use, cut)
+    except TooLarge as exc:
+        notes.append(f"{name}: SC205 (resize sampling across frameworks) not checked: {exc}")
+        return None
+    notes.extend(f"{name}: SC205 {c}" for c in cut)
     if d is None:
         return None
     what = (f"mode={spec.mode.value} coordinate_mode={spec.coordinate_mode.value}"
@@ -398,14 +410,18 @@ def _same_size_pairs(net: Network) -> set[tuple[str, str]]:
 
 
 def _like_resize_warning(name: str, target: str, source: str, r: Resample,
-                         sizes: list[set[Any]] | None) -> Finding | None:
+                         sizes: list[set[Any]] | None, notes: list[str]) -> Finding | None:
     """SC205 for a resize to the size of ``target``: its factor follows the input size, so
     it is compared with the other framework at every ``(input, output)`` pair of sizes the
     network gives it (:func:`symconv.review.sampling.like_counterpart`)."""
-    from symconv.review.sampling import like_counterpart
+    from symconv.review.sampling import TooLarge, like_counterpart
 
     pairs = None if sizes is None or not any(sizes) else set().union(*sizes)
-    d = like_counterpart(r.resize, pairs)
+    try:
+        d = like_counterpart(r.resize, pairs)
+    except TooLarge as exc:
+        notes.append(f"{name}: SC205 (resize sampling across frameworks) not checked: {exc}")
+        return None
     if d is None:
         return None
     what = (f"mode={r.mode.value} coordinate_mode={r.coordinate_mode.value}"
@@ -448,6 +464,12 @@ def _receptive_warnings(net: Network, concrete: tuple[int, ...] | None,
     return out
 
 
+#: Longest receptive-field period SC301 tabulates (one Python step per position): a larger
+#: one comes from up-sampling (a period of p positions for a factor p), and outputs that
+#: up-sample their input are not judged by SC301 anyway.
+_SC301_PERIOD = 1 << 14
+
+
 def _receptive_text(net: Network, output: str, inp: str, a: int,
                     sizes: dict[str, tuple[int, ...]] | None,
                     minima: tuple[int, ...] | None,
@@ -462,7 +484,8 @@ def _receptive_text(net: Network, output: str, inp: str, a: int,
     try:
         if sizes is not None:
             n = sizes[inp][a]
-            rf = graph_receptive_field(net, output, inp, a, tuple(sizes[net.inputs[0].name]))
+            rf = graph_receptive_field(net, output, inp, a, tuple(sizes[net.inputs[0].name]),
+                                       max_period=_SC301_PERIOD)
         else:
             v = validity[a]
             if isinstance(declared, int):
@@ -472,11 +495,12 @@ def _receptive_text(net: Network, output: str, inp: str, a: int,
             else:
                 return None
             try:
-                rf = graph_receptive_field(net, output, inp, a)
+                rf = graph_receptive_field(net, output, inp, a, max_period=_SC301_PERIOD)
             except SymconvError:  # a padding or scale that depends on the size
                 if minima is None:
                     return None
-                rf = graph_receptive_field(net, output, inp, a, minima)
+                rf = graph_receptive_field(net, output, inp, a, minima,
+                                           max_period=_SC301_PERIOD)
                 at = minima
     except SymconvError:
         return None

@@ -51,6 +51,8 @@ def floordiv(a: Int, b: Int) -> Int:
     if _sym(a, b):
         import sympy
 
+        if b == 1 and getattr(a, "is_integer", False):
+            return a  # floor of an integer: skips SymPy's costly evaluation of floor
         return sympy.floor(sympy.Rational(1, 1) * a / b)
     return a // b
 
@@ -60,6 +62,8 @@ def ceildiv(a: Int, b: Int) -> Int:
     if _sym(a, b):
         import sympy
 
+        if b == 1 and getattr(a, "is_integer", False):
+            return a
         return sympy.ceiling(sympy.Rational(1, 1) * a / b)
     return -(-a // b)
 

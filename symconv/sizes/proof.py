@@ -49,6 +49,7 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
+from symconv._params import fmt
 from symconv.errors import InvalidSpecError, ProofError, UnsupportedError
 from symconv.sizes import bruteforce as B
 from symconv.sizes.shapes import resolve, size_period
@@ -70,11 +71,14 @@ from symconv.spec import (
 
 __all__ = [
     "GRID",
+    "MAX_PROOF_STEPS",
     "Identity",
     "IdentitySymbols",
     "SizeProof",
     "check_identity",
+    "check_proof_cost",
     "identity_symbols",
+    "proof_cost",
     "prove_all_axes",
     "prove_identities",
     "prove_output_size",
@@ -233,8 +237,125 @@ def prove_all_axes(layer: Layer, ndim: int) -> tuple[SizeProof, ...]:
     return tuple(_prove(spec, a, None) for a in range(ndim))
 
 
+#: Most elementary steps (loop iterations of the brute-force counts) one T21 proof may take,
+#: estimated by :func:`proof_cost` before it starts (an upper bound; at most about 10 s).
+MAX_PROOF_STEPS = 40_000_000
+
+
+def proof_cost(spec: Any, axis: int = 0) -> tuple[int, int]:
+    """``(sizes, steps)``: an upper bound on the input sizes T21 checks on ``axis`` (the
+    threshold search up to the proven bound ``B``, then ``n0 + 2L - 1 <= B + 2L - 1`` sizes)
+    and on the loop steps of their brute-force counts (each count's loops are bounded by
+    their largest size's, :func:`_brute_steps`).  Integers only: computed before any loop.
+
+    >>> from symconv import Conv
+    >>> proof_cost(Conv(kernel=3, stride=2).at(1))
+    (6, 1020)
+    """
+    nd = spec.ndim or 1
+    bounds = [_search_bound(spec, b) for b in range(nd)]
+    period = _period(spec, axis)
+    steps = 0
+    n0 = bounds[axis]
+    for b in range(nd):  # the threshold searches: the other axes are held at theirs
+        t = _closed_threshold(spec, b, bounds)
+        steps += t * (_brute_steps(spec, b, t) + 20)
+        if b == axis:
+            n0 = t
+    sizes = n0 + 2 * period - 1
+    return sizes, steps + sizes * (_brute_steps(spec, axis, sizes) + 20)
+
+
+def _closed_threshold(spec: Any, a: int, bounds: list[int]) -> int:
+    """The smallest size the closed form accepts on axis ``a`` (binary search: acceptance
+    grows with the size, except a pixel unshuffle's, whose threshold is its factor), the
+    estimate of ``n0`` for :func:`proof_cost`; at most the proven search bound."""
+    if isinstance(spec, PixelUnshuffle):
+        return int(spec.factor)
+    lo, hi = 1, bounds[a]
+
+    def accepts(n: int) -> bool:
+        try:
+            resolve(spec, tuple(n if b == a else bounds[b] for b in range(len(bounds))))
+        except InvalidSpecError:
+            return False
+        return True
+
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if accepts(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _brute_steps(spec: Any, a: int, n: int) -> int:
+    """Loop steps of one brute-force count (:mod:`symconv.sizes.bruteforce`) at size ``n``."""
+    if isinstance(spec, Conv | MaxPool | AvgPool):
+        k, s, d = spec.kernel[a], spec.stride[a], spec.dilation[a]
+        pads = spec.padding[a] if isinstance(spec.padding, tuple) else (0, 0)
+        # windows + 1 iterations of the window loop, each the k taps of one window
+        windows = max(n + abs(pads[0]) + abs(pads[1]) - d * (k - 1), 0) // s + 1
+        same = d * (k - 1) + 1 if isinstance(spec.padding, PadMode) else 1
+        ceil = 2 if getattr(spec, "ceil_mode", False) else 1  # the starts list, one more end
+        return (windows + 1) * (k + 25) * same * ceil
+    if isinstance(spec, ConvTranspose | MaxUnpool):
+        k, s = spec.kernel[a], spec.stride[a]
+        d = getattr(spec, "dilation", (1,) * (a + 1))[a]
+        keff = d * (k - 1) + 1
+        pads = spec.padding[a] if isinstance(spec.padding, tuple) else (0, 0)
+        scatter = (n + 1) * (k + s + 1) + abs(pads[0]) + abs(pads[1]) + keff
+        if isinstance(spec, ConvTranspose) and spec.padding in (
+                PadMode.SAME, PadMode.SAME_UPPER, PadMode.SAME_LOWER):
+            # same_transpose_length: about s candidate sizes, a SAME count of n + 3 windows
+            # over at most k_eff paddings each
+            return scatter + (s + 1) * (n + 3) * (k + 8) * keff
+        return scatter
+    if isinstance(spec, Resize):
+        if spec.size is not None:
+            return 1
+        f = Fraction(spec.scale_factor[a])
+        return n * f.numerator // f.denominator + 2
+    if isinstance(spec, PixelShuffle):
+        return n * spec.factor + 1
+    if isinstance(spec, PixelUnshuffle):
+        return 2 * (n // spec.factor + 2)
+    if isinstance(spec, AdaptiveAvgPool | AdaptiveMaxPool):
+        o = spec.output_size[a]
+        o = n if o is None else int(o)
+        return o * (n + 2) + n + 2
+    return n + 1
+
+
+def _period_parameters(spec: Any, a: int) -> str:
+    """The parameters that make a proof long: those setting its period and its threshold."""
+    names = ("stride", "factor", "kernel", "dilation", "scale_factor", "output_size")
+    shown = []
+    for name in names:
+        value = getattr(spec, name, None)
+        if isinstance(value, tuple) and len(value) > a and value[a] is not None:
+            shown.append(f"{name}={fmt(value[a])}")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            shown.append(f"{name}={fmt(value)}")
+    return ", ".join(shown)
+
+
+def check_proof_cost(spec: Any, axis: int) -> None:
+    """Refuse, before it starts, a T21 proof longer than :data:`MAX_PROOF_STEPS`."""
+    sizes, steps = proof_cost(spec, axis)
+    if steps > MAX_PROOF_STEPS:
+        raise InvalidSpecError(
+            f"{_period_parameters(spec, axis)} (axis {axis}) must keep the T21 proof within "
+            f"{MAX_PROOF_STEPS:,} brute-force steps: it checks every input size up to n0 + 2L "
+            f"- 1 (L={fmt(_period(spec, axis))}, the size period; here up to {fmt(sizes)} "
+            f"sizes, about {fmt(steps)} steps)"
+        )
+
+
 def _prove(spec: Any, axis: int, closed_form: Callable[[int], int] | None) -> SizeProof:
     _check_provable(spec)
+    check_proof_cost(spec, axis)
     nd = spec.ndim or 1
     period = _period(spec, axis)
     anchors = [_threshold(spec, b) for b in range(nd)]

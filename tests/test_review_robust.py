@@ -1,0 +1,118 @@
+"""Issue 15 (robustness): loops and recursion that follow parameter values in the review --
+deep chains of strided layers, nearest resizes by huge factors, huge strides."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+
+import pytest
+
+from symconv.network.model import loads
+from symconv.review import review
+from symconv.review.propagate import MAX_FORMULA_DEPTH, _depth, _flatten, evaluate
+
+
+def _chain(n: int, layer: str, size: str = "[H]") -> str:
+    lines = [f"inputs:\n  - {{name: x, size: {size}, channels: 1}}\nlayers:"]
+    lines += [f"  - {{name: p{i}, {layer}}}" for i in range(n)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("layer", [
+    "op: max-pool, kernel: 3, stride: 2, padding: 1",
+    "op: max-pool, kernel: 2, stride: 2, ceil_mode: true",
+    "op: conv, kernel: 3, stride: 2, padding: 1",
+])
+def test_deep_strided_chain_has_exact_shallow_formulas(layer: str) -> None:
+    net = loads(_chain(130, layer), "yaml")
+    r = review(net, symbolic=True)
+    rows = {t.name: t.formula[0] for t in r.tensors}
+    assert "?" not in rows.values()
+    # each layer is floor((x - 1)/2) + 1: the chain is floor((H - 1)/2^(i+1)) + 1, one floor
+    for i in (0, 1, 64, 129):
+        q = 2 ** (i + 1)
+        assert rows[f"p{i}"] == f"floor(H/{q} - 1/{q}) + 1"
+    for h in (1, 2, 3, 7, 1000, 2**40 + 5, 10**17 + 3):
+        vals, first = evaluate(net, (h,))
+        assert first is None
+        for i in (0, 1, 64, 129):
+            assert vals[f"p{i}"][0] == (h - 1) // 2 ** (i + 1) + 1, (i, h)
+
+
+def test_non_merging_deep_chain_is_bounded_not_recursion_error() -> None:
+    body = "\n".join(
+        f"  - {{name: r{i}, op: resize, scale_factor: '3/2'}}\n"
+        f"  - {{name: c{i}, op: conv, kernel: 2, stride: 2}}" for i in range(90))
+    net = loads(f"inputs:\n  - {{name: x, size: [H], channels: 1}}\nlayers:\n{body}\n", "yaml")
+    r = review(net, symbolic=True)
+    assert any("nests" in n and str(MAX_FORMULA_DEPTH) in n for n in r.notes)
+    assert r.tensors[-1].formula == ("?",)
+
+
+def test_flatten_merges_nested_floors_exactly() -> None:
+    import sympy
+
+    H = sympy.Symbol("H", integer=True, positive=True)
+    rng = random.Random(3)
+    for _ in range(30):
+        e = H
+        for _ in range(rng.randint(1, 6)):
+            n, m = rng.randint(1, 5), rng.randint(-4, 4)
+            e = (sympy.floor((e + m) / n) if rng.random() < 0.5 else
+                 sympy.ceiling((e + m) / n)) + rng.randint(0, 2)
+        f = _flatten(e)
+        assert _depth(f) <= _depth(e)
+        for h in range(1, 60):
+            assert e.subs(H, h) == f.subs(H, h)
+
+
+def test_depth_is_iterative() -> None:
+    import sympy
+
+    H = sympy.Symbol("H")
+    e = H
+    for _ in range(3000):  # deeper than Python's recursion limit allows to walk recursively
+        e = sympy.Function("g")(e)
+    assert _depth(e) == 3001
+
+
+def test_nearest_resize_by_huge_factor_reviews_quickly() -> None:
+    for factor in (10**6, 10**7):
+        net = loads("inputs:\n  - {name: x, size: [H, W], channels: 3}\nlayers:\n"
+                    f"  - {{name: u, op: resize, mode: nearest, scale_factor: {factor}}}\n",
+                    "yaml")
+        t = time.perf_counter()
+        r = review(net)
+        assert time.perf_counter() - t < 15
+        assert [v.describe() for v in r.validity if v is not None] == [
+            "every H >= 1", "every W >= 1"]
+        assert any(n.startswith("u: SC205") for n in r.notes)
+        r = review(net, (64, 64))
+        assert r.tensors[-1].value == (64 * factor, 64 * factor)
+
+
+def test_huge_stride_names_layer_and_parameter() -> None:
+    net = loads("inputs:\n  - {name: x, size: [H, W], channels: 3}\nlayers:\n"
+                "  - {name: c, op: conv, kernel: 3, stride: 1000000000}\n", "yaml")
+    r = review(net)
+    assert any("layers[0] (c): stride=1000000000 makes the size period" in n for n in r.notes)
+    assert review(net, (10**9 + 2, 5)).tensors[-1].value == (1, 1)
+
+
+def test_cli_deep_chain_and_resize_exit_cleanly(tmp_path: object) -> None:
+    import pathlib
+
+    d = pathlib.Path(str(tmp_path))
+    (d / "pools.yaml").write_text(_chain(130, "op: max-pool, kernel: 3, stride: 2, padding: 1"))
+    (d / "near.yaml").write_text("inputs:\n  - {name: x, size: [H, W], channels: 3}\nlayers:\n"
+                                 "  - {name: u, op: resize, mode: nearest, "
+                                 "scale_factor: 10000000}\n")
+    for args in (["pools.yaml", "--symbolic"], ["pools.yaml", "--json"],
+                 ["near.yaml"], ["near.yaml", "--input", "64x64"]):
+        p = subprocess.run([sys.executable, "-m", "symconv", "review", str(d / args[0]),
+                            *args[1:]], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert "Traceback" not in p.stderr
