@@ -116,3 +116,18 @@ def test_cli_deep_chain_and_resize_exit_cleanly(tmp_path: object) -> None:
                             *args[1:]], capture_output=True, text=True, timeout=60)
         assert p.returncode == 0, p.stderr
         assert "Traceback" not in p.stderr
+
+
+def test_thousands_of_strided_layers_stop_formulas_not_the_review() -> None:
+    from symconv.review.propagate import MAX_ROUNDED_FORMULAS
+
+    net = loads(_chain(3000, "op: max-pool, kernel: 3, stride: 2, padding: 1", "[H, W]"),
+                "yaml")
+    r = review(net, symbolic=True)
+    rows = {t.name: t.formula for t in r.tensors}
+    last = MAX_ROUNDED_FORMULAS  # p0 reads H (no floor yet); p1..p256 read floors
+    assert rows[f"p{last}"][0].startswith("floor(H/")
+    assert rows[f"p{last + 1}"] == ("?", "?") and rows["p2999"] == ("?", "?")
+    assert any(f"p{last + 1} and the tensors after it: no closed form" in n for n in r.notes)
+    vals, first = evaluate(net, (5, 7))  # sizes at an input are still exact
+    assert first is None and vals["p2999"] == (1, 1)
