@@ -118,3 +118,115 @@ def test_console_script_runs_the_example() -> None:
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "stack output: even" in done.stdout
+
+
+# --------------------------------------------------------------------------- budgets (issue 15)
+
+
+def one_line_refusal(args: str) -> str:
+    err = run(args, code=2).stderr
+    assert err.startswith("symconv: error: ") and err.count("\n") == 1, err
+    return err
+
+
+def test_a_parameter_sized_output_is_refused_in_one_line() -> None:
+    err = one_line_refusal('--layer "conv-transpose k=3 s=1000000000" --in 4')
+    assert "3,000,000,0" in err and "layer 1 'conv-transpose k=3 s=1000000000'" in err
+    assert "--max-nnz" in err and "GiB" in err
+
+
+def test_max_nnz_is_the_budget_of_the_analysis() -> None:
+    args = '--layer "conv-transpose k=3 s=2" --in 64x64'
+    err = one_line_refusal(args + " --max-nnz 1000")
+    assert err.startswith("symconv: error: max_nnz=1,000 must be at least the ")
+    assert "stack output" in run(args + " --max-nnz 100000").stdout
+    assert "must be a positive integer" in one_line_refusal(args + " --max-nnz 0")
+
+
+def test_graph_exports_are_refused_before_writing(tmp_path: Path) -> None:
+    target = tmp_path / "g.dot"
+    target.write_text("old\n")
+    err = one_line_refusal(f'--layer "conv k=3" --in 64x64 --dot {target} --max-graph 1000')
+    assert "max_graph=1,000 must be at least the 42,536 nodes and edges" in err
+    assert "--max-graph" in err
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot"]
+    run(f'--layer "conv k=3" --in 64x64 --dot {target} --max-graph 42536')
+    assert target.read_text().count(" -> ") == 62 * 62 * 9
+
+
+def test_the_issue_exports_end_cleanly(tmp_path: Path) -> None:
+    # 2048x2048 (4.2 M positions, 38 M taps) is over the analysis budget: refused at once
+    err = one_line_refusal(f'--layer "conv k=3" --in 2048x2048 --dot {tmp_path / "g.dot"}')
+    assert "--max-nnz" in err
+    err = one_line_refusal(f'--layer "conv k=3" --in 2048x2048 --max-nnz 100000000 '
+                           f'--graphml {tmp_path / "g.graphml"}')
+    assert "max_graph=3,000,000 must be at least" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_streamed_files_are_the_networkx_files(tmp_path: Path) -> None:
+    from symconv.coverage import stack_coverage
+    from symconv.coverage.graph import graph_from_maps, to_dot, to_graphml
+
+    texts = ["conv-transpose k=3 s=2", "conv k=3 p=1 padding_mode=reflect"]
+    run(" ".join(f'--layer "{t}"' for t in texts)
+        + f' --in 5x4 --dot {tmp_path / "g.dot"} --graphml {tmp_path / "g.graphml"}')
+    st = stack_coverage(parse_layers(texts), (5, 4))
+    G = graph_from_maps(st.maps)
+    assert (tmp_path / "g.graphml").read_bytes() == to_graphml(G, st.forward)
+    assert (tmp_path / "g.dot").read_text() == to_dot(G, st.forward)
+
+
+def test_an_interrupted_export_leaves_no_file(tmp_path: Path, monkeypatch: Any) -> None:
+    import symconv.coverage.export as export
+
+    def broken(maps: Any, values: Any = None) -> Any:
+        yield "digraph coverage {\n"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "iter_dot", broken)
+    result = CliRunner().invoke(cli, ["coverage", "--layer", "conv k=3", "--in", "8",
+                                      "--dot", str(tmp_path / "g.dot")])
+    assert result.exit_code != 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_running_out_of_memory_is_one_line(monkeypatch: Any) -> None:
+    import symconv.coverage as coverage_pkg
+
+    def exhausted(*args: Any, **kwargs: Any) -> Any:
+        raise MemoryError
+
+    monkeypatch.setattr(coverage_pkg, "analyze", exhausted)
+    err = one_line_refusal('--layer "conv k=3" --in 8')
+    assert "ran out of memory" in err and "--max-nnz" in err
+
+
+def test_huge_parameters_end_cleanly_under_the_issue_limits() -> None:
+    cases = ['--layer "upsample-linear f=10000000" --in 4',
+             '--layer "upsample-linear f=1000000000" --in 4x4',
+             '--layer "conv k=3 d=1000000000" --in 8',
+             '--layer "max-pool k=2 s=1000000000 d=1000000000" --in 8x8',
+             '--layer "pixel-shuffle r=1000000" --in 4x4',
+             '--layer "conv-transpose k=3 s=100000" --layer "conv-transpose k=3 s=100000" --in 4',
+             '--layer "upsample-nearest f=1000" --layer "conv k=100000 s=3" --in 1000']
+    for args in cases:
+        argv = [sys.executable, "-c",
+                "import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30));"
+                "from symconv.cli import main; sys.argv[0] = 'symconv'; main()",
+                "coverage", *shlex.split(args)]
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=20)
+        assert done.returncode in (0, 2), (args, done.stderr[-500:])
+        if done.returncode == 2:
+            assert done.stderr.startswith("symconv: error: "), (args, done.stderr)
+            assert done.stderr.count("\n") == 1, (args, done.stderr)
+
+
+def test_figures_of_long_axes_and_huge_counts_are_cheap(tmp_path: Path) -> None:
+    # 200,000 positions are drawn as 1,000 bins; 3**20 paths as a continuous colour scale
+    # (one colour level per count would be 3.5 billion levels)
+    run(f'--layer "conv k=3" --in 200000 --png {tmp_path / "a.png"}')
+    layers = " ".join(['--layer "conv k=3 p=1"'] * 20)
+    run(f'{layers} --in 50x50 --png {tmp_path / "b.png"}')
+    assert all((tmp_path / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in ("a.png", "b.png"))

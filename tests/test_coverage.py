@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from fractions import Fraction
-from math import ceil, gcd
+from math import ceil, gcd, prod
 from typing import Any
 
 import numpy as np
@@ -428,3 +428,129 @@ def test_max_pool_structure_is_its_windows() -> None:
 def resize_structure_is_unit() -> bool:
     m = structure_map(Resize(scale_factor=2, mode="linear"), 4)
     return bool(np.all(np.asarray(m.num) == 1) and m.degree == 0)
+
+
+# --------------------------------------------------------------------------- budgets (issue 15)
+
+from symconv.coverage.budget import DEFAULT_MAX_NNZ, check_analysis, plan  # noqa: E402
+from symconv.coverage.receptive import MAX_TABLE_WORK, table_work  # noqa: E402
+from symconv.coverage.suggestions import _coprime_dilations  # noqa: E402
+
+BOUNDED = ["conv k=3 s=2 p=1", "conv k=3 d=2 p=3 padding_mode=reflect", "conv-transpose k=3 s=2",
+           "conv-transpose k=4 s=3 p=1 op=1 d=2", "max-pool k=3 s=2 p=1 ceil", "avg-pool k=2",
+           "avg-pool k=3 s=2 p=1 ceil", "upsample-nearest f=3", "upsample-linear f=2",
+           "upsample-linear f=3/2 align_corners", "pixel-shuffle r=2", "pixel-unshuffle r=2",
+           "adaptive-avg-pool o=3", "adaptive-max-pool o=nonex4", "global-avg-pool"]
+
+
+@pytest.mark.parametrize("text", BOUNDED)
+@pytest.mark.parametrize("size", [(12,), (12, 8)])
+def test_plan_bounds_every_structure_map(text: str, size: tuple[int, ...]) -> None:
+    if "nonex" in text and len(size) == 1:
+        pytest.skip("a 2-D output size")
+    layer = parse_layers([text])[0]
+    p = plan([layer], size)
+    m = structure_map(layer, size)
+    assert m.nnz <= p.layers[0].nnz <= 4 * max(m.nnz, 1)
+    assert p.layers[0].output == tuple(m.out_shape[1:])  # type: ignore[index]
+    assert p.positions == prod(size) + m.shape[0]
+
+
+def test_pool_structure_is_the_windows_of_the_conv_path() -> None:
+    # pools are built through a convolution's windows; the entries are those of the exact map
+    from symconv.core import avg_pool_map
+
+    for k, st_, p, d, cls in ((3, 2, 1, 2, MaxPool), (2, 3, 0, 1, AvgPool)):
+        layer = cls(kernel=k, stride=st_, padding=p, ceil_mode=True,
+                    **({"dilation": d} if cls is MaxPool else {}))
+        m = structure_map(layer, (11, 7))
+        avg = avg_pool_map(AvgPool(kernel=k, stride=st_, padding=p, dilation=d, ceil_mode=True,
+                                   count_include_pad=False, convention="onnx", ndim=2),
+                           (1, 11, 7))
+        assert m.shape == avg.shape and m.nnz == avg.nnz
+        assert sorted(zip(m.rows.tolist(), m.cols.tolist(), strict=True)) == sorted(
+            zip(avg.rows.tolist(), avg.cols.tolist(), strict=True))
+
+
+def test_a_huge_stride_is_refused_before_any_allocation() -> None:
+    import time
+    import tracemalloc
+
+    tracemalloc.start()
+    start = time.perf_counter()
+    with pytest.raises(InvalidSpecError) as info:
+        analyze([ConvTranspose(kernel=3, stride=10**9)], 4)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert time.perf_counter() - start < 2 and peak < 2**24
+    text = str(info.value)
+    assert text.startswith(f"max_nnz={DEFAULT_MAX_NNZ:,} must be at least the 3,000,000,")
+    assert "layer 1 'conv-transpose k=3 s=1000000000'" in text and "max_nnz=" in text
+    assert "--max-nnz" in text and "\n" not in text
+
+
+@pytest.mark.parametrize("text", ["conv k=3 d=1000000000", "max-pool k=2 s=1000000000",
+                                  "upsample-nearest f=1000000000", "pixel-shuffle r=100000",
+                                  "conv-transpose k=3 s=1000 d=1000000"])
+def test_parameter_values_are_budgeted(text: str) -> None:
+    with pytest.raises((InvalidSpecError, UnsupportedError)) as info:
+        analyze(parse_layers([text]), (8, 8))
+    assert "\n" not in str(info.value) and len(str(info.value)) < 600
+
+
+def test_max_nnz_raises_the_budget() -> None:
+    layers = parse_layers(["conv-transpose k=3 s=2"])
+    need = plan(layers, (64, 64)).entries
+    with pytest.raises(InvalidSpecError, match=f"max_nnz={need - 1:,} must be at least"):
+        analyze(layers, (64, 64), max_nnz=need - 1)
+    assert analyze(layers, (64, 64), max_nnz=check_analysis(plan(layers, (64, 64))).entries)
+    with pytest.raises(InvalidSpecError, match="max_nnz=0 must be a positive integer"):
+        stack_coverage(layers, 8, max_nnz=0)
+
+
+def test_receptive_tables_are_budgeted_before_tabulating() -> None:
+    assert table_work([Resize(scale_factor=1000)], 4) == [(1000, 1, 7000)]
+    with pytest.raises(UnsupportedError, match="MAX_TABLE_WORK") as info:
+        receptive_field([Resize(scale_factor=10**6, mode="linear")], input_size=4)
+    assert "layer 1" in str(info.value)
+    big = MAX_TABLE_WORK // 7 + 1
+    with pytest.raises(UnsupportedError, match="work units"):
+        analyze([Resize(scale_factor=big, mode="linear")], 2)
+
+
+def test_resize_deps_in_integers_match_the_fraction_definition() -> None:
+    from symconv.coverage.receptive import _Resample
+    from symconv.spec import NearestMode, ResizeMode
+
+    def floor(x: Fraction) -> int:
+        return x.numerator // x.denominator
+
+    rounding = {NearestMode.FLOOR: floor, NearestMode.CEIL: lambda x: -floor(-x),
+                NearestMode.ROUND_PREFER_FLOOR: lambda x: -floor(Fraction(1, 2) - x),
+                NearestMode.ROUND_PREFER_CEIL: lambda x: floor(x + Fraction(1, 2))}
+    for scale in (Fraction(2, 3), Fraction(5, 2), Fraction(1, 4), Fraction(7, 5)):
+        for shift in (Fraction(0), scale / 2 - Fraction(1, 2), Fraction(-3, 7)):
+            for nm, rule in rounding.items():
+                m = _Resample(scale, shift, ResizeMode.NEAREST, nearest=nm)
+                assert all(m.deps(j) == (rule(j * scale + shift), 1, 1) for j in range(-9, 30))
+            m = _Resample(scale, shift, ResizeMode.LINEAR)
+            for j in range(-9, 30):
+                x = j * scale + shift
+                assert m.deps(j) == (floor(x), 1, 1 if x == floor(x) else 2)
+
+
+def test_suggestions_do_not_loop_over_the_stride() -> None:
+    import time
+
+    start = time.perf_counter()
+    assert _coprime_dilations(10**9, 10**9 - 2, 2) == [999999997, 999999999]
+    out = suggest_kernels(Conv(kernel=3, stride=10**6, padding=0), 2 * 10**6)
+    assert out and all(s.layer.kernel[0] % 10**6 == 0 for s in out)
+    assert time.perf_counter() - start < 2
+
+
+def test_coprime_dilations_match_the_exhaustive_search() -> None:
+    for s in range(1, 30):
+        for d in range(1, 30):
+            found = [v for v in range(1, d + 2 * s + 1) if gcd(v, s) == 1]
+            assert _coprime_dilations(s, d) == sorted(found, key=lambda v: (abs(v - d), v))[:3]

@@ -142,3 +142,52 @@ def test_dot_is_sorted_and_complete() -> None:
     assert text.count(" -> ") == G.number_of_edges()
     assert text.count("[label=") == G.number_of_edges() + G.number_of_nodes()
     assert '"L1:c0:2" [label="2\\n2"];' in text  # position 2 has coverage 2
+
+
+# --------------------------------------------------------------------------- streamed exports
+
+from symconv.coverage.budget import DEFAULT_MAX_NX_GRAPH  # noqa: E402
+from symconv.coverage.export import CHUNK, iter_dot, iter_graphml  # noqa: E402
+
+EXPORTED = [(["conv k=2"], (2,)), (["conv k=3 p=1 padding_mode=reflect"], (5,)),
+            (["conv k=3 p=2 padding_mode=circular"], (3, 4)),
+            (["conv-transpose k=3 s=2", "max-pool k=2"], (4, 3)),
+            (["upsample-linear f=2"], (3, 3)), (["adaptive-avg-pool o=3"], (7,)),
+            (["pixel-shuffle r=2", "pixel-unshuffle r=2"], (2, 3)),
+            (["conv k=3 d=2 s=2"], (9, 7, 6)), (["upsample-nearest f=3", "conv k=5 s=3"], (4,))]
+
+
+@pytest.mark.parametrize(("texts", "size"), EXPORTED, ids=[" | ".join(t) for t, _ in EXPORTED])
+def test_streamed_exports_are_the_networkx_bytes(texts: list[str], size: tuple[int, ...]) -> None:
+    st_ = stack_coverage(parse_layers(texts), size)
+    G = graph_from_maps(st_.maps)
+    for values in (None, st_.forward):
+        assert "".join(iter_graphml(st_.maps, values)) == to_graphml(G, values).decode()
+        assert "".join(iter_dot(st_.maps, values)) == to_dot(G, values)
+
+
+@given(stacks())
+def test_streamed_graphml_reads_back_as_the_graph(case: tuple[list[Any], tuple[int, ...]]) -> None:
+    layers, sizes = case
+    st_ = stack_coverage(layers, sizes)
+    H = nx.read_graphml(io.BytesIO("".join(iter_graphml(st_.maps, st_.forward)).encode()))
+    G = graph_from_maps(st_.maps)
+    assert H.number_of_nodes() == G.number_of_nodes()
+    assert H.number_of_edges() == G.number_of_edges()
+    assert sorted(H.edges) == sorted((node_id(u), node_id(v)) for u, v in G.edges)
+
+
+def test_streamed_exports_come_in_bounded_chunks() -> None:
+    st_ = stack_coverage([Conv(kernel=3)], (300, 300))
+    chunks = list(iter_dot(st_.maps))
+    assert len(chunks) > 10 and max(len(c) for c in chunks) < CHUNK * 60
+    assert "".join(chunks).count(" -> ") == st_.maps[0].nnz
+
+
+def test_networkx_graphs_are_budgeted_before_building() -> None:
+    with pytest.raises(InvalidSpecError, match=f"max_graph={DEFAULT_MAX_NX_GRAPH:,} must be"):
+        coverage_graph([Conv(kernel=3)], (600, 600))
+    with pytest.raises(InvalidSpecError, match="max_graph=100 must be at least the 424 nodes") as info:
+        graph_from_maps(stack_coverage([Conv(kernel=3)], (8, 8)).maps, max_graph=100)
+    assert "networkx graph" in str(info.value) and "\n" not in str(info.value)
+    assert coverage_graph([Conv(kernel=3)], 8, max_graph=100).number_of_edges() == 18

@@ -47,7 +47,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from math import prod
+from functools import lru_cache
+from math import isqrt, prod
 from typing import Any
 
 import numpy as np
@@ -57,8 +58,8 @@ from symconv.core import (
     IndexMap,
     adaptive_avg_pool_map,
     avg_pool_map,
-    resize_map,
 )
+from symconv.coverage.budget import check_analysis, plan
 from symconv.coverage.closed_forms import (
     balanced_kernel,
     is_uniform_overlap,
@@ -68,7 +69,7 @@ from symconv.coverage.closed_forms import (
     phase_sums,
     preserves_constant,
 )
-from symconv.coverage.structure import _csr, _sizes, structure_map
+from symconv.coverage.structure import _csr, _sizes, exact_resize_map, structure_map
 from symconv.coverage.suggestions import (
     KernelSuggestion,
     ResizeConv,
@@ -155,14 +156,16 @@ def _windows(r: Resolved, a: int, j: NDArray[np.int64]) -> tuple[NDArray[Any], N
         n, o = int(r.input[a]), int(r.output[a])  # a kept axis has o = n: windows [j, j + 1)
         return (j * n) // o, -(-(j + 1) * n // o) - 1
     if isinstance(layer, Resize):
-        from symconv.coverage.receptive import receptive_field
-
-        rf = receptive_field([layer], input_size=r.input, axis=a)
+        rf = _fields((layer,), tuple(int(v) for v in r.input), a)[0]
         if any(span is None for span in rf.spans):
             raise UnsupportedError(f"layer={layer!r} has outputs that read no input")
         base = np.array(rf.spans, dtype=_I64).reshape(-1, 2)
-        q, rem = np.divmod(j, rf.period)
-        return base[rem, 0] + q * rf.shift, base[rem, 1] + q * rf.shift
+        if rf.period == 1:
+            return base[0, 0] + j * rf.shift, base[0, 1] + j * rf.shift
+        q = j // rf.period
+        rem = j - q * rf.period
+        q *= rf.shift
+        return np.take(base[:, 0], rem) + q, np.take(base[:, 1], rem) + q
     raise UnsupportedError(f"layer={layer!r} has no windows")
 
 
@@ -329,9 +332,7 @@ def _make_checkerboard(counts: NDArray[np.int64], box: Box,
     if complete and periodic:
         for a in range(nd):
             p = structural[a]
-            for q in range(1, p + 1):
-                if p % q:
-                    continue
+            for q in _divisors(p):
                 if np.array_equal(np.take(pattern, np.arange(p) % q, axis=a), pattern):
                     period[a] = q
                     break
@@ -339,17 +340,31 @@ def _make_checkerboard(counts: NDArray[np.int64], box: Box,
     return Checkerboard(counts, box, structural, tuple(period), pattern, complete, periodic)
 
 
-def _layer_period(layers: Sequence[Layer], sizes: tuple[int, ...]) -> tuple[tuple[int, ...],
-                                                                             tuple[int, ...]]:
-    """Per axis, the period of the outputs (P) and of the inputs (Q) of a stack."""
-    from symconv.coverage.receptive import receptive_field
+@lru_cache(maxsize=16)
+def _fields(layers: tuple[Layer, ...], sizes: tuple[int, ...], axis: int) -> tuple[Any, ...]:
+    """The receptive fields of every prefix of ``layers`` on one axis, tabulated once for all
+    the views of an analysis (:func:`analyze` clears the cache when it is done)."""
+    from symconv.coverage.receptive import receptive_prefixes
 
+    return receptive_prefixes(layers, sizes, axis)
+
+
+def _layer_period(layers: Sequence[Layer], sizes: tuple[int, ...],
+                  depth: int | None = None) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Per axis, the period of the outputs (P) and of the inputs (Q) of a stack (of its first
+    ``depth`` layers)."""
     ps, qs = [], []
     for a in range(len(sizes)):
-        rf = receptive_field(list(layers), input_size=sizes, axis=a)
+        rf = _fields(tuple(layers), tuple(sizes), a)[(depth or len(layers)) - 1]
         ps.append(rf.period)
         qs.append(rf.shift)
     return tuple(ps), tuple(qs)
+
+
+def _divisors(p: int) -> list[int]:
+    """The divisors of ``p`` in increasing order (trial division up to its square root)."""
+    small = [q for q in range(1, isqrt(p) + 1) if p % q == 0]
+    return small + [p // q for q in reversed(small) if q * q != p]
 
 
 def _single_periods(r: Resolved) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -429,13 +444,17 @@ class StackCoverage:
         """Path-count metrics after layer ``l`` (1-based depth; ``len(layers)`` = output)."""
         if not 1 <= l <= len(self.layers):
             raise InvalidSpecError(f"l={l} must be a depth in 1..{len(self.layers)}")
-        period, _ = _layer_period(self.layers[:l], self.sizes[0])
+        period, _ = _layer_period(self._specs(), self.sizes[0], l)
         return _make_checkerboard(self.forward[l], self._forward_box(l), period)
 
     def gradient_checkerboard(self) -> Checkerboard:
         """Metrics of :attr:`gradient` (period: the stack's input period per axis)."""
-        _, shift = _layer_period(self.layers, self.sizes[0])
+        _, shift = _layer_period(self._specs(), self.sizes[0])
         return _make_checkerboard(self.gradient, self._gradient_box(), shift)
+
+    def _specs(self) -> tuple[Layer, ...]:
+        """The layers broadcast to the input's rank (the receptive fields' cache key)."""
+        return tuple(r.layer for r in self.resolved)
 
     def layer_forward(self, index: int) -> Checkerboard:
         """Row-count metrics of layer ``index`` (0-based) alone."""
@@ -489,11 +508,16 @@ def _check_layers(layers: Sequence[Layer]) -> tuple[Layer, ...]:
     return items
 
 
-def stack_coverage(layers: Sequence[Layer], input_size: Any) -> StackCoverage:
+def stack_coverage(layers: Sequence[Layer], input_size: Any, *,
+                   max_nnz: int | None = None) -> StackCoverage:
     """Path counts of ``layers`` (applied first to last) on a spatial input size (T18).
 
     The counts are sparse matrix-vector products of the layers' 0/1 structures (int64,
-    exact); the graph (:mod:`symconv.coverage.graph`) is never needed for them.
+    exact); the graph (:mod:`symconv.coverage.graph`) is never needed for them.  Before any
+    array is made, the structure maps' entries plus the positions of every layer are bounded
+    from the sizes and the parameters and checked against ``max_nnz``
+    (:func:`symconv.coverage.budget.check_analysis`; default
+    :data:`~symconv.coverage.budget.DEFAULT_MAX_NNZ`).
 
     >>> st = stack_coverage([ConvTranspose(kernel=3, stride=2)] * 2, 8)
     >>> st.depth(2).pattern.tolist()
@@ -503,11 +527,12 @@ def stack_coverage(layers: Sequence[Layer], input_size: Any) -> StackCoverage:
     """
     items = _check_layers(layers)
     sizes = [_sizes(input_size)]
+    check_analysis(plan(items, sizes[0]), max_nnz)
     resolved, maps = [], []
     for layer in items:
         r = resolve(layer, sizes[-1])
         resolved.append(r)
-        maps.append(structure_map(r.layer, sizes[-1]))
+        maps.append(structure_map(r.layer, sizes[-1], max_nnz=max_nnz))
         sizes.append(tuple(int(v) for v in r.output))
     mats = [_csr(m) for m in maps]
     forward = [np.ones(prod(sizes[0]), dtype=_I64)]
@@ -562,7 +587,8 @@ def _layer_notes(r: Resolved) -> tuple[str, ...]:
             f"here ({shown}) {how}; these counts hold for this input size only",)
 
 
-def _constant_preserving(layer: Layer, r: Resolved, box: Box) -> bool | None:
+def _constant_preserving(layer: Layer, r: Resolved, box: Box,
+                         max_nnz: int | None = None) -> bool | None:
     """For a fixed-weight layer (resize, average pool, adaptive too): does it map a constant input to a
     constant output on the interior?  Exact row sums of its coefficients.  ``None`` for layers
     with learned weights (see :func:`preserves_constant`) and for max pooling."""
@@ -570,9 +596,11 @@ def _constant_preserving(layer: Layer, r: Resolved, box: Box) -> bool | None:
         return None
     one = (1, *(int(v) for v in r.input))
     if isinstance(layer, AdaptiveAvgPool):
-        m = adaptive_avg_pool_map(r.layer, one)
+        m = adaptive_avg_pool_map(r.layer, one, max_nnz=max_nnz)
+    elif isinstance(layer, Resize):
+        m = exact_resize_map(r.layer, one, max_nnz)
     else:
-        m = resize_map(layer, one) if isinstance(layer, Resize) else avg_pool_map(r.layer, one)
+        m = avg_pool_map(r.layer, one, max_nnz=max_nnz)
     if any(lo >= hi for lo, hi in box) or m.nnz == 0:
         return None
     scale = int(np.lcm.reduce(m.den))
@@ -623,7 +651,8 @@ def _ratio_key(cb: Checkerboard) -> Fraction | float:
     return float("inf") if cb.ratio is None else cb.ratio
 
 
-def analyze(layers: Sequence[Layer], input_size: Any) -> CoverageAnalysis:
+def analyze(layers: Sequence[Layer], input_size: Any, *,
+            max_nnz: int | None = None) -> CoverageAnalysis:
     """Coverage of a stack: per layer, along the stack, for the gradient, with suggestions.
 
     Parameters
@@ -633,6 +662,10 @@ def analyze(layers: Sequence[Layer], input_size: Any) -> CoverageAnalysis:
         resizes, pixel (un)shuffles).
     input_size : int or tuple of int
         The spatial input size.
+    max_nnz : int, optional
+        Budget of the analysis in entries (structure-map entries, positions, pattern phases),
+        checked before anything is allocated (:mod:`symconv.coverage.budget`; default
+        :data:`~symconv.coverage.budget.DEFAULT_MAX_NNZ`).
 
     Returns
     -------
@@ -641,9 +674,10 @@ def analyze(layers: Sequence[Layer], input_size: Any) -> CoverageAnalysis:
     Raises
     ------
     InvalidSpecError
-        When a layer does not fit the size it receives.
+        When a layer does not fit the size it receives, or the analysis exceeds ``max_nnz``.
     UnsupportedError
-        For max-unpooling (its coverage depends on the switches).
+        For max-unpooling (its coverage depends on the switches), or receptive-field tables
+        longer than their work budget.
 
     Examples
     --------
@@ -657,7 +691,15 @@ def analyze(layers: Sequence[Layer], input_size: Any) -> CoverageAnalysis:
     >>> a.per_layer[0].suggestions[0].layer
     ConvTranspose(kernel=4, stride=2, padding=1, output_padding=1)
     """
-    st = stack_coverage(layers, input_size)
+    try:
+        return _analyze(layers, input_size, max_nnz)
+    finally:
+        _fields.cache_clear()
+        exact_resize_map.cache_clear()
+
+
+def _analyze(layers: Sequence[Layer], input_size: Any, max_nnz: int | None) -> CoverageAnalysis:
+    st = stack_coverage(layers, input_size, max_nnz=max_nnz)
     per = []
     for i, (layer, r) in enumerate(zip(st.layers, st.resolved, strict=True)):
         suggestions: tuple[KernelSuggestion, ...] = ()
@@ -671,7 +713,8 @@ def analyze(layers: Sequence[Layer], input_size: Any) -> CoverageAnalysis:
         forward = st.layer_forward(i)
         per.append(LayerCoverage(i, layer, st.sizes[i], st.sizes[i + 1], forward,
                                  st.layer_gradient(i), st.depth(i + 1), suggestions,
-                                 alternative, _constant_preserving(layer, r, forward.interior),
+                                 alternative,
+                                 _constant_preserving(layer, r, forward.interior, max_nnz),
                                  _layer_notes(r)))
     return CoverageAnalysis(st.layers, st.sizes[0], st.sizes[-1], tuple(per), per[-1].path,
                             st.gradient_checkerboard(), st)

@@ -42,6 +42,12 @@ DPI = 120
 #: Largest map whose cells get their count written in.
 _ANNOTATE_MAX = 16
 
+#: 1-D panels with more positions are drawn as a filled step area, not one bar per position.
+_MAX_BARS = 1000
+
+#: Count ranges with more levels get a continuous colour scale (not one colour per count).
+_MAX_LEVELS = 64
+
 _RC: dict[str, Any] = {
     "font.family": "DejaVu Sans",  # bundled with matplotlib: same glyphs everywhere
     "font.size": 9,
@@ -106,6 +112,9 @@ def _cmap_norm(counts: NDArray[Any]) -> tuple[Any, Any, list[int]]:
 
     lo = int(counts.min()) if counts.size else 0
     hi = int(counts.max()) if counts.size else 0
+    if hi - lo >= _MAX_LEVELS:  # path counts can be huge: a continuous scale, a few ticks
+        ticks = sorted({round(v) for v in np.linspace(lo, hi, 7).tolist()})
+        return mpl.colormaps["viridis"], mpl.colors.Normalize(lo, hi), ticks
     levels = list(range(lo, hi + 1))
     if len(levels) > 12:
         step = -(-len(levels) // 12)
@@ -132,14 +141,27 @@ def _draw_bars(ax: Any, cb: Checkerboard, title: str, xlabel: str) -> None:
     x = np.arange(counts.size)
     border = cb.border_mask
     cmap, norm, _ = _cmap_norm(counts)
-    colours = [cmap(norm(v)) for v in counts.tolist()]
-    ax.bar(x[~border], counts[~border], width=0.85, color=[c for c, b in zip(colours, border,
-                                                                                strict=True)
-                                                            if not b],
-           edgecolor="black", linewidth=0.4, label="interior")
-    if border.any():
-        ax.bar(x[border], counts[border], width=0.85, color="0.85", hatch="///",
-               edgecolor="0.35", linewidth=0.4, label="border")
+    if counts.size > _MAX_BARS:
+        # one bar per position would be unreadable and slow: _MAX_BARS bins, each drawn as
+        # its largest count (filled; grey where it holds a border position) and its smallest
+        edges = np.linspace(0, counts.size, _MAX_BARS + 1).astype(np.int64)
+        highs = np.maximum.reduceat(counts, edges[:-1])
+        low = np.minimum.reduceat(counts, edges[:-1])
+        rim = np.logical_or.reduceat(border, edges[:-1])
+        where = edges - 0.5
+        ax.stairs(np.where(rim, 0, highs), where, fill=True,
+                  color=cmap(norm(int(highs.max()))), label="interior (max per bin)")
+        if rim.any():
+            ax.stairs(np.where(rim, highs, 0), where, fill=True, color="0.75", label="border")
+        ax.stairs(low, where, color="black", linewidth=0.6, label="min per bin")
+    else:
+        colours = [cmap(norm(v)) for v in counts.tolist()]
+        ax.bar(x[~border], counts[~border], width=0.85,
+               color=[c for c, b in zip(colours, border, strict=True) if not b],
+               edgecolor="black", linewidth=0.4, label="interior")
+        if border.any():
+            ax.bar(x[border], counts[border], width=0.85, color="0.85", hatch="///",
+                   edgecolor="0.35", linewidth=0.4, label="border")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("coverage")
     ax.set_title(f"{title}\n{_summary(cb)}" if title else _summary(cb))

@@ -136,15 +136,25 @@ def _edges(maps: Sequence[IndexMap]) -> Iterator[Iterator[tuple[Node, Node, dict
         previous = outputs
 
 
-def graph_from_maps(maps: Sequence[IndexMap]) -> Any:
+def graph_from_maps(maps: Sequence[IndexMap], *, max_graph: int | None = None) -> Any:
     """The layered coverage graph (``networkx.DiGraph``) of a stack of structure maps.
 
     Every position is a node, also those no edge reaches (coverage 0).  ``G.graph`` records
-    the spatial shape of every layer (``shapes``).
+    the spatial shape of every layer (``shapes``).  A networkx graph costs about a kilobyte
+    and a few microseconds per edge: nodes + edges above ``max_graph`` (default
+    :data:`~symconv.coverage.budget.DEFAULT_MAX_NX_GRAPH`) are refused before any is made;
+    files are better written by :mod:`symconv.coverage.export`, which streams them.
     """
     import gc
 
     import networkx as nx
+
+    from symconv.coverage.budget import DEFAULT_MAX_NX_GRAPH, check_graph_size
+
+    if maps:
+        nodes = prod(maps[0].in_shape or (maps[0].shape[1],)) + sum(m.shape[0] for m in maps)
+        check_graph_size(nodes, sum(m.nnz for m in maps), max_graph, what="networkx graph",
+                         default=DEFAULT_MAX_NX_GRAPH, option=None)
 
     G = nx.DiGraph()
     # Millions of fresh tuples and dicts would trigger the cyclic collector over and over (it
@@ -180,8 +190,11 @@ def _add_untouched(G: Any, maps: Sequence[IndexMap]) -> None:
             G.add_nodes_from(nodes[i] for i in np.flatnonzero(~touched).tolist())
 
 
-def coverage_graph(layers: Sequence[Any], input_size: Any) -> Any:
-    """The coverage graph of ``layers`` applied to a spatial input size.
+def coverage_graph(layers: Sequence[Any], input_size: Any, *,
+                   max_graph: int | None = None) -> Any:
+    """The coverage graph of ``layers`` applied to a spatial input size (nodes + edges at most
+    ``max_graph``, checked from the sizes before the maps are built, see
+    :func:`graph_from_maps`).
 
     >>> from symconv.spec import Conv
     >>> G = coverage_graph([Conv(kernel=3, stride=2)] * 2, 7)
@@ -189,8 +202,13 @@ def coverage_graph(layers: Sequence[Any], input_size: Any) -> Any:
     (11, 12)
     """
     from symconv.coverage import stack_coverage
+    from symconv.coverage.budget import DEFAULT_MAX_NX_GRAPH, check_graph_size, plan
 
-    return graph_from_maps(stack_coverage(layers, input_size).maps)
+    p = plan(layers, input_size)
+    check_graph_size(p.positions, p.graph_size - p.positions, max_graph,
+                     what="networkx graph", default=DEFAULT_MAX_NX_GRAPH,
+                     option=None, context=p.largest().describe())
+    return graph_from_maps(stack_coverage(layers, input_size).maps, max_graph=max_graph)
 
 
 # --------------------------------------------------------------------------- graph analyses

@@ -64,10 +64,16 @@ __all__ = [
     "ClosedForm",
     "ReceptiveField",
     "receptive_field",
+    "receptive_prefixes",
+    "table_work",
 ]
 
 #: Largest period (output positions per table) tabulated before giving up.
 MAX_PERIOD = 1 << 20
+
+#: Most work units (table lookups, see :func:`table_work`; about 2.5 microseconds each here)
+#: one call tabulates before giving up: about 5 s.
+MAX_TABLE_WORK = 2_000_000
 
 _HALF = Fraction(1, 2)
 
@@ -158,15 +164,19 @@ class _Resample:
         return self.scale.denominator, self.scale.numerator
 
     def deps(self, j: int) -> tuple[int, int, int]:
-        x = j * self.scale + self.shift
+        # x = j scale + shift = num / den in integers (Fractions cost ten times more per call)
+        sn, sd = self.scale.numerator, self.scale.denominator
+        hn, hd = self.shift.numerator, self.shift.denominator
+        num, den = j * sn * hd + hn * sd, sd * hd
         if self.mode in (ResizeMode.NEAREST, ResizeMode.NEAREST_EXACT):
             nm = self.nearest or (NearestMode.FLOOR if self.mode is ResizeMode.NEAREST
                                   else NearestMode.ROUND_PREFER_CEIL)
-            return _round(x, nm), 1, 1
-        x0 = _floor(x)
-        if x == x0:
+            return _round_int(num, den, nm), 1, 1
+        x0, rem = divmod(num, den)
+        if rem == 0:
             return x0, 1, 1
         if self.mode is ResizeMode.CUBIC:
+            x = Fraction(num, den)
             taps = [k for k in (-1, 0, 1, 2) if _keys(abs(x - x0 - k), self.a) != 0]
             steps = {b - a for a, b in itertools.pairwise(taps)}
             if len(steps) > 1:
@@ -177,15 +187,15 @@ class _Resample:
         return x0, 1, 2
 
 
-def _round(x: Fraction, nm: NearestMode) -> int:
-    """The source pixel of a nearest resize at coordinate ``x`` (ONNX ``nearest_mode``)."""
+def _round_int(num: int, den: int, nm: NearestMode) -> int:
+    """:func:`_round` of ``x = num / den`` (``den > 0``) in integer arithmetic."""
     if nm is NearestMode.FLOOR:
-        return _floor(x)
+        return num // den
     if nm is NearestMode.CEIL:
-        return -_floor(-x)
+        return -(-num // den)
     if nm is NearestMode.ROUND_PREFER_FLOOR:
-        return -_floor(_HALF - x)  # ceil(x - 1/2)
-    return _floor(x + _HALF)
+        return -((den - 2 * num) // (2 * den))  # ceil(x - 1/2)
+    return (2 * num + den) // (2 * den)
 
 
 def _keys(u: Fraction, a: Fraction) -> Fraction:
@@ -597,37 +607,150 @@ def receptive_field(
         For a layer whose padding or scale needs ``input_size`` when it is not given, or a stack
         that does not fit the given size.
     UnsupportedError
-        When the period exceeds :data:`MAX_PERIOD`.
+        When the period exceeds :data:`MAX_PERIOD` or tabulating it would exceed
+        :data:`MAX_TABLE_WORK` (checked before tabulating, see :func:`table_work`).
     """
     axis = scalar("axis", axis, minimum=0)
     layers = tuple(layers)
     resolved: list[tuple[Any, Any, Any] | None] = [None] * len(layers)
     if input_size is not None:
-        sizes = tuple(input_size) if isinstance(input_size, tuple | list) else (input_size,)
-        if axis >= len(sizes):
-            raise InvalidSpecError(
-                f"axis={axis} must be smaller than the number of spatial axes {len(sizes)}"
-            )
-        for i, layer in enumerate(layers):
-            r = resolve(layer, sizes)
-            resolved[i] = (r, sizes[axis], r.output[axis])
-            sizes = r.output
+        resolved = _resolve_all(layers, input_size, axis)
+    return _prefixes(layers, resolved, axis, input_size is None, prefixes=False)[-1]
+
+
+def receptive_prefixes(
+    layers: Sequence[Any], input_size: Any, axis: int = 0
+) -> tuple[ReceptiveField, ...]:
+    """The receptive field of every prefix ``layers[:1], layers[:2], ...`` on ``axis`` (one
+    pass: each table is composed once), on a concrete ``input_size``.
+
+    >>> from symconv import Conv
+    >>> [rf.size for rf in receptive_prefixes([Conv(kernel=3)] * 3, 16)]
+    [3, 5, 7]
+    """
+    axis = scalar("axis", axis, minimum=0)
+    layers = tuple(layers)
+    return _prefixes(layers, _resolve_all(layers, input_size, axis), axis, False, prefixes=True)
+
+
+def _resolve_all(layers: tuple[Any, ...], input_size: Any,
+                 axis: int) -> list[tuple[Any, Any, Any] | None]:
+    sizes = tuple(input_size) if isinstance(input_size, tuple | list) else (input_size,)
+    if axis >= len(sizes):
+        raise InvalidSpecError(
+            f"axis={axis} must be smaller than the number of spatial axes {len(sizes)}"
+        )
+    resolved: list[tuple[Any, Any, Any] | None] = []
+    for layer in layers:
+        r = resolve(layer, sizes)
+        resolved.append((r, sizes[axis], r.output[axis]))
+        sizes = r.output
+    return resolved
+
+
+def _prefixes(layers: tuple[Any, ...], resolved: Sequence[tuple[Any, Any, Any] | None],
+              axis: int, unsized: bool, *, prefixes: bool) -> tuple[ReceptiveField, ...]:
     notes: list[str] = []
-    table = _IDENTITY
-    closed: list[tuple[int, int, int]] | None = []
+    maps: list[_Map] = []
     for layer, known in zip(layers, resolved, strict=True):
-        if input_size is None and layer.ndim is not None and axis >= layer.ndim:
+        if unsized and layer.ndim is not None and axis >= layer.ndim:
             raise InvalidSpecError(
                 f"axis={axis} must be smaller than the layer's ndim={layer.ndim} ({layer!r})"
             )
-        m = _layer_map(layer, axis, known, notes)
+        maps.append(_layer_map(layer, axis, known, notes))
+    _check_work(layers, maps, prefixes)
+    table = _IDENTITY
+    closed: list[tuple[int, int, int]] | None = []
+    out: list[ReceptiveField] = []
+    for i, (layer, m) in enumerate(zip(layers, maps, strict=True)):
         notes.extend(_resize_notes(layer))
         if closed is not None and isinstance(m, _Window):
             closed.append((F.effective_kernel(m.k, m.d), m.s, m.pb))
         else:
             closed = None
         table = _compose(table, m)
-    return _result(table, closed, tuple(dict.fromkeys(notes)))
+        if prefixes or i == len(layers) - 1:
+            out.append(_result(table, None if closed is None else list(closed),
+                               tuple(dict.fromkeys(notes))))
+    if not layers:
+        out.append(_result(table, closed, ()))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- work estimate
+
+
+def _terms(m: _Map) -> int:
+    """Most input positions one output reads through ``m`` (an upper bound)."""
+    if isinstance(m, _Window):
+        return m.k
+    if isinstance(m, _Scatter):
+        return -(-m.k // (m.s // gcd(m.s, m.d)))
+    if isinstance(m, _Unpool):
+        return -(-m.k // m.s) + 1
+    if isinstance(m, _Resample):
+        return 4
+    if isinstance(m, _Adaptive):
+        return -(-m.n // m.o) + 1
+    return 1
+
+
+def _periods(maps: Sequence[_Map]) -> list[tuple[int, int, int]]:
+    """``(period, shift, work)`` of each table of the stack, without tabulating (see
+    :func:`table_work`)."""
+    out = []
+    big_p, big_q = 1, 1
+    for m in maps:
+        p, q = m.pq
+        if q == 0:
+            period, shift = p, 0
+        else:
+            common = big_p * q // gcd(big_p, q)
+            period, shift = p * common // q, big_q * common // big_p
+        per_output = 4 if isinstance(m, _Resample) else 1  # Fraction arithmetic costs more
+        work = period * (per_output + 2 * min(_terms(m), big_p) + 1)
+        out.append((period, shift, work))
+        big_p, big_q = period, shift
+    return out
+
+
+def table_work(layers: Sequence[Any], input_size: Any,
+               axis: int = 0) -> list[tuple[int, int, int]]:
+    """Per layer, the period and shift of the stack's table after it (``span(j + period) =
+    span(j) + shift``) and the work units (table lookups) tabulating it costs: ``period x (c + 2 min(terms, previous period) + 1)``, ``terms`` the
+    most inputs one output reads, ``c`` 4 for a resize (exact fractions) and 1 otherwise.
+    Integer arithmetic on the layers' parameters only: nothing is tabulated.
+
+    >>> from symconv import Resize
+    >>> table_work([Resize(scale_factor=1000)], 4)
+    [(1000, 1, 7000)]
+    """
+    layers = tuple(layers)
+    resolved = _resolve_all(layers, input_size, axis)
+    notes: list[str] = []
+    return _periods([_layer_map(la, axis, k, notes) for la, k in zip(layers, resolved,
+                                                                     strict=True)])
+
+
+def _check_work(layers: Sequence[Any], maps: Sequence[_Map], prefixes: bool) -> None:
+    """Refuse before tabulating when a period or the work exceeds its budget, naming the
+    layer that makes it."""
+    total = 0
+    for i, (layer, (period, _, work)) in enumerate(zip(layers, _periods(maps), strict=True)):
+        if period > MAX_PERIOD:
+            raise UnsupportedError(
+                f"period={period} must be at most {MAX_PERIOD}: the stack's output positions "
+                "repeat their receptive fields only every period positions (too much "
+                f"upsampling; layer {i + 1}: {fmt(layer)})"
+            )
+        total += work + (period if prefixes else 0)
+        if total > MAX_TABLE_WORK:
+            raise UnsupportedError(
+                f"the receptive-field tables up to layer {i + 1} ({fmt(layer)}) need "
+                f"{total:,} work units (period {period:,} positions), which must be at most "
+                f"{MAX_TABLE_WORK:,} (symconv.coverage.receptive.MAX_TABLE_WORK): the "
+                "parameters of this layer make the tabulated period too long"
+            )
 
 
 def _result(

@@ -65,10 +65,23 @@ def _nearest_multiples(k: int, s: int) -> list[int]:
     return sorted({below, above, above + s}, key=lambda v: (abs(v - k), -v))
 
 
-def _coprime_dilations(s: int, d: int) -> list[int]:
-    """Dilations coprime with ``s``, nearest to ``d`` first (ties: the smaller)."""
-    found = [v for v in range(1, d + 2 * s + 1) if gcd(v, s) == 1]
-    return sorted(found, key=lambda v: (abs(v - d), v))
+def _coprime_dilations(s: int, d: int, count: int = 3) -> list[int]:
+    """The first ``count`` dilations in ``[1, d + 2s]`` coprime with ``s``, nearest to ``d``
+    first (ties: the smaller).  Searched outwards from ``d``: coprime values are never far
+    apart, so this takes a few steps whatever the size of ``s`` and ``d``.
+
+    >>> _coprime_dilations(6, 4), _coprime_dilations(10**9, 10**9 - 2, 2)
+    ([5, 1, 7], [999999997, 999999999])
+    """
+    found: list[int] = []
+    top = d + 2 * s
+    t = 0
+    while len(found) < count and (d - t >= 1 or d + t <= top):
+        for v in ((d - t, d + t) if t else (d,)):
+            if 1 <= v <= top and gcd(v, s) == 1:
+                found.append(v)
+        t += 1
+    return found[:count]
 
 
 def suggest_kernels(layer: Conv | ConvTranspose, input_size: Any,
@@ -102,7 +115,7 @@ def suggest_kernels(layer: Conv | ConvTranspose, input_size: Any,
         else:
             # keep about the same dilated extent d(k-1)+1 with the new dilation
             options = []
-            for dv in _coprime_dilations(s, d)[:3]:
+            for dv in _coprime_dilations(s, d):
                 target = -(-(d * (k - 1)) // dv) + 1
                 options.append((_nearest_multiples(target, s)[0], dv))
             per_axis.append(options)
@@ -154,9 +167,14 @@ def _resized(r: Resolved, broadcast: bool, ks: tuple[int, ...],
             n, o = int(r.input[a]), int(r.output[a])
             extent = ds[a] * (ks[a] - 1) + 1
             lo = (o - 1) * s - n + extent  # o = floor((n + P - extent)/s) + 1 iff P in [lo, lo+s)
-            choices = [v for v in range(lo, lo + s) if v >= 0] or [0]
-            even = [v for v in choices if v % 2 == 0]
-            total = (even or choices)[0]
+            # the first (even if possible) P >= 0 in [lo, lo + s); 0 when there is none
+            first = max(lo, 0)
+            if first >= lo + s:
+                total = 0
+            elif first % 2 and first + 1 < lo + s:
+                total = first + 1
+            else:
+                total = first
             pads.append((total // 2, total - total // 2))
     same_pads = all(b == e for b, e in pads)
     pad_arg: Any = _collapse([b for b, _ in pads], broadcast) if same_pads else tuple(pads)

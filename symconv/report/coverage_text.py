@@ -28,8 +28,11 @@ from symconv.errors import InvalidSpecError
 
 __all__ = ["render_text", "to_dict"]
 
-#: Largest number of positions whose counts the JSON lists in full.
+#: Largest number of positions whose counts (or pattern phases) the JSON lists in full.
 MAX_JSON_COUNTS = 1 << 16
+
+#: Largest 1-D pattern the text lists in full.
+MAX_TEXT_PHASES = 256
 
 
 def _name(layer: Any) -> str:
@@ -53,13 +56,14 @@ def _ratio(r: Fraction | None) -> str:
 
 def _pattern(cb: Checkerboard) -> str:
     p = cb.pattern
-    if p.ndim == 1:
+    if p.ndim == 1 and p.size <= MAX_TEXT_PHASES:
         return "[" + " ".join("?" if v < 0 else str(int(v)) for v in p.tolist()) + "]"
     if p.ndim == 2 and p.size <= 64:
         rows = ["[" + " ".join("?" if v < 0 else str(int(v)) for v in row) + "]"
                 for row in p.tolist()]
         return "[" + " ".join(rows) + "]"
-    return f"({p.size} phases, see --json)"
+    where = ", see --json" if p.size <= MAX_JSON_COUNTS else ""
+    return f"({p.size:,} phases{where})"
 
 
 def _interior(cb: Checkerboard) -> str:
@@ -173,7 +177,7 @@ def _cb_dict(cb: Checkerboard, counts: bool = False) -> dict[str, Any]:
         "axis_ratios": [None if r is None else _ratio(r) for r in cb.axis_ratio()],
         "period": list(cb.period),
         "structural_period": list(cb.structural_period),
-        "pattern": cb.pattern.tolist(),
+        "pattern": cb.pattern.tolist() if cb.pattern.size <= MAX_JSON_COUNTS else None,
         "interior": [[lo, hi] for lo, hi in cb.interior],
         "border": {"positions": cb.border_positions,
                    "min": None if border is None else border[0],
