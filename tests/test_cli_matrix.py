@@ -327,3 +327,160 @@ def test_help_has_examples() -> None:
     assert "--weights FILE.npy" in out and "--max-nnz N" in out
     top = CliRunner().invoke(cli, ["--help"], prog_name="symconv").stdout
     assert "matrix" in top
+
+
+# --------------------------------------------------------------------------- budgets (issue 15)
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+from symconv.cli.matrix import MatrixQuery, analyse, estimate, parse_memory  # noqa: E402
+from symconv.core.budget import BASELINE_BYTES, DEFAULT_MAX_MEMORY  # noqa: E402
+from symconv.errors import InvalidSpecError  # noqa: E402
+
+
+def one_line(result: Any, *parts: str) -> str:
+    err = result.stderr
+    assert err.startswith("symconv: error: ") and len(err.splitlines()) == 1, err
+    assert "Traceback" not in result.output
+    for part in parts:
+        assert part in err, err
+    return str(err)
+
+
+def test_raising_max_nnz_does_not_lift_the_memory_budget() -> None:
+    # issue 15: --max-nnz past what fits ended in a traceback; now refused before building,
+    # with the estimate in bytes and the option that raises it
+    start = time.perf_counter()
+    result = run("conv --in 4000x4000 --kernel 3 --max-nnz 1000000000000", code=2)
+    assert time.perf_counter() - start < 5
+    err = one_line(result, f"max_memory={DEFAULT_MAX_MEMORY:,} bytes must be at least the "
+                           "estimated", "143,856,036 entries", "--max-memory")
+    # --max-memory raises it, and a smaller one refuses what the default accepts
+    assert "GiB" in err
+    one_line(run("conv --in 300x300 --kernel 3 --max-memory 270MiB", code=2),
+             "max_memory=283,115,520 bytes must be at least")
+    assert "nonzero" in run("conv --in 300x300 --kernel 3 --max-memory 1GiB").stdout
+
+
+def test_memory_estimate_covers_the_whole_command() -> None:
+    q = MatrixQuery.from_options("conv", in_="2300x2300", kernel="3")
+    nnz, need = estimate(q)
+    assert nnz == 2298 * 2298 * 9
+    # the map (24 bytes per entry) and the structural pattern fit the default budget, with
+    # room under a 4 GiB address-space limit; --stats and --json cost more per entry
+    assert BASELINE_BYTES + 24 * nnz < need < DEFAULT_MAX_MEMORY
+    stats = estimate(MatrixQuery.from_options("conv", in_="2300x2300", kernel="3", stats=True))
+    assert stats[1] > need
+    with pytest.raises(InvalidSpecError, match="max_nnz=2000000 must be at least the estimated "
+                                               "8,964,036 entries of this json matrix"):
+        estimate(MatrixQuery.from_options("conv", in_="1000x1000", kernel="3", as_json=True))
+
+
+@pytest.mark.parametrize(("text", "value"), [("1000", 1000), ("512MiB", 512 << 20),
+                                             ("3.5GiB", 7 << 29), ("2g", 2 << 30),
+                                             ("1 TiB", 1 << 40), ("64K", 65536)])
+def test_parse_memory(text: str, value: int) -> None:
+    assert parse_memory(text) == value
+
+
+@pytest.mark.parametrize("text", ["0", "lots", "1e9", "-5", "5PB", "9" * 40, "0.1"])
+def test_bad_max_memory_is_one_line(text: str) -> None:
+    one_line(run(["conv", "--in", "4", "--kernel", "2", "--max-memory", text], code=2),
+             "--max-memory=", "must be a positive number of bytes")
+
+
+def test_a_memory_error_is_one_line_not_a_traceback() -> None:
+    # a process limited below what --max-memory claims: the MemoryError is refused in one
+    # line, exit status 2, nothing on stdout
+    code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (600 << 20, 600 << 20)); "
+            "from symconv.cli import cli; sys.exit(cli.main(['matrix', 'conv', '--in', "
+            "'1500x1500', '--kernel', '3', '--max-memory', '64GiB'], prog_name='symconv'))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("symconv: error: --max-memory=64GiB must be at most") and "MemoryError" in \
+        proc.stderr and len(proc.stderr.splitlines()) == 1, proc.stderr
+
+
+def test_huge_sparse_shapes_cost_their_entries() -> None:
+    # 3,000,000,001 rows and 4 entries: no array of the matrix's shape is made
+    start = time.perf_counter()
+    out = run("conv-transpose --in 4 --kernel 1 --stride 1000000000 --stats").stdout
+    assert time.perf_counter() - start < 5
+    assert "matrix:  3000000001 x 4, 4 nonzero" in out
+    assert "per row:    0 nonzeros in 2999999997 rows, 1 in 4 rows" in out
+    data = as_json("conv-transpose --in 4 --kernel 1 --stride 1000000000")
+    assert [e[:2] for e in data["entries"]] == [[0, 0], [10**9, 1], [2 * 10**9, 2],
+                                                [3 * 10**9, 3]]
+    one_line(run("conv --in 100000000000000000x100000000000000000 --kernel 1 --stride "
+                 "100000000000000000", code=2), "beyond int64 indices")
+
+
+def _old_entries(q: MatrixQuery) -> list[list[Any]]:
+    """The entries as the command listed them before: SymPy's matrix, sorted, str."""
+    m = linear_map(q.layer, q.input_shape, out_channels=q.out_channels)
+    dok = m.symbolic().todok()
+    return [[i, j, str(dok[i, j])] for i, j in sorted(dok)]
+
+
+@pytest.mark.parametrize(("layer", "shape", "out"), [
+    (symconv.Conv(kernel=3, padding=2, padding_mode="reflect"), (1, 5, 4), 1),
+    (symconv.Conv(kernel=3, padding=1, padding_mode="circular", groups=2), (4, 3, 3), 2),
+    (symconv.Conv(kernel=2, padding=1, padding_mode="replicate"), (2, 4), 3),
+    (symconv.ConvTranspose(kernel=3, stride=2, padding=1), (2, 3, 3), 2),
+    (symconv.AvgPool(kernel=3, stride=2, padding=1, count_include_pad=False), (1, 7, 6), None),
+    (symconv.Resize(scale_factor=2, mode="cubic", convention="onnx"), (1, 3, 4), None),
+    (symconv.PixelShuffle(factor=2), (4, 2, 3), None),
+])
+def test_json_listing_equals_the_symbolic_matrix(layer: Any, shape: tuple[int, ...],
+                                                 out: int | None) -> None:
+    """The listing renders each distinct value once (sums of several terms too, as reflect
+    and circular padding make them) and equals SymPy's matrix entry by entry; the text is
+    what dump_json of the full dict gives."""
+    from symconv.cli._common import dump_json
+    from symconv.report.matrix_text import render_json, to_dict
+
+    q = MatrixQuery(layer, shape, out, as_json=True, stats=True)
+    view = analyse(q)
+    data = json.loads(render_json(view, dump_json))
+    assert data["entries"] == _old_entries(q)
+    assert render_json(view, dump_json) == dump_json(to_dict(view))
+    assert data["nnz"] == len(data["entries"])
+    if "reflect" in repr(layer):
+        assert any(" + " in e[2] for e in data["entries"])  # the sums are there
+
+
+def test_stats_count_empty_rows_and_columns() -> None:
+    for args in ("conv --in 7x6 --kernel 3 --stride 3 --dilation 2",
+                 "conv-transpose --in 5 --kernel 2 --stride 4",
+                 "resize --in 3 --size 9 --mode nearest"):
+        data = as_json(args + " --stats")
+        dense = np.zeros(data["shape"], dtype=int)
+        for r, c, _ in data["entries"]:
+            dense[r, c] = 1
+        for key, counts in (("row_counts", dense.sum(axis=1)), ("col_counts", dense.sum(axis=0))):
+            values, times = np.unique(counts, return_counts=True)
+            assert data["stats"][key] == {str(v): int(t) for v, t in zip(values, times,
+                                                                           strict=True)}
+        # the text view counts the same way (no --json)
+        assert str(data["nnz"]) + " nonzero" in run(args + " --stats").stdout
+
+
+def test_non_finite_weights_are_refused_for_json(tmp_path: Path) -> None:
+    path = tmp_path / "nan.npy"
+    np.save(path, np.array([[[np.nan, 1.0]]]))
+    one_line(run(f"conv --in 4 --kernel 2 --weights {path} --json", code=2),
+             "must hold finite numbers for --json")
+    assert "nan" in run(f"conv --in 4 --kernel 2 --weights {path}").stdout
+
+
+def test_the_issue_reproductions_are_quick_in_process() -> None:
+    # scaled-down forms of the issue's cases (the full ones: tests/benchmarks/bench_memory.py
+    # and the report): a symbolic --json listing near the default budget is seconds, not
+    # minutes
+    start = time.perf_counter()
+    result = run("conv --in 300x300 --kernel 3 --json")
+    assert time.perf_counter() - start < 15
+    assert result.stdout.count("\n") > 298 * 298 * 9

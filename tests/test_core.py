@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symconv
@@ -660,7 +660,7 @@ def test_memory_guard_defaults_refuse_before_building() -> None:
     # numeric default 50M: 4 x 4 channels of 1000x1000 with 3x3 -> 144M entries
     with pytest.raises(InvalidSpecError, match=r"max_nnz=50000000 must be at least"):
         linear_map(symconv.Conv(kernel=3), (4, 1000, 1000), out_channels=4)
-    assert DEFAULT_MAX_NNZ == {"symbolic": 2_000_000, "numeric": 50_000_000}
+    assert DEFAULT_MAX_NNZ == {"symbolic": 2_000_000, "numeric": 50_000_000, "json": 2_000_000}
     # the views check their own budget too
     m = conv_map(symconv.Conv(kernel=3), (1, 6, 6), 1)
     with pytest.raises(InvalidSpecError, match=r"max_nnz=10 must be at least the estimated 144"):
@@ -767,7 +767,7 @@ INVALID: list[tuple[str, Any, str]] = [
      r"padding=\S+ must be smaller than the input size 3"),
     ("negative pad", lambda: pad_map((1, 4), [(-1, 0)]), r"padding=\(-1,0\) must be non-negative"),
     ("pad pairs per axis", lambda: pad_map((1, 4, 4), [(1, 1)]),
-     r"pads=\(\(1, 1\),\) must have one pair per spatial axis"),
+     r"pads=\[\(1,1\)\] must have one pair per spatial axis"),
     ("crop everything", lambda: crop_map((1, 4), [(2, 2)]),
      r"crop=\(2,2\) must be non-negative and leave at least 1"),
     ("weights shape", lambda: conv_map(symconv.Conv(kernel=2), (1, 4), 1).numeric(
@@ -794,3 +794,223 @@ def test_invalid_input_raises_invalid_spec_error(case: str, call: Any, pattern: 
     assert re.search(pattern, msg), msg
     assert re.search(r"\w[\w\[\]']*=\S+.* must ", msg), msg  # house style: name=value must
     assert "\n" not in msg
+
+
+# --------------------------------------------------------------------------- budgets (issue 15)
+
+from symconv.core import plan_map  # noqa: E402
+from symconv.core.budget import (  # noqa: E402
+    BASELINE_BYTES,
+    DEFAULT_MAX_MEMORY,
+    check_budget,
+    format_bytes,
+    plan_of,
+)
+from symconv.core.index import _is_canonical  # noqa: E402
+from symconv.core.separable import separable_map  # noqa: E402
+
+
+def test_check_budget_keeps_its_old_call_signature_and_adds_memory() -> None:
+    check_budget(10, None, "symbolic")  # positional (estimate, max_nnz, view): still works
+    check_budget(10, 10)
+    with pytest.raises(InvalidSpecError, match=r"^max_nnz=9 must be at least the estimated 10 "
+                                               r"entries of this numeric map \(about 256 MiB with the baseline\)"):
+        check_budget(10, 9)
+    # the memory budget: baseline + entries x bytes per entry + extra, refused one byte short
+    need = BASELINE_BYTES + 1000 * 40 + 5
+    check_budget(1000, None, per_entry=40, extra_bytes=5, max_memory=need)
+    with pytest.raises(InvalidSpecError) as err:
+        check_budget(1000, None, per_entry=40, extra_bytes=5, max_memory=need - 1)
+    msg = str(err.value)
+    assert msg.startswith(f"max_memory={need - 1:,} bytes must be at least the estimated "
+                          f"{need:,} bytes")
+    assert "--max-memory" in msg and "\n" not in msg
+    # a raised entry budget does not lift the memory budget (the default fits 4 GiB)
+    assert DEFAULT_MAX_MEMORY <= (4 << 30) - BASELINE_BYTES
+    with pytest.raises(InvalidSpecError, match="max_memory="):
+        check_budget(10**12, 10**15)
+    # huge estimates are Python ints: described, never overflowing
+    with pytest.raises(InvalidSpecError, match=r"estimated at least 2\*\*250 entries .* \(at least 2\*\*255 bytes with"):
+        check_budget(2**250, 10)
+    assert format_bytes(3 << 30) == "3.0 GiB"
+
+
+def test_plan_counts_entries_without_building() -> None:
+    import time
+
+    start = time.perf_counter()
+    plan = plan_map(symconv.Conv(kernel=3), (1, 100_000, 100_000), out_channels=1)
+    assert plan.nnz == 99_998**2 * 9 and plan.nbytes >= 24 * plan.nnz
+    # every builder: the plan is the entries it then makes (an upper bound for windows that
+    # fall into the padding), checked before any O(nnz) allocation
+    for layer, shape in [(symconv.Conv(kernel=3, padding=1), (2, 7, 6)),
+                         (symconv.ConvTranspose(kernel=3, stride=2), (3, 4, 5)),
+                         (symconv.AvgPool(kernel=2), (2, 6, 6)),
+                         (symconv.AdaptiveAvgPool(3), (2, 10, 7)),
+                         (symconv.Resize(scale_factor=2, mode="linear"), (1, 5, 4)),
+                         (symconv.PixelShuffle(factor=2), (8, 3, 3)),
+                         (Slice(start=1, end=None), (1, 6, 5))]:
+        m = linear_map(layer, shape, out_channels=shape[0])
+        p = plan_map(layer, shape, out_channels=shape[0])
+        assert p.nnz >= m.nnz and p.nbytes >= m.nbytes, layer
+        if not isinstance(layer, symconv.Conv | symconv.Resize):  # exact counts
+            assert p.nnz == m.nnz, layer
+    assert time.perf_counter() - start < 5
+    # invalid parameters raise as the builder would
+    with pytest.raises(InvalidSpecError, match="groups=2 must divide"):
+        plan_map(symconv.Conv(kernel=1, groups=2), (3, 4), out_channels=2)
+    assert plan_of(lambda: 7).nnz == 0
+
+
+def test_adaptive_entry_count_closed_form() -> None:
+    from symconv.core.adaptive import _axis_count, window_bounds
+
+    for n in range(1, 40):
+        for o in range(1, 40):
+            start, end = window_bounds(n, o)
+            assert _axis_count(n, o) == int((end - start).sum()), (n, o)
+    # a huge output size is refused from the count, before any window is computed
+    with pytest.raises(InvalidSpecError, match="estimated 100,000,000,000 entries"):
+        linear_map(symconv.AdaptiveAvgPool(10**11), (1, 5))
+
+
+@pytest.mark.parametrize("builder", ["pad", "crop", "stretch", "subsample"])
+def test_plumbing_maps_are_budgeted_from_their_parameters(builder: str) -> None:
+    calls = {
+        "pad": lambda **kw: pad_map((2, 5, 5), [(10**6, 0), (0, 10**6)], "replicate", **kw),
+        "crop": lambda **kw: crop_map((1, 10**5, 10**5), [(1, 1), (1, 1)], **kw),
+        "stretch": lambda **kw: zero_stretch_map((1, 10**5, 10**5), (10**9, 1), **kw),
+        "subsample": lambda **kw: subsample_map((1, 10**5, 10**5), (1, 1), **kw),
+    }
+    call = calls[builder]
+    with pytest.raises(InvalidSpecError, match=r"max_nnz=50000000 must be at least"):
+        call()
+    with pytest.raises(InvalidSpecError, match=r"max_nnz=10 must be at least"):
+        call(max_nnz=10)
+    with pytest.raises(InvalidSpecError, match=r"max_memory=1,000 bytes must be at least"):
+        call(max_nnz=10**15, max_memory=1000)
+
+
+def test_plumbing_maps_cost_their_entries_not_their_shape() -> None:
+    # a zero-stretch by 10**9 has one entry per input, however long its output
+    z = zero_stretch_map((2, 3, 2), (10**9, 10**9))
+    assert z.nnz == 12 and z.out_shape == (2, 2 * 10**9 + 1, 10**9 + 1)
+    assert z.rows.tolist()[:4] == [0, 10**9, 10**9 * (10**9 + 1), 10**9 * (10**9 + 1) + 10**9]
+    # zero padding reads nothing in the padding: the entries are the input's
+    p = pad_map((1, 4), [(10**12, 3)])
+    assert p.nnz == 4 and p.rows.tolist() == [10**12 + i for i in range(4)]
+    # positions beyond int64 indices are refused, not wrapped around
+    with pytest.raises(symconv.UnsupportedError, match="beyond int64 indices"):
+        zero_stretch_map((1, 3, 3), (10**10, 10**10))
+    # parameters are checked as integers
+    for bad, pattern in [((True,), r"stride=True must be an integer"),
+                         ((0,), r"stride=0 must be a positive integer"),
+                         ((10**30,), r"stride=an integer of 31 digits must be below 10\*\*18"),
+                         ((2, 2), r"stride=\(2,2\) must have one entry per spatial axis")]:
+        with pytest.raises(InvalidSpecError, match=pattern):
+            zero_stretch_map((1, 4), bad)
+    with pytest.raises(InvalidSpecError, match=r"padding=\S+ must be an integer"):
+        pad_map((1, 4), [(1.5, 0)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_separable_product_is_canonical_and_exact(data: Any) -> None:
+    """The chunked tensor product equals the dense Kronecker product of the per-axis maps
+    (with repeats summed), is already in canonical form, and is repeated on every channel."""
+    from fractions import Fraction
+
+    nd = data.draw(st.integers(1, 3))
+    channels = data.draw(st.integers(1, 3))
+    axes, outs, ins, dense = [], [], [], []
+    for _ in range(nd):
+        o, n = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 5))
+        k = data.draw(st.integers(0, 8))
+        out = np.array(data.draw(st.lists(st.integers(0, o - 1), min_size=k, max_size=k)))
+        src = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=k, max_size=k)))
+        num = np.array(data.draw(st.lists(st.integers(-3, 3), min_size=k, max_size=k)))
+        den = np.array(data.draw(st.lists(st.integers(1, 4), min_size=k, max_size=k)))
+        axes.append((out.astype(np.int64), src.astype(np.int64), num.astype(np.int64),
+                     den.astype(np.int64)))
+        outs.append(o)
+        ins.append(n)
+        d = np.zeros((o, n), dtype=object)
+        d[:] = Fraction(0)
+        for a, b, x, y in zip(out.tolist(), src.tolist(), num.tolist(), den.tolist(),
+                              strict=True):
+            d[a, b] += Fraction(x, y)
+        dense.append(d)
+    m = separable_map(channels, outs, ins, axes)
+    assert _is_canonical(m) and m.canonical() is m
+    expected = np.array([[Fraction(1)]], dtype=object)
+    for d in dense:
+        expected = np.kron(expected, d)
+    expected = np.kron(np.eye(channels, dtype=int).astype(object), expected)
+    got = np.zeros(m.shape, dtype=object)
+    got[:] = Fraction(0)
+    for r, c, x, y in zip(m.rows.tolist(), m.cols.tolist(), m.num.tolist(), m.den.tolist(),
+                          strict=True):
+        got[r, c] += Fraction(x, y)
+    assert (got == expected).all()
+
+
+def test_canonical_fast_path_and_single_key_sort() -> None:
+    m = conv_map(symconv.Conv(kernel=3, padding=1, padding_mode="reflect"), (2, 6, 5), 3)
+    c = m.canonical()
+    assert _is_canonical(c) and c.canonical() is c
+    # the same entries in another order (and split into repeats) give the same canonical form
+    order = np.random.default_rng(0).permutation(m.nnz)
+    shuffled = IndexMap(m.shape, m.rows[order], m.cols[order], m.taps[order], m.num[order],
+                        m.den[order], m.weights, m.in_shape, m.out_shape)
+    assert not _is_canonical(shuffled)
+    s = shuffled.canonical()
+    assert s.nnz == c.nnz and all(np.array_equal(getattr(s, f), getattr(c, f))
+                                  for f in ("rows", "cols", "taps", "num", "den"))
+    # repeated unit entries sum to their multiplicity, lexsort path (degree 2) agrees too
+    twice = IndexMap.from_arrays((2, 2), [1, 0, 1], [1, 0, 1])
+    assert twice.canonical().num.tolist() == [1, 2]
+    sq = (c @ conv_map(symconv.Conv(kernel=1), (2, 6, 5), 2, weight_name="v"))
+    assert _is_canonical(sq) and sq.degree == 2
+    # zero coefficients are not canonical
+    assert not _is_canonical(IndexMap.from_arrays((1, 1), [0], [0], num=[0]))
+
+
+def test_compose_is_budgeted_before_joining() -> None:
+    a = conv_map(symconv.Conv(kernel=3), (1, 30, 30), 1)
+    b = conv_map(symconv.Conv(kernel=3), (1, 32, 32), 1)
+    # the budget counts the joined entries before summing: 9 x 9 per output
+    assert a.compose(b, max_nnz=28 * 28 * 81).equals(a @ b)
+    with pytest.raises(InvalidSpecError, match=rf"estimated {28 * 28 * 81:,} entries of this "
+                                               "numeric composition"):
+        a.compose(b, max_nnz=28 * 28 * 81 - 1)
+    with pytest.raises(InvalidSpecError, match="max_memory="):
+        a.compose(b, max_memory=1 << 20)
+
+
+def test_views_and_exact_apply_are_budgeted_in_bytes() -> None:
+    m = conv_map(symconv.Conv(kernel=3), (1, 40, 40), 1)
+    for view in (lambda **kw: m.numeric(np.ones((1, 1, 3, 3)), **kw),
+                 lambda **kw: m.symbolic(**kw)):
+        with pytest.raises(InvalidSpecError, match=r"max_memory=1,048,576 bytes must be at "
+                                                   r"least the estimated"):
+            view(max_memory=1 << 20)
+    big = avg_pool_map(symconv.AvgPool(kernel=1), (1, 2000, 2000))
+    with pytest.raises(InvalidSpecError, match="of this numeric exact application"):
+        big.apply_exact(np.ones((20, 1, 2000, 2000), dtype=np.int64))
+
+
+def test_pixel_shuffle_indices_match_the_index_grid() -> None:
+    from symconv.core.layers import _shuffle_indices
+    from symconv.spec import ShuffleOrder
+
+    for c_out, r, sizes in [(1, 2, (3,)), (2, 3, (2, 2)), (3, 2, (2, 1, 3))]:
+        nd = len(sizes)
+        big = tuple(n * r for n in sizes)
+        for order in ShuffleOrder:
+            hi = np.indices((c_out, *big)).reshape(nd + 1, -1)
+            off = np.ravel_multi_index([hi[1 + a] % r for a in range(nd)], (r,) * nd)
+            c_low = hi[0] * r**nd + off if order is ShuffleOrder.CRD else off * c_out + hi[0]
+            want = np.ravel_multi_index([c_low, *[hi[1 + a] // r for a in range(nd)]],
+                                        (c_out * r**nd, *sizes))
+            low, high = _shuffle_indices(c_out, r, sizes, order)
+            assert low.tolist() == want.tolist() and high.tolist() == list(range(want.size))

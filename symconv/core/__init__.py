@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from symconv.core.adaptive import adaptive_avg_pool_map, adaptive_max_pool_selection_map
+from symconv.core.budget import DEFAULT_MAX_MEMORY, Plan, check_memory, plan_of
 from symconv.core.index import (
     DEFAULT_MAX_NNZ,
     IndexMap,
@@ -32,17 +33,14 @@ from symconv.core.layers import (
     avg_pool_map,
     conv_map,
     conv_transpose_map,
-    crop_map,
     max_pool_selection_map,
     max_unpool_map,
-    pad_map,
     pixel_shuffle_map,
     pixel_unshuffle_map,
     resize_map,
     slice_map,
-    subsample_map,
-    zero_stretch_map,
 )
+from symconv.core.plumbing import crop_map, pad_map, subsample_map, zero_stretch_map
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.spec import (
     AdaptiveAvgPool,
@@ -60,13 +58,16 @@ from symconv.spec import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_MEMORY",
     "DEFAULT_MAX_NNZ",
     "IndexMap",
+    "Plan",
     "WeightRef",
     "adaptive_avg_pool_map",
     "adaptive_max_pool_selection_map",
     "avg_pool_map",
     "check_budget",
+    "check_memory",
     "conv_map",
     "conv_matrix",
     "conv_transpose_map",
@@ -78,6 +79,7 @@ __all__ = [
     "pad_map",
     "pixel_shuffle_map",
     "pixel_unshuffle_map",
+    "plan_map",
     "resize_map",
     "slice_map",
     "subsample_map",
@@ -98,12 +100,16 @@ def linear_map(
     indices: Any = None,
     max_nnz: int | None = None,
     view: str = "numeric",
+    max_memory: int | None = None,
 ) -> IndexMap:
     """The exact linear map of ``layer`` on one sample of shape ``(C, *spatial)``.
 
     Max pooling (also adaptive) is linear only for a fixed input: pass ``x`` to get its
     selection matrix.
     Max-unpooling needs the switches: pass ``indices`` (shape ``(C, *pooled)``).
+    Budgets: ``max_nnz`` entries (default per ``view``, :data:`DEFAULT_MAX_NNZ`) and
+    ``max_memory`` bytes (default :data:`DEFAULT_MAX_MEMORY`), checked before the entries are
+    made; :func:`plan_map` gives the estimate without building.
 
     >>> from symconv.spec import AvgPool
     >>> linear_map(AvgPool(kernel=2), (1, 4)).symbolic()
@@ -113,41 +119,66 @@ def linear_map(
     """
     if isinstance(layer, Conv):
         return conv_map(layer, input_shape, out_channels, weight_name=weight_name,
-                        max_nnz=max_nnz, view=view)
+                        max_nnz=max_nnz, view=view,
+                        max_memory=max_memory)
     if isinstance(layer, ConvTranspose):
         return conv_transpose_map(layer, input_shape, out_channels, weight_name=weight_name,
-                                  max_nnz=max_nnz, view=view)
+                                  max_nnz=max_nnz, view=view,
+                        max_memory=max_memory)
     if isinstance(layer, AvgPool):
-        return avg_pool_map(layer, input_shape, max_nnz=max_nnz)
+        return avg_pool_map(layer, input_shape, max_nnz=max_nnz, max_memory=max_memory)
     if isinstance(layer, MaxPool):
         if x is None:
             raise InvalidSpecError(
                 "x=None must be given for max pooling: it is linear only for a fixed input "
                 "(its selection matrix S(x))"
             )
-        return max_pool_selection_map(layer, x, max_nnz=max_nnz)
+        return max_pool_selection_map(layer, x, max_nnz=max_nnz, max_memory=max_memory)
     if isinstance(layer, AdaptiveAvgPool):
-        return adaptive_avg_pool_map(layer, input_shape, max_nnz=max_nnz)
+        return adaptive_avg_pool_map(layer, input_shape, max_nnz=max_nnz, max_memory=max_memory)
     if isinstance(layer, AdaptiveMaxPool):
         if x is None:
             raise InvalidSpecError(
                 "x=None must be given for adaptive max pooling: it is linear only for a fixed "
                 "input (its selection matrix S(x))"
             )
-        return adaptive_max_pool_selection_map(layer, x, max_nnz=max_nnz)
+        return adaptive_max_pool_selection_map(layer, x, max_nnz=max_nnz, max_memory=max_memory)
     if isinstance(layer, MaxUnpool):
         if indices is None:
             raise InvalidSpecError("indices=None must be given for max-unpooling (the switches)")
-        return max_unpool_map(layer, indices, max_nnz=max_nnz)
+        return max_unpool_map(layer, indices, max_nnz=max_nnz, max_memory=max_memory)
     if isinstance(layer, Resize):
-        return resize_map(layer, input_shape, max_nnz=max_nnz)
+        return resize_map(layer, input_shape, max_nnz=max_nnz, max_memory=max_memory)
     if isinstance(layer, PixelShuffle):
-        return pixel_shuffle_map(layer, input_shape, max_nnz=max_nnz)
+        return pixel_shuffle_map(layer, input_shape, max_nnz=max_nnz, max_memory=max_memory)
     if isinstance(layer, PixelUnshuffle):
-        return pixel_unshuffle_map(layer, input_shape, max_nnz=max_nnz)
+        return pixel_unshuffle_map(layer, input_shape, max_nnz=max_nnz, max_memory=max_memory)
     if isinstance(layer, Slice):
-        return slice_map(layer, input_shape, max_nnz=max_nnz)
+        return slice_map(layer, input_shape, max_nnz=max_nnz, max_memory=max_memory)
     raise UnsupportedError(f"layer={layer!r} has no linear map")
+
+
+def plan_map(
+    layer: Layer,
+    input_shape: Sequence[int],
+    *,
+    out_channels: int | None = None,
+    x: Any = None,
+    indices: Any = None,
+    view: str = "numeric",
+) -> Plan:
+    """The entries and peak bytes :func:`linear_map` would need for these arguments, from the
+    sizes and the parameters alone (nothing of size O(nnz) is allocated): check a whole
+    pipeline before building (``symconv matrix`` does).  Invalid parameters raise as
+    :func:`linear_map` would.
+
+    >>> from symconv.spec import Conv
+    >>> p = plan_map(Conv(kernel=3), (1, 2300, 2300), out_channels=1)
+    >>> p.nnz, p.view
+    (47527236, 'numeric')
+    """
+    return plan_of(lambda: linear_map(layer, input_shape, out_channels=out_channels, x=x,
+                                      indices=indices, view=view))
 
 
 def _weight_layout(

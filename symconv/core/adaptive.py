@@ -18,14 +18,16 @@ Matrix([
 from __future__ import annotations
 
 from collections.abc import Sequence
-from math import prod
+from math import gcd, prod
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from symconv.core.index import IndexMap, check_budget
-from symconv.core.layers import _separable, _shape
+from symconv.core.budget import BYTES_PER_ENTRY, check_budget
+from symconv.core.index import IndexMap
+from symconv.core.separable import CHUNK_BYTES, check_indexable, separable_map
+from symconv.core.separable import input_shape_of as _shape
 from symconv.errors import InvalidSpecError
 from symconv.sizes import formulas as F
 from symconv.sizes.shapes import Resolved, resolve
@@ -58,21 +60,38 @@ def _axis_entries(n: int, o: int) -> tuple[NDArray[np.int64], NDArray[np.int64],
     return out, src, np.repeat(length, length)
 
 
-def _resolved(layer: AdaptiveAvgPool | AdaptiveMaxPool,
-              sizes: tuple[int, ...]) -> tuple[Resolved, tuple[int, ...], int]:
+def _resolved(layer: AdaptiveAvgPool | AdaptiveMaxPool, channels: int,
+              sizes: tuple[int, ...], max_nnz: int | None, max_memory: int | None,
+              per_entry: int) -> tuple[Resolved, tuple[int, ...], int]:
     """The layer on ``sizes``, its output sizes as ints and the number of entries per channel
-    (the sum of the window lengths, multiplied over the axes), computed before any allocation."""
+    (the sum of the window lengths, multiplied over the axes), computed before any allocation
+    and checked against the budgets.
+
+    The windows of an axis ``n -> o`` have ``n + o - gcd(n, o)`` entries in all: the sum of
+    ``ceil((i + 1) n / o) - floor(i n / o)`` telescopes to ``n`` plus one for each ``i`` in
+    ``1 .. o - 1`` where ``i n / o`` is not an integer (``o - gcd(n, o)`` of them).
+
+    >>> _axis_count(10, 3), _axis_count(5, 5), _axis_count(3, 7)
+    (12, 5, 9)
+    """
     r = resolve(layer, sizes)
     out = tuple(int(v) for v in r.output)
-    per_channel = 1
-    for n, o in zip(sizes, out, strict=True):
-        start, end = window_bounds(n, o)
-        per_channel *= int((end - start).sum())
+    check_indexable(f"this {type(layer).__name__} map", channels, out, sizes)
+    per_channel = prod(_axis_count(n, o) for n, o in zip(sizes, out, strict=True))
+    check_budget(channels * per_channel, max_nnz, max_memory=max_memory, per_entry=per_entry,
+                 extra_bytes=CHUNK_BYTES + 48 * sum(n + o for n, o in zip(sizes, out,
+                                                                           strict=True)))
     return r, out, per_channel
 
 
+def _axis_count(n: int, o: int) -> int:
+    """Entries of the adaptive windows of one axis ``n -> o`` (see :func:`_resolved`)."""
+    return n + o - gcd(n, o)
+
+
 def adaptive_avg_pool_map(
-    layer: AdaptiveAvgPool, input_shape: Sequence[int], *, max_nnz: int | None = None
+    layer: AdaptiveAvgPool, input_shape: Sequence[int], *, max_nnz: int | None = None,
+    max_memory: int | None = None,
 ) -> IndexMap:
     """Adaptive average pooling with exact coefficients ``1 / |window|`` (the window a box, its
     size the product of the per-axis lengths, as PyTorch divides).
@@ -85,13 +104,13 @@ def adaptive_avg_pool_map(
     if not isinstance(layer, AdaptiveAvgPool):
         raise InvalidSpecError(f"layer={layer!r} must be an AdaptiveAvgPool")
     c, sizes = _shape(input_shape)
-    _, out, per_channel = _resolved(layer, sizes)
-    check_budget(c * per_channel, max_nnz)
+    per_entry = BYTES_PER_ENTRY["build-separable"] + BYTES_PER_ENTRY["coefficients"]
+    _, out, _ = _resolved(layer, c, sizes, max_nnz, max_memory, per_entry)
     axes = []
     for n, o in zip(sizes, out, strict=True):
         dst, src, length = _axis_entries(n, o)
         axes.append((dst, src, np.ones(dst.size, _I64), length))
-    return _separable(c, out, sizes, axes)
+    return separable_map(c, out, sizes, axes)
 
 
 def _window_entries(sizes: tuple[int, ...], out: tuple[int, ...]) -> tuple[NDArray[np.int64],
@@ -115,7 +134,8 @@ def _ranks(values: NDArray[Any]) -> NDArray[np.int64]:
 
 
 def adaptive_max_pool_selection_map(
-    layer: AdaptiveMaxPool, x: NDArray[Any], *, max_nnz: int | None = None
+    layer: AdaptiveMaxPool, x: NDArray[Any], *, max_nnz: int | None = None,
+    max_memory: int | None = None,
 ) -> IndexMap:
     """The 0/1 selection matrix ``S(x)`` of adaptive max pooling at the sample ``x`` (shape
     ``(C, *n)``): ``adaptive_max_pool(x) = S(x) x``.
@@ -138,8 +158,9 @@ def adaptive_max_pool_selection_map(
     if arr.dtype.kind not in "iufO":
         raise InvalidSpecError(f"x.dtype={arr.dtype} must be real (integer, float or object)")
     c, sizes = _shape(arr.shape)
-    _, out, per_channel = _resolved(layer, sizes)
-    check_budget(c * per_channel, max_nnz)
+    # every window entry of every channel is gathered and ranked (about 9 int64 arrays)
+    per_entry = BYTES_PER_ENTRY["build-unpool"] + 8 * max(arr.itemsize, 8)
+    _, out, _ = _resolved(layer, c, sizes, max_nnz, max_memory, per_entry)
     rows, cols = _window_entries(sizes, out)
     n_out, n_in = prod(out), prod(sizes)
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])  # first entry of each window

@@ -41,6 +41,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from symconv.core.budget import (
+    BASELINE_BYTES,
+    BYTES_PER_ENTRY,
+    DEFAULT_MAX_NNZ,
+    check_budget,
+    check_memory,
+)
 from symconv.errors import InvalidSpecError
 
 __all__ = [
@@ -56,21 +63,9 @@ __all__ = [
     "weight_symbols",
 ]
 
-#: Default budgets (entries) before refusing to build: symbolic views are far heavier.
-DEFAULT_MAX_NNZ = {"symbolic": 2_000_000, "numeric": 50_000_000}
-
 _I64 = np.int64
-
-
-def check_budget(estimate: int, max_nnz: int | None, view: str = "numeric") -> None:
-    """Refuse to build more than ``max_nnz`` entries (default per view), stating the estimate."""
-    limit = DEFAULT_MAX_NNZ[view] if max_nnz is None else max_nnz
-    if estimate > limit:
-        raise InvalidSpecError(
-            f"max_nnz={limit} must be at least the estimated {estimate:,} entries of this "
-            f"{view} map (about {estimate * (48 if view == 'numeric' else 400) / 2**20:,.0f} MiB); "
-            "pass max_nnz= (CLI: --max-nnz) to raise the budget"
-        )
+#: Entries per block of the chunked O(nnz) scans (bounded temporaries).
+_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +162,21 @@ class IndexMap:
     def __matmul__(self, other: IndexMap) -> IndexMap:
         return self.compose(other)
 
-    def compose(self, other: IndexMap) -> IndexMap:
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the entry arrays (zero-stride unit coefficients count nothing)."""
+        return sum(int(a.nbytes) for a in (self.rows, self.cols, self.taps, self.num, self.den)
+                   if a.ndim != 1 or a.strides != (0,))
+
+    def compose(self, other: IndexMap, *, max_nnz: int | None = None,
+                max_memory: int | None = None) -> IndexMap:
         """``self @ other``: entries joined on ``self.cols == other.rows``; monomials multiply,
-        coefficients multiply exactly.  Weights with the same name and shape are shared."""
+        coefficients multiply exactly.  Weights with the same name and shape are shared.
+
+        The product's entries (``sum`` over ``self``'s entries of the ``other`` entries in the
+        matching row) are counted before they are made and checked against ``max_nnz`` and
+        ``max_memory`` (:func:`check_budget`, views ``numeric``).
+        """
         if self.shape[1] != other.shape[0]:
             raise InvalidSpecError(
                 f"other.shape={other.shape} must have {self.shape[1]} rows (the columns of "
@@ -179,46 +186,84 @@ class IndexMap:
         order = np.argsort(other.rows, kind="stable")
         o_rows = other.rows[order]
         start = np.searchsorted(o_rows, self.cols, side="left")
-        stop = np.searchsorted(o_rows, self.cols, side="right")
-        counts = stop - start
+        counts = np.searchsorted(o_rows, self.cols, side="right") - start
+        del o_rows
+        total = int(counts.sum(dtype=_I64)) if counts.size else 0
+        degree = self.degree + other.degree
+        check_budget(total, max_nnz, "numeric", max_memory=max_memory,
+                     per_entry=BYTES_PER_ENTRY["compose"] + 8 * degree,
+                     extra_bytes=self.nbytes + other.nbytes + 24 * (self.nnz + other.nnz),
+                     what="composition")
         a_idx = np.repeat(np.arange(self.nnz, dtype=_I64), counts)
         # position inside each run: global arange minus the run's start offset
-        run_start = np.repeat(np.cumsum(counts) - counts, counts)
-        b_idx = order[np.repeat(start, counts) + (np.arange(a_idx.size, dtype=_I64) - run_start)]
+        b_idx = np.repeat(start - (np.cumsum(counts) - counts), counts)
+        del start, counts
+        b_idx += np.arange(total, dtype=_I64)
+        b_idx = order[b_idx]
+        del order
         taps = np.concatenate([self.taps[a_idx], remap[other.taps[b_idx]]], axis=1) if (
             other.degree
         ) else self.taps[a_idx]
-        num = self.num[a_idx] * other.num[b_idx]
-        den = self.den[a_idx] * other.den[b_idx]
-        _check_overflow(num, den)
-        g = np.gcd(num, den)
+        rows, cols = self.rows[a_idx], other.cols[b_idx]
+        if _is_unit(self.num) and _is_unit(self.den) and _is_unit(other.num) and _is_unit(
+                other.den):
+            num = den = _unit(total)
+        else:
+            num = self.num[a_idx] * other.num[b_idx]
+            den = self.den[a_idx] * other.den[b_idx]
+            _check_overflow(num, den)
+            g = np.gcd(num, den)
+            num //= g
+            den //= g
+            del g
+        del a_idx, b_idx
         return IndexMap(
-            (self.shape[0], other.shape[1]), self.rows[a_idx], other.cols[b_idx], taps,
-            num // g, den // g, weights, other.in_shape, self.out_shape,
-        ).canonical()
+            (self.shape[0], other.shape[1]), rows, cols, taps, num, den, weights,
+            other.in_shape, self.out_shape,
+        ).canonical(max_memory=max_memory)
 
-    def canonical(self) -> IndexMap:
+    def canonical(self, *, max_memory: int | None = None) -> IndexMap:
         """Unique (row, col, monomial) entries, sorted, coefficients summed, zeros dropped.
 
-        Monomials are commutative: taps within an entry are sorted first.
+        Monomials are commutative: taps within an entry are sorted first.  A map already in
+        that form (checked in one chunked O(nnz) pass) is returned as it is; otherwise the sort
+        is checked against ``max_memory`` first (:data:`BYTES_PER_ENTRY` ``canonical``).
         """
-        if self.nnz == 0:
+        if self.nnz == 0 or _is_canonical(self):
             return self
+        unit = _is_unit(self.num) and _is_unit(self.den)
+        check_memory(
+            BASELINE_BYTES + self.nbytes + self.nnz * (BYTES_PER_ENTRY["canonical"]
+                                                       + 8 * self.degree + (0 if unit else 24)),
+            max_memory, f"of the canonical form of a map of {self.nnz:,} entries")
         taps = np.sort(self.taps, axis=1) if self.degree > 1 else self.taps
-        keys = [taps[:, j] for j in range(self.degree - 1, -1, -1)] + [self.cols, self.rows]
-        order = np.lexsort(keys)
+        order = _sort_order(self.shape, self.rows, self.cols, taps)
         r, c, t = self.rows[order], self.cols[order], taps[order]
-        nu, de = self.num[order], self.den[order]
+        if unit:
+            nu = de = _unit(r.size)
+        else:
+            nu, de = self.num[order], self.den[order]
+        del order
         new = np.ones(r.size, dtype=bool)
-        same = (r[1:] == r[:-1]) & (c[1:] == c[:-1])
+        same = r[1:] == r[:-1]
+        same &= c[1:] == c[:-1]
         if self.degree:
             same &= np.all(t[1:] == t[:-1], axis=1)
-        new[1:] = ~same
+        np.logical_not(same, out=new[1:])
+        del same
         if new.all():
+            if unit:
+                return IndexMap(self.shape, r, c, t, nu, de, self.weights, self.in_shape,
+                                self.out_shape)
             keep = nu != 0
             return IndexMap(self.shape, r[keep], c[keep], t[keep], nu[keep], de[keep],
                             self.weights, self.in_shape, self.out_shape)
         starts = np.flatnonzero(new)
+        del new
+        if unit:  # repeated unit entries: the coefficient is the run length
+            total = np.diff(np.append(starts, r.size))
+            return IndexMap(self.shape, r[starts], c[starts], t[starts], total,
+                            _unit(starts.size), self.weights, self.in_shape, self.out_shape)
         if int(de.max()) >= 2**31:
             raise OverflowError("exact coefficient denominators exceed the int64 budget")
         # exact sum of fractions per run: common denominator = lcm of the run's denominators
@@ -280,13 +325,15 @@ class IndexMap:
 
     # ------------------------------------------------------------------ views
 
-    def symbolic(self, weights: Any = None, *, max_nnz: int | None = None) -> Any:
+    def symbolic(self, weights: Any = None, *, max_nnz: int | None = None,
+                 max_memory: int | None = None) -> Any:
         """``sympy.SparseMatrix`` with weight symbols ``w_{...}`` (or the given weights)."""
-        return to_symbolic(self, weights, max_nnz=max_nnz)
+        return to_symbolic(self, weights, max_nnz=max_nnz, max_memory=max_memory)
 
-    def numeric(self, weights: Any = None, *, max_nnz: int | None = None) -> Any:
+    def numeric(self, weights: Any = None, *, max_nnz: int | None = None,
+                max_memory: int | None = None) -> Any:
         """``scipy.sparse.csr_matrix`` (float64) for the given weights."""
-        return to_numeric(self, weights, max_nnz=max_nnz)
+        return to_numeric(self, weights, max_nnz=max_nnz, max_memory=max_memory)
 
     def apply(self, x: ArrayLike, weights: Any = None) -> NDArray[Any]:
         """Apply to a sample ``in_shape`` or a batch ``(N, *in_shape)`` numerically."""
@@ -333,6 +380,57 @@ def _merge_weights(
             by_key[(w.name, w.shape)] = found
         remap[w.offset:w.offset + w.size] = np.arange(found.offset, found.offset + w.size)
     return tuple(merged), remap
+
+
+def _is_canonical(m: IndexMap) -> bool:
+    """Whether ``m`` is already sorted by (row, col, taps) with unique keys, taps sorted within
+    each entry and no zero coefficient: one pass in chunks (temporaries of O(chunk))."""
+    n, deg = m.nnz, m.degree
+    unit = _is_unit(m.num)
+    for s in range(0, n, _CHUNK):
+        e = min(s + _CHUNK + 1, n)  # one entry of overlap: pairs (i, i + 1) across chunks
+        if not unit and not m.num[s:e].all():
+            return False
+        if deg > 1 and not (m.taps[s:e, 1:] >= m.taps[s:e, :-1]).all():
+            return False
+        dr = np.diff(m.rows[s:e])
+        if (dr < 0).any():
+            return False
+        tie = dr == 0
+        del dr
+        dc = np.diff(m.cols[s:e])
+        if (tie & (dc < 0)).any():
+            return False
+        tie &= dc == 0
+        del dc
+        if not tie.any():
+            continue
+        if not deg:
+            return False
+        at = np.flatnonzero(tie) + s
+        step = m.taps[at + 1] - m.taps[at]  # the next entry's taps must be larger
+        nz = step != 0
+        first = nz.argmax(axis=1)
+        if not (nz.any(axis=1) & (step[np.arange(at.size), first] > 0)).all():
+            return False
+    return True
+
+
+def _sort_order(shape: tuple[int, int], rows: NDArray[Any], cols: NDArray[Any],
+                taps: NDArray[Any]) -> NDArray[np.int64]:
+    """The permutation sorting entries by (row, col, taps): one int64 key when the key space
+    (rows x cols x taps**degree) fits, sorted by a stable sort that runs in near-linear time on
+    the builders' partly ordered entries; a lexsort otherwise."""
+    deg = taps.shape[1]
+    n_taps = int(taps.max()) + 1 if deg and taps.size else 1
+    if shape[0] * shape[1] * n_taps**deg < 2**63:
+        key = rows * (shape[1] * n_taps**deg)
+        key += cols * n_taps**deg
+        for j in range(deg):
+            key += taps[:, j] * n_taps ** (deg - 1 - j)
+        return np.argsort(key, kind="stable")
+    keys = [taps[:, j] for j in range(deg - 1, -1, -1)] + [cols, rows]
+    return np.lexsort(keys)
 
 
 def _check_overflow(num: NDArray[Any], den: NDArray[Any]) -> None:
@@ -398,12 +496,18 @@ def flat_weights(m: IndexMap, weights: Any, *, symbolic: bool = False) -> NDArra
     return np.concatenate(parts)
 
 
-def to_symbolic(m: IndexMap, weights: Any = None, *, max_nnz: int | None = None) -> Any:
+def to_symbolic(m: IndexMap, weights: Any = None, *, max_nnz: int | None = None,
+                max_memory: int | None = None) -> Any:
     """The map as a ``sympy.SparseMatrix``: weights as symbols (or given values), exact
-    Rational coefficients, repeated entries summed."""
+    Rational coefficients, repeated entries summed.
+
+    Budgets: ``max_nnz`` entries (default 2,000,000, about 300 bytes and a few microseconds
+    each) and ``max_memory`` bytes (:func:`~symconv.core.budget.check_budget`)."""
+    # besides the entries: one SymPy symbol per weight (about 600 bytes each)
+    check_budget(m.nnz, max_nnz, "symbolic", max_memory=max_memory,
+                 extra_bytes=m.nbytes + 600 * m.n_weights)
     import sympy
 
-    check_budget(m.nnz, max_nnz, "symbolic")
     flat = flat_weights(m, weights, symbolic=True)
     rows, cols = m.rows.tolist(), m.cols.tolist()
     unit = _is_unit(m.num) and _is_unit(m.den)
@@ -426,11 +530,18 @@ def to_symbolic(m: IndexMap, weights: Any = None, *, max_nnz: int | None = None)
     return sympy.SparseMatrix.from_dok(m.shape[0], m.shape[1], entries)
 
 
-def to_numeric(m: IndexMap, weights: Any = None, *, max_nnz: int | None = None) -> Any:
-    """The map as a ``scipy.sparse.csr_matrix`` of float64 for the given weights."""
+def to_numeric(m: IndexMap, weights: Any = None, *, max_nnz: int | None = None,
+               max_memory: int | None = None) -> Any:
+    """The map as a ``scipy.sparse.csr_matrix`` of float64 for the given weights.
+
+    Budgets: ``max_nnz`` entries (default 50,000,000) and ``max_memory`` bytes, the map's own
+    arrays counted (:func:`~symconv.core.budget.check_budget`)."""
+    index = 8 if max(m.shape) >= 2**31 - 1 else 4  # SciPy's index dtype for this shape
+    check_budget(m.nnz, max_nnz, "numeric", max_memory=max_memory,
+                 per_entry=numeric_bytes_per_entry(m.shape, m.degree),
+                 extra_bytes=m.nbytes + index * (m.shape[0] + 1))
     import scipy.sparse as sp
 
-    check_budget(m.nnz, max_nnz, "numeric")
     unit = _is_unit(m.num) and _is_unit(m.den)
     if m.degree:
         w = flat_weights(m, weights).astype(float)
@@ -442,6 +553,13 @@ def to_numeric(m: IndexMap, weights: Any = None, *, max_nnz: int | None = None) 
     # COO -> CSR is SciPy's linear-time conversion (duplicates summed); going through
     # ``csr_matrix((data, (r, c)))`` adds a second validation pass.
     return sp.coo_matrix((values, (m.rows, m.cols)), shape=m.shape).tocsr()
+
+
+def numeric_bytes_per_entry(shape: tuple[int, int], degree: int) -> int:
+    """Peak bytes per entry of :func:`to_numeric` besides the map: the values, SciPy's COO
+    indices (int32 when the shape allows, else int64) and the CSR arrays."""
+    wide = max(shape) >= 2**31 - 1
+    return BYTES_PER_ENTRY["numeric"] + (12 if wide else 0) + (8 if degree > 1 else 0)
 
 
 def _is_unit(a: NDArray[Any]) -> bool:
@@ -489,6 +607,9 @@ def apply_exact(m: IndexMap, x: ArrayLike, weights: Any = None) -> NDArray[Any]:
     batch = arr[None] if single else arr
     if batch.ndim != len(m.in_shape) + 1 or batch.shape[1:] != m.in_shape:
         raise InvalidSpecError(f"x shape={arr.shape} must be {m.in_shape} or (N, *{m.in_shape})")
+    # the products and the scatter-add hold one term per (sample, entry): budgeted first
+    check_budget(batch.shape[0] * m.nnz, None, "numeric", per_entry=48 if batch.dtype.kind in
+                 "iu" else 160, extra_bytes=m.nbytes + batch.nbytes, what="exact application")
     w = flat_weights(m, weights) if m.degree else np.zeros(0, dtype=np.int64)
     for name, a in (("x", batch), ("weights", w)):
         if a.dtype.kind not in "iuO" or (a.dtype.kind == "O" and not all(

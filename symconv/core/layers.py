@@ -21,7 +21,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from symconv.core.index import IndexMap, WeightRef, check_budget
+from symconv.core.budget import BYTES_PER_ENTRY, check_budget
+from symconv.core.index import IndexMap, WeightRef
+from symconv.core.separable import CHUNK as CHUNK_ENTRIES
+from symconv.core.separable import CHUNK_BYTES, check_indexable, separable_map
+from symconv.core.separable import input_shape_of as _shape
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.sizes.jax_pads import check_pool_windows
 from symconv.sizes.shapes import Resolved, resolve, slice_start
@@ -48,29 +52,16 @@ __all__ = [
     "avg_pool_map",
     "conv_map",
     "conv_transpose_map",
-    "crop_map",
     "max_pool_selection_map",
     "max_unpool_map",
-    "pad_map",
     "pixel_shuffle_map",
     "pixel_unshuffle_map",
     "resize_map",
     "slice_map",
-    "subsample_map",
-    "zero_stretch_map",
 ]
 
 _I64 = np.int64
 Axis = tuple[NDArray[np.int64], ...]  # per-axis parallel arrays
-
-
-def _shape(input_shape: Sequence[int]) -> tuple[int, tuple[int, ...]]:
-    shape = tuple(int(v) for v in input_shape)
-    if len(shape) < 2 or any(v < 1 for v in shape):
-        raise InvalidSpecError(
-            f"input_shape={shape} must be (C, *spatial) with positive entries"
-        )
-    return shape[0], shape[1:]
 
 
 def _combine(axes: Sequence[Axis], sizes: Sequence[Sequence[int]]) -> list[NDArray[np.int64]]:
@@ -160,12 +151,15 @@ def conv_map(
     weight_name: str = "w",
     max_nnz: int | None = None,
     view: str = "numeric",
+    max_memory: int | None = None,
 ) -> IndexMap:
     """Convolution (cross-correlation) with weight ``(C_out, C_in/groups, *k)``.
 
     Output ``(co, o)`` receives input ``(ci, o*s - p_b + t*d)`` through tap
     ``w[co, ci mod (C_in/g), t]`` for every ``ci`` in the group of ``co``; with a non-zero
     ``padding_mode`` padded positions map back into the input (reflect/replicate/circular).
+    Budgets: ``max_nnz`` entries of ``view`` and ``max_memory`` bytes
+    (:func:`~symconv.core.budget.check_budget`), checked before any O(nnz) allocation.
     """
     c_in, sizes = _shape(input_shape)
     r = resolve(layer, sizes)
@@ -182,7 +176,10 @@ def conv_map(
     if layer.convention is Convention.TORCH:
         _check_fill(fill, r.pads, sizes)
     ks = layer.kernel
-    check_budget(c_out * cin_g * prod(r.output) * prod(ks), max_nnz, view)
+    spatial = prod(r.output) * prod(ks)
+    window = sum(o * k for o, k in zip(r.output, ks, strict=True))  # per-axis tables
+    _check_conv_budget("conv", c_out, c_in, c_out * cin_g, spatial, window, r.output, sizes,
+                       max_nnz, view, max_memory)
     axes = []
     for a, n in enumerate(sizes):
         o, t, pos = _window_axis(r.output[a], ks[a], layer.stride[a], r.pads[a][0],
@@ -199,12 +196,35 @@ def conv_map(
     co = np.arange(c_out, dtype=_I64)[:, None, None]
     cl = np.arange(cin_g, dtype=_I64)[None, :, None]
     ci = (co // cout_g) * cin_g + cl
-    rows = co * n_out + out_f[None, None, :]
-    cols = ci * n_in + in_f[None, None, :]
-    taps = (co * cin_g + cl) * n_k + tap_f[None, None, :]
-    rows, cols, taps = np.broadcast_arrays(rows, cols, taps)
-    return IndexMap.from_arrays(shape, rows.ravel(), cols.ravel(), taps.ravel(), weights=(w,),
+    rows, cols, taps = _channel_mix((c_out, cin_g, out_f.size), (co * n_out, out_f),
+                                    (ci * n_in, in_f), ((co * cin_g + cl) * n_k, tap_f))
+    return IndexMap.from_arrays(shape, rows, cols, taps, weights=(w,),
                                 in_shape=(c_in, *sizes), out_shape=(c_out, *r.output))
+
+
+def _check_conv_budget(what: str, c_out: int, c_in: int, pairs: int, spatial: int,
+                       window: int, out_sizes: Sequence[int], in_sizes: Sequence[int],
+                       max_nnz: int | None, view: str, max_memory: int | None) -> None:
+    """The budgets of a (transposed) convolution: ``pairs`` channel pairs times ``spatial``
+    entries (an upper bound: taps falling in the padding are counted); the per-axis window
+    tables (``window`` entries in all) and, with several channels, the spatial arrays are
+    counted besides the entries."""
+    check_budget(pairs * spatial, max_nnz, view, max_memory=max_memory,
+                 per_entry=BYTES_PER_ENTRY["build-conv"],
+                 extra_bytes=64 * window + (24 * spatial if pairs > 1 else 0))
+    check_indexable(f"this {what} map", max(c_out, c_in), out_sizes, in_sizes)
+
+
+def _channel_mix(shape: tuple[int, int, int], *parts: tuple[NDArray[Any], NDArray[Any]]
+                 ) -> list[NDArray[np.int64]]:
+    """``channel_part + spatial_part`` for each (rows, cols, taps) component, written straight
+    into one flat array of ``shape`` each (no broadcast temporaries)."""
+    out = []
+    for chan, spatial in parts:
+        full = np.empty(shape, _I64)
+        np.add(chan, spatial[None, None, :], out=full)
+        out.append(full.reshape(-1))
+    return out
 
 
 def conv_transpose_map(
@@ -215,6 +235,7 @@ def conv_transpose_map(
     weight_name: str = "w",
     max_nnz: int | None = None,
     view: str = "numeric",
+    max_memory: int | None = None,
 ) -> IndexMap:
     """Transposed convolution with weight ``(C_in, C_out/groups, *k)`` (PyTorch layout).
 
@@ -236,7 +257,9 @@ def conv_transpose_map(
     c_out = _channels("out_channels", out_channels or layer.out_channels, g)
     cin_g, cout_g = c_in // g, c_out // g
     ks = layer.kernel
-    check_budget(c_in * cout_g * prod(sizes) * prod(ks), max_nnz, view)
+    window = sum(n * k for n, k in zip(sizes, ks, strict=True))  # per-axis tables
+    _check_conv_budget("conv-transpose", c_out, c_in, c_in * cout_g, prod(sizes) * prod(ks),
+                       window, r.output, sizes, max_nnz, view, max_memory)
     axes = []
     folds = r.folds or (None,) * len(sizes)
     for a, n in enumerate(sizes):
@@ -250,67 +273,43 @@ def conv_transpose_map(
         axes.append((j[keep], t[keep], i[keep]))
     out_f, tap_f, in_f = _combine(axes, [r.output, ks, sizes])
     n_out, n_in, n_k = prod(r.output), prod(sizes), prod(ks)
+    w = WeightRef(weight_name, (c_in, cout_g, *ks))
+    if c_in == cout_g == 1:  # one channel: the spatial arrays are the map (no copies)
+        return IndexMap.from_arrays((n_out, n_in), out_f, in_f, tap_f, weights=(w,),
+                                    in_shape=(c_in, *sizes), out_shape=(c_out, *r.output))
     ci = np.arange(c_in, dtype=_I64)[:, None, None]
     cl = np.arange(cout_g, dtype=_I64)[None, :, None]
     co = (ci // cin_g) * cout_g + cl
-    rows = co * n_out + out_f[None, None, :]
-    cols = ci * n_in + in_f[None, None, :]
-    taps = (ci * cout_g + cl) * n_k + tap_f[None, None, :]
-    rows, cols, taps = np.broadcast_arrays(rows, cols, taps)
-    w = WeightRef(weight_name, (c_in, cout_g, *ks))
-    return IndexMap.from_arrays((c_out * n_out, c_in * n_in), rows.ravel(), cols.ravel(),
-                                taps.ravel(), weights=(w,), in_shape=(c_in, *sizes),
-                                out_shape=(c_out, *r.output))
+    rows, cols, taps = _channel_mix((c_in, cout_g, out_f.size), (co * n_out, out_f),
+                                    (ci * n_in, in_f), ((ci * cout_g + cl) * n_k, tap_f))
+    return IndexMap.from_arrays((c_out * n_out, c_in * n_in), rows, cols, taps, weights=(w,),
+                                in_shape=(c_in, *sizes), out_shape=(c_out, *r.output))
 
 
 # --------------------------------------------------------------------------- channel-diagonal maps
 
 
-def _diagonal(
-    channels: int,
-    out_sizes: Sequence[int],
-    in_sizes: Sequence[int],
-    out_f: NDArray[Any],
-    in_f: NDArray[Any],
-    num: NDArray[Any] | None = None,
-    den: NDArray[Any] | None = None,
-) -> IndexMap:
-    """Repeat one spatial map on every channel (pooling, resizing, padding...)."""
-    n_out, n_in = prod(out_sizes), prod(in_sizes)
-    c = np.arange(channels, dtype=_I64)[:, None]
-    rows = (c * n_out + out_f[None, :]).ravel()
-    cols = (c * n_in + in_f[None, :]).ravel()
-    nu = None if num is None else np.broadcast_to(num, (channels, num.size)).ravel()
-    de = None if den is None else np.broadcast_to(den, (channels, den.size)).ravel()
-    return IndexMap.from_arrays((channels * n_out, channels * n_in), rows, cols, None, nu, de,
-                                in_shape=(channels, *in_sizes),
-                                out_shape=(channels, *out_sizes))
+def _separable(channels: int, out_sizes: Sequence[int], in_sizes: Sequence[int],
+               axes: Sequence[tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]],
+               ) -> IndexMap:
+    """Tensor product of per-axis maps given as (out, in, num, den) arrays, in canonical form
+    (:func:`symconv.core.separable.separable_map`)."""
+    return separable_map(channels, out_sizes, in_sizes, axes)
 
 
-def _separable(
-    channels: int,
-    out_sizes: Sequence[int],
-    in_sizes: Sequence[int],
-    axes: Sequence[tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]],
-) -> IndexMap:
-    """Tensor product of per-axis maps given as (out, in, num, den) arrays."""
-    lens = [len(ax[0]) for ax in axes]
-    grid = np.indices(lens, dtype=_I64).reshape(len(axes), -1)
-    out_f = np.ravel_multi_index([axes[a][0][grid[a]] for a in range(len(axes))], out_sizes)
-    in_f = np.ravel_multi_index([axes[a][1][grid[a]] for a in range(len(axes))], in_sizes)
-    num = np.ones(grid.shape[1], _I64)
-    den = np.ones(grid.shape[1], _I64)
-    bound = 1
-    for a in range(len(axes)):
-        bound *= max(int(np.abs(axes[a][2]).max(initial=1)), int(axes[a][3].max(initial=1)))
-        num = num * axes[a][2][grid[a]]
-        den = den * axes[a][3][grid[a]]
-    if bound >= 2**63:
-        raise UnsupportedError("exact coefficients of this separable map exceed int64")
-    g = np.gcd(num, den)
-    g[g == 0] = 1
-    return _diagonal(channels, out_sizes, in_sizes, out_f.astype(_I64), in_f.astype(_I64),
-                     num // g, den // g).canonical()
+def _check_separable_budget(what: str, channels: int, out_sizes: Sequence[int],
+                            in_sizes: Sequence[int], per_axis: Sequence[int], weighted: bool,
+                            max_nnz: int | None, max_memory: int | None,
+                            axis_bytes: int = 200) -> None:
+    """The budgets of a separable map: ``channels * prod(per_axis)`` entries (``per_axis``: a
+    bound on each axis's entries), rows and columns (and exact coefficients when
+    ``weighted``) per entry, the per-axis tables (``axis_bytes`` per entry of an axis: they
+    dominate a 1-D map) and one chunk of the product besides."""
+    per_entry = BYTES_PER_ENTRY["build-separable"] + (
+        BYTES_PER_ENTRY["coefficients"] if weighted else 0)
+    check_budget(channels * prod(per_axis), max_nnz, max_memory=max_memory, per_entry=per_entry,
+                 extra_bytes=CHUNK_BYTES + axis_bytes * sum(per_axis))
+    check_indexable(f"this {what} map", channels, out_sizes, in_sizes)
 
 
 def _check_pool_windows(r: Resolved) -> None:
@@ -321,7 +320,8 @@ def _check_pool_windows(r: Resolved) -> None:
 
 
 def avg_pool_map(
-    layer: AvgPool, input_shape: Sequence[int], *, max_nnz: int | None = None
+    layer: AvgPool, input_shape: Sequence[int], *, max_nnz: int | None = None,
+    max_memory: int | None = None,
 ) -> IndexMap:
     """Average pooling with exact ``1/divisor`` coefficients.
 
@@ -333,7 +333,9 @@ def avg_pool_map(
     r = resolve(layer, sizes)
     layer = r.layer
     _check_pool_windows(r)
-    check_budget(c * prod(r.output) * prod(layer.kernel), max_nnz)
+    _check_separable_budget("avg-pool", c, r.output, sizes, [
+        o * k for o, k in zip(r.output, layer.kernel, strict=True)], True, max_nnz, max_memory,
+        axis_bytes=80)
     axes = []
     for a, n in enumerate(sizes):
         pb, pe = r.pads[a]
@@ -352,7 +354,8 @@ def avg_pool_map(
 
 
 def max_pool_selection_map(
-    layer: MaxPool, x: NDArray[Any], *, max_nnz: int | None = None
+    layer: MaxPool, x: NDArray[Any], *, max_nnz: int | None = None,
+    max_memory: int | None = None,
 ) -> IndexMap:
     """The 0/1 selection matrix ``S(x)`` of max pooling at the sample ``x`` (shape (C, *n)):
     ``maxpool(x) = S(x) x``; row ``o`` has a single 1 at the arg-max PyTorch reports (the
@@ -367,7 +370,11 @@ def max_pool_selection_map(
     r = resolve(layer, sizes)
     layer = r.layer
     _check_pool_windows(r)
-    check_budget(c * prod(r.output), max_nnz)
+    check_indexable("this max-pool map", c, r.output, sizes)
+    padded = any(p for pair in r.pads for p in pair)  # the reference op pads a copy of x
+    check_budget(c * prod(r.output), max_nnz, max_memory=max_memory,
+                 per_entry=BYTES_PER_ENTRY["build-selection"],
+                 extra_bytes=arr.nbytes if padded else 0)
     idx = max_pool_indices(arr[None], layer.kernel, layer.stride, tuple(r.pads),
                            layer.dilation, layer.ceil_mode,
                            any_padding=layer.convention is Convention.JAX)  # JAX: no limit
@@ -386,7 +393,8 @@ def max_pool_selection_map(
 
 
 def max_unpool_map(
-    layer: MaxUnpool, indices: NDArray[Any], *, max_nnz: int | None = None
+    layer: MaxUnpool, indices: NDArray[Any], *, max_nnz: int | None = None,
+    max_memory: int | None = None,
 ) -> IndexMap:
     """Max-unpooling for given switches ``indices`` (shape (C, *o), flat positions in each
     output plane, PyTorch semantics); repeated indices sum (where PyTorch is nondeterministic)."""
@@ -403,7 +411,9 @@ def max_unpool_map(
             f"indices={bad} must lie in [0, {n_out}) (the output plane of size "
             f"{'x'.join(map(str, r.output))})"
         )
-    check_budget(c * n_in, max_nnz)
+    check_indexable("this max-unpool map", c, r.output, sizes)
+    check_budget(c * n_in, max_nnz, max_memory=max_memory,
+                 per_entry=BYTES_PER_ENTRY["build-unpool"])
     ch = np.arange(c, dtype=_I64)[:, None]
     rows = (ch * n_out + flat).ravel()
     cols = (ch * n_in + np.arange(n_in, dtype=_I64)[None, :]).ravel()
@@ -614,7 +624,8 @@ def _cubic_axis(layer: Resize, a: int, n: int, o: int) -> tuple[Any, Any, Any, A
     return merge_taps(key[order], w.ravel()[order], dens.ravel()[order], n)
 
 
-def resize_map(layer: Resize, input_shape: Sequence[int], *, max_nnz: int | None = None) -> IndexMap:
+def resize_map(layer: Resize, input_shape: Sequence[int], *, max_nnz: int | None = None,
+               max_memory: int | None = None) -> IndexMap:
     """Nearest / nearest-exact / multilinear / cubic resizing with exact rational coefficients;
     under tensorflow, keras and jax also area, mitchellcubic and antialiased kernels
     (:mod:`symconv.core.resample`; lanczos and gaussian are refused: irrational weights).
@@ -645,11 +656,13 @@ def resize_map(layer: Resize, input_shape: Sequence[int], *, max_nnz: int | None
     if tf_jax:
         from symconv.core.resample import tf_jax_axis, tf_jax_taps
 
-        check_budget(c * prod(o * tf_jax_taps(layer, n, o) for n, o in zip(
-            sizes, r.output, strict=True)), max_nnz)
+        per_axis = [o * tf_jax_taps(layer, n, o) for n, o in zip(sizes, r.output, strict=True)]
     else:
         taps = {ResizeMode.LINEAR: 2, ResizeMode.CUBIC: 4}.get(mode, 1)
-        check_budget(c * prod(r.output) * taps ** len(sizes), max_nnz)
+        per_axis = [o * taps for o in r.output]
+    nearest = mode in (ResizeMode.NEAREST, ResizeMode.NEAREST_EXACT)
+    _check_separable_budget("resize", c, r.output, sizes, per_axis, not nearest, max_nnz,
+                            max_memory, axis_bytes=64 if nearest else 136)
     axes: list[tuple[Any, Any, Any, Any]] = []
     cl = _torch_channels_last_kernel(c, sizes, r.output)
     for a, (n, o) in enumerate(zip(sizes, r.output, strict=True)):
@@ -688,21 +701,36 @@ def _fmt_sizes(sizes: Sequence[Any]) -> str:
 def _shuffle_indices(
     c_out: int, r: int, sizes: Sequence[int], order: ShuffleOrder
 ) -> tuple[NDArray[Any], NDArray[Any]]:
-    """Flat (low-resolution, high-resolution) index pairs of pixel shuffle."""
+    """Flat (low-resolution, high-resolution) index pairs of pixel shuffle: the
+    high-resolution positions in order, their low-resolution sources computed in chunks (the
+    only O(nnz) arrays are the two results)."""
     nd = len(sizes)
     big = tuple(n * r for n in sizes)
-    hi = np.indices((c_out, *big), dtype=_I64).reshape(nd + 1, -1)
-    ch = hi[0]
-    offs = [hi[1 + a] % r for a in range(nd)]
-    lows = [hi[1 + a] // r for a in range(nd)]
-    off_flat = np.ravel_multi_index(offs, (r,) * nd) if nd else np.zeros_like(ch)
-    c_low = ch * r**nd + off_flat if order is ShuffleOrder.CRD else off_flat * c_out + ch
-    low = np.ravel_multi_index([c_low, *lows], (c_out * r**nd, *sizes))
-    return low.astype(_I64), np.arange(ch.size, dtype=_I64)
+    n_low = prod(sizes)
+    check_indexable("this pixel-shuffle map", c_out, big, (r**nd, *sizes))
+    total = c_out * prod(big)
+    low = np.empty(total, _I64)
+    for s in range(0, total, CHUNK_ENTRIES):
+        rest = np.arange(s, min(s + CHUNK_ENTRIES, total), dtype=_I64)
+        acc = np.zeros(rest.size, _I64)  # the low position within its channel
+        off = np.zeros(rest.size, _I64)  # the phase (offset within the r**nd block)
+        low_stride, off_stride = 1, 1
+        for a in range(nd - 1, -1, -1):
+            coord = rest % big[a]
+            rest //= big[a]
+            acc += (coord // r) * low_stride
+            off += (coord % r) * off_stride
+            low_stride *= sizes[a]
+            off_stride *= r
+        c_low = rest * r**nd + off if order is ShuffleOrder.CRD else off * c_out + rest
+        low[s:s + acc.size] = c_low * n_low + acc
+    return low, np.arange(total, dtype=_I64)
+
 
 
 def pixel_shuffle_map(
-    layer: PixelShuffle, input_shape: Sequence[int], *, max_nnz: int | None = None
+    layer: PixelShuffle, input_shape: Sequence[int], *, max_nnz: int | None = None,
+    max_memory: int | None = None,
 ) -> IndexMap:
     """Pixel shuffle ``(C r^D, *n) -> (C, *(r n))`` as a permutation (CRD or DCR order)."""
     c, sizes = _shape(input_shape)
@@ -710,14 +738,17 @@ def pixel_shuffle_map(
     nd = len(sizes)
     if c % r**nd:
         raise InvalidSpecError(f"channels={c} must be divisible by factor**{nd}={r**nd}")
-    check_budget(c * prod(sizes), max_nnz)  # a permutation: one entry per input (Python ints)
+    # a permutation: one entry per input (Python ints)
+    check_budget(c * prod(sizes), max_nnz, max_memory=max_memory,
+                 per_entry=BYTES_PER_ENTRY["build-permutation"], extra_bytes=CHUNK_BYTES // 4)
     low, high = _shuffle_indices(c // r**nd, r, sizes, layer.order)
     return IndexMap.from_arrays((high.size, low.size), high, low, in_shape=(c, *sizes),
                                 out_shape=(c // r**nd, *(n * r for n in sizes)))
 
 
 def pixel_unshuffle_map(
-    layer: PixelUnshuffle, input_shape: Sequence[int], *, max_nnz: int | None = None
+    layer: PixelUnshuffle, input_shape: Sequence[int], *, max_nnz: int | None = None,
+    max_memory: int | None = None,
 ) -> IndexMap:
     """Pixel unshuffle: the inverse (= transpose) permutation of pixel shuffle."""
     c, sizes = _shape(input_shape)
@@ -728,7 +759,8 @@ def pixel_unshuffle_map(
                 f"input_shape={tuple(input_shape)} must have spatial sizes divisible by "
                 f"factor={r}"
             )
-    check_budget(c * prod(sizes), max_nnz)
+    check_budget(c * prod(sizes), max_nnz, max_memory=max_memory,
+                 per_entry=BYTES_PER_ENTRY["build-permutation"], extra_bytes=CHUNK_BYTES // 4)
     small = tuple(n // r for n in sizes)
     low, high = _shuffle_indices(c, r, small, layer.order)
     return IndexMap.from_arrays((low.size, high.size), low, high, in_shape=(c, *sizes),
@@ -736,7 +768,8 @@ def pixel_unshuffle_map(
 
 
 def slice_map(
-    layer: Slice, input_shape: Sequence[int], *, max_nnz: int | None = None
+    layer: Slice, input_shape: Sequence[int], *, max_nnz: int | None = None,
+    max_memory: int | None = None,
 ) -> IndexMap:
     """A (strided) crop ``x[c0:c1:cs, start:end:step, ...]``: a 0/1 selection, one entry per
     output position (clamping of :func:`symconv.sizes.shapes.slice_start`: ONNX ``Slice`` under
@@ -760,76 +793,11 @@ def slice_map(
         raise InvalidSpecError(f"channels={spec.channels} must keep at least one of the {c} "
                                "channels (the slice is empty)")
     out_shape = tuple(length for _, length, _ in axes)
-    check_budget(prod(out_shape), max_nnz)  # one entry per output position
+    check_budget(prod(out_shape), max_nnz, max_memory=max_memory,  # one per output position
+                 per_entry=BYTES_PER_ENTRY["build-slice"])
+    check_indexable("this slice map", 1, out_shape, (c, *sizes))
     idx = [first + step * np.arange(length, dtype=_I64) for first, length, step in axes]
-    cols = np.ravel_multi_index(np.ix_(*idx), (c, *sizes)).ravel().astype(_I64)
+    cols = _combine([(i,) for i in idx], [(c, *sizes)])[0]
     rows = np.arange(cols.size, dtype=_I64)
     return IndexMap.from_arrays((rows.size, prod((c, *sizes))), rows, cols,
                                 in_shape=(c, *sizes), out_shape=out_shape)
-
-
-# --------------------------------------------------------------------------- plumbing maps
-
-
-def _axiswise(
-    input_shape: Sequence[int], per_axis: Sequence[tuple[int, NDArray[Any], NDArray[Any]]]
-) -> IndexMap:
-    c, sizes = _shape(input_shape)
-    out_sizes = tuple(p[0] for p in per_axis)
-    axes = [(dst, src, np.ones(dst.size, _I64), np.ones(dst.size, _I64))
-            for _, dst, src in per_axis]
-    return _separable(c, out_sizes, sizes, axes)
-
-
-def pad_map(
-    input_shape: Sequence[int],
-    pads: Sequence[tuple[int, int]],
-    mode: str | PaddingFill = "zeros",
-) -> IndexMap:
-    """Explicit padding ``(before, after)`` per axis with zeros, reflect, replicate or circular."""
-    fill = parse_enum("mode", mode, PaddingFill)
-    _, sizes = _shape(input_shape)
-    if len(pads) != len(sizes):
-        raise InvalidSpecError(f"pads={tuple(pads)} must have one pair per spatial axis")
-    _check_fill(fill, pads, sizes)
-    per_axis = []
-    for (b, e), n in zip(pads, sizes, strict=True):
-        if b < 0 or e < 0:
-            raise InvalidSpecError(f"padding=({b},{e}) must be non-negative (use crop_map)")
-        pos = np.arange(-b, n + e, dtype=_I64)
-        keep, src = _fill(pos, n, fill)
-        per_axis.append((n + b + e, (pos + b)[keep], src[keep]))
-    return _axiswise(input_shape, per_axis)
-
-
-def crop_map(input_shape: Sequence[int], crops: Sequence[tuple[int, int]]) -> IndexMap:
-    """Remove ``(before, after)`` positions per axis."""
-    _, sizes = _shape(input_shape)
-    per_axis = []
-    for (b, e), n in zip(crops, sizes, strict=True):
-        if b < 0 or e < 0 or b + e >= n:
-            raise InvalidSpecError(f"crop=({b},{e}) must be non-negative and leave at least 1 "
-                                   f"of the input size {n}")
-        dst = np.arange(n - b - e, dtype=_I64)
-        per_axis.append((n - b - e, dst, dst + b))
-    return _axiswise(input_shape, per_axis)
-
-
-def zero_stretch_map(input_shape: Sequence[int], stride: Sequence[int]) -> IndexMap:
-    """Insert ``s - 1`` zeros between samples (input dilation): size ``(n - 1) s + 1``."""
-    _, sizes = _shape(input_shape)
-    per_axis = []
-    for s, n in zip(stride, sizes, strict=True):
-        src = np.arange(n, dtype=_I64)
-        per_axis.append(((n - 1) * s + 1, src * s, src))
-    return _axiswise(input_shape, per_axis)
-
-
-def subsample_map(input_shape: Sequence[int], stride: Sequence[int]) -> IndexMap:
-    """Keep every ``s``-th sample starting at 0: size ``ceil(n / s)``."""
-    _, sizes = _shape(input_shape)
-    per_axis = []
-    for s, n in zip(stride, sizes, strict=True):
-        dst = np.arange(-(-n // s), dtype=_I64)
-        per_axis.append((dst.size, dst, dst * s))
-    return _axiswise(input_shape, per_axis)

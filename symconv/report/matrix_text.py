@@ -29,14 +29,16 @@ w_{0} & 0 \\\\
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
     "LATEX_LIMITS",
     "TEXT_LIMITS",
+    "EntryListing",
     "MatrixView",
+    "render_json",
     "render_latex",
     "render_text",
     "shown_indices",
@@ -63,12 +65,45 @@ def shown_indices(n: int, limit: int) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class EntryListing:
+    """Every structural nonzero as columns (what ``--json`` lists, in row-major order):
+    ``rows`` and ``cols`` (integer arrays), and either ``values`` (floats, the numeric view) or
+    ``codes`` into ``texts`` (the symbolic view: entry ``k`` is ``texts[codes[k]]``, each
+    distinct value rendered once).
+
+    >>> import numpy as np
+    >>> e = EntryListing(np.array([0, 1]), np.array([1, 0]), codes=np.array([0, 0]),
+    ...                  texts=("1/2",))
+    >>> e.triples()
+    ((0, 1, '1/2'), (1, 0, '1/2'))
+    """
+
+    rows: Any
+    cols: Any
+    values: Any = None
+    codes: Any = None
+    texts: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def triples(self) -> tuple[tuple[int, int, Any], ...]:
+        """``(row, col, value)`` per entry (small listings; JSON goes through
+        :func:`render_json` instead)."""
+        vals = (self.values.tolist() if self.values is not None
+                else [self.texts[c] for c in self.codes.tolist()])
+        return tuple(zip(self.rows.tolist(), self.cols.tolist(), vals, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
 class MatrixView:
     """What ``symconv matrix`` shows (all values already computed by the command).
 
     ``block[i][j]`` is the entry at ``(rows[i], cols[j])``; ``entries`` (JSON only) lists every
-    structural nonzero ``(row, col, value)`` in row-major order; ``row_counts`` and
-    ``col_counts`` (``--stats``) are histograms ``((count, how many rows/cols), ...)``.
+    structural nonzero ``(row, col, value)`` in row-major order, or ``listing`` holds them as
+    columns (:class:`EntryListing`, what the command fills: no Python object per entry);
+    ``row_counts`` and ``col_counts`` (``--stats``) are histograms
+    ``((count, how many rows/cols), ...)``.
     """
 
     title: str
@@ -84,6 +119,7 @@ class MatrixView:
     entries: tuple[tuple[int, int, Any], ...] | None = None
     row_counts: tuple[tuple[int, int], ...] | None = None
     col_counts: tuple[tuple[int, int], ...] | None = None
+    listing: EntryListing | None = None
 
     @property
     def density(self) -> float:
@@ -222,11 +258,71 @@ def to_dict(view: MatrixView) -> dict[str, Any]:
         "view": "numeric" if view.numeric else "symbolic",
         "weights": [{"name": n, "shape": list(s)} for n, s in view.weights],
     }
-    if view.entries is not None:
-        out["entries"] = [[r, c, v if view.numeric else str(v)] for r, c, v in view.entries]
+    entries = view.listing.triples() if view.listing is not None else view.entries
+    if entries is not None:
+        out["entries"] = [[r, c, v if view.numeric else str(v)] for r, c, v in entries]
     if view.row_counts is not None and view.col_counts is not None:
         out["stats"] = {
             "row_counts": {str(k): v for k, v in view.row_counts},
             "col_counts": {str(k): v for k, v in view.col_counts},
         }
     return out
+
+
+#: Entries formatted per block by :func:`render_json` (bounds its temporaries).
+JSON_BLOCK = 1 << 16
+
+
+def render_json(view: MatrixView, dump: Callable[[Any], str]) -> str:
+    """``dump(to_dict(view))`` (``dump``: the CLI's deterministic JSON writer, two-space
+    indent and sorted keys, a list of scalars on one line), the same text byte for byte, with
+    the entry listing
+    formatted from its columns in blocks (no Python object per entry kept): each distinct
+    symbolic value is JSON-encoded once, floats as ``repr`` (what ``json.dumps`` writes).
+    Non-finite values are refused (JSON has none): ``ValueError``.
+
+    >>> import numpy as np
+    >>> from symconv.cli._common import dump_json
+    >>> view = MatrixView(title="t", in_shape=(1, 2), out_shape=(1, 1), shape=(1, 2), nnz=2,
+    ...                   weights=(), numeric=False, rows=(0,), cols=(0, 1), block=((1, 1),),
+    ...                   listing=EntryListing(np.array([0, 0]), np.array([0, 1]),
+    ...                                        codes=np.array([0, 0]), texts=("1/2",)))
+    >>> render_json(view, dump_json) == dump_json(to_dict(view))
+    True
+    """
+    import json
+
+    listing = view.listing
+    if listing is None:
+        return dump(to_dict(view))
+    head = dump(to_dict(MatrixView(**{
+        **{f: getattr(view, f) for f in MatrixView.__dataclass_fields__}, "listing": None})))
+    if not len(listing):
+        body = "[]"
+    else:
+        inner = "    "
+        if listing.values is not None:
+            values = listing.values
+            import numpy as np
+
+            if not np.isfinite(values).all():
+                raise ValueError("Out of range float values are not JSON compliant")
+            encoded = None
+        else:
+            encoded = [json.dumps(t, ensure_ascii=True) for t in listing.texts]
+        parts = []
+        for s in range(0, len(listing), JSON_BLOCK):
+            rows = listing.rows[s:s + JSON_BLOCK].tolist()
+            cols = listing.cols[s:s + JSON_BLOCK].tolist()
+            if encoded is None:
+                vals = [repr(v) for v in listing.values[s:s + JSON_BLOCK].tolist()]
+            else:
+                vals = [encoded[c] for c in listing.codes[s:s + JSON_BLOCK].tolist()]
+            parts.append(",\n".join(f"{inner}[{r}, {c}, {v}]"
+                                     for r, c, v in zip(rows, cols, vals, strict=True)))
+        body = "[\n" + ",\n".join(parts) + "\n  ]"
+    # sorted keys: "entries" comes right after "density", which every view has
+    lines = head.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith('  "density": '))
+    lines.insert(at + 1, f'  "entries": {body},')
+    return "\n".join(lines)
