@@ -393,3 +393,43 @@ def test_onnx_same_transpose_with_a_negative_total_is_clamped_symbolically() -> 
     t = ConvTranspose(kernel=1, stride=2, padding="same_upper", convention="onnx")
     assert resolve(t, (n,)).output == (2 * n - 1,) and resolve(t, 3).output == (5,)
     assert layer_facts(t, (3,)).ok
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["max-unpool", "--in", "7", "--kernel", "2147483648"], "entries of this latex derivation"),
+    (["conv", "--in", "2300x2300", "--kernel", "3"], "max_nnz=10000000 must be at least"),
+    (["conv", "--in", "2300x2300", "--kernel", "3", "--max-nnz", "100000000"],
+     "max_memory=3,758,096,384 bytes must be at least"),
+    (["conv", "--in", "64x64", "--kernel", "3", "--max-memory", "259MiB"],
+     "max_memory=271,581,184 bytes must be at least"),
+    (["conv", "--in", "4", "--kernel", "3", "--max-nnz", "0"], "--max-nnz=0 must be"),
+    (["conv", "--in", "4", "--kernel", "3", "--max-memory", "lots"], "--max-memory='lots'"),
+])
+def test_derivation_budgets_refuse_before_building(args: list[str], needle: str) -> None:
+    """Issue 15: arrays sized by the output (a max-unpool kernel of 2**31) or a map too big
+    to derive are refused in one line before anything is allocated."""
+    import resource
+    import time
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    result = CliRunner().invoke(cli, ["latex", *args])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], lines
+    assert time.perf_counter() - t0 < 5
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB
+
+
+def test_derivation_budget_counts_map_entries_or_positions() -> None:
+    from symconv.errors import InvalidSpecError
+    from symconv.report.facts import check_derivation
+    from symconv.sizes.shapes import resolve
+
+    conv = Conv(kernel=3)
+    assert check_derivation(conv, resolve(conv, (10, 10)), 1, 1) == 9 * 8 * 8
+    pool = MaxPool(kernel=2)  # its map needs data: positions bound it
+    assert check_derivation(pool, resolve(pool, (10, 10)), 3, 0) == 3 * 100 + 3 * 25
+    layer_facts(conv, (6, 6), max_nnz=9 * 16)  # exactly the budget: accepted
+    with pytest.raises(InvalidSpecError, match="max_nnz=143 must be at least the estimated 144"):
+        layer_facts(conv, (6, 6), max_nnz=143)

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from symconv.cli._common import SymconvCommand
+from symconv.cli._common import INT, SymconvCommand
 from symconv.cli._layer_options import build_layer, layer_options
 from symconv.cli._seed import seed_option
 
@@ -36,6 +36,8 @@ configuration (exact map equality or exact integer arithmetic on seeded data) an
 theorem that proves it in general.
 \b
 Value syntax as in 'symconv shape' (sizes 6 or 4x4, per-axis 3x5, padding 1, 1:2, same).
+The derivation's maps are estimated before anything is built and refused beyond --max-nnz
+entries or --max-memory bytes (a derivation is meant for sizes you can read).
 Exit status: 0 written, 1 a statement failed its check (marked FAILED), 2 bad input.
 """
 
@@ -50,12 +52,24 @@ Exit status: 0 written, 1 a statement failed its check (marked FAILED), 2 bad in
 })
 @click.option("--fragment", is_flag=True, help="A body to paste into a document (no preamble).")
 @seed_option("Seed of the data the checks use.")
-def latex(layer: str, fragment: bool, seed: int, **options: Any) -> None:
+@click.option("--max-nnz", type=INT, metavar="N",
+              help="Entry budget of the derivation's maps (default 10,000,000).")
+@click.option("--max-memory", metavar="BYTES",
+              help="Memory budget of the whole command: 4000000000, 512MiB, 3.5GiB (default "
+                   "3.5GiB, which fits a 4 GiB address-space limit).")
+def latex(layer: str, fragment: bool, seed: int, max_nnz: int | None, max_memory: str | None,
+          **options: Any) -> None:
     """A LaTeX derivation of one LAYER configuration: conv, conv-transpose, max-pool, avg-pool,
     max-unpool, resize (or upsample), pixel-shuffle, pixel-unshuffle, adaptive-avg-pool,
     adaptive-max-pool, global-avg-pool, global-max-pool."""
+    from symconv.cli.matrix import parse_memory
     from symconv.cli.shape import Query
+    from symconv.errors import InvalidSpecError
     from symconv.report.facts import layer_facts
+
+    if max_nnz is not None and max_nnz < 1:
+        raise InvalidSpecError(f"--max-nnz={max_nnz} must be a positive integer")
+    memory = parse_memory(max_memory) if max_memory is not None else None
     from symconv.report.latex import layer_document
 
     # a derivation is symbolic: a decimal scale is the exact fraction it spells
@@ -63,7 +77,8 @@ def latex(layer: str, fragment: bool, seed: int, **options: Any) -> None:
     spec = build_layer(query.command, query.params, query.convention)
     assert query.sizes is not None  # --in is required
     facts = layer_facts(spec, query.sizes, channels=query.params.get("channels"),
-                        out_channels=query.params.get("out_channels"), seed=seed)
+                        out_channels=query.params.get("out_channels"), seed=seed,
+                        max_nnz=max_nnz, max_memory=memory)
     click.echo(layer_document(facts, fragment=fragment), nl=False)
     if not facts.ok:
         raise SystemExit(1)

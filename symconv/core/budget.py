@@ -55,8 +55,10 @@ __all__ = [
 
 #: Default entry budgets per view.  ``symbolic``: SymPy objects (about 300 bytes and 2 us per
 #: entry); ``numeric``: SciPy CSR and the index arrays; ``json``: an entry listing
-#: (``symconv matrix --json``), about 1 us and 40 bytes of text per entry.
-DEFAULT_MAX_NNZ = {"symbolic": 2_000_000, "numeric": 50_000_000, "json": 2_000_000}
+#: (``symconv matrix --json``), about 1 us and 40 bytes of text per entry; ``latex``: the maps
+#: of a ``symconv latex`` derivation (about 1 us and 40-220 bytes per entry).
+DEFAULT_MAX_NNZ = {"symbolic": 2_000_000, "numeric": 50_000_000, "json": 2_000_000,
+                   "latex": 10_000_000}
 
 #: Default memory budget of the process (baseline included), in bytes: 3.5 GiB, so that a
 #: request accepted by default fits under a 4 GiB address-space limit.

@@ -45,9 +45,11 @@ from symconv.core import (
     max_unpool_map,
     pixel_shuffle_map,
     pixel_unshuffle_map,
+    plan_map,
     resize_map,
     weight_symbols,
 )
+from symconv.core.budget import check_budget
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
 from symconv.report.model import Claim, LayerFacts, SizeFormula
 from symconv.sizes import formulas as F
@@ -676,8 +678,37 @@ def _build(layer: Layer, r: Resolved, c_in: int, c_out: int,
     raise UnsupportedError(f"layer={layer!r} has no LaTeX derivation")
 
 
+#: Measured peak bytes per planned entry of a derivation (the layer's map, its transpose, the
+#: direct and gradient constructions and the seeded checks), by layer kind; the entries are
+#: the map's (or, where the map needs data, the input and output positions).
+_DERIVATION_BYTES = {Conv: 120, ConvTranspose: 120, AvgPool: 170, MaxPool: 40, MaxUnpool: 50,
+                     Resize: 170, PixelShuffle: 36, PixelUnshuffle: 36, AdaptiveAvgPool: 220,
+                     AdaptiveMaxPool: 220}
+
+
+def check_derivation(layer: Layer, r: Resolved, c_in: int, c_out: int, *,
+                     max_nnz: int | None = None, max_memory: int | None = None) -> int:
+    """Refuse a derivation whose maps would exceed ``max_nnz`` entries (default
+    ``DEFAULT_MAX_NNZ["latex"]``) or ``max_memory`` bytes, before anything is built: the
+    entries are the map's, planned from the sizes and parameters, or the input plus output
+    positions where that is more (a max pooling's map needs data).  Returns the entries."""
+    sizes = _ints(r.input)
+    positions = c_in * prod(sizes) + max(c_out, c_in) * prod(_ints(r.output))
+    if isinstance(layer, PixelShuffle | PixelUnshuffle):  # a permutation: as many out as in
+        positions = 2 * c_in * prod(sizes)
+    try:
+        nnz = plan_map(layer, (c_in, *sizes), out_channels=c_out or None).nnz
+    except SymconvError:
+        nnz = 0  # a map that needs data (max pooling, max-unpooling): positions bound it
+    entries = max(nnz, positions)
+    check_budget(entries, max_nnz, "latex", max_memory=max_memory,
+                 per_entry=_DERIVATION_BYTES.get(type(layer), 220), what="derivation")
+    return entries
+
+
 def layer_facts(layer: Layer, input_size: Sequence[int], *, channels: int | None = None,
-                out_channels: int | None = None, seed: int = 0) -> LayerFacts:
+                out_channels: int | None = None, seed: int = 0, max_nnz: int | None = None,
+                max_memory: int | None = None) -> LayerFacts:
     """Everything ``symconv latex`` states about ``layer`` on spatial ``input_size``.
 
     Parameters
@@ -687,6 +718,8 @@ def layer_facts(layer: Layer, input_size: Sequence[int], *, channels: int | None
     input_size : spatial sizes, one per axis
     channels, out_channels : channel counts (default: the spec's, else the fewest that fit)
     seed : seed of the random data the numeric checks use
+    max_nnz, max_memory : budgets of the derivation's maps in entries and bytes
+        (:func:`check_derivation`), checked before anything is built
 
     Raises
     ------
@@ -697,6 +730,7 @@ def layer_facts(layer: Layer, input_size: Sequence[int], *, channels: int | None
     r = resolve(layer, sizes)
     nd = len(sizes)
     c_in, c_out = _channels(layer, channels, out_channels, nd)
+    check_derivation(layer, r, c_in, c_out, max_nnz=max_nnz, max_memory=max_memory)
     rng = np.random.default_rng(seed)
     try:
         draft = _build(layer, r, c_in, c_out, rng)
