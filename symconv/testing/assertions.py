@@ -1,0 +1,299 @@
+"""Assertions: an implementation against the exact expected results.
+
+An *implementation* is a callable ``fn(layer, x, w)`` that runs ``layer`` (a symconv spec:
+its parameters, its convention) on ``x`` (shape ``(N, C, *spatial)``: int64 for exact cases,
+float64 otherwise) with weights ``w`` (``None`` for a layer without weights; PyTorch
+layouts) and returns the output array, or raises when it rejects the input.  Wrapping a
+kernel, a framework call or a port in such a function is all the kit needs.
+
+* :func:`assert_layer_matches` -- one layer on one input: the output shape, every value
+  (exact for integer inputs, else within ``rtol``/``atol``) and, with ``grad_fn``, the
+  gradients; a configuration the convention rejects must be rejected too.
+* :func:`check_implementation` -- the same over a strategy of cases
+  (:func:`~symconv.testing.edges.layers`, Hypothesis): a failure is shrunk to the smallest
+  configuration and reported with the ``symconv shape``/``symconv matrix`` command that
+  reproduces it.  Call it inside a test function.
+
+>>> import numpy as np
+>>> from symconv import AvgPool
+>>> def mean2(layer, x, w):   # a user's kernel: non-overlapping means of 2
+...     return (x[..., 0::2] + x[..., 1::2]) / 2
+>>> assert_layer_matches(mean2, AvgPool(kernel=2), (6,))
+>>> assert_layer_matches(mean2, AvgPool(kernel=2), (5,))
+Traceback (most recent call last):
+...
+symconv.testing.assertions.LayerMismatch: mean2 raised ValueError on AvgPool(kernel=2, stride=2, count_include_pad=True) with x of shape (1, 1, 5), where the expected output has shape (1, 1, 2) (ValueError: operands could not be broadcast together with shapes (1,1,3) (1,1,2))
+  reproduce: symconv shape avg-pool --in 5 --kernel 2 --stride 2 --padding 0:0 --count-include-pad
+  values:    symconv matrix avg-pool --in 5 --kernel 2 --stride 2 --padding 0:0 --count-include-pad --channels 1
+  python:    symconv.testing.expected(symconv.AvgPool(kernel=2, stride=2, count_include_pad=True), x) with x, w = symconv.testing.random_inputs(symconv.AvgPool(kernel=2, stride=2, count_include_pad=True), (5,), channels=1, seed=0, exact=True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from symconv._params import fmt
+from symconv.errors import SymconvError
+from symconv.spec import Layer
+from symconv.testing.commands import reproduce_command
+from symconv.testing.results import Expected, expected, is_exact, random_inputs
+
+__all__ = ["DEFAULT_MAX_EXAMPLES", "ImplementationCrashed", "LayerMismatch",
+           "assert_layer_matches", "check_implementation"]
+
+#: The kit's default example budget for :func:`check_implementation`.
+DEFAULT_MAX_EXAMPLES = 200
+
+Fn = Callable[[Layer, NDArray[Any], NDArray[Any] | None], Any]
+GradFn = Callable[[Layer, NDArray[Any], NDArray[Any] | None, NDArray[Any]], Any]
+
+
+class LayerMismatch(AssertionError):
+    """An implementation disagrees with the expected result; the message says where and how
+    to reproduce it.  ``layer`` and ``input_size`` name the case."""
+
+    def __init__(self, message: str, layer: Any, input_size: tuple[int, ...]) -> None:
+        super().__init__(message)
+        self.layer = layer
+        self.input_size = input_size
+
+
+class ImplementationCrashed(RuntimeError):
+    """Raised by an implementation wrapper when the implementation neither returned nor
+    raised: the process running it died (a signal such as SIGFPE or SIGSEGV, an abort) or
+    hung.  Any other exception counts as a rejection of the input; a crash is a finding
+    whether the convention accepts the configuration or rejects it (rejecting is raising,
+    not dying).  The message says how it died (``"killed by SIGFPE"``)."""
+
+
+def _name(fn: Any) -> str:
+    return str(getattr(fn, "__name__", None) or type(fn).__name__)
+
+
+def _reproduction(layer: Any, sizes: tuple[int, ...], channels: int, seed: int,
+                  exact: bool, out_channels: int | None) -> str:
+    lines = []
+    shape = reproduce_command(layer, sizes)
+    if shape is not None:
+        lines.append(f"  reproduce: {shape}")
+    values = reproduce_command(layer, sizes, matrix=True, channels=channels,
+                               out_channels=out_channels)
+    if values is not None:
+        lines.append(f"  values:    {values}")
+    spec = f"symconv.{layer!r}"
+    wtext = ", w" if getattr(layer, "kernel", None) is not None and hasattr(layer, "groups") \
+        else ""
+    oc = "" if out_channels is None else f", out_channels={out_channels}"
+    lines.append(f"  python:    symconv.testing.expected({spec}, x{wtext}) with x, w = "
+                 f"symconv.testing.random_inputs({spec}, {sizes!r}, channels={channels}{oc}, "
+                 f"seed={seed}, exact={exact})")
+    return "\n".join(lines)
+
+
+def _first_difference(got: NDArray[Any], want: NDArray[Any], close: NDArray[Any]) -> str:
+    bad = np.argwhere(~close)
+    where = tuple(int(i) for i in bad[0])
+    return (f"{len(bad)} of {want.size} values differ; first at {where}: expected "
+            f"{fmt(want[where])}, got {fmt(got[where])}")
+
+
+def _compare(got: Any, want: NDArray[Any], exact: bool, rtol: float, atol: float
+             ) -> str | None:
+    """``None`` when ``got`` matches ``want``, else what differs."""
+    arr = np.asarray(got)
+    if arr.shape != want.shape:
+        return f"output shape {arr.shape}, expected {want.shape}"
+    if exact and is_exact(arr):
+        close = np.asarray(arr == want, dtype=bool)
+    else:
+        ref = want.astype(np.float64)
+        try:
+            val = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            return f"values of dtype {arr.dtype}, expected numbers"
+        close = np.isclose(val, ref, rtol=rtol, atol=atol)
+    return None if close.all() else _first_difference(arr, want, close)
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200] if text else ''}"
+
+
+def _describe(layer: Any, x: NDArray[Any]) -> str:
+    return f"{layer!r} with x of shape {tuple(x.shape)}"
+
+
+def assert_layer_matches(
+    fn: Fn,
+    layer: Layer,
+    input_size: tuple[int, ...] | None = None,
+    *,
+    x: Any = None,
+    w: Any = None,
+    channels: int | None = None,
+    out_channels: int | None = None,
+    batch: int = 1,
+    seed: int = 0,
+    exact: bool = True,
+    rtol: float = 1e-6,
+    atol: float = 1e-6,
+    grad_fn: GradFn | None = None,
+) -> None:
+    """Assert that ``fn(layer, x, w)`` returns the exact expected output (and, with
+    ``grad_fn(layer, x, w, g)`` returning ``grad_x`` or ``(grad_x, grad_w)``, the
+    expected gradients for a random cotangent ``g``).
+
+    The input is ``x`` (and ``w``) when given, else :func:`random_inputs` of
+    ``input_size`` (``exact``: small integers, compared exactly when ``fn`` returns
+    integers; float results are compared within ``rtol``/``atol``).  A configuration that
+    symconv rejects must make ``fn`` raise (or return an empty array); a ``fn`` that raises
+    :class:`ImplementationCrashed` (its process died) fails in either case.  Raises
+    :class:`LayerMismatch`.
+    """
+    if x is None:
+        if input_size is None:
+            raise SymconvError("input_size or x must be given")
+        x, w0 = random_inputs(layer, tuple(input_size), channels=channels,
+                              out_channels=out_channels, batch=batch, seed=seed, exact=exact)
+        w = w0 if w is None else w
+    arr = np.asarray(x)
+    sizes = tuple(int(v) for v in arr.shape[2:])
+    chans = int(arr.shape[1])
+    oc = out_channels
+    groups = getattr(layer, "groups", None)
+    if w is not None and groups is not None:
+        oc = int(np.asarray(w).shape[0]) if type(layer).__name__ == "Conv" \
+            else int(np.asarray(w).shape[1]) * int(groups)
+    repro = _reproduction(layer, sizes, chans, seed, exact, oc)
+    try:
+        want = expected(layer, arr, w)
+    except SymconvError as exc:
+        try:
+            got = fn(layer, arr.copy(), None if w is None else np.asarray(w).copy())
+        except ImplementationCrashed as crash:
+            raise LayerMismatch(
+                f"{_name(fn)} crashed ({crash}) on {_describe(layer, arr)}, which the "
+                f"convention rejects: {exc}\n{repro}", layer, sizes) from None
+        except Exception:
+            return
+        if np.asarray(got).size == 0:
+            return
+        raise LayerMismatch(
+            f"{_name(fn)} returned an output of shape {np.asarray(got).shape} for "
+            f"{_describe(layer, arr)}, which the convention rejects: {exc}\n{repro}",
+            layer, sizes) from None
+    try:
+        got = fn(layer, arr.copy(), None if w is None else np.asarray(w).copy())
+    except ImplementationCrashed as crash:
+        raise LayerMismatch(
+            f"{_name(fn)} crashed ({crash}) on {_describe(layer, arr)}, where the expected "
+            f"output has shape {want.shape}\n{repro}", layer, sizes) from None
+    except Exception as exc:
+        raise LayerMismatch(
+            f"{_name(fn)} raised {type(exc).__name__} on {_describe(layer, arr)}, where the "
+            f"expected output has shape {want.shape} ({_message(exc)})\n{repro}", layer,
+            sizes) from exc
+    problem = _compare(got, want.output, want.exact, rtol, atol)
+    if problem is not None:
+        raise LayerMismatch(f"{_name(fn)} disagrees on {_describe(layer, arr)}: {problem}\n"
+                            f"{repro}", layer, sizes)
+    if grad_fn is not None:
+        _check_grads(grad_fn, want, layer, seed, rtol, atol, repro, sizes)
+
+
+def _check_grads(grad_fn: GradFn, want: Expected, layer: Any, seed: int, rtol: float,
+                 atol: float, repro: str, sizes: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(seed + 1)
+    g = (rng.integers(-3, 4, size=want.shape, dtype=np.int64) if want.exact
+         else rng.standard_normal(want.shape))
+    x = np.asarray(want.x)
+    got = grad_fn(layer, x.copy(), None if want.w is None else np.asarray(want.w).copy(), g)
+    gx, gw = (got if isinstance(got, tuple) else (got, None))
+    checks = [("input gradient", gx, want.input_grad(g))]
+    if gw is not None:
+        wg = want.weight_grad(g)
+        if wg is not None:
+            checks.append(("weight gradient", gw, wg))
+    for what, value, ref in checks:
+        problem = _compare(value, np.asarray(ref), want.exact, rtol, atol)
+        if problem is not None:
+            raise LayerMismatch(f"{_name(grad_fn)}: the {what} disagrees on "
+                                f"{_describe(layer, x)}: {problem}\n{repro}", layer, sizes)
+
+
+def check_implementation(
+    fn: Fn,
+    strategy: Any = None,
+    convention: str | None = None,
+    *,
+    kind: Any = None,
+    ndim: Any = None,
+    max_examples: int = DEFAULT_MAX_EXAMPLES,
+    exact: bool = True,
+    rtol: float = 1e-6,
+    atol: float = 1e-6,
+    grad_fn: GradFn | None = None,
+    derandomize: bool = False,
+    database: Any = None,
+) -> None:
+    """Check ``fn`` on every case ``strategy`` draws (default: ``layers(kind, convention,
+    ndim)``), up to ``max_examples`` cases (:data:`DEFAULT_MAX_EXAMPLES`).
+
+    A :class:`~symconv.testing.cases.LayerCase` must match :func:`assert_layer_matches`; an
+    :class:`~symconv.testing.cases.InvalidCase` whose layer is valid but its input rejected
+    must be rejected by ``fn`` (cases of rejected parameters have no layer to pass and are
+    skipped); :class:`ImplementationCrashed` is a finding on either.  On failure Hypothesis
+    shrinks to the smallest configuration and the :class:`LayerMismatch` names it with the
+    commands that reproduce it.  Needs Hypothesis.
+    ``database``: Hypothesis's example database (default none: every run starts afresh);
+    ``derandomize=True``: the same examples every run.
+    """
+    from hypothesis import HealthCheck, given, settings
+
+    from symconv.testing.cases import InvalidCase
+    from symconv.testing.edges import layers
+
+    cases = layers(kind, convention, ndim) if strategy is None else strategy
+
+    @settings(max_examples=max_examples, deadline=None, database=database,
+              derandomize=derandomize, report_multiple_bugs=False,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                     HealthCheck.data_too_large])
+    @given(case=cases)
+    def run(case: Any) -> None:
+        if isinstance(case, InvalidCase):
+            if case.layer is None:
+                return
+            _check_rejected(fn, case, exact)
+            return
+        layer, sizes = case
+        assert_layer_matches(fn, layer, tuple(sizes), exact=exact, rtol=rtol, atol=atol,
+                             grad_fn=grad_fn)
+
+    run.__name__ = f"check_{_name(fn)}"
+    run()
+
+
+def _check_rejected(fn: Fn, case: Any, exact: bool) -> None:
+    x, w = random_inputs(case.layer, case.input_size, exact=exact)
+    repro = _reproduction(case.layer, case.input_size, int(x.shape[1]), 0, exact, None)
+    try:
+        got = fn(case.layer, x, w)
+    except ImplementationCrashed as crash:
+        raise LayerMismatch(
+            f"{_name(fn)} crashed ({crash}) on {_describe(case.layer, x)}, which "
+            f"{case.layer.convention.value} rejects: {case.rule}\n{repro}", case.layer,
+            case.input_size) from None
+    except Exception:
+        return
+    if np.asarray(got).size == 0:
+        return
+    raise LayerMismatch(
+        f"{_name(fn)} returned an output of shape {np.asarray(got).shape} for "
+        f"{_describe(case.layer, x)}, which {case.layer.convention.value} rejects: "
+        f"{case.rule}\n{repro}", case.layer, case.input_size)

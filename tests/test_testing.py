@@ -1,0 +1,506 @@
+"""The conformance kit (symconv.testing): expected results checked against the independent
+reference ops, the strategies' promises (valid cases resolve, rejected ones are rejected,
+the edges are reached), the reproduction commands run and reproduce, planted off-by-one bugs
+are caught and shrunk, and the model-repository guard."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shlex
+import subprocess
+import sys
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import symconv
+import symconv.testing as kit
+from symconv import numeric
+from symconv.cli import cli
+from symconv.network import loads
+from symconv.testing import (
+    InvalidCase,
+    LayerCase,
+    LayerMismatch,
+    assert_layer_matches,
+    assert_restores,
+    assert_valid_sizes,
+    check_implementation,
+    expected,
+    layers,
+    random_inputs,
+    reproduce_command,
+)
+from symconv.testing.edges import KINDS, edge_sizes
+from symconv.testing.guards import parse_promise
+
+import strategies
+
+SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _pads(e: Any) -> list[tuple[int, int]]:
+    return [tuple(p) for p in e.pads]
+
+
+# --------------------------------------------------------------------------- expected()
+
+
+@SLOW
+@given(case=layers(kind=("conv", "max-pool", "avg-pool")), exact=st.booleans())
+def test_expected_matches_the_reference_ops(case: LayerCase, exact: bool) -> None:
+    """Convolutions and pooling, every convention: the exact maps agree with the reference
+    ops run on the resolved pads (exact for integers, float64 otherwise)."""
+    layer, sizes = case
+    x, w = random_inputs(layer, sizes, batch=2, exact=exact, seed=sum(sizes))
+    e = expected(layer, x, w)
+    lay: Any = e.layer
+    pads = _pads(e)
+    if isinstance(lay, symconv.Conv):
+        ref = numeric.conv(x, w, lay.stride, pads, lay.dilation, lay.groups, any_padding=True)
+    elif isinstance(lay, symconv.MaxPool):
+        ref = numeric.max_pool(x, lay.kernel, lay.stride, pads, lay.dilation, lay.ceil_mode,
+                               any_padding=True)
+    elif any(d > 1 for d in lay.dilation):
+        return  # the reference average pool has no dilation (ONNX's; see the adjoint test)
+    else:
+        ref = numeric.avg_pool(x, lay.kernel, lay.stride, pads, lay.ceil_mode,
+                               lay.count_include_pad, any_padding=True)
+    assert e.exact == exact
+    if exact:
+        assert e.output.tolist() == np.asarray(ref).tolist()
+    else:
+        assert e.output.dtype == np.float64
+        np.testing.assert_allclose(e.output, np.asarray(ref, dtype=float), rtol=1e-12,
+                                   atol=1e-12)
+
+
+@SLOW
+@given(case=layers(kind="conv", convention="torch"), data=st.data())
+def test_expected_gradients_match_the_reference_ops(case: LayerCase, data: Any) -> None:
+    layer, sizes = case
+    x, w = random_inputs(layer, sizes, batch=2, seed=3)
+    e = expected(layer, x, w)
+    lay: Any = e.layer
+    g = np.random.default_rng(data.draw(st.integers(0, 99))).integers(-3, 4, size=e.shape)
+    pads = _pads(e)
+    gx = numeric.conv_grad_input(g, w, sizes, lay.stride, pads, lay.dilation, lay.groups)
+    gw = numeric.conv_grad_weight(x, g, lay.kernel, lay.stride, pads, lay.dilation,
+                                  lay.groups)
+    assert e.input_grad(g).tolist() == np.asarray(gx).tolist()
+    assert e.weight_grad(g).tolist() == np.asarray(gw).tolist()
+
+
+@SLOW
+@given(case=layers(kind=("conv-transpose", "resize", "adaptive-pool", "pixel-shuffle",
+                         "pixel-unshuffle", "avg-pool")), seed=st.integers(0, 9))
+def test_input_grad_is_the_adjoint(case: LayerCase, seed: int) -> None:
+    """``<layer(x), g> = <x, input_grad(g)>`` exactly, every kind with a fixed map."""
+    layer, sizes = case
+    x, w = random_inputs(layer, sizes, seed=seed)
+    e = expected(layer, x, w)
+    g = np.random.default_rng(seed).integers(-3, 4, size=e.shape)
+    left = sum(Fraction(a) * Fraction(b) for a, b in zip(e.output.ravel().tolist(),
+                                                         g.ravel().tolist(), strict=True))
+    right = sum(Fraction(a) * Fraction(b) for a, b in zip(x.ravel().tolist(),
+                                                          e.input_grad(g).ravel().tolist(),
+                                                          strict=True))
+    assert left == right
+
+
+def test_expected_transpose_and_resize_against_reference() -> None:
+    layer = symconv.ConvTranspose(kernel=3, stride=2, padding=1, output_padding=1)
+    x, w = random_inputs(layer, (4,), channels=2, out_channels=4, batch=2, seed=1)
+    e = expected(layer, x, w)
+    ref = numeric.conv_transpose(x, w, 2, 1, 1)
+    assert e.output.tolist() == ref.tolist()
+    r = symconv.Resize(scale_factor=Fraction(3, 2), mode="linear")
+    x = np.arange(8).reshape(1, 2, 4)
+    out = expected(r, x).output
+    assert out.dtype == object and out.tolist() == numeric.upsample_linear(
+        x, scale_factor=Fraction(3, 2)).tolist()
+
+
+def test_expected_is_exact_or_float() -> None:
+    pool = symconv.AvgPool(kernel=2)
+    assert expected(pool, np.array([[[1, 2]]])).output.tolist() == [[[Fraction(3, 2)]]]
+    x = np.array([[[Fraction(1, 3), Fraction(1, 6)]]], dtype=object)
+    assert expected(pool, x).output.tolist() == [[[Fraction(1, 4)]]]
+    assert expected(pool, np.array([[[1.0, 2.5]]])).output.tolist() == [[[1.75]]]
+    mp = expected(symconv.MaxPool(kernel=2), np.array([[[1, 3, 3, 2]], [[5, 4, 0, 0]]]))
+    assert mp.output.tolist() == [[[3, 3]], [[5, 0]]]
+    assert mp.input_grad(np.array([[[1, 2]], [[3, 4]]])).tolist() == [[[0, 1, 2, 0]],
+                                                                       [[3, 0, 4, 0]]]
+
+
+def test_expected_rejections_are_one_line() -> None:
+    conv = symconv.Conv(kernel=3)
+    with pytest.raises(symconv.InvalidSpecError, match="w=None must be given"):
+        expected(conv, np.zeros((1, 1, 5)))
+    with pytest.raises(symconv.InvalidSpecError, match="must not exceed"):
+        expected(conv, np.zeros((1, 1, 2)), np.zeros((1, 1, 3)))  # input too small
+    with pytest.raises(symconv.InvalidSpecError, match="x shape"):
+        expected(conv, np.zeros(5), np.zeros((1, 1, 3)))
+    with pytest.raises(symconv.InvalidSpecError, match="x dtype"):
+        expected(symconv.AvgPool(kernel=2), np.zeros((1, 1, 4), dtype=bool))
+    with pytest.raises(symconv.InvalidSpecError, match="max_nnz"):
+        expected(conv, np.zeros((1, 1, 50)), np.zeros((1, 1, 3)), max_nnz=10)
+
+
+# --------------------------------------------------------------------------- strategies
+
+
+@settings(max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(case=layers())
+def test_every_drawn_case_is_valid(case: LayerCase) -> None:
+    x, w = random_inputs(case.layer, case.input_size)
+    out = expected(case.layer, x, w).output
+    assert out.size > 0
+
+
+def _edges_seen(n: int = 400) -> set[str]:
+    seen: set[str] = set()
+
+    @settings(max_examples=n, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=layers(kind=("conv", "conv-transpose", "max-pool", "avg-pool")))
+    def look(case: LayerCase) -> None:
+        layer: Any = case.layer
+        r = symconv.resolve(layer, case.input_size)
+        if min(case.input_size) == 1:
+            seen.add("size-1")
+        if isinstance(layer, symconv.ConvTranspose):
+            if layer.output_padding and layer.convention.value == "torch" and any(
+                    op == max(s, d) - 1 > 0 for op, s, d in
+                    zip(layer.output_padding, layer.stride, layer.dilation, strict=True)):
+                seen.add("output_padding-limit")
+            return
+        keff = [d * (k - 1) + 1 for k, d in zip(layer.kernel, layer.dilation, strict=True)]
+        for n, k, (b, e), s, d in zip(case.input_size, keff, r.pads, layer.stride,
+                                      layer.dilation, strict=True):
+            if n + b + e == k and b + e > 0:
+                seen.add("window-into-padding")
+            if s > 1 and d > 1:
+                seen.add("dilation-with-stride")
+            if getattr(layer, "ceil_mode", False) and (n + b + e - k) % s:
+                seen.add("ceil-last-window")
+            if layer.convention.value == "tensorflow" and s > 1 and b != e:
+                seen.add("same-asymmetric")
+
+    look()
+    return seen
+
+
+def test_strategies_reach_the_edges() -> None:
+    assert _edges_seen() >= {"size-1", "output_padding-limit", "window-into-padding",
+                             "dilation-with-stride", "ceil-last-window", "same-asymmetric"}
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(case=layers(kind=("conv", "conv-transpose", "max-pool", "avg-pool"), valid=False))
+def test_every_rejected_case_is_rejected(case: InvalidCase) -> None:
+    why = case.rejection()
+    assert why is not None, f"symconv accepts {case}"
+    if case.layer is not None:
+        keff = [d * (k - 1) + 1 for k, d in zip(case.layer.kernel,  # type: ignore[union-attr]
+                                                case.layer.dilation,  # type: ignore[union-attr]
+                                                strict=True)]
+        assert any(n < k for n, k in zip(case.input_size, keff, strict=True)) or "pads" in why \
+            or why
+
+
+def test_rejected_cases_cover_both_families_and_the_onnxruntime_zone() -> None:
+    found: set[str] = set()
+
+    @settings(max_examples=200, deadline=None, database=None, derandomize=True)
+    @given(case=layers(valid=False, kind=("max-pool", "conv-transpose", "conv")))
+    def look(case: InvalidCase) -> None:
+        found.add("size" if case.layer is not None else "params")
+        if case.layer is not None and case.kind == "MaxPool" \
+                and case.params["convention"] == "onnx":
+            r = case.layer
+            for n, k, (b, e), s in zip(case.input_size, r.kernel, r.padding,  # type: ignore
+                                       r.stride, strict=True):  # type: ignore[union-attr]
+                if -s < n + b + e - k < 0:
+                    found.add("onnxruntime-zone")
+
+    look()
+    assert found == {"size", "params", "onnxruntime-zone"}
+
+
+def test_layers_rejects_unknown_names() -> None:
+    with pytest.raises(symconv.InvalidSpecError, match="kind="):
+        layers(kind="convolution")
+    with pytest.raises(symconv.InvalidSpecError, match="convention="):
+        layers(convention="caffe")
+    assert set(KINDS) >= {"conv", "resize"}
+
+
+def test_tests_strategies_is_the_kit() -> None:
+    """tests/strategies.py re-exports the kit: one copy of the code."""
+    from symconv.testing import networks, specs
+
+    assert strategies.conv_specs is specs.conv_specs
+    assert strategies.scaled_networks is networks.scaled_networks
+    assert strategies.valid_input_sizes is specs.valid_input_sizes
+    assert "def " not in open(strategies.__file__, encoding="utf-8").read()
+
+
+def test_import_without_hypothesis() -> None:
+    """``expected`` and the assertions work without Hypothesis; the strategies say why not."""
+    code = (
+        "import sys; sys.modules['hypothesis'] = None\n"
+        "import numpy as np, symconv, symconv.testing as kit\n"
+        "e = kit.expected(symconv.AvgPool(kernel=2), np.array([[[1, 2]]]))\n"
+        "kit.assert_layer_matches(lambda l, x, w: x.mean(axis=-1, keepdims=True), "
+        "symconv.AvgPool(kernel=2), (2,))\n"
+        "print(e.output.tolist())\n"
+        "try:\n    kit.layers\nexcept ImportError:\n    print('no strategies')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split("\n")[:2] == ["[[[Fraction(3, 2)]]]", "no strategies"]
+
+
+# --------------------------------------------------------------------------- commands
+
+
+#: The symconv bug the kit found in ``symconv matrix`` (cli/matrix.py, owned by issue 15's
+#: work): a block of the matrix without entries raises this instead of printing zeros.
+MATRIX_BUG = "cannot reshape array of size 0"
+
+
+def _shape_json(command: str, *, known_bug: bool = False) -> dict[str, Any] | None:
+    argv = [*shlex.split(command)[1:], "--json"]
+    result = CliRunner().invoke(cli, argv, prog_name="symconv")
+    if known_bug and MATRIX_BUG in str(result.exception):
+        return None
+    assert result.exit_code == 0, (command, result.output)
+    return dict(json.loads(result.output))
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(case=layers())
+def test_reproduce_command_runs_and_reproduces(case: LayerCase) -> None:
+    command = reproduce_command(case.layer, case.input_size)
+    r = symconv.resolve(case.layer, case.input_size)
+    if command is None:  # a parameter without an option (the Python line reproduces it)
+        return
+    assert command.startswith("symconv shape ")
+    assert tuple(_shape_json(command)["output"]) == tuple(r.output)  # type: ignore[index]
+    matrix = reproduce_command(case.layer, case.input_size, matrix=True)
+    if matrix is not None:
+        x, w = random_inputs(case.layer, case.input_size)
+        e = expected(case.layer, x, w)
+        got = _shape_json(matrix, known_bug=True)  # see the xfail below
+        if got is None:
+            return
+        assert tuple(got["output_shape"]) == e.shape[1:]
+        assert tuple(got["input_shape"]) == x.shape[1:]
+
+
+def test_matrix_command_of_a_map_without_entries() -> None:
+    """Every window on padding only: the matrix is all zeros (shape 2x1), not a crash (a
+    symconv bug the kit found: ``symconv matrix`` raised ``ValueError`` here; fixed)."""
+    layer = symconv.Conv(kernel=1, stride=2, padding=1)
+    command = reproduce_command(layer, (1,), matrix=True)
+    assert command == "symconv matrix conv --in 1 --kernel 1 --stride 2 --padding 1:1 " \
+        "--channels 1"
+    assert tuple(_shape_json(command)["shape"]) == (2, 1)  # type: ignore[index]
+
+
+def test_reproduce_command_of_a_rejection_exits_2() -> None:
+    layer = symconv.MaxPool(kernel=3, convention="onnx")
+    command = reproduce_command(layer, (2,))
+    assert command == "symconv shape max-pool --in 2 --kernel 3 --stride 3 --padding 0:0 " \
+        "--convention onnx"
+    result = CliRunner().invoke(cli, shlex.split(command)[1:], prog_name="symconv")
+    assert result.exit_code == 2
+
+
+def test_reproduce_command_refuses_what_options_cannot_say() -> None:
+    cubic = symconv.Resize(scale_factor=2, mode="cubic", cubic_coeff_a=Fraction(-1, 2),
+                           convention="onnx")
+    assert reproduce_command(cubic, (4,)) is None
+    assert reproduce_command(symconv.MaxPool(kernel=2), (4,), matrix=True) is None
+
+
+# --------------------------------------------------------------------------- planted bugs
+
+
+def ceil_max_pool(layer: Any, x: Any, w: Any) -> Any:
+    """A user's max pooling with ceil instead of floor (PyTorch's last-window rule kept)."""
+    r = symconv.resolve(layer, x.shape[2:])
+    return numeric.max_pool(x, layer.kernel, r.layer.stride, r.pads, r.layer.dilation,
+                            ceil_mode=True)
+
+
+def reversed_same_conv(layer: Any, x: Any, w: Any) -> Any:
+    """A user's TensorFlow SAME convolution with the split reversed (more padding before)."""
+    lay = symconv.resolve(layer, x.shape[2:]).layer
+    pads = []
+    for n, k, s, d in zip(x.shape[2:], lay.kernel, lay.stride, lay.dilation, strict=True):
+        if str(lay.padding.value) == "valid":
+            pads.append((0, 0))
+            continue
+        total = max((math.ceil(n / s) - 1) * s + d * (k - 1) + 1 - n, 0)
+        pads.append((total - total // 2, total // 2))  # reversed: TF puts the extra after
+    return numeric.conv(x, w, lay.stride, pads, lay.dilation, lay.groups)
+
+
+def _failure(fn: Any, strategy: Any) -> LayerMismatch:
+    with pytest.raises(LayerMismatch) as info:
+        check_implementation(fn, strategy, derandomize=True)
+    return info.value
+
+
+def test_planted_ceil_for_floor_is_caught_and_shrunk() -> None:
+    err = _failure(ceil_max_pool, layers(kind="max-pool", convention="torch"))
+    layer: Any = err.layer
+    assert math.prod(err.input_size) <= 4, err
+    assert not layer.ceil_mode and layer.kernel[0] <= 3
+    command = re.search(r"reproduce: (symconv shape .*)", str(err)).group(1)  # type: ignore
+    got = _shape_json(command)
+    assert got is not None
+    assert tuple(got["output"]) == symconv.resolve(layer, err.input_size).output
+    wrong = ceil_max_pool(layer, np.zeros((1, 1, *err.input_size)), None)
+    assert tuple(got["output"]) != wrong.shape[2:]  # the command shows the right size
+
+
+def test_planted_reversed_same_split_is_caught_and_shrunk() -> None:
+    err = _failure(reversed_same_conv, layers(kind="conv", convention="tensorflow"))
+    layer: Any = err.layer
+    assert math.prod(err.input_size) <= 3 and math.prod(layer.kernel) <= 3, err
+    assert "values differ" in str(err)
+    assert re.search(r"values:    symconv matrix conv .*--padding SAME", str(err))
+
+
+def test_a_correct_implementation_passes() -> None:
+    def good_pool(layer: Any, x: Any, w: Any) -> Any:
+        r = symconv.resolve(layer, x.shape[2:])
+        return numeric.max_pool(x, layer.kernel, r.layer.stride, r.pads, r.layer.dilation,
+                                ceil_mode=r.layer.ceil_mode)
+
+    check_implementation(good_pool, layers(kind="max-pool", convention="torch"),
+                         max_examples=40)
+
+
+def test_an_implementation_that_accepts_a_rejected_input_fails() -> None:
+    def lenient(layer: Any, x: Any, w: Any) -> Any:
+        return np.zeros((1, 1, 1))  # one output whatever the input: onnxruntime#25234
+
+    with pytest.raises(LayerMismatch, match="which onnx rejects"):
+        check_implementation(lenient, layers(kind="max-pool", convention="onnx", valid=False,
+                                             rejects="size"), max_examples=20)
+
+
+def test_a_crash_is_a_finding_on_accepted_and_rejected_inputs() -> None:
+    """``ImplementationCrashed`` (the implementation's process died) fails where a plain
+    exception would be a rejection, and where the convention accepts the input."""
+    def dies(layer: Any, x: Any, w: Any) -> Any:
+        raise kit.ImplementationCrashed("killed by SIGFPE")
+
+    def refuses(layer: Any, x: Any, w: Any) -> Any:
+        raise ValueError("window larger than the input")
+
+    pool = symconv.MaxPool(kernel=3, convention="onnx")
+    assert_layer_matches(refuses, pool, (2,))  # a rejection: fine
+    with pytest.raises(LayerMismatch, match=r"dies crashed \(killed by SIGFPE\) on MaxPool.*"
+                       r"which the convention rejects"):
+        assert_layer_matches(dies, pool, (2,))
+    with pytest.raises(LayerMismatch, match=r"crashed \(killed by SIGFPE\).*where the "
+                       r"expected output has shape \(1, 1, 1\)"):
+        assert_layer_matches(dies, pool, (3,))
+    check_implementation(refuses, layers(kind="max-pool", convention="onnx", valid=False,
+                                         rejects="size"), max_examples=10)
+    with pytest.raises(LayerMismatch, match="which onnx rejects") as info:
+        check_implementation(dies, layers(kind="max-pool", convention="onnx", valid=False,
+                                          rejects="size"), max_examples=10)
+    assert "crashed (killed by SIGFPE)" in str(info.value)
+
+
+def test_gradients_are_checked() -> None:
+    layer = symconv.Conv(kernel=2)
+
+    def fn(layer: Any, x: Any, w: Any) -> Any:
+        return numeric.conv(x, w)
+
+    def grads(layer: Any, x: Any, w: Any, g: Any) -> Any:
+        return numeric.conv_grad_input(g, w, x.shape[2:]), numeric.conv_grad_weight(
+            x, g, (2,))
+
+    def bad_grads(layer: Any, x: Any, w: Any, g: Any) -> Any:
+        return numeric.conv_grad_input(g, w[..., ::-1], x.shape[2:])
+
+    assert_layer_matches(fn, layer, (5,), grad_fn=grads)
+    with pytest.raises(LayerMismatch, match="input gradient"):
+        assert_layer_matches(fn, layer, (5,), grad_fn=bad_grads, seed=2)
+
+
+# --------------------------------------------------------------------------- guard
+
+UNET = """
+inputs: [{name: x, size: [H, W]}]
+layers:
+  - {name: d1, op: conv, kernel: 3, stride: 2, padding: 1}
+  - {name: d2, op: max-pool, kernel: 2}
+  - {name: u2, op: conv-transpose, kernel: 2, stride: 2}
+  - {name: c2, op: concat, inputs: [u2, d1]}
+  - {name: u1, op: conv-transpose, kernel: 2, stride: 2}
+  - {name: c1, op: concat, inputs: [u1, x]}
+"""
+
+
+def test_assert_valid_sizes() -> None:
+    net = loads(UNET, "yaml")
+    assert_valid_sizes(net, "H = 0 mod 4, W = 0 mod 4")
+    assert_valid_sizes(net, "H = 0 mod 4 and H >= 4", exact=True)
+    with pytest.raises(AssertionError, match="H=2 is promised"):
+        assert_valid_sizes(net, "H = 0 mod 2")
+    with pytest.raises(AssertionError, match="is valid but not promised"):
+        assert_valid_sizes(net, "H = 0 mod 8", exact=True)
+    with pytest.raises(symconv.InvalidSpecError, match="symbol 'D'"):
+        assert_valid_sizes(net, "D >= 1")
+    with pytest.raises(symconv.InvalidSpecError, match="must be"):
+        assert_valid_sizes(net, "H == 0 mod 4")
+
+
+def test_assert_restores() -> None:
+    good = loads(UNET + "  - {name: out, op: relu, inputs: [u1], restores: x}\n", "yaml")
+    assert_restores(good)
+    assert_restores(good, "H = 0 mod 4, W = 0 mod 4")
+    # without the concat c1 the valid sizes grow (H = 3 mod 4 too), where u1 gives H + 1
+    odd = loads(UNET.replace("{name: c1, op: concat, inputs: [u1, x]}",
+                             "{name: out, op: relu, inputs: [u1], restores: x}"), "yaml")
+    with pytest.raises(AssertionError, match=r"out \(restore, axis 0\) fails at H=3"):
+        assert_restores(odd)
+    assert_restores(odd, "H = 0 mod 4, W = 0 mod 4")
+    with pytest.raises(AssertionError, match="SC005"):
+        assert_restores(odd, "H = 3 mod 4, W = 0 mod 4")
+
+
+def test_parse_promise_evaluates_nothing() -> None:
+    p = parse_promise("H mod 8 in {0, 4}, H > 16, H < 100")
+    assert (p["H"].lo, p["H"].hi, p["H"].mods) == (17, 99, [(8, frozenset({0, 4}))])
+    with pytest.raises(symconv.InvalidSpecError):
+        parse_promise("__import__('os').system('true')")
+
+
+def test_assert_valid_sizes_reads_files(tmp_path: Any) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text(UNET, encoding="utf-8")
+    assert_valid_sizes(str(path), "H = 0 mod 4")
+
+
+def test_kit_names_resolve() -> None:
+    for name in kit.__all__:
+        assert getattr(kit, name) is not None
+    assert edge_sizes is not None
