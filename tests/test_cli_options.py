@@ -161,3 +161,36 @@ def test_every_seed_option_is_checked() -> None:
 def test_a_valid_seed_is_accepted() -> None:
     result = _invoke("latex conv --in 4 --kernel 3 --fragment --seed 7")
     assert result.exit_code == 0, result.output
+
+
+def test_a_value_click_echoes_whole_is_cut_in_the_error_line() -> None:
+    result = CliRunner().invoke(cli, ["latex", "3x" * 3000 + "3", "--in", "4"])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and len(lines[0]) < 400, lines
+    assert "(6003 characters)" in lines[0] and "is not one of 'conv'" in lines[0]
+
+
+def test_a_path_the_system_refuses_is_one_line(tmp_path: Any) -> None:
+    result = CliRunner().invoke(cli, ["prove", "--list", "--proofs", str(tmp_path / ("n" * 300))])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "File name too long" in lines[0] and "(3" in lines[0], lines
+
+
+@pytest.mark.parametrize(("error", "text"), [
+    (MemoryError, "ran out of memory although the estimate was within the budget"),
+    (RecursionError, "nested too deeply"),
+])
+def test_last_resort_errors_are_one_line(monkeypatch: pytest.MonkeyPatch, error: type,
+                                         text: str) -> None:
+    """The budgets should make these impossible; if one slips through it is still one line
+    (and tests/test_fuzz.py counts it as a failure)."""
+    def boom(*args: Any, **kwargs: Any) -> None:
+        raise error()
+
+    monkeypatch.setattr("symconv.cli.shape.render_text", boom)
+    result = CliRunner().invoke(cli, ["shape", "conv", "--in", "8", "--kernel", "3"])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and text in lines[0], lines

@@ -32,7 +32,7 @@ from typing import Any
 
 import click
 
-from symconv._params import fmt, parse_int
+from symconv._params import cut, fmt, parse_int
 from symconv.errors import InvalidSpecError, SymconvError
 
 __all__ = [
@@ -60,11 +60,24 @@ class OneLineError(click.ClickException):
     exit_code = 2
 
     def __init__(self, message: str) -> None:
-        # One line whatever the source said: newlines and runs of blanks become one space.
-        super().__init__(" ".join(message.split()))
+        # One line whatever the source said: newlines and runs of blanks become one space, and
+        # a word too long to read (a value click echoes whole) is cut.
+        super().__init__(" ".join(w if len(w) <= _LONGEST_WORD else cut(w)
+                                  for w in message.split()))
 
     def show(self, file: Any = None) -> None:
         click.echo(f"{PROG}: error: {self.format_message()}", file=file or sys.stderr)
+
+
+#: Words of an error line longer than this are cut (values are cut where the message is built;
+#: this catches the ones click and the standard library echo whole).
+_LONGEST_WORD = 120
+
+
+def _from_os(exc: OSError) -> OneLineError:
+    """A file that cannot be read or written, as one line."""
+    where = f"{fmt(str(exc.filename))}: " if exc.filename is not None else ""
+    return OneLineError(f"{where}{exc.strerror or exc}")
 
 
 def _from_usage(exc: click.UsageError) -> OneLineError:
@@ -73,6 +86,11 @@ def _from_usage(exc: click.UsageError) -> OneLineError:
     if exc.ctx is not None:
         hint = f" (see '{exc.ctx.command_path} --help')"
     return OneLineError(exc.format_message() + hint)
+
+
+_OUT_OF_MEMORY = ("ran out of memory although the estimate was within the budget; lower the "
+                  "sizes, or report this as a bug")
+_TOO_DEEP = "the input is nested too deeply to analyse (Python's recursion limit); report this as a bug"
 
 
 class _OneLineErrors:
@@ -86,6 +104,12 @@ class _OneLineErrors:
             raise _from_usage(exc) from None
         except SymconvError as exc:
             raise OneLineError(str(exc)) from None
+        except OSError as exc:  # a path the user named
+            raise _from_os(exc) from None
+        except MemoryError:
+            raise OneLineError(_OUT_OF_MEMORY) from None
+        except RecursionError:
+            raise OneLineError(_TOO_DEEP) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -94,6 +118,12 @@ class _OneLineErrors:
             raise _from_usage(exc) from None
         except SymconvError as exc:
             raise OneLineError(str(exc)) from None
+        except OSError as exc:  # a path the user named
+            raise _from_os(exc) from None
+        except MemoryError:
+            raise OneLineError(_OUT_OF_MEMORY) from None
+        except RecursionError:
+            raise OneLineError(_TOO_DEEP) from None
 
 
 class SymconvCommand(_OneLineErrors, click.Command):
