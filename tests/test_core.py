@@ -660,7 +660,8 @@ def test_memory_guard_defaults_refuse_before_building() -> None:
     # numeric default 50M: 4 x 4 channels of 1000x1000 with 3x3 -> 144M entries
     with pytest.raises(InvalidSpecError, match=r"max_nnz=50000000 must be at least"):
         linear_map(symconv.Conv(kernel=3), (4, 1000, 1000), out_channels=4)
-    assert DEFAULT_MAX_NNZ == {"symbolic": 2_000_000, "numeric": 50_000_000, "json": 2_000_000}
+    assert DEFAULT_MAX_NNZ == {"symbolic": 2_000_000, "numeric": 50_000_000, "json": 2_000_000,
+                               "latex": 10_000_000}
     # the views check their own budget too
     m = conv_map(symconv.Conv(kernel=3), (1, 6, 6), 1)
     with pytest.raises(InvalidSpecError, match=r"max_nnz=10 must be at least the estimated 144"):
