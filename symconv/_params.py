@@ -52,18 +52,140 @@ def fmt(value: object) -> str:
 
     >>> fmt((1, (2, 3))), fmt("x" * 100)[-20:], fmt(10**5000)
     ('(1,(2,3))', '... (102 characters)', 'an integer of 5001 digits')
+
+    Nested values (lists, tuples, dicts, sets) are rendered only as far as a message shows
+    them (:func:`render`): the work is bounded whatever the size, a value that contains
+    itself prints as ``[...]`` (as Python's ``repr`` does) and a YAML "billion laughs"
+    value costs no more than a short list:
+
+    >>> loop: list[object] = [1]
+    >>> loop.append(loop)
+    >>> fmt(loop), fmt({"k": [None, True]})
+    ('[1,[...]]', "{'k': [None,True]}")
+    >>> laughs: list[object] = ["lol"] * 9
+    >>> for _ in range(30):
+    ...     laughs = [laughs] * 9
+    >>> fmt(laughs)
+    '[[[[[[[[[[[[[[[[[...],[...],[...],[...],[...],[...],[...],[.... (a list of 9 entries, over 80 characters)'
     """
-    if isinstance(value, tuple | list):
-        inner = ",".join(fmt(v) for v in value)
-        text = f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
-    elif isinstance(value, str):
-        text = repr(value)
-    elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+    if isinstance(value, str | bytes) and len(value) > _LONG:
+        return f"{repr(value[:MAX_SHOWN])[:MAX_SHOWN - 20]}... ({_what(value)})"
+    text, complete = render(value, MAX_SHOWN + 1)
+    if complete:  # everything rendered (a short value, or one long scalar): cut as text
+        return cut(text)
+    return f"{text[:MAX_SHOWN - 20]}... ({_what(value)}, over {MAX_SHOWN} characters)"
+
+
+def _what(value: object) -> str:
+    kinds = {list: "a list", tuple: "a tuple", dict: "a mapping", set: "a set",
+             frozenset: "a set", str: "a string", bytes: "a bytes string"}
+    kind = next((k for t, k in kinds.items() if isinstance(value, t)), "a value")
+    try:
+        n = len(value)  # type: ignore[arg-type]
+    except TypeError:
+        return kind
+    return f"{kind} of {n} {'characters' if kind.endswith('string') else 'entries'}"
+
+
+#: Nesting shown by :func:`render` (deeper levels print as ``...``).
+MAX_SHOWN_DEPTH = 16
+#: Longest string or scalar text rendered whole (longer ones are cut before quoting).
+_LONG = 10_000
+
+
+def render(value: object, budget: int = MAX_SHOWN + 1, *, json_style: bool = False
+           ) -> tuple[str, bool]:
+    """About ``budget`` characters of ``value`` rendered for a message, and whether that is
+    all of it (one scalar may run past ``budget``, by at most :data:`_LONG` characters).  The
+    work is bounded by ``budget`` whatever the value: a long string is cut before it is quoted, a container stops after the entries that fit, a value that
+    contains itself prints as ``[...]``/``{...}``, nesting deeper than
+    :data:`MAX_SHOWN_DEPTH` as ``...``.  ``json_style`` renders as JSON does (``null``,
+    ``true``, double quotes, ``, `` between entries) for values read from data files; else
+    as :func:`fmt` does (Python literals, tuples and lists without spaces).
+
+    >>> render([1, "a", None, {"b": (2, 3)}], json_style=True)
+    ('[1, "a", null, {"b": [2, 3]}]', True)
+    >>> render(range(10**9), 20)  # not a container it knows: str()
+    ('range(0, 1000000000)', True)
+    >>> render([[7] * 10**6], 20)
+    ('[[7,7,7,7,7,7,7,7,7,', False)
+    """
+    out: list[str] = []
+    state = {"left": budget, "complete": True}
+    _render_into(value, out, state, set(), 0, json_style, top=True)
+    return "".join(out), bool(state["complete"])
+
+
+def _render_into(value: object, out: list[str], state: dict[str, Any], active: set[int],
+                 depth: int, json_style: bool, top: bool = False) -> None:
+    def emit(text: str) -> None:
+        out.append(text)
+        state["left"] -= len(text)
+
+    if state["left"] <= 0:
+        state["complete"] = False
+        return
+    if isinstance(value, list | tuple | dict | set | frozenset):
+        if isinstance(value, dict):
+            opener, closer = "{", "}"
+        elif isinstance(value, tuple) and not json_style:
+            opener, closer = "(", ")"
+        elif isinstance(value, set | frozenset) and not json_style:
+            opener, closer = ("{", "}") if value else ("set(", ")")
+        else:
+            opener, closer = "[", "]"
+        if id(value) in active or depth >= MAX_SHOWN_DEPTH:
+            emit(f"{opener}...{closer}")
+            return
+        active.add(id(value))
+        emit(opener)
+        sep = ", " if json_style or isinstance(value, dict | set | frozenset) else ","
+        items = value.items() if isinstance(value, dict) else value
+        for i, item in enumerate(items):
+            if state["left"] <= 0:
+                state["complete"] = False
+                break
+            if i:
+                emit(sep)
+            if isinstance(value, dict):
+                key, val = item
+                if json_style and not isinstance(key, str):
+                    key = _scalar_text(key, json_style)
+                _render_into(key, out, state, active, depth + 1, json_style)
+                emit(": ")
+                _render_into(val, out, state, active, depth + 1, json_style)
+            else:
+                _render_into(item, out, state, active, depth + 1, json_style)
+        if state["complete"]:
+            emit(closer)  # a one-tuple as (x), as fmt always wrote it
+        active.discard(id(value))
+        return
+    if isinstance(value, str | bytes) and len(value) > _LONG:
+        state["complete"] = False
+    emit(_scalar_text(value, json_style, top))
+
+
+def _scalar_text(value: object, json_style: bool, top: bool = False) -> str:
+    """One scalar for :func:`render`, cut to :data:`_LONG` characters."""
+    if isinstance(value, str | bytes):
+        shown = value[:_LONG] if len(value) > _LONG else value
+        if json_style and isinstance(shown, str) and not top:
+            import json
+
+            return json.dumps(shown)
+        return repr(shown)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
         digits = len(str(abs(value))) if value.bit_length() < 10_000 else _digits(value)
         return f"an integer of {digits} digits"
-    else:
-        text = str(value)
-    return cut(text)
+    if json_style:
+        if value is None:
+            return "null"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float):
+            return {"inf": "Infinity", "-inf": "-Infinity", "nan": "NaN"}.get(repr(value),
+                                                                            repr(value))
+    return str(value)[:_LONG]
 
 
 def _digits(value: int) -> int:

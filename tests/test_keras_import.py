@@ -352,3 +352,50 @@ def test_cli_reviews_keras_files(keras_runs: tuple[Path, dict[str, Any]],
                    '"k": 3}]}')
     res = CliRunner().invoke(cli, ["review", str(own)])
     assert res.exit_code == 0 and "H >= 3" in res.output, res.output
+
+
+# --------------------------------------------------------------------------- issue 15:
+# hostile Keras configs: deep, huge numbers, huge lists, long names; bounded messages
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"class_name": "Sequential", "config": {"layers": ' + "[" * 100_000 + "]" * 100_000
+     + "}}", r"must be JSON nested less deeply$"),
+    ('{"class_name": "Sequential", "config": {"layers": [' + "9" * 5000 + "]}}",
+     r"must not hold an integer of over 4,300 digits$"),
+], ids=["deep", "bigint"])
+def test_deep_json_and_huge_integers_are_one_line(tmp_path: Path, text: str,
+                                                  message: str) -> None:
+    """Issue 15: a RecursionError or ValueError of the JSON parser was a traceback (in a
+    .keras archive, where the CLI does not sniff the JSON first)."""
+    path = tmp_path / "m.keras"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("config.json", text)
+    with pytest.raises(InvalidSpecError, match=r"^file='.* \(config\.json\) " + message):
+        load_keras(path)
+
+
+@pytest.mark.parametrize(("layer", "message"), [
+    (["a"] * 3_000_000, r"^layer=\[\"a\", \"a\", .*\.\.\. must be a mapping with class_name"),
+    (_conv("c", "x", kernel_size=[3] * 2_000_000),
+     r"kernel_size=\[3, 3, 3, .*\.\.\. must be an integer or 2 integers"),
+    (_conv("c", "x", kernel_size=[10**4000, 3]), r"kernel=an integer of 4001 digits must be "
+                                                 r"below 10\*\*18"),
+    (_conv("c", "x", filters=10**30), r"out_channels=an integer of 31 digits must be below"),
+    (_conv("n" * 5_000_000, "x"), r"name='n{50,}\.\.\. must have at most 256 characters"),
+    (_layer("X" * 5_000_000, "a", ["x"]), r"^layer 'a' \(X{60}\.\.\.\) is not supported"),
+], ids=["list", "kernel-list", "bigint", "filters", "name", "class"])
+def test_huge_values_give_short_messages_quickly(layer: Any, message: str) -> None:
+    """Messages render a bounded prefix of the value (they serialised all of it first)."""
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises((InvalidSpecError, UnsupportedError), match=message) as info:
+        from_keras_config(_model(layer, outputs=None if isinstance(layer, dict) else ["x"]))
+    assert time.perf_counter() - start < 2
+    assert len(str(info.value)) < 400
+
+
+def test_input_shapes_past_1e18_are_one_line() -> None:
+    with pytest.raises(InvalidSpecError, match=r"must be positive integers below 10\*\*18"):
+        from_keras_config(_model(_conv("c", "x"), shape=[None, 2**62, 8, 3]))

@@ -4,6 +4,7 @@ clear line naming the layer and the field; nothing in a file is executed."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from symconv.errors import InvalidSpecError
-from symconv.network.model import OPS, Network, load, loads
+from symconv.network.model import OPS, Network, from_dict, load, loads
 from symconv.spec import Conv, ConvTranspose, MaxPool
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "symconv" / "network" / "examples"
@@ -292,6 +293,198 @@ def test_integers_of_thousands_of_digits_are_one_line(fmt: str) -> None:
 ])
 def test_nesting_a_thousand_deep_is_one_line(fmt: str, text: str) -> None:
     """Issue 15: the parsers recurse per level; a RecursionError was a traceback."""
-    with pytest.raises(InvalidSpecError, match=r"^file='<text>' must not nest values so "
-                       r"deeply$"):
+    with pytest.raises(InvalidSpecError, match=r"^file='<text>' must not nest values more "
+                       r"than 64 levels deep( \(at inputs(\[0\])+\))?$"):
         loads(text, fmt)
+
+
+# --------------------------------------------------------------------------- issue 15 (8):
+# hostile network files: aliases, cycles, depth, size; messages that render a bounded prefix
+
+
+def _laughs(levels: int = 9) -> str:
+    """A "billion laughs" YAML: anchors a0..a<levels> under description, a9 = 9**10 values."""
+    lines = ["description:", '  a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"  a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+_GOOD_INPUTS = "inputs:\n  - {name: x, size: [8], channels: 1}\n"
+_GOOD_LAYERS = "layers:\n  - {name: c, op: conv, kernel: 3}\n"
+
+# the laughs aliased into every field a file has, validated or echoed in messages or not
+LAUGHS_AT = {
+    "description": _GOOD_INPUTS + _GOOD_LAYERS,
+    "name": "name: *a9\n" + _GOOD_INPUTS + _GOOD_LAYERS,
+    "convention": "convention: *a9\n" + _GOOD_INPUTS + _GOOD_LAYERS,
+    "inputs": "inputs: *a9\n" + _GOOD_LAYERS,
+    "inputs item": "inputs:\n  - *a9\n" + _GOOD_LAYERS,
+    "size": "inputs:\n  - {name: x, size: *a9}\n" + _GOOD_LAYERS,
+    "size entry": "inputs:\n  - {name: x, size: [*a9]}\n" + _GOOD_LAYERS,
+    "channels": "inputs:\n  - {name: x, size: [8], channels: *a9}\n" + _GOOD_LAYERS,
+    "layers": _GOOD_INPUTS + "layers: *a9\n",
+    "layer": _GOOD_INPUTS + "layers:\n  - *a9\n",
+    "op": _GOOD_INPUTS + "layers:\n  - {name: c, op: *a9}\n",
+    "kernel": _GOOD_INPUTS + "layers:\n  - {name: c, op: conv, kernel: *a9}\n",
+    "padding": _GOOD_INPUTS + "layers:\n  - {name: c, op: conv, kernel: 3, padding: *a9}\n",
+    "scale": _GOOD_INPUTS + "layers:\n  - {name: c, op: resize, scale_factor: *a9}\n",
+    "output_size": _GOOD_INPUTS + "layers:\n  - {name: c, op: gap, output_size: *a9}\n",
+    "layer inputs": _GOOD_INPUTS + "layers:\n  - {name: c, op: relu, inputs: *a9}\n",
+    "restores": _GOOD_INPUTS + "layers:\n  - {name: c, op: relu, restores: *a9}\n",
+    "like": _GOOD_INPUTS + "layers:\n  - {name: c, op: resize, like: *a9}\n",
+    "outputs": _GOOD_INPUTS + _GOOD_LAYERS + "outputs: *a9\n",
+}
+
+
+@pytest.mark.parametrize("field", sorted(LAUGHS_AT))
+def test_billion_laughs_in_any_field_is_one_line_at_once(field: str) -> None:
+    """Issue 15 (8): aliases share one object, so the file is small; walking or printing the
+    expansion (9**10 values) hung.  The expanded count is bounded before anything reads it."""
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(InvalidSpecError) as info:
+        loads(_laughs() + LAUGHS_AT[field], "yaml")
+    assert time.perf_counter() - start < 5
+    message = str(info.value)
+    assert "\n" not in message and len(message) < 300
+    assert "must hold at most 1000000 values, a YAML alias counting as a copy of its anchor " \
+           "(description holds more)" in message
+
+
+def test_a_small_shared_alias_is_read_as_a_copy() -> None:
+    net = loads("description: {k: &k [3, 3]}\ninputs:\n  - {name: x, size: [8, 8]}\n"
+                "layers:\n  - {name: a, op: conv, kernel: *k}\n  - {name: b, op: conv, "
+                "kernel: *k}\n", "yaml")
+    assert [n.layer.kernel for n in net.nodes] == [(3, 3), (3, 3)]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("description: &d [*d]\n" + _GOOD_INPUTS + _GOOD_LAYERS, "description[0]"),
+    (_GOOD_INPUTS + "layers:\n  - &l {name: c, op: conv, kernel: [*l]}\n", "layers[0].kernel[0]"),
+    (_GOOD_INPUTS + "layers:\n  - &l {name: *l, op: conv, kernel: 3}\n", "layers[0].name"),
+    ("inputs:\n  - &i {name: x, size: [8], channels: *i}\n" + _GOOD_LAYERS,
+     "inputs[0].channels"),
+    ("inputs:\n  - {name: x, size: &s [8, *s]}\n" + _GOOD_LAYERS, "inputs[0].size[1]"),
+], ids=["description", "kernel", "name", "channels", "size"])
+def test_a_value_that_contains_itself_is_one_line(text: str, where: str) -> None:
+    """Issue 15 (8): a self-referential value gave 'Circular reference detected' (json.dumps
+    in a message) as a traceback."""
+    with pytest.raises(InvalidSpecError, match=r"^file='<text>' must not hold a value that "
+                       r"contains itself \(a YAML alias inside its own anchor, at "
+                       + re.escape(where) + r"\)$"):
+        loads(text, "yaml")
+
+
+def test_nesting_is_bounded_with_its_place_and_allowed_up_to_the_limit() -> None:
+    from symconv.network.reading import MAX_DEPTH
+
+    def nested(depth: int) -> str:
+        return "[" * depth + "]" * depth
+
+    ok = loads(json.dumps({"description": json.loads(nested(MAX_DEPTH - 2)),
+                           "inputs": [{"name": "x", "size": [8]}], "layers": [{"op": "relu"}]}),
+               "json")
+    assert ok.nodes[0].op == "identity"
+    for fmt in ("json", "yaml"):
+        text = ('{"description": ' + nested(MAX_DEPTH + 5)
+                + ', "inputs": [{"name": "x", "size": [8]}], "layers": [{"op": "relu"}]}')
+        with pytest.raises(InvalidSpecError, match=r"must not nest values more than 64 levels "
+                           r"deep"):
+            loads(text, fmt)
+
+
+def test_file_size_is_checked_before_reading(tmp_path: Path) -> None:
+    """Issue 15: the limit is checked with stat before anything is read (a sparse file of
+    2 GiB costs nothing); text given to loads is checked by its length."""
+    from symconv.network.reading import MAX_BYTES
+
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as f:
+        f.truncate(2 << 30)
+    with pytest.raises(InvalidSpecError, match=r"size=2147483648 bytes must be at most 1048576 "
+                       r"\(1 MiB\) for a YAML network file"):
+        load(big)
+    with pytest.raises(InvalidSpecError, match=r"for a JSON network file"):
+        loads(" " * (MAX_BYTES["json"] + 1), "json")
+
+
+@pytest.mark.parametrize(("fragment", "message"), [
+    ("size: [1000000000000000000]", r"size=\[1000000000000000000\] must hold positive integers "
+                                    r"below 10\*\*18"),
+    ("size: [8], channels: 1000000000000000000", r"channels=1000000000000000000 must be a "
+                                                 r"positive integer below 10\*\*18"),
+    ("size: [" + "9" * 4000 + "]", r"size=\[an integer of 4000 digits\] must hold"),
+    ("name: " + "x" * 300 + ", size: [8]", r"name='x{50,}\.\.\. must be a name .*at most 256"),
+], ids=["size", "channels", "digits", "name"])
+def test_input_sizes_channels_and_names_are_bounded(fragment: str, message: str) -> None:
+    """Issue 15: an input size past 10**18 (or of 4,000 digits) was accepted and echoed in full
+    by the review; a name of a million characters too."""
+    with pytest.raises(InvalidSpecError, match=message) as info:
+        loads("inputs:\n  - {" + fragment + "}\n" + _GOOD_LAYERS, "yaml")
+    assert len(str(info.value)) < 300
+
+
+def test_layer_count_is_bounded_and_ordering_is_fast_in_any_file_order() -> None:
+    """Issue 15: the topological sort rescanned the remaining layers for each one placed
+    (quadratic: minutes for a file listed backwards); the layer count is bounded too."""
+    import time
+
+    from symconv.network.model import MAX_LAYERS
+
+    n = MAX_LAYERS
+    layers = [{"name": f"l{i}", "op": "relu", "inputs": [f"l{i - 1}" if i else "x"]}
+              for i in range(n)]
+    data = {"inputs": [{"name": "x", "size": ["H"]}], "layers": layers[::-1]}
+    start = time.perf_counter()
+    net = loads(json.dumps(data), "json")
+    assert time.perf_counter() - start < 5
+    assert [nd.name for nd in net.nodes] == [f"l{i}" for i in range(n)]
+    data["layers"] = [*layers, {"name": "one_more", "op": "relu"}]
+    with pytest.raises(InvalidSpecError, match=rf"^layers: {n + 1} layers must be at most {n} "):
+        loads(json.dumps(data), "json")
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("inputs:\n  - {name: x, size: [2001-13-45]}\n" + _GOOD_LAYERS,
+     "must be valid YAML: month must be in 1..12"),
+    ("---\na: 1\n---\nb: 2\n", "must be valid YAML: but found another document"),
+    ("\ufeff" + _GOOD_INPUTS + _GOOD_LAYERS, None),
+], ids=["timestamp", "documents", "bom"])
+def test_yaml_oddities_are_one_line_or_read(text: str, fragment: str | None) -> None:
+    if fragment is None:
+        assert loads(text, "yaml").nodes[0].name == "c"
+        return
+    with pytest.raises(InvalidSpecError) as info:
+        loads(text, "yaml")
+    assert fragment in str(info.value)
+
+
+def test_messages_render_a_bounded_prefix_of_huge_values() -> None:
+    """Issue 15 (8): messages serialised a whole value before cutting it (json.dumps of a
+    2,000,000-entry list; repr of a 10 MB string); now only the shown prefix is rendered."""
+    import time
+
+    from symconv._params import fmt, render
+
+    huge = ["a"] * 2_000_000
+    for field, value in (("op", huge), ("kernel", huge), ("name", "n" * 10_000_000)):
+        layer: dict[str, object] = {"name": "c", "op": "conv", "kernel": 3, field: value}
+        data = {"inputs": [{"name": "x", "size": [8]}], "layers": [layer]}
+        start = time.perf_counter()
+        with pytest.raises(InvalidSpecError) as info:
+            from_dict(data)
+        assert time.perf_counter() - start < 1
+        assert len(str(info.value)) < 400
+    # fmt: cycle-safe and bounded, for every nested kind
+    loop: dict[str, object] = {}
+    loop["self"] = loop
+    assert fmt(loop) == "{'self': {...}}"
+    laughs: object = ["lol"] * 9
+    for _ in range(40):
+        laughs = [laughs] * 9
+    start = time.perf_counter()
+    assert fmt(laughs).endswith("... (a list of 9 entries, over 80 characters)")
+    assert render(laughs, json_style=True)[1] is False
+    assert time.perf_counter() - start < 0.1
+    assert fmt("x" * 10**8).endswith("... (a string of 100000000 characters)")

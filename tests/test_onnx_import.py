@@ -368,3 +368,331 @@ def test_pad_is_imported_and_matches_onnxruntime(tmp_path: Path) -> None:
             continue
         assert not r.errors, (h, w)
         assert tuple(got) == next(t.value for t in r.tensors if t.name == "y")
+
+
+# --------------------------------------------------------------------------- issue 15 (5, 11):
+# hostile ONNX files: declared tensors, external data, shape programs, size limits
+
+
+def _hostile(nodes: list[Any], inits: Any = (), size: list[Any] | None = None,
+             opset: int = 17) -> Any:
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, size or [1, 3, "H", "W"])
+    y = helper.make_tensor_value_info(nodes[-1].output[0], TensorProto.FLOAT, None)
+    graph = helper.make_graph(nodes, "g", [x], [y], initializer=list(inits))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _declared(name: str, dims: list[int], raw: bytes | None = b"") -> Any:
+    """A FLOAT TensorProto with ``dims`` and the given raw data (onnx.helper refuses to build
+    an inconsistent one; a file can hold one all the same)."""
+    from onnx import TensorProto
+
+    t = TensorProto()
+    t.name, t.data_type = name, TensorProto.FLOAT
+    t.dims.extend(dims)
+    if raw is not None:
+        t.raw_data = raw
+    return t
+
+
+def _external(name: str, dims: list[int], location: str) -> Any:
+    from onnx import TensorProto
+
+    t = _declared(name, dims, None)
+    t.data_location = TensorProto.EXTERNAL
+    entry = t.external_data.add()
+    entry.key, entry.value = "location", location
+    return t
+
+
+def _conv(weight: Any) -> Any:
+    from onnx import helper
+
+    return _hostile([helper.make_node("Conv", ["x", "w"], ["y"], name="c")], [weight])
+
+
+def _save(tmp_path: Path, model: Any, name: str = "m.onnx") -> Path:
+    path = tmp_path / name
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+@pytest.mark.parametrize(("dims", "raw", "message"), [
+    ([2**28, 2], b"", r"^initializer 'w': raw_data of 0 bytes must hold the 536870912 elements "
+                      r"its dims=\[268435456,2\] declare \(2147483648 bytes\): truncated or "
+                      r"corrupt$"),
+    ([4, 3, 3, 3], b"\0" * 10, r"raw_data of 10 bytes must hold the 108 elements its "
+                               r"dims=\[4,3,3,3\] declare"),
+    ([4, 3, 3, 3], None, r"float_data of 0 entries must hold the 108 elements"),
+])
+def test_an_initializer_whose_data_does_not_match_its_dims_is_one_line(
+        tmp_path: Path, dims: list[int], raw: bytes | None, message: str) -> None:
+    """Issue 15 (11): a 2 GB declared tensor with no data gave numpy's 'cannot reshape' as a
+    traceback (every initializer was converted, used or not); now each is checked in O(1)."""
+    from symconv.network.onnx_import import load_onnx
+
+    with pytest.raises(InvalidSpecError, match=message):
+        load_onnx(_save(tmp_path, _conv(_declared("w", dims, raw))))
+
+
+@pytest.mark.parametrize(("location", "message"), [
+    ("/etc/passwd", r"location='/etc/passwd' must be a relative path inside the model's folder "
+                    r"\(it is absolute\)"),
+    ("../x.bin", r"location='\.\./x\.bin' must stay inside the model's folder \(no '\.\.'\)"),
+    ("sub/../../x.bin", r"must stay inside the model's folder \(no '\.\.'\)"),
+    ("link.bin", r"location='link\.bin' must stay inside the model's folder \(a symbolic link "
+                 r"leads out of it\)"),
+    ("", r"location='' must name a file next to the model"),
+])
+def test_external_data_outside_the_models_folder_is_refused(
+        tmp_path: Path, location: str, message: str) -> None:
+    """Issue 15 (11): absolute or ../ locations surfaced onnx's ValidationError as a
+    traceback; a symbolic link out of the folder was followed."""
+    from symconv.network.onnx_import import load_onnx
+
+    outside = tmp_path / "outside.bin"
+    outside.write_bytes(b"\0" * 432)
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "link.bin").symlink_to(outside)
+    with pytest.raises(InvalidSpecError, match=message):
+        load_onnx(_save(folder, _conv(_external("w", [4, 3, 3, 3], location))))
+
+
+def test_external_data_is_never_read_for_a_review(tmp_path: Path) -> None:
+    """The review needs declared shapes only: a location that is a folder (reading it would
+    fail), a missing file and a 2**40-element declaration all load, from the dims alone."""
+    from symconv.network.onnx_import import load_onnx
+
+    (tmp_path / "adir").mkdir()
+    for location in ("adir", "missing.bin"):
+        net = load_onnx(_save(tmp_path, _conv(_external("w", [4, 3, 5, 3], location))))
+        layer = net.nodes[0].layer
+        assert isinstance(layer, Conv) and layer.kernel == (5, 3) and layer.out_channels == 4
+    net = load_onnx(_save(tmp_path, _conv(_external("w", [4, 3, 2**40, 3], "adir"))))
+    assert net.nodes[0].layer.kernel == (2**40, 3)  # type: ignore[union-attr]
+
+
+def test_a_value_stored_as_external_data_is_not_read_either(tmp_path: Path) -> None:
+    from onnx import TensorProto, helper
+
+    from symconv.network.onnx_import import load_onnx
+
+    pads = _external("pads", [8], "pads.bin")
+    pads.data_type = TensorProto.INT64
+    (tmp_path / "pads.bin").write_bytes(b"\0" * 64)
+    model = _hostile([helper.make_node("Pad", ["x", "pads"], ["y"], name="p")], [pads])
+    with pytest.raises(UnsupportedError, match=r"^node 'p' \(Pad\): pads='pads' must be a small "
+                       r"constant: its data is external \(never read by a review\)$"):
+        load_onnx(_save(tmp_path, model))
+
+
+def _resize_by(shape_nodes: list[Any], sizes: str) -> Any:
+    from onnx import helper
+
+    return _hostile([*shape_nodes, helper.make_node("Resize", ["x", "", "", sizes], ["y"],
+                                                    name="r", mode="nearest")])
+
+
+@pytest.mark.parametrize("count", [2**31, 2**62, -5])
+def test_constant_of_shape_is_bounded_before_it_allocates(count: int) -> None:
+    """Issue 15 (5): ConstantOfShape([2**31]) in a shape program allocated 8 GiB (np.full)
+    although shape programs are folded, never executed; 2**62 and -5 were tracebacks."""
+    import time
+
+    from onnx import TensorProto, helper
+
+    from symconv.network.onnx_import import from_model
+
+    nodes = [
+        helper.make_node("Constant", [], ["n"], value=helper.make_tensor(
+            "v", TensorProto.INT64, [1], [count])),
+        helper.make_node("ConstantOfShape", ["n"], ["big"], value=helper.make_tensor(
+            "f", TensorProto.INT64, [1], [1])),
+        helper.make_node("Shape", ["x"], ["s"]),
+        helper.make_node("Concat", ["s", "big"], ["sizes"], axis=0),
+    ]
+    start = time.perf_counter()
+    with pytest.raises(UnsupportedError, match=r"node 'big' \(ConstantOfShape\): a "
+                       r"ConstantOfShape of .* entries is not a shape \(at most 4096 entries"):
+        from_model(_resize_by(nodes, "sizes"))
+    assert time.perf_counter() - start < 2
+
+
+def test_a_concat_that_doubles_a_shape_is_bounded() -> None:
+    from onnx import helper
+
+    from symconv.network.onnx_import import from_model
+
+    nodes = [helper.make_node("Shape", ["x"], ["s0"])] + [
+        helper.make_node("Concat", [f"s{i}", f"s{i}"], [f"s{i + 1}"], axis=0) for i in range(40)]
+    with pytest.raises(UnsupportedError, match=r"a Concat of more than 4096 entries is not a "
+                       r"shape"):
+        from_model(_resize_by(nodes, "s40"))
+
+
+def test_a_large_constant_node_is_checked_and_not_read() -> None:
+    from onnx import helper
+
+    from symconv.network.onnx_import import from_model
+
+    bad = helper.make_node("Constant", [], ["pads"], value=_declared("v", [2**30]))
+    with pytest.raises(InvalidSpecError, match=r"^Constant 'pads' 'v': raw_data of 0 bytes"):
+        from_model(_hostile([bad, helper.make_node("Pad", ["x", "pads"], ["y"], name="p")]))
+
+
+@pytest.mark.parametrize(("attrs", "message"), [
+    ({"kernel_shape": [3, 3], "strides": [2**62, 2**62]}, r"stride=4611686018427387904 must "
+                                                          r"be below 10\*\*18"),
+    ({"kernel_shape": [3, 3], "pads": [2**62, 0, 2**62, 0]}, r"padding=4611686018427387904 "
+                                                             r"must be below 10\*\*18"),
+    ({"kernel_shape": [3, 3], "pads": [-5, 0, 0, 0]}, r"padding=-5 must be a non-negative"),
+    ({"kernel_shape": [3, 3], "dilations": [0, 0]}, r"dilation=0 must be a positive integer"),
+    ({"kernel_shape": [3, 3], "group": "x"}, r"groups=b'x' must be an integer"),
+])
+def test_hostile_window_attributes_are_one_line(attrs: dict[str, Any], message: str) -> None:
+    from onnx import helper, numpy_helper
+
+    from symconv.network.onnx_import import from_model
+
+    w = numpy_helper.from_array(np.zeros((4, 3, 3, 3), np.float32), "w")
+    model = _hostile([helper.make_node("Conv", ["x", "w"], ["y"], name="c", **attrs)], [w])
+    with pytest.raises(InvalidSpecError, match=r"^node 'c' \(Conv\): .*" + message):
+        from_model(model)
+
+
+def test_upsample_scales_must_be_finite() -> None:
+    from onnx import helper
+
+    from symconv.network.onnx_import import from_model
+
+    node = helper.make_node("Upsample", ["x"], ["y"], name="u",
+                            scales=[1.0, 1.0, float("nan"), float("inf")])
+    with pytest.raises(InvalidSpecError, match=r"scales=\[1\.0,1\.0,nan,inf\] must be finite"):
+        from_model(_hostile([node], opset=7))
+
+
+def test_input_dims_past_1e18_are_one_line() -> None:
+    from onnx import helper
+
+    from symconv.network.onnx_import import from_model
+
+    node = helper.make_node("Relu", ["x"], ["y"], name="r")
+    with pytest.raises(InvalidSpecError, match=r"must be positive integers below 10\*\*18"):
+        from_model(_hostile([node], size=[1, 3, 2**62, 8]))
+
+
+def test_long_and_colliding_names_stay_short_and_fast() -> None:
+    """A million-character tensor name is cut to a network name; 5,000 names that clean up
+    to the same one are numbered without a quadratic scan."""
+    import time
+
+    from onnx import helper
+
+    from symconv.network.model import MAX_NAME
+    from symconv.network.onnx_import import from_model
+
+    long = "y" * 1_000_000
+    net = from_model(_hostile([helper.make_node("Relu", ["x"], [long], name="n" * 10**6)]))
+    assert len(net.nodes[0].name) <= MAX_NAME
+    nodes = [helper.make_node("Relu", ["x"], ["!0"])] + [
+        helper.make_node("Relu", [f"!{i}"], [f"!{i + 1}"]) for i in range(4999)]
+    start = time.perf_counter()
+    net = from_model(_hostile(nodes))
+    assert time.perf_counter() - start < 10
+    assert len({n.name for n in net.nodes}) == 5000
+
+
+def test_graph_and_file_sizes_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    """Issue 15: the node count is checked before the graph is walked, the file size before
+    the file is read (a sparse file of 3 GiB costs nothing)."""
+    from onnx import helper
+
+    from symconv.network import onnx_import
+
+    monkeypatch.setattr(onnx_import, "MAX_NODES", 10)
+    nodes = [helper.make_node("Relu", ["x"], ["r0"])] + [
+        helper.make_node("Relu", [f"r{i}"], [f"r{i + 1}"]) for i in range(10)]
+    with pytest.raises(InvalidSpecError, match=r"^graph\.node: 11 nodes must be at most 10 "):
+        onnx_import.from_model(_hostile(nodes))
+    big = tmp_path / "big.onnx"
+    with big.open("wb") as f:
+        f.truncate(3 << 30)
+    with pytest.raises(InvalidSpecError, match=r"size=3221225472 bytes must be at most "
+                       r"1073741824 \(1024 MiB\) for an ONNX model"):
+        onnx_import.load_onnx(big)
+
+
+@pytest.mark.parametrize("case", ["not-onnx", "truncated", "cycle", "no-data"])
+def test_hostile_files_through_the_cli_are_one_line(tmp_path: Path, case: str) -> None:
+    from click.testing import CliRunner
+    from onnx import helper
+
+    from symconv.cli import cli
+
+    if case == "not-onnx":
+        path = tmp_path / "m.onnx"
+        path.write_bytes(b"hello world, this is not onnx\n" * 100)
+    elif case == "truncated":
+        w = _declared("w", [4, 3, 3, 3], b"\0" * 432)
+        data = _conv(w).SerializeToString()
+        path = tmp_path / "m.onnx"
+        path.write_bytes(data[: len(data) // 2])
+    elif case == "cycle":
+        path = _save(tmp_path, _hostile([helper.make_node("Add", ["x", "b"], ["a"], name="n0"),
+                                         helper.make_node("Relu", ["a"], ["b"], name="n1")]))
+    else:
+        path = _save(tmp_path, _conv(_declared("w", [2**28, 2])))
+    result = CliRunner().invoke(cli, ["review", str(path)], prog_name="symconv")
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("symconv: error: "), result.output
+
+
+def _wire_model(graph: bytes) -> bytes:
+    """A ModelProto (ir_version 7) around the raw bytes of a GraphProto."""
+    def varint(n: int) -> bytes:
+        out = b""
+        while True:
+            b, n = n & 0x7F, n >> 7
+            if not n:
+                return out + bytes([b])
+            out += bytes([b | 0x80])
+
+    return b"\x08\x07\x3a" + varint(len(graph)) + graph
+
+
+def test_parse_cost_counts_messages_not_bytes() -> None:
+    """Issue 15: an empty NodeProto is 2 bytes in the file and about 155 parsed, so a 100 MB
+    file of them parsed into 15 GB before anything was checked; the wire format is scanned
+    first.  Raw tensor bytes are skipped in one step and cost their length."""
+    import onnx
+
+    from symconv.network.onnx_wire import PER_FIELD, PER_MESSAGE, parse_cost
+
+    node = PER_MESSAGE + PER_FIELD * len(onnx.NodeProto.DESCRIPTOR.fields)
+    bomb = _wire_model(b"\x0a\x00" * 10_000)
+    assert parse_cost(bomb, onnx.ModelProto.DESCRIPTOR, "f") >= 10_000 * node > 50 * len(bomb)
+    w = _declared("w", [2**18], b"\0" * 2**20)
+    weights = _hostile([onnx.helper.make_node("Relu", ["x"], ["y"])], [w]).SerializeToString()
+    cost = parse_cost(weights, onnx.ModelProto.DESCRIPTOR, "f")
+    assert 2**20 <= cost < 2**20 + 10_000
+
+
+def test_a_message_bomb_is_refused_before_it_is_parsed(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from symconv.network import onnx_import, onnx_wire
+
+    path = tmp_path / "bomb.onnx"
+    path.write_bytes(_wire_model(b"\x0a\x00" * 20_000))
+    monkeypatch.setattr(onnx_import, "MAX_PARSE", 1 << 20)
+    with pytest.raises(InvalidSpecError, match=r"bomb\.onnx': parsing it needs about [0-9]+ MiB "
+                       r"\(its messages parse to far more than their bytes\), which must be at "
+                       r"most 1 MiB$"):
+        onnx_import.load_onnx(path)
+    monkeypatch.setattr(onnx_wire, "MAX_FIELDS", 1000)
+    with pytest.raises(InvalidSpecError, match=r"must hold at most 1000 protobuf fields"):
+        onnx_import.load_onnx(path)

@@ -5,11 +5,11 @@ the layer spec checks its rules; nothing is evaluated.  Used by :mod:`symconv.ne
 
 from __future__ import annotations
 
-import json
 import re
 from fractions import Fraction
 from typing import Any
 
+from symconv._params import render
 from symconv.errors import InvalidSpecError
 
 # Field grammars: how each spec field's value is checked before it reaches the spec.
@@ -30,7 +30,19 @@ def _kind(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    """A value read from a file, for a message: as JSON writes it (a string as Python's
+    ``repr``), cut to 60 characters.  Only what is shown is rendered
+    (:func:`symconv._params.render`): a huge, deeply nested or self-referencing value (YAML
+    aliases) costs no more than a short one.
+
+    >>> _show([1, None, "a"]), _show("x" * 100)[-5:]
+    ('[1, null, "a"]', 'xx...')
+    >>> loop: list[Any] = []
+    >>> loop.append(loop)
+    >>> _show(loop)
+    '[[...]]'
+    """
+    text, _ = render(value, 61, json_style=True)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

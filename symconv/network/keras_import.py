@@ -73,7 +73,7 @@ from pathlib import Path
 from typing import Any
 
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
-from symconv.network.keras_layers import _T, IDENTITY, MAX_LAYERS, MERGES, _clip, _Graph
+from symconv.network.keras_layers import _T, IDENTITY, MAX_LAYERS, MERGES, _clip, _Graph, _show
 from symconv.network.model import Input, Network, Node, build
 from symconv.spec import Convention
 
@@ -101,7 +101,7 @@ def load_keras(path: str | Path) -> Network:
     file; nothing in it is executed and Keras is not imported.
     """
     p = Path(path)
-    where = f"file={str(p)!r}"
+    where = f"file={_show(str(p))}"
     if p.suffix.lower() in (".h5", ".hdf5"):
         raise InvalidSpecError(f"{where} must be a .keras archive or a Keras JSON config: "
                                "HDF5 models are not read (model.save('m.keras') or "
@@ -121,9 +121,11 @@ def load_keras(path: str | Path) -> Network:
                                    "config.json): it is not a zip file (truncated or corrupt?)")
         _check_size(size, where)
         try:
-            raw = p.read_bytes()
+            with p.open("rb") as f:
+                raw = f.read(MAX_BYTES + 1)  # bounded whatever stat said (a pipe, ...)
         except OSError as exc:
             raise InvalidSpecError(f"{where} must be readable ({exc.strerror})") from None
+        _check_size(len(raw), where)
     data = _json(raw, where)
     if not is_keras_json(data):
         raise InvalidSpecError(f"{where} must be a Keras model config (class_name and config "
@@ -198,6 +200,10 @@ def _json(raw: bytes, where: str) -> Any:
     except json.JSONDecodeError as exc:
         raise InvalidSpecError(f"{where} must be valid JSON: {exc.msg} at line {exc.lineno} "
                                f"column {exc.colno}") from None
+    except ValueError as exc:  # Python converts at most 4,300 digits to an int
+        if "integer string conversion" not in str(exc):
+            raise
+        raise InvalidSpecError(f"{where} must not hold an integer of over 4,300 digits") from None
     except RecursionError:
         raise InvalidSpecError(f"{where} must be JSON nested less deeply") from None
 
@@ -249,7 +255,7 @@ class _Reader(_Graph):
             raise InvalidSpecError(f"layers={self.layers} must be at most {MAX_LAYERS}")
         for item in layers:
             if not isinstance(item, Mapping) or not isinstance(item.get("class_name"), str):
-                raise InvalidSpecError(f"layer={_clip(json.dumps(item, default=str))} must "
+                raise InvalidSpecError(f"layer={_show(item)} must "
                                        "be a mapping with class_name and config")
             cfg = item.get("config")
             fmt = cfg.get("data_format") if isinstance(cfg, Mapping) else None
@@ -283,7 +289,8 @@ class _Reader(_Graph):
                 shown = ", ".join(f"{n} ({c})" for n, c, _ in self.unsupported[:20])
                 more = f"; unsupported layers: {shown}" + (
                     ", ..." if len(self.unsupported) > 20 else "")
-            raise UnsupportedError(f"layer {name!r} ({cls}) is not supported by symconv "
+            raise UnsupportedError(f"layer {_show(name)} ({_clip(str(cls))}) is not supported "
+                                   "by symconv "
                                    f"review: {why}{more}")
         if not self.inputs:
             raise UnsupportedError("the model has no input with spatial axes (batch, "
@@ -302,7 +309,7 @@ class _Reader(_Graph):
                                      if t.kind != "vector" or self.analysed(t)))
         for t in outs:
             if t.kind == "vector" and t.name in self.kept:
-                ignored.append(f"output {t.name!r}: a (batch, channels) tensor")
+                ignored.append(f"output {_show(t.name)}: a (batch, channels) tensor")
                 sources.append((t.name,))
         if not self.nodes:
             why = f": not analysed: {ignored[0]}" if ignored else ""
@@ -340,13 +347,13 @@ class _Reader(_Graph):
             name = _layer_name(first) if first else "input"
             current = self.new_input(self.name(prefix + name, 0), shape)
         elif len(args) != 1:
-            raise InvalidSpecError(f"model {prefix[:-1]!r} (Sequential) must be called on "
+            raise InvalidSpecError(f"model {_show(prefix[:-1])} (Sequential) must be called on "
                                    f"one tensor, got {len(args)}")
         else:
             current = args[0]
         for item in items:
             if item.get("class_name") == _INPUT:
-                raise InvalidSpecError(f"layer {_layer_name(item)!r} (InputLayer) must be the "
+                raise InvalidSpecError(f"layer {_show(_layer_name(item))} (InputLayer) must be the "
                                        "first layer of a Sequential model")
             current = self.call(item, prefix, 0, [current], depth)[0]
         return [current]
@@ -361,7 +368,7 @@ class _Reader(_Graph):
         for item in _layers(entry, prefix):
             name = _layer_name(item)
             if name in entries:
-                raise InvalidSpecError(f"layer name {name!r} must be unique in model "
+                raise InvalidSpecError(f"layer name {_show(name)} must be unique in model "
                                        f"{_clip(prefix[:-1] or 'config')!r}")
             entries[name] = item
         legacy = not any(isinstance(n, Mapping) for item in entries.values()
@@ -369,12 +376,12 @@ class _Reader(_Graph):
         tensors: dict[Ref, _T] = {}
         in_refs = _refs(cfg.get("input_layers"), "input_layers")
         if args is not None and len(args) != len(in_refs):
-            raise InvalidSpecError(f"model {prefix[:-1]!r} must be called on {len(in_refs)} "
+            raise InvalidSpecError(f"model {_show(prefix[:-1])} must be called on {len(in_refs)} "
                                    f"tensors, got {len(args)}")
         for k, (name, _, _) in enumerate(in_refs):
             item = entries.get(name)
             if item is None or item.get("class_name") != _INPUT:
-                raise InvalidSpecError(f"input_layers[{k}]={name!r} must name an InputLayer")
+                raise InvalidSpecError(f"input_layers[{k}]={_show(name)} must name an InputLayer")
             tensors[(name, 0, 0)] = args[k] if args is not None else self.new_input(
                 self.name(prefix + name, 0), _shape_of(item))
         # every call with the tensors it reads, processed once they exist (Kahn)
@@ -412,7 +419,7 @@ class _Reader(_Graph):
         if done < len(calls):
             item, _, refs, _ = next(calls[j] for j in range(len(calls)) if missing[j])
             ref = next(r for r in refs if r not in tensors)
-            raise InvalidSpecError(f"layer {_layer_name(item)!r}: input {list(ref)} must be a "
+            raise InvalidSpecError(f"layer {_show(_layer_name(item))}: input {list(ref)} must be a "
                                    "tensor the model computes (dangling reference or cycle)")
         outs = []
         for k, (name, node, t) in enumerate(_refs(cfg.get("output_layers"), "output_layers")):
@@ -427,7 +434,7 @@ class _Reader(_Graph):
         """A model input: spatial (rank >= 3), a (batch, channels) vector, or not analysed."""
         if not isinstance(shape, list) or not all(
                 v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in shape):
-            raise InvalidSpecError(f"input {name!r}: batch_shape={_clip(json.dumps(shape))} "
+            raise InvalidSpecError(f"input {_show(name)}: batch_shape={_show(shape)} "
                                    "must be a list of integers or nulls")
         rank = len(shape)
         if rank < 3:
@@ -441,15 +448,16 @@ class _Reader(_Graph):
                 if isinstance(item, Input):
                     self.pending[n] = Input(item.name, (1,) * self.nd, item.channels)
         elif rank - 2 != self.nd:
-            raise UnsupportedError(f"input {name!r} has {rank - 2} spatial axes but the first "
+            raise UnsupportedError(f"input {_show(name)} has {rank - 2} spatial axes but the first "
                                    f"input has {self.nd}")
         dims, ch = (shape[1:-1], shape[-1]) if self.fmt == "channels_last" else (
             shape[2:], shape[1])
         if len(dims) > 3 and any(d is None for d in dims):
-            raise UnsupportedError(f"input {name!r} has {len(dims)} spatial axes: at most 3 "
+            raise UnsupportedError(f"input {_show(name)} has {len(dims)} spatial axes: at most 3 "
                                    "can be symbolic")
         if any(d is not None and d < 1 for d in dims):
-            raise InvalidSpecError(f"input {name!r}: batch_shape={shape} must hold positive "
+            raise InvalidSpecError(f"input {_show(name)}: batch_shape={_show(shape)} must "
+                                   "hold positive "
                                    "sizes")
         size = tuple(_SYMBOLS[a] if d is None else d for a, d in enumerate(dims))
         ch = ch if isinstance(ch, int) and ch > 0 else None
@@ -472,13 +480,14 @@ class _Reader(_Graph):
             return self.model(item, name + ".", ins, depth + 1)
         cfg = item.get("config")
         if not isinstance(cfg, Mapping):
-            raise InvalidSpecError(f"layer {name!r} ({cls}): config must be a mapping")
+            raise InvalidSpecError(f"layer {_show(name)} ({_clip(str(cls))}): config must be "
+                                   "a mapping")
         if not ins:
-            raise InvalidSpecError(f"layer {name!r} ({cls}) must read a tensor")
+            raise InvalidSpecError(f"layer {_show(name)} ({_clip(str(cls))}) must read a tensor")
         try:
             return [self.layer(cls, cfg, name, ins, item.get("module"))]
         except SymconvError as exc:
-            raise type(exc)(f"layer {name!r} ({cls}): {exc}") from None
+            raise type(exc)(f"layer {_show(name)} ({_clip(str(cls))}): {exc}") from None
 
 
 # --------------------------------------------------------------------------- config helpers
@@ -538,7 +547,7 @@ def _shape_of(item: Mapping[str, Any]) -> Any:
 def _inbound(item: Mapping[str, Any]) -> list[Any]:
     nodes = item.get("inbound_nodes", [])
     if not isinstance(nodes, list):
-        raise InvalidSpecError(f"layer {_layer_name(item)!r}: inbound_nodes must be a list")
+        raise InvalidSpecError(f"layer {_show(_layer_name(item))}: inbound_nodes must be a list")
     return nodes
 
 
@@ -556,7 +565,7 @@ def _refs(raw: Any, what: str) -> list[Ref]:
             for y in x.values() if isinstance(x, Mapping) else x:
                 walk(y, depth + 1)
         else:
-            raise InvalidSpecError(f"{what}={_clip(json.dumps(x, default=str))} must hold "
+            raise InvalidSpecError(f"{what}={_show(x)} must hold "
                                    "[layer, node, tensor] triples")
 
     walk(raw, 0)
@@ -568,7 +577,7 @@ def _refs(raw: Any, what: str) -> list[Ref]:
 def _ref(x: Any, what: str) -> Ref:
     if not (isinstance(x, list) and len(x) >= 3 and isinstance(x[0], str) and all(
             isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in x[1:3])):
-        raise InvalidSpecError(f"{what}={_clip(json.dumps(x, default=str))} must be "
+        raise InvalidSpecError(f"{what}={_show(x)} must be "
                                "[layer, node index, tensor index]")
     return x[0], x[1], x[2]
 

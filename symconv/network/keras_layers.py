@@ -31,12 +31,12 @@ symconv.errors.UnsupportedError: axis=1 must be the channel axis (channels_last)
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from symconv._params import render
 from symconv.errors import InvalidSpecError, UnsupportedError
 from symconv.network.model import Input, Node
 from symconv.spec import (
@@ -127,7 +127,7 @@ class _Graph:
 
     def head(self, name: str, cls: str, ins: list[_T], why: str) -> _T:
         """``name`` and what follows it are left out (listed if it reads an analysed tensor)."""
-        self.roots.append((name, f"{cls} layer {name!r} and what follows it: {why}",
+        self.roots.append((name, f"{cls} layer {_show(name)} and what follows it: {why}",
                            tuple(ins)))
         return _T("gone")
 
@@ -203,7 +203,7 @@ class _Graph:
         if node is None:
             return self.head(name, cls, ins, "a non-spatial head")
         self.pending[name] = node
-        self.roots.append((name, f"{cls} layer {name!r} and what follows it: a non-spatial "
+        self.roots.append((name, f"{cls} layer {_show(name)} and what follows it: a non-spatial "
                                  "head", tuple(ins)))
         return _T("vector", name, ch)
 
@@ -254,7 +254,7 @@ class _Graph:
             if cfg.get("keepdims") is True:
                 return node(op, pooled(1, **keras))
             self.pending[name] = Node(name, op, pooled(1, **keras), (x.name,), alias=cls)
-            self.roots.append((name, f"{cls} layer {name!r} and what follows it: a reduction "
+            self.roots.append((name, f"{cls} layer {_show(name)} and what follows it: a reduction "
                                      "over every spatial axis (global pooling without "
                                      "keepdims)", (x,)))
             return _T("vector", name, x.channels)
@@ -420,8 +420,9 @@ def _padding(cfg: Mapping[str, Any]) -> str:
 
 
 def _show(value: Any) -> str:
-    """A config value for a message (JSON, cut to a readable length)."""
-    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    """A config value for a message (as JSON writes it, cut to a readable length; only what
+    is shown is rendered, :func:`symconv._params.render`)."""
+    text, _ = render(value, 61, json_style=True)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

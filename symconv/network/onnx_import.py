@@ -44,19 +44,24 @@ spatial layout, ...) and everything computed from it is left out and listed in
 valid sizes for the analysed outputs only (SC302).  Every other operator is reported by name
 (one line, :class:`~symconv.errors.UnsupportedError`); a truncated or corrupt file is one line
 too.
-Nothing in the model is executed.
+Nothing in the model is executed, and nothing is read past what a review needs: the file's
+size and the memory of parsing it are checked first (:data:`MAX_BYTES`, :data:`MAX_PARSE`,
+:mod:`symconv.network.onnx_wire`), tensors are checked in O(1) and read only when small,
+external data never (:mod:`symconv.network.onnx_tensors`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from symconv._params import fmt
 from symconv.errors import InvalidSpecError, SymconvError, UnsupportedError
-from symconv.network.model import Input, Network, Node, Resample, build
+from symconv.network.model import MAX_NAME, Input, Network, Node, Resample, build
 from symconv.network.onnx_shapes import (
     _INT32_MAX,
     _INT64_MAX,
@@ -72,10 +77,13 @@ from symconv.network.onnx_shapes import (
     _Unfoldable,
     _Vec,
 )
+from symconv.network.onnx_tensors import Consts, int_values
+from symconv.network.onnx_wire import parse_cost
 from symconv.sizes.conventions import ONNX_WINDOW_OPS, from_onnx
 from symconv.spec import AdaptiveAvgPool, AdaptiveMaxPool, Conv, Convention, Resize, Slice
 
-__all__ = ["ELEMENTWISE", "HEADS", "MERGES", "SHAPE_OPS", "from_model", "load_onnx"]
+__all__ = ["ELEMENTWISE", "HEADS", "MAX_BYTES", "MAX_NODES", "MAX_PARSE", "MERGES", "SHAPE_OPS",
+           "from_model", "load_onnx"]
 
 #: Shape-preserving operators (one data input, same spatial size out).
 ELEMENTWISE = frozenset({
@@ -94,48 +102,78 @@ _OTHER = frozenset({"Concat", "Resize", "Upsample", "DepthToSpace", "SpaceToDept
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+#: Largest ONNX file read (bytes): parsing holds the file and its parsed form (about twice
+#: its size, checked before it is read).
+MAX_BYTES = 1 << 30
+#: Most memory parsing a file may take (the file and its parsed messages, estimated from the
+#: wire format first: :func:`symconv.network.onnx_wire.parse_cost`).
+MAX_PARSE = 2 << 30
+#: Most nodes of an ONNX graph (shape programs included; the spatial ones are also bounded by
+#: :data:`~symconv.network.model.MAX_LAYERS`).
+MAX_NODES = 50_000
+
+
 def load_onnx(path: str | Path) -> Network:
-    """Read the ONNX model at ``path`` (one-line errors for missing, truncated or corrupt files)."""
+    """Read the ONNX model at ``path`` (one-line errors for missing, truncated, corrupt or
+    oversized files).  External data is never read (its location is checked to lie inside
+    the model's folder): the review needs the declared shapes of weights only."""
     try:
         import onnx
     except ImportError:
         raise InvalidSpecError(
-            f"file={str(path)!r} is an ONNX model, which needs the onnx package "
+            f"file={fmt(str(path))} is an ONNX model, which needs the onnx package "
             "(pip install symconv[onnx])"
         ) from None
     p = Path(path)
+    where = f"file={fmt(str(p))}"
     try:
-        data = p.read_bytes()
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise InvalidSpecError(f"{where}: size={size} bytes must be at most {MAX_BYTES} "
+                                   f"({MAX_BYTES >> 20} MiB) for an ONNX model")
+        with p.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)  # bounded whatever the file claims (a pipe, ...)
     except OSError as exc:
-        raise InvalidSpecError(f"file={str(p)!r} must be readable ({exc.strerror})") from None
+        raise InvalidSpecError(f"{where} must be readable ({exc.strerror})") from None
+    if len(data) > MAX_BYTES:
+        raise InvalidSpecError(f"{where} must be at most {MAX_BYTES} bytes for an ONNX model")
+    need = len(data) + parse_cost(data, onnx.ModelProto.DESCRIPTOR, where)
+    if need > MAX_PARSE:
+        raise InvalidSpecError(f"{where}: parsing it needs about {need >> 20} MiB (its "
+                               f"messages parse to far more than their bytes), which must be "
+                               f"at most {MAX_PARSE >> 20} MiB")
     try:
         model = onnx.load_model_from_string(data)
     except Exception as exc:  # protobuf raises several types for corrupt input
         why = " ".join(str(exc).split()) or type(exc).__name__
         raise InvalidSpecError(
-            f"file={str(p)!r} must be a valid ONNX model (truncated or corrupt: {why[:120]})"
+            f"{where} must be a valid ONNX model (truncated or corrupt: {why[:120]})"
         ) from None
+    del data
     if not model.graph.node:
-        raise InvalidSpecError(f"file={str(p)!r} must be a valid ONNX model with nodes "
+        raise InvalidSpecError(f"{where} must be a valid ONNX model with nodes "
                                "(the graph is empty: truncated or corrupt?)")
-    return from_model(model, name=p.stem)
+    return from_model(model, name=p.stem, base_dir=str(p.parent))
 
 
-def from_model(model: Any, name: str = "onnx-model") -> Network:
-    """Build a network from an ``onnx.ModelProto``."""
-    from onnx import numpy_helper
-
+def from_model(model: Any, name: str = "onnx-model", base_dir: str | None = None) -> Network:
+    """Build a network from an ``onnx.ModelProto`` (``base_dir``: the model's folder, where
+    external data must lie; it is never read)."""
     graph = model.graph
-    consts: dict[str, Any] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    if len(graph.node) > MAX_NODES:
+        raise InvalidSpecError(f"graph.node: {len(graph.node)} nodes must be at most "
+                               f"{MAX_NODES} for symconv review")
+    consts: Any = Consts(graph.initializer, base_dir)
     _single_assignment(graph, consts)
     names = _Names()
     params: set[str] = set()
     inputs = _inputs(graph, consts, names, params)
     nd = len(inputs[0].size)
     spatial = {vi.name for vi in graph.input if vi.name not in consts and vi.name not in params}
-    flow = _Flow(consts, nd, spatial, _static_batch(graph, spatial), _input_channels(graph))
+    flow = _Flow(consts, nd, spatial, _static_batch(graph, spatial), _input_channels(graph),
+                 base_dir)
     for name in sorted(params):
-        flow.unfolded[name] = f"graph input {name!r} (rank < 3) is known only at run time"
+        flow.unfolded[name] = f"graph input {fmt(name)} (rank < 3) is known only at run time"
     for node in graph.node:
         flow.visit(node)
     body = [n for n in graph.node if n.output and n.output[0] in flow.spatial]
@@ -146,7 +184,7 @@ def from_model(model: Any, name: str = "onnx-model") -> Network:
         where = {op: next(_label(n) for n in body if n.op_type == op) for op in unsupported}
         shown = ", ".join(f"{op} (node {where[op]})" for op in unsupported)
         raise UnsupportedError(
-            f"op_type={unsupported[0]!r} is not supported by symconv review; unsupported "
+            f"op_type={fmt(unsupported[0])} is not supported by symconv review; unsupported "
             f"operators: {shown}"
         )
     nodes = tuple(_node(node, flow, names, nd) for node in body)
@@ -155,7 +193,8 @@ def from_model(model: Any, name: str = "onnx-model") -> Network:
         raise UnsupportedError(f"the model has no spatial layer symconv review can analyse{why}")
     for o in graph.output:
         if o.name in flow.detached:
-            flow.heads.append(f"output {o.name!r}: a reshape of {flow.detached[o.name].origin!r} "
+            flow.heads.append(f"output {fmt(o.name)}: a reshape of "
+                              f"{fmt(flow.detached[o.name].origin)} "
                               f"that changes its spatial layout ({flow.detached[o.name].start})")
             flow.head_sources.append((flow.detached[o.name].origin,))
     outputs = [names.get(o.name) for o in graph.output if names.has(o.name)]
@@ -177,7 +216,7 @@ def _single_assignment(graph: Any, consts: dict[str, Any]) -> None:
     for tensor, where in defs:
         if tensor in seen:
             shown = tensor if len(tensor) <= 60 else tensor[:60] + "..."
-            raise InvalidSpecError(f"tensor={shown!r} ({where}) must be unique (already "
+            raise InvalidSpecError(f"tensor={fmt(shown)} ({where}) must be unique (already "
                                    f"defined by {seen[tensor]}: ONNX names are single-assignment)")
         seen[tensor] = where
 
@@ -212,15 +251,20 @@ class _Names:
     def __init__(self) -> None:
         self._map: dict[str, str] = {}
         self._used: set[str] = set()
+        self._next: dict[str, int] = {}  # base -> the next suffix to try (no quadratic scan)
 
     def add(self, tensor: str) -> str:
-        base = re.sub(r"[^A-Za-z0-9_.\-]", "_", tensor).strip("_") or "t"
+        base = re.sub(r"[^A-Za-z0-9_.\-]", "_", tensor[:MAX_NAME]).strip("_") or "t"
         if not re.match(r"[A-Za-z_]", base):
             base = "t_" + base
-        name, i = base, 1
+        base = base[:MAX_NAME - 12]  # room for a suffix; a network name has at most MAX_NAME
+        name, i = base, self._next.get(base, 1)
+        if i > 1:
+            name = f"{base}_{i}"
         while name in self._used:
             i += 1
             name = f"{base}_{i}"
+        self._next[base] = i
         self._used.add(name)
         self._map[tensor] = name
         return name
@@ -230,7 +274,7 @@ class _Names:
 
     def get(self, tensor: str) -> str:
         if tensor not in self._map:
-            raise InvalidSpecError(f"input={tensor!r} must be produced by a node or be a graph "
+            raise InvalidSpecError(f"input={fmt(tensor)} must be produced by a node or be a graph "
                                    "input (dangling edge in the ONNX graph)")
         return self._map[tensor]
 
@@ -247,7 +291,7 @@ def _inputs(graph: Any, consts: dict[str, Any], names: _Names,
             continue
         tt = vi.type.tensor_type
         if not tt.HasField("shape"):
-            raise InvalidSpecError(f"input={vi.name!r} must have a shape (N, C, spatial...)")
+            raise InvalidSpecError(f"input={fmt(vi.name)} must have a shape (N, C, spatial...)")
         dims = list(tt.shape.dim)
         if len(dims) < 3:
             small.append((vi.name, len(dims)))
@@ -267,7 +311,7 @@ def _inputs(graph: Any, consts: dict[str, Any], names: _Names,
         out.append(Input(names.add(vi.name), tuple(size), ch))
     if not out and small:
         raise UnsupportedError(
-            f"input={small[0][0]!r} has rank {small[0][1]}: symconv review needs (N, C, "
+            f"input={fmt(small[0][0])} has rank {small[0][1]}: symconv review needs (N, C, "
             "spatial...)"
         )
     if not out:
@@ -278,7 +322,7 @@ def _inputs(graph: Any, consts: dict[str, Any], names: _Names,
     for i in out[1:]:
         if len(i.size) != nd:
             raise UnsupportedError(
-                f"input={i.name!r} has {len(i.size)} spatial axes but the first input has {nd}"
+                f"input={fmt(i.name)} has {len(i.size)} spatial axes but the first input has {nd}"
             )
     return tuple(out)
 
@@ -356,7 +400,7 @@ def _window(node: Any, attrs: dict[str, Any], consts: dict[str, Any], names: _Na
         shape = consts.get(node.input[2])
         if shape is None:
             raise UnsupportedError("output_shape must be a constant for MaxUnpool")
-        attrs["output_shape"] = [int(v) for v in shape]
+        attrs["output_shape"] = int_values(shape, "output_shape")
     layer: Any = from_onnx(op, attrs, nd)
     if op == "MaxUnpool" and "output_shape" in attrs:
         import dataclasses
@@ -383,7 +427,7 @@ def _pad(node: Any, attrs: dict[str, Any], consts: dict[str, Any], names: _Names
         raw = consts.get(node.input[1])
         if raw is None:
             raise UnsupportedError("pads must be a constant for Pad")
-        pads = [int(v) for v in raw]
+        pads = int_values(raw, "pads")
     else:
         pads = [int(v) for v in attrs.get("pads", [])]
     if len(node.input) > 3 and node.input[3]:
@@ -469,6 +513,9 @@ def _resize(node: Any, attrs: dict[str, Any], flow: _Flow, names: _Names, nd: in
     if op == "Upsample":
         scales = flow.value(ins[1], "scales") if len(ins) > 1 else None
         if scales is None and "scales" in attrs:
+            if not all(isinstance(v, float | int) and math.isfinite(v) for v in attrs["scales"]):
+                raise InvalidSpecError(f"scales={fmt(list(attrs['scales']))} must be finite "
+                                       "numbers for Upsample")
             scales = _Vec(tuple(_Lin(Fraction(float(v))) for v in attrs["scales"]),
                           floating=True)
         sizes = None
@@ -548,7 +595,7 @@ def _check_batch_channels(flow: _Flow, x: str, given: list[_Lin]) -> None:
         raise UnsupportedError(f"sizes[0]={n.show()} must be the batch size (Shape of a "
                                "tensor, axis 0): resizing the batch axis is not modelled")
     if c not in (_Lin.dim(x, 1), flow.dim(x, 1)):
-        raise UnsupportedError(f"sizes[1]={c.show()} must be the channel count of {x!r} "
+        raise UnsupportedError(f"sizes[1]={c.show()} must be the channel count of {fmt(x)} "
                                "(Shape of it, axis 1): resizing channels is not modelled")
 
 

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from symconv._params import fmt
 from symconv.errors import UnsupportedError
+from symconv.network.onnx_tensors import MAX_READ, Declared, to_value
 
 __all__ = ["GLOBAL_POOLS", "HEADS", "RESHAPES", "SHAPE_OPS"]
 
@@ -85,7 +87,7 @@ class _Lin:
         return self.const.denominator == 1 and all(v.denominator == 1 for _, v in self.terms)
 
     def show(self) -> str:
-        parts = [f"{'' if v == 1 else f'{v}*'}size({t!r})[{a}]" for (t, a), v in self.terms]
+        parts = [f"{'' if v == 1 else f'{v}*'}size({fmt(t)})[{a}]" for (t, a), v in self.terms]
         if self.const or not parts:
             parts.append(str(self.const))
         return " + ".join(parts)
@@ -153,9 +155,14 @@ class _Flow:
     (``spatial``), tensors of a classifier head (``gone``, described in ``heads``) and values
     that could not be folded (``unfolded``: tensor -> why)."""
 
-    def __init__(self, consts: dict[str, Any], nd: int, graph_inputs: set[str],
-                 batch: int | None, channels: dict[str, int] | None = None) -> None:
+    def __init__(self, consts: Any, nd: int, graph_inputs: set[str],
+                 batch: int | None, channels: dict[str, int] | None = None,
+                 base_dir: str | None = None) -> None:
+        #: name -> numpy array or :class:`~symconv.network.onnx_tensors.Declared` (a dict, or
+        #: the lazy :class:`~symconv.network.onnx_tensors.Consts` of a file)
         self.consts = consts
+        #: the model's folder (external data must lie inside it; it is never read)
+        self.base_dir = base_dir
         self.nd = nd
         self.batch = batch
         #: static channel counts of tensors (propagated from the weights), for :meth:`dim`
@@ -426,11 +433,12 @@ class _Flow:
 
     def _constant(self, node: Any) -> None:
         import numpy as np
-        from onnx import helper, numpy_helper
+        from onnx import helper
 
         for a in node.attribute:
-            if a.name == "value":
-                self.consts[node.output[0]] = numpy_helper.to_array(a.t)
+            if a.name == "value":  # checked, read only when small (never external data)
+                self.consts[node.output[0]] = to_value(a.t, f"Constant {_label(node)}",
+                                                       self.base_dir)
             elif a.name in ("value_int", "value_ints"):
                 self.consts[node.output[0]] = np.array(helper.get_attribute_value(a), np.int64)
             elif a.name in ("value_float", "value_floats"):
@@ -462,7 +470,7 @@ class _Flow:
             raise _Unfoldable(self.unfolded[name], inherited=True)
         if name in self.consts:
             return _from_array(self.consts[name])
-        raise _Unfoldable(f"{name!r} is computed from spatial data, not from shapes")
+        raise _Unfoldable(f"{fmt(name)} is computed from spatial data, not from shapes")
 
     def value(self, name: str, what: str) -> _Vec | None:
         """The folded value of the optional input ``what`` (``None`` when absent or empty),
@@ -472,7 +480,7 @@ class _Flow:
         try:
             v = self.vec(name)
         except _Unfoldable as exc:
-            raise UnsupportedError(f"{what}={name!r} must be computable from shapes and "
+            raise UnsupportedError(f"{what}={fmt(name)} must be computable from shapes and "
                                    f"constants; {exc}") from None
         return v if v.entries or v.scalar else None
 
@@ -490,7 +498,7 @@ class _Flow:
             elif src in self.detached:
                 known = self.detached[src].dims
                 if any(d is None for d in known):
-                    raise _Unfoldable(f"the shape of {src!r} (a reshaped tensor) is not known "
+                    raise _Unfoldable(f"the shape of {fmt(src)} (a reshaped tensor) is not known "
                                       "exactly")
                 dims = [d for d in known if d is not None]
             else:
@@ -528,6 +536,8 @@ class _Flow:
             return _Vec(v.entries[slice(st, en, sp)], False, v.floating)
         if op == "Concat":
             parts = [self.vec(i) for i in ins if i]
+            if sum(len(p.entries) for p in parts) > MAX_READ:
+                raise _Unfoldable(f"a Concat of more than {MAX_READ} entries is not a shape")
             return _Vec(tuple(e for p in parts for e in p.entries), False,
                         any(p.floating for p in parts))
         if op == "Unsqueeze":
@@ -566,16 +576,23 @@ class _Flow:
         return _Vec(tuple(picked), idx.scalar, v.floating)
 
     def _constant_of_shape(self, src: str, attrs: dict[str, Any]) -> _Vec:
+        """A constant 1-D ``ConstantOfShape`` of at most :data:`MAX_READ` entries (checked
+        before anything is allocated: a shape program never builds a large tensor)."""
         import numpy as np
-        from onnx import numpy_helper
 
         shape = self.vec(src)
         if not shape.constant or len(shape.entries) > 1:
             raise _Unfoldable("only a constant 1-D ConstantOfShape is folded")
-        fill = attrs.get("value")
-        v = numpy_helper.to_array(fill).ravel()[0] if fill is not None else np.float32(0)
         count = int(shape.entries[0].const) if shape.entries else 1
-        return _from_array(np.full((count,), v))
+        if not 0 <= count <= MAX_READ:
+            raise _Unfoldable(f"a ConstantOfShape of {fmt(count)} entries is not a shape "
+                              f"(at most {MAX_READ} entries are folded)")
+        fill = attrs.get("value")
+        v = to_value(fill, "ConstantOfShape value", self.base_dir) if fill is not None \
+            else np.float32(0)
+        if isinstance(v, Declared) or np.asarray(v).size != 1:
+            raise _Unfoldable("a ConstantOfShape value must be one element")
+        return _from_array(np.full((count,), np.asarray(v).ravel()[0]))
 
 
 def _is_identity(flow: _Flow, layout: _Layout) -> bool:
@@ -695,6 +712,8 @@ def _array(v: _Vec) -> Any:
 def _from_array(arr: Any) -> _Vec:
     import numpy as np
 
+    if isinstance(arr, Declared):
+        raise _Unfoldable(f"the values of {fmt(arr.name)} are not read: {arr.why}")
     a = np.asarray(arr)
     if a.ndim > 1 or a.size > 4096 or a.dtype.kind not in "biuf":
         raise _Unfoldable(f"a constant of shape {a.shape} and type {a.dtype} is not a shape")
@@ -784,7 +803,7 @@ def _slice_params(flow: _Flow, node: Any, attrs: dict[str, Any]
 
 
 def _label(node: Any) -> str:
-    return repr(node.name or (node.output[0] if node.output else node.op_type))
+    return fmt(node.name or (node.output[0] if node.output else node.op_type))
 
 
 def _attrs(node: Any) -> dict[str, Any]:
