@@ -251,7 +251,9 @@ def check_implementation(
     shrinks to the smallest configuration and the :class:`LayerMismatch` names it with the
     commands that reproduce it.  Needs Hypothesis.
     ``database``: Hypothesis's example database (default none: every run starts afresh);
-    ``derandomize=True``: the same examples every run.
+    ``derandomize=True``: the same examples every run.  A failure that does not repeat when
+    Hypothesis runs the case again (a nondeterministic implementation) is still a
+    :class:`LayerMismatch`, marked ``flaky``.
     """
     from hypothesis import HealthCheck, given, settings
 
@@ -276,7 +278,28 @@ def check_implementation(
                              grad_fn=grad_fn)
 
     run.__name__ = f"check_{_name(fn)}"
-    run()
+    try:
+        run()
+    except BaseExceptionGroup as group:  # Hypothesis's FlakyFailure: failed, then passed
+        found = _mismatch_in(group)
+        if found is None:
+            raise
+        raise LayerMismatch(
+            f"{found}\n  flaky: the failure did not repeat when Hypothesis ran the case again "
+            "(the implementation is nondeterministic: uninitialised memory, a race)",
+            found.layer, found.input_size) from group
+
+
+def _mismatch_in(group: BaseExceptionGroup[Any]) -> LayerMismatch | None:
+    """The first :class:`LayerMismatch` in ``group`` (nested groups included)."""
+    for exc in group.exceptions:
+        if isinstance(exc, LayerMismatch):
+            return exc
+        if isinstance(exc, BaseExceptionGroup):
+            inner = _mismatch_in(exc)
+            if inner is not None:
+                return inner
+    return None
 
 
 def _check_rejected(fn: Fn, case: Any, exact: bool) -> None:
