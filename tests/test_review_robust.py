@@ -131,3 +131,35 @@ def test_thousands_of_strided_layers_stop_formulas_not_the_review() -> None:
     assert any(f"p{last + 1} and the tensors after it: no closed form" in n for n in r.notes)
     vals, first = evaluate(net, (5, 7))  # sizes at an input are still exact
     assert first is None and vals["p2999"] == (1, 1)
+
+
+@pytest.mark.parametrize("layer", [
+    "op: conv, kernel: 1000000",                    # a threshold of 10^6 sizes
+    "op: conv, kernel: 3, stride: 1000000",         # a period of 10^6
+    "op: conv, kernel: 1099511627776",              # 2**40: was np.zeros of 2**41
+    "op: conv, kernel: 3, dilation: 1000000000",
+    "op: conv, kernel: 3, padding: 1099511627776",
+])
+def test_tables_too_long_are_notes_not_hangs(layer: str) -> None:
+    """Issue 15: a layer's size table grows with its parameters; past MAX_TABULATED sizes the
+    axis says 'not computed' with a note naming the layer, at once."""
+    from symconv.review.plan import MAX_TABULATED
+
+    net = loads(_chain(1, layer, "[H, W]"), "yaml")
+    t0 = time.perf_counter()
+    r = review(net, symbolic=True)
+    assert time.perf_counter() - t0 < 5
+    note = next(n for n in r.notes if "valid sizes not computed" in n)
+    assert "layers[0] (p0): Conv needs its output size tabulated on" in note
+    assert f"more than the limit {MAX_TABULATED:,}" in note
+
+
+def test_same_splits_of_a_huge_stride_are_closed_form() -> None:
+    net = loads("convention: onnx\n" + _chain(
+        1, "op: conv, kernel: 3, stride: 1099511627776, padding: same_upper"), "yaml")
+    t0 = time.perf_counter()
+    r = review(net, symbolic=True)
+    assert time.perf_counter() - t0 < 5
+    (sc201,) = [f for f in r.findings if f.code == "SC201"]
+    assert "pads [(0, 0), (0, 1), (1, 1)] depending on the input size mod 1099511627776" in \
+        sc201.message

@@ -66,6 +66,9 @@ MAX_PERIOD = 1 << 20
 _BIG = 1 << 60
 #: Largest per-layer threshold a table may need.
 _MAX_TABLE = 1 << 20
+#: Most input sizes tabulated for one layer (threshold + two periods): each costs one
+#: ``resolve`` (10-20 us), so a table stays within about five seconds.
+MAX_TABULATED = 1 << 18
 
 
 def project(layer: Any, axis: int, ndim: int) -> Any:
@@ -274,7 +277,13 @@ def layer_table(spec: Any, ndim: int) -> LayerTable:
                 "(the valid sizes are tabulated over one period of each layer)")
         start = _constant(spec) + 1
         while True:
-            out, ok = _tabulate(spec, ndim, start + 2 * period - 1)
+            count = start + 2 * period - 1
+            if count > MAX_TABULATED:  # each size is one resolve (about 10-20 us)
+                raise _TableTooLong(
+                    f"{type(spec).__name__} needs its output size tabulated on {count:,} input "
+                    f"sizes (the sizes its parameters may reject reach {start - 1:,}, its size "
+                    f"period is {period:,}), more than the limit {MAX_TABULATED:,}")
+            out, ok = _tabulate(spec, ndim, count)
             lo, hi = start - 1 + period, start - 1 + 2 * period
             a_ok, b_ok = ok[lo:hi], ok[lo - period:hi - period]
             if (a_ok == b_ok).all() and (
@@ -290,6 +299,10 @@ def layer_table(spec: Any, ndim: int) -> LayerTable:
         _TABLES.clear()
     _TABLES[key] = table
     return table
+
+
+class _TableTooLong(UnsupportedError):
+    """A layer's table would be longer than :data:`MAX_TABULATED` (its message names why)."""
 
 
 def _tabulate(spec: Any, ndim: int, count: int) -> tuple[Any, Any]:
@@ -554,6 +567,8 @@ def node_table(net: Network, node: Any, spec: Any, nd: int) -> LayerTable:
     the layer's name and the parameter that sets the period."""
     try:
         return layer_table(spec, nd)
+    except _TableTooLong as exc:
+        raise UnsupportedError(f"{_where(net, node)}: {exc}") from None
     except UnsupportedError as exc:
         raise UnsupportedError(f"{_where(net, node)}: {period_cause(spec)} {exc}") from None
 

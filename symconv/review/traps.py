@@ -22,7 +22,7 @@ from symconv.spec import (
     Resize,
 )
 
-__all__ = ["layer_warnings", "path_text", "same_splits"]
+__all__ = ["layer_warnings", "path_text", "same_split_count", "same_splits"]
 
 
 def layer_warnings(net: Network, concrete: tuple[int, ...] | None,
@@ -205,23 +205,35 @@ def _padded(spec: Any) -> bool:
     return any(p != (0, 0) for p in spec.padding)
 
 
-def same_splits(k: int, s: int, d: int, lower: bool = False) -> tuple[tuple[int, int], ...]:
+def same_splits(k: int, s: int, d: int, lower: bool = False, limit: int | None = None
+                ) -> tuple[tuple[int, int], ...]:
     """The (before, after) padding splits of TensorFlow/ONNX SAME on one axis over every input
     size: the total ``max((ceil(n/s) - 1) s + k_eff - n, 0)`` equals
-    ``max(k_eff - 1 - (n - 1) mod s, 0)`` for every ``n >= 1``, so ``n = 1 .. s`` give them all.
+    ``max(k_eff - 1 - (n - 1) mod s, 0)`` for every ``n >= 1``, so the totals are exactly
+    ``max(k_eff - s, 0) .. k_eff - 1`` (:func:`same_split_count` of them), in closed form
+    whatever the stride.  ``limit``: at most that many, the smallest totals first.
 
     >>> same_splits(7, 2, 1)  # 224 -> (2, 3), 225 -> (3, 3)
     ((2, 3), (3, 3))
     >>> same_splits(2, 1, 1), same_splits(2, 1, 1, lower=True)
     (((0, 1),), ((1, 0),))
+    >>> same_splits(3, 2**40, 1, limit=2), same_split_count(3, 2**40, 1)
+    (((0, 0), (0, 1)), 3)
     """
     keff = d * (k - 1) + 1
-    out = set()
-    for n in range(1, s + 1):
-        total = max((-(-n // s) - 1) * s + keff - n, 0)
-        small, big = total // 2, total - total // 2
-        out.add((big, small) if lower else (small, big))
-    return tuple(sorted(out))
+    lo = max(keff - s, 0)
+    hi = keff if limit is None else min(keff, lo + limit)
+    out = [(t // 2, t - t // 2) for t in range(lo, hi)]
+    return tuple(sorted((b, a) for a, b in out) if lower else out)
+
+
+def same_split_count(k: int, s: int, d: int) -> int:
+    """How many SAME padding totals an axis has over every input size (``min(s, k_eff)``)."""
+    return min(s, d * (k - 1) + 1)
+
+
+#: SAME splits listed in a warning (a huge stride or kernel has as many as its extent).
+_SHOWN_SPLITS = 8
 
 
 def _same_warning(name: str, spec: Any, nd: int) -> Finding | None:
@@ -240,12 +252,14 @@ def _same_warning(name: str, spec: Any, nd: int) -> Finding | None:
     varies = strided = False
     for a in range(nd):
         k, s, d = int(spec.kernel[a]), int(spec.stride[a]), int(spec.dilation[a])
-        splits = same_splits(k, s, d, lower)
+        splits = same_splits(k, s, d, lower, limit=_SHOWN_SPLITS)
+        count = same_split_count(k, s, d)
         if any(b != e for b, e in splits):
-            varies |= len(splits) > 1
+            varies |= count > 1
             strided |= s > 1
-            dep = f" depending on the input size mod {s}" if len(splits) > 1 else ""
-            details.append(f"axis {a}: pads {list(splits)}{dep}")
+            dep = f" depending on the input size mod {s}" if count > 1 else ""
+            more = f" ... ({count:,} splits in all)" if count > len(splits) else ""
+            details.append(f"axis {a}: pads {list(splits)}{more}{dep}")
     if not details:
         return None
     if not isinstance(spec, Conv):
