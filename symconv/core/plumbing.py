@@ -28,13 +28,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from symconv._params import fmt, scalar
 from symconv.core.budget import BYTES_PER_ENTRY, check_budget
 from symconv.core.index import IndexMap
 from symconv.core.layers import _check_fill, _fill
 from symconv.core.separable import CHUNK_BYTES, check_indexable, input_shape_of, separable_map
 from symconv.errors import InvalidSpecError
 from symconv.spec import PaddingFill, parse_enum
-from symconv.spec._base import fmt, scalar
 
 __all__ = ["crop_map", "pad_map", "subsample_map", "zero_stretch_map"]
 
