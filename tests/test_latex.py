@@ -433,3 +433,18 @@ def test_derivation_budget_counts_map_entries_or_positions() -> None:
     layer_facts(conv, (6, 6), max_nnz=9 * 16)  # exactly the budget: accepted
     with pytest.raises(InvalidSpecError, match="max_nnz=143 must be at least the estimated 144"):
         layer_facts(conv, (6, 6), max_nnz=143)
+
+
+@pytest.mark.parametrize("seed", [-1, 10**30, "3", 1.5])
+def test_api_seed_is_checked_in_one_line(seed: Any) -> None:
+    from symconv.errors import InvalidSpecError
+    from symconv.testing import random_inputs
+    from symconv.theory.runner import select
+    from symconv.theory.theorem import run_theorem
+
+    with pytest.raises(InvalidSpecError, match=r"^seed=.* must be"):
+        layer_facts(Conv(kernel=3), (5,), seed=seed)
+    with pytest.raises(InvalidSpecError, match=r"^seed=.* must be"):
+        random_inputs(Conv(kernel=3), (5,), seed=seed)
+    with pytest.raises(InvalidSpecError, match=r"^seed=.* must be"):
+        run_theorem(select(None, ["T01"])[0], seed=seed)

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from symconv._params import scalar
 from symconv.core import (
     IndexMap,
     avg_pool_map,
@@ -726,6 +727,7 @@ def layer_facts(layer: Layer, input_size: Sequence[int], *, channels: int | None
     InvalidSpecError
         When the layer does not fit the input.
     """
+    seed = scalar("seed", seed, minimum=0, rule=" (the seed of numpy's default_rng)")
     sizes = tuple(int(v) for v in input_size)
     r = resolve(layer, sizes)
     nd = len(sizes)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from symconv._params import fmt
+from symconv._params import fmt, scalar
 from symconv.core import IndexMap, check_budget, linear_map
 from symconv.core.index import apply, apply_exact
 from symconv.errors import InvalidSpecError, UnsupportedError
@@ -120,6 +120,7 @@ def random_inputs(
         if type(layer).__name__ == "PixelShuffle" and factor:
             channels = int(factor) ** nd
     assert channels is not None
+    seed = scalar("seed", seed, minimum=0, rule=" (the seed of numpy's default_rng)")
     rng = np.random.default_rng(seed)
     wshape = weight_shape(layer, channels, out_channels, nd)
 

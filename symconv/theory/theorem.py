@@ -223,6 +223,9 @@ def run_theorem(
     """Run every kind of evidence of ``theorem`` and return the :class:`Result`."""
     import numpy as np
 
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise InvalidSpecError(f"seed={str(seed)[:40]} must be a non-negative integer below "
+                               "2**63 (the seed of numpy's default_rng)")
     result = Result(theorem)
     try:
         t0 = time.perf_counter()
