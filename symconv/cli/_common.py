@@ -26,7 +26,8 @@ import importlib
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any
 
@@ -93,37 +94,34 @@ _OUT_OF_MEMORY = ("ran out of memory although the estimate was within the budget
 _TOO_DEEP = "the input is nested too deeply to analyse (Python's recursion limit); report this as a bug"
 
 
+@contextmanager
+def _one_line() -> Iterator[None]:
+    """Turn every rejection raised inside into a :class:`OneLineError`."""
+    try:
+        yield
+    except click.UsageError as exc:
+        raise _from_usage(exc) from None
+    except SymconvError as exc:
+        raise OneLineError(str(exc)) from None
+    except OSError as exc:  # a path the user named
+        raise _from_os(exc) from None
+    except MemoryError:
+        raise OneLineError(_OUT_OF_MEMORY) from None
+    except RecursionError:
+        raise OneLineError(_TOO_DEEP) from None
+
+
 class _OneLineErrors:
     """Mixin for click commands: convert rejections into :class:`OneLineError`."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        try:
+        with _one_line():
             ctx: click.Context = super().make_context(*args, **kwargs)  # type: ignore[misc]
-            return ctx
-        except click.UsageError as exc:
-            raise _from_usage(exc) from None
-        except SymconvError as exc:
-            raise OneLineError(str(exc)) from None
-        except OSError as exc:  # a path the user named
-            raise _from_os(exc) from None
-        except MemoryError:
-            raise OneLineError(_OUT_OF_MEMORY) from None
-        except RecursionError:
-            raise OneLineError(_TOO_DEEP) from None
+        return ctx
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
+        with _one_line():
             return super().invoke(ctx)  # type: ignore[misc]
-        except click.UsageError as exc:
-            raise _from_usage(exc) from None
-        except SymconvError as exc:
-            raise OneLineError(str(exc)) from None
-        except OSError as exc:  # a path the user named
-            raise _from_os(exc) from None
-        except MemoryError:
-            raise OneLineError(_OUT_OF_MEMORY) from None
-        except RecursionError:
-            raise OneLineError(_TOO_DEEP) from None
 
 
 class SymconvCommand(_OneLineErrors, click.Command):
