@@ -667,6 +667,7 @@ def run_subprocess(args: list[str], cwd: Path | None = None) -> Verdict:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    args = [a.replace("\x00", "") for a in args]  # an argv cannot hold NUL (in-process can)
     t0 = time.perf_counter()
     try:
         proc = subprocess.run([sys.executable, "-m", "symconv", *args], capture_output=True,
