@@ -163,3 +163,25 @@ def test_same_splits_of_a_huge_stride_are_closed_form() -> None:
     (sc201,) = [f for f in r.findings if f.code == "SC201"]
     assert "pads [(0, 0), (0, 1), (1, 1)] depending on the input size mod 1099511627776" in \
         sc201.message
+
+
+def test_receptive_path_of_a_huge_window_is_found_at_once() -> None:
+    """Issue 15 (found by tests/test_fuzz.py): SC301's path search scanned a kernel of 10^9
+    positions one by one; a monotone field attains its bound at the window's end."""
+    net = loads("convention: onnx\n" + _chain(1, "op: conv, kernel: 1000000000", "[8, 8]"),
+                "yaml")
+    t0 = time.perf_counter()
+    review(net, symbolic=True)
+    assert time.perf_counter() - t0 < 5
+
+
+def test_a_fixed_size_the_layer_rejects_is_not_a_negative_formula() -> None:
+    """--symbolic on a file with integer sizes resolved them as SymPy Integers, which skipped
+    the layer's rules: a kernel of 10^9 on 8 showed the size -999999991."""
+    net = loads(_chain(1, "op: conv, kernel: 1000000000", "[8, 8]"), "yaml")
+    r = review(net, symbolic=True)
+    rows = {t.name: t.formula for t in r.tensors}
+    assert rows["p0"] == ("?", "?")
+    assert any("p0: no closed form (kernel=1000000000 must not exceed" in n for n in r.notes)
+    (sc301,) = [f for f in r.findings if f.code == "SC301"]
+    assert "(the file's size is 8)" in sc301.message

@@ -206,7 +206,10 @@ def symbolic_formulas(net: Network, notes: list[str]) -> dict[str, tuple[str, ..
                         "valid sets are unaffected"))
                     continue
             try:
-                o = resolve(project(node.layer, a, nd), (first,)).output[0]
+                # a fixed size is resolved as an int, so the layer's rules apply to it (a
+                # SymPy Integer would pass as a formula: a kernel of 10^9 on 8 gave -999999991)
+                arg = int(first) if isinstance(first, sympy.Integer) else first
+                o = resolve(project(node.layer, a, nd), (arg,)).output[0]
                 o = sympy.Integer(o) if isinstance(o, int) else _flatten(o)
                 depth = _depth(o)
                 if depth > MAX_FORMULA_DEPTH:

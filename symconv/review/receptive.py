@@ -14,7 +14,8 @@ The per-layer maps and periodic tables are those of :mod:`symconv.coverage.recep
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
@@ -69,6 +70,30 @@ def _normal(tables: Sequence[_Table]) -> tuple[_Table, ...]:
         key = _stride(t)
         by[key] = _merge_tables(by[key], t) if key in by else t
     return tuple(by[k] for k in sorted(by))
+
+
+#: Positions of a layer's window searched for the one that attains a bound (the window of a
+#: kernel of 10^9 has 10^9): its two ends first, where a monotone field attains it.
+_SEARCHED = 1 << 12
+
+
+def _attaining(tables: Sequence[_Table], first: int, step: int, count: int, end: int,
+               target: int | None) -> int:
+    """A position ``first + i*step`` (``i < count``) whose field's bound is ``target``: the
+    window's end on the bound's side first (where every monotone field attains it), then
+    up to :data:`_SEARCHED` positions from each end; the end on the bound's side if none
+    does (a field that is not monotone over a window that long)."""
+    last = first + (count - 1) * step
+    near, far = (first, last) if end == 0 else (last, first)
+    for y in (near, far):
+        if _bound(tables, y, end) == target:
+            return y
+    if count <= 2 * _SEARCHED:
+        ys: Iterable[int] = range(first, last + step, step)
+    else:
+        ys = itertools.chain(range(first, first + _SEARCHED * step, step),
+                             range(last - (_SEARCHED - 1) * step, last + step, step))
+    return next((y for y in ys if _bound(tables, y, end) == target), near)
 
 
 def _bound(tables: Sequence[_Table], x: int, end: int) -> int | None:
@@ -414,7 +439,6 @@ def _trace(nodes: dict[str, Any], fields: dict[str, tuple[_Table, ...]],
         else:
             first, step, count = maps[t].deps(x)
             t = node.inputs[0]
-            x = next(y for y in range(first, first + count * step, step) if
-                     _bound(fields[t], y, end) == target) if count else x
+            x = _attaining(fields[t], first, step, count, end, target) if count else x
         path.append(t)
     return tuple(reversed(path))

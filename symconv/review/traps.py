@@ -536,8 +536,9 @@ def _receptive_text(net: Network, output: str, inp: str, a: int,
     who = ("at that size every output sees padding" if rf.smallest > n else
            f"at that size the outputs whose field is wider than {n} see padding")
     if at is None:
+        which = "the file's size" if isinstance(declared, int) else "the smallest valid size"
         return rf.size - n, (f"receptive field {rf.size} on axis {a} exceeds input sizes below "
-                             f"{rf.size}{of} (the smallest valid size is {n}) ({along}): {who}")
+                             f"{rf.size}{of} ({which} is {n}) ({along}): {who}")
     return rf.size - n, (f"at the smallest valid size {n}{of} the receptive field on axis {a} "
                          f"is {rf.size} ({along}): {who}")
 
