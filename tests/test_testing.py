@@ -519,3 +519,49 @@ def test_kit_names_resolve() -> None:
     for name in kit.__all__:
         assert getattr(kit, name) is not None
     assert edge_sizes is not None
+
+
+def test_guards_take_an_onnx_model_and_its_file(tmp_path: Any) -> None:
+    """The guard reads ONNX models (as objects and as files) through the ONNX import."""
+    from conftest import requires
+
+    onnx = requires("onnx")
+    from onnx import TensorProto, helper
+
+    w = helper.make_tensor("w", TensorProto.FLOAT, [1, 1, 3, 3], [1.0] * 9)
+    down = helper.make_node("Conv", ["x", "w"], ["d"], strides=[2, 2], pads=[1, 1, 1, 1])
+    up = helper.make_node("ConvTranspose", ["d", "w"], ["y"], strides=[2, 2],
+                          pads=[1, 1, 1, 1], output_padding=[1, 1])
+    add = helper.make_node("Add", ["y", "x"], ["z"])
+    graph = helper.make_graph(
+        [down, up, add], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, "H", "W"])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, None)], initializer=[w])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path / "m.onnx"
+    path.write_bytes(model.SerializeToString())
+    for m in (model, str(path)):  # the skip add needs 2*ceil(H/2) = H: even sizes only
+        assert_valid_sizes(m, "H = 0 mod 2, W = 0 mod 2", exact=True)
+        with pytest.raises(AssertionError, match="H=1 is promised"):
+            assert_valid_sizes(m, "H >= 1")
+    del onnx
+
+
+def test_guards_take_a_pytorch_module() -> None:
+    from conftest import requires
+
+    torch = requires("torch")
+
+    class Net(torch.nn.Module):  # type: ignore[misc, name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.down = torch.nn.Conv2d(1, 4, 3, stride=2, padding=1)
+            self.up = torch.nn.ConvTranspose2d(4, 1, 2, stride=2)
+
+        def forward(self, x: Any) -> Any:
+            return self.up(self.down(x)) + x
+
+    example = torch.zeros(1, 1, 16, 16)
+    assert_valid_sizes(Net(), "H = 0 mod 2, W = 0 mod 2", exact=True, example_input=example)
+    with pytest.raises(AssertionError, match="is promised"):
+        assert_valid_sizes(Net(), "H = 0 mod 1", example_input=example)
