@@ -105,6 +105,38 @@ def test_transpose_without_target_lists_reachable_sizes() -> None:
     assert kinds == {"output_padding": [11, 12], "output_size": [11, 12]}
 
 
+@pytest.mark.parametrize("convention", ["torch", "onnx", "tensorflow"])
+def test_transpose_requested_size_matches_the_spec(convention: str) -> None:
+    """``--size`` is the transposed convolution's requested output (PyTorch
+    ``forward(output_size=)``, ONNX/TensorFlow ``output_shape``): the command shows what the
+    spec resolves, and refuses what the convention refuses, in one line."""
+    padding = {"torch": "1", "onnx": "1:1", "tensorflow": "SAME"}[convention]
+    base = f"shape conv-transpose --in 6 --kernel 3 --stride 2 --padding {padding} " \
+        f"--convention {convention}"
+    for size in range(9, 15):
+        spec = {"torch": 1, "onnx": ((1, 1),), "tensorflow": "SAME"}[convention]
+        try:
+            r = symconv.resolve(symconv.ConvTranspose(kernel=3, stride=2, padding=spec,
+                                                      output_size=size, convention=convention),
+                                (6,))
+        except InvalidSpecError as exc:
+            out = run(f"{base} --size {size}", code=2).output
+            assert out == f"symconv: error: {exc}\n"
+            continue
+        data = as_json(f"{base} --size {size}")
+        assert data["output"] == [size] == list(r.output)
+        assert data["pads"] == [list(p) for p in r.pads]
+
+
+def test_transpose_size_and_target_are_one_or_the_other() -> None:
+    out = run("shape conv-transpose --in 6 --kernel 3 --stride 2 --size 12 --target 12",
+              code=2).output
+    assert out.count("\n") == 1 and "--target=12 must not be combined with --size" in out
+    out = run("shape conv-transpose --in 6 --kernel 3 --stride 2 --size 12 --convention keras",
+              code=2).output
+    assert "output_size=12 is not a parameter under convention keras" in out
+
+
 def test_ceil_mode_pool_example_explains_last_window_rule() -> None:
     out = run(POOL_EXAMPLE).stdout
     assert fields(out)["output"] == "3"

@@ -273,16 +273,9 @@ def test_import_without_hypothesis() -> None:
 # --------------------------------------------------------------------------- commands
 
 
-#: The symconv bug the kit found in ``symconv matrix`` (cli/matrix.py, owned by issue 15's
-#: work): a block of the matrix without entries raises this instead of printing zeros.
-MATRIX_BUG = "cannot reshape array of size 0"
-
-
-def _shape_json(command: str, *, known_bug: bool = False) -> dict[str, Any] | None:
+def _shape_json(command: str) -> dict[str, Any]:
     argv = [*shlex.split(command)[1:], "--json"]
     result = CliRunner().invoke(cli, argv, prog_name="symconv")
-    if known_bug and MATRIX_BUG in str(result.exception):
-        return None
     assert result.exit_code == 0, (command, result.output)
     return dict(json.loads(result.output))
 
@@ -295,14 +288,12 @@ def test_reproduce_command_runs_and_reproduces(case: LayerCase) -> None:
     if command is None:  # a parameter without an option (the Python line reproduces it)
         return
     assert command.startswith("symconv shape ")
-    assert tuple(_shape_json(command)["output"]) == tuple(r.output)  # type: ignore[index]
+    assert tuple(_shape_json(command)["output"]) == tuple(r.output)
     matrix = reproduce_command(case.layer, case.input_size, matrix=True)
     if matrix is not None:
         x, w = random_inputs(case.layer, case.input_size)
         e = expected(case.layer, x, w)
-        got = _shape_json(matrix, known_bug=True)  # see the xfail below
-        if got is None:
-            return
+        got = _shape_json(matrix)
         assert tuple(got["output_shape"]) == e.shape[1:]
         assert tuple(got["input_shape"]) == x.shape[1:]
 
@@ -314,7 +305,7 @@ def test_matrix_command_of_a_map_without_entries() -> None:
     command = reproduce_command(layer, (1,), matrix=True)
     assert command == "symconv matrix conv --in 1 --kernel 1 --stride 2 --padding 1:1 " \
         "--channels 1"
-    assert tuple(_shape_json(command)["shape"]) == (2, 1)  # type: ignore[index]
+    assert tuple(_shape_json(command)["shape"]) == (2, 1)
 
 
 def test_reproduce_command_of_a_rejection_exits_2() -> None:
@@ -324,6 +315,32 @@ def test_reproduce_command_of_a_rejection_exits_2() -> None:
         "--convention onnx"
     result = CliRunner().invoke(cli, shlex.split(command)[1:], prog_name="symconv")
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(("convention", "size", "pads"),
+                         [("tensorflow", 6, [[0, 1]]), ("onnx", 6, [[1, 0]]), ("torch", 8, [[0, 0]])])
+def test_reproduce_command_of_a_requested_transposed_output(convention: str, size: int,
+                                                           pads: list[list[int]]) -> None:
+    """A transposed convolution's ``output_size`` (TensorFlow and ONNX ``output_shape``,
+    PyTorch ``forward(output_size=)``) is ``--size``: the command rebuilds the same layer,
+    its output and the cropping that realises it (TensorFlow crops the odd one at the end,
+    ONNX's default at the start)."""
+    layer = symconv.ConvTranspose(kernel=3, stride=2, output_size=size, convention=convention)
+    command = reproduce_command(layer, (3,))
+    assert command is not None and f"--size {size}" in command
+    assert "--output-padding" not in command  # derived from the size, not a parameter
+    got = _shape_json(command)
+    assert got["output"] == [size] and got["pads"] == pads
+    matrix = reproduce_command(layer, (3,), matrix=True)
+    assert matrix is not None
+    x, w = random_inputs(layer, (3,))
+    listing = _shape_json(matrix)
+    assert tuple(listing["output_shape"]) == expected(layer, x, w).shape[1:]
+    # PyTorch ignores output_padding when forward() gets output_size: both are said
+    both = symconv.ConvTranspose(kernel=3, stride=2, output_padding=1, output_size=8)
+    assert reproduce_command(both, (3,)) == ("symconv shape conv-transpose --in 3 --kernel 3 "
+                                             "--stride 2 --padding 0:0 --size 8 "
+                                             "--output-padding 1")
 
 
 def test_reproduce_command_refuses_what_options_cannot_say() -> None:

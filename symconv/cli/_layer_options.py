@@ -136,7 +136,8 @@ _DECLARATIONS: tuple[tuple[str, dict[str, Any], str], ...] = (
      "Average pooling: count padded positions (default: the convention's)."),
     ("scale", {"metavar": "F"}, "Resize scale factor: 2, 1.5, 3/2 or 2x3."),
     ("size", {"metavar": "SIZES"},
-     "Requested output size (resize, max-unpool, adaptive pooling: none keeps an axis)."),
+     "Requested output size (resize, max-unpool, adaptive pooling: none keeps an axis; "
+     "conv-transpose: PyTorch forward's output_size, ONNX and TensorFlow output_shape)."),
     ("mode", {"type": click.Choice(["nearest", "nearest-exact", "linear", "cubic", "area",
                                     "lanczos3", "lanczos5", "gaussian", "mitchellcubic"])},
      "Resize mode (default nearest; area, lanczos3/5: tensorflow, keras, jax; gaussian, "
@@ -325,8 +326,8 @@ def build_layer(
     if command == "conv-transpose":
         return ConvTranspose(**window, groups=p.get("groups", 1), in_channels=p.get("channels"),
                              out_channels=p.get("out_channels"),
-                             output_padding=p.get("output_padding"), convention=convention,
-                             use_consistent_padding=bool(p.get("use_consistent_padding")))
+                             output_padding=p.get("output_padding"), output_size=size,
+                             convention=convention, use_consistent_padding=bool(p.get("use_consistent_padding")))
     if command == "max-pool":
         return MaxPool(**window, ceil_mode=bool(p.get("ceil_mode")), convention=convention)
     if command == "avg-pool":

@@ -63,7 +63,7 @@ _RESIZE = frozenset({"scale", "size", "channels"})
 _TAKES: dict[str, frozenset[str]] = {
     "conv": _WINDOW | {"groups", "out-channels", "weights"},
     "conv-transpose": _WINDOW | {"groups", "out-channels", "output-padding",
-                                 "use-consistent-padding", "weights"},
+                                 "use-consistent-padding", "size", "weights"},
     "avg-pool": _WINDOW | {"ceil-mode", "count-include-pad"},
     "upsample-nearest": _RESIZE,
     "upsample-nearest-exact": _RESIZE,

@@ -77,7 +77,7 @@ _TAKES: dict[str, frozenset[str]] = {
                        "out-channels", "target"}),
     "conv-transpose": frozenset({"kernel", "stride", "padding", "dilation", "output-padding",
                                  "use-consistent-padding", "groups", "channels",
-                                 "out-channels", "target"}),
+                                 "out-channels", "target", "size"}),
     "max-pool": frozenset({"kernel", "stride", "padding", "dilation", "ceil-mode", "channels",
                            "target"}),
     "avg-pool": frozenset({"kernel", "stride", "padding", "dilation", "ceil-mode",
@@ -145,6 +145,10 @@ class Query:
             target = broadcast("target", t, ndim) if len(t) > 1 else t * ndim
             if symbolic:
                 raise InvalidSpecError("--target must not be combined with --symbolic")
+            if "size" in given:
+                raise InvalidSpecError(
+                    f"--target={given['target']} must not be combined with --size (--target "
+                    "finds the parameters giving that output size, --size requests it)")
         compare = None
         if "compare" in given:
             compare = convention_list(given["compare"])
@@ -518,6 +522,7 @@ EPILOG = """\b
 Examples:
   symconv shape conv --in 224x224 --kernel 7 --stride 2 --padding SAME --convention tensorflow
   symconv shape conv-transpose --in 6 --kernel 3 --stride 2 --padding 1 --target 12
+  symconv shape conv-transpose --in 6 --kernel 3 --stride 2 --size 12 --convention tensorflow
   symconv shape max-pool --in 9 --kernel 4 --stride 4 --padding 2 --ceil-mode
   symconv shape conv --in 224 --kernel 7 --stride 2 --padding SAME --convention tensorflow \\
       --symbolic

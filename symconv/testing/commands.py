@@ -73,7 +73,10 @@ def _options(layer: Any, channels: int | None, out_channels: int | None) -> list
             opts += ["--dilation", _axes(layer.dilation)]
         opts += ["--padding", _padding(layer)]
     if isinstance(layer, ConvTranspose):
-        if layer.output_padding is not None:
+        if layer.output_size is not None:  # the requested size (output padding derived)
+            opts += ["--size", _axes(layer.output_size)]
+        if layer.output_padding is not None and (
+                layer.output_size is None or any(layer.output_padding)):
             opts += ["--output-padding", _axes(layer.output_padding)]
         if layer.use_consistent_padding if hasattr(layer, "use_consistent_padding") else False:
             opts.append("--use-consistent-padding")
@@ -129,7 +132,7 @@ def _rebuilt(layer: Any, nd: int, channels: int | None, out_channels: int | None
         if isinstance(layer, Conv):
             return Conv(**window, groups=layer.groups, **chans)
         return ConvTranspose(**window, groups=layer.groups, output_padding=layer.output_padding,
-                             **chans)
+                             output_size=layer.output_size, **chans)
     if isinstance(layer, MaxPool):
         return MaxPool(**window, ceil_mode=layer.ceil_mode)
     if isinstance(layer, AvgPool):
@@ -168,7 +171,8 @@ def reproduce_command(
     ``matrix=True``: ``symconv matrix ...``, the exact map, for the kinds in
     :data:`MATRIX_KINDS`; its ``--channels`` defaults to the layer's need), or ``None`` when
     the options cannot express the layer (a parameter without an option, such as an ONNX
-    cubic coefficient, TensorFlow's ``output_size`` or a padding mode).
+    cubic coefficient or a padding mode). A transposed convolution's ``output_size`` (PyTorch
+    ``forward(output_size=)``, ONNX and TensorFlow ``output_shape``) is ``--size``.
     """
     name = command_name(layer)
     nd = len(input_size)
