@@ -98,6 +98,28 @@ def test_expected_gradients_match_the_reference_ops(case: LayerCase, data: Any) 
     assert e.weight_grad(g).tolist() == np.asarray(gw).tolist()
 
 
+def test_weight_grad_is_exact_in_every_arithmetic() -> None:
+    """The weight gradient takes int64 while a bound on the sums allows it, Python numbers
+    past it (values beyond int64) and for Fractions: the same exact numbers every way."""
+    layer = symconv.Conv(kernel=3, stride=2, padding=1, groups=2)
+    x, w = random_inputs(layer, (7, 6), channels=4, out_channels=4, batch=2, seed=5)
+    e = expected(layer, x, w)
+    g = np.random.default_rng(1).integers(-3, 4, size=e.shape)
+    small = e.weight_grad(g)
+    assert small.dtype == np.int64
+    big = 2**61  # g * x * entries overflows int64: Python ints
+    wide = expected(layer, x.astype(object) * big, w).weight_grad(g)
+    assert wide.dtype == object and (wide == small.astype(object) * big).all()
+    near = expected(layer, x * 2**40, w).weight_grad(g * 2**20)  # int64 in, past the bound
+    assert near.dtype == object and (near == small.astype(object) * 2**60).all()
+    halves = np.frompyfunc(lambda v: Fraction(int(v), 2), 1, 1)(x).astype(object)
+    half = expected(layer, halves, w).weight_grad(g)
+    assert half.tolist() == [[[[Fraction(v, 2) for v in row] for row in k] for k in o]
+                             for o in small.tolist()]
+    floats = expected(layer, x.astype(float), w.astype(float)).weight_grad(g.astype(float))
+    assert floats.dtype == np.float64 and (floats == small).all()
+
+
 @SLOW
 @given(case=layers(kind=("conv-transpose", "resize", "adaptive-pool", "pixel-shuffle",
                          "pixel-unshuffle", "avg-pool")), seed=st.integers(0, 9))

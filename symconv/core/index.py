@@ -607,9 +607,14 @@ def apply_exact(m: IndexMap, x: ArrayLike, weights: Any = None) -> NDArray[Any]:
     batch = arr[None] if single else arr
     if batch.ndim != len(m.in_shape) + 1 or batch.shape[1:] != m.in_shape:
         raise InvalidSpecError(f"x shape={arr.shape} must be {m.in_shape} or (N, *{m.in_shape})")
-    # the products and the scatter-add hold one term per (sample, entry): budgeted first
-    check_budget(batch.shape[0] * m.nnz, None, "numeric", per_entry=48 if batch.dtype.kind in
-                 "iu" else 160, extra_bytes=m.nbytes + batch.nbytes, what="exact application")
+    # the products and the scatter-add hold one term per (sample, entry): budgeted first.
+    # Measured (tests/benchmarks/bench_memory.py): per (sample, entry) the gathered sample and
+    # its product, 17 bytes in int64 and 80 to 95 for Python numbers (a new object each);
+    # per entry of the map the scaled coefficients, their magnitudes and the gathered
+    # weights, 16 bytes
+    check_budget(batch.shape[0] * m.nnz, None, "numeric", per_entry=20 if batch.dtype.kind in
+                 "iu" else 100, extra_bytes=m.nbytes + batch.nbytes + 24 * m.nnz,
+                 what="exact application")
     w = flat_weights(m, weights) if m.degree else np.zeros(0, dtype=np.int64)
     for name, a in (("x", batch), ("weights", w)):
         if a.dtype.kind not in "iuO" or (a.dtype.kind == "O" and not all(

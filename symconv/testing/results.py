@@ -21,7 +21,7 @@ array([[[Fraction(3, 2), Fraction(4, 1)]]], dtype=object)
 [[[Fraction(1, 1), Fraction(1, 1), Fraction(2, 1), Fraction(2, 1)]]]
 >>> c = expected(Conv(kernel=2), np.array([[[1, 2, 3]]]), np.array([[[1, -1]]]))
 >>> c.output, c.weight_grad(np.array([[[1, 1]]]))
-(array([[[-1, -1]]]), array([[[3, 5]]], dtype=object))
+(array([[[-1, -1]]]), array([[[3, 5]]]))
 """
 
 from __future__ import annotations
@@ -183,21 +183,29 @@ class Expected:
         arr = self._g(g)
         m = self.maps[0]
         n = arr.shape[0]
-        # per entry: the gathered g and x, their product (object arrays: pointers and
-        # Python numbers, about 40 bytes a value)
-        check_budget(n * m.nnz, MAX_GRAD_ENTRIES, per_entry=120 if self.exact else 32,
-                     extra_bytes=m.nbytes, what="weight gradient")
-        gr = arr.reshape(n, -1)[:, m.rows]
-        xc = self.x.reshape(n, -1)[:, m.cols]
-        taps = m.taps[:, 0]
+        gf, xf = arr.reshape(n, -1), self.x.reshape(n, -1)
         size = int(np.asarray(self.w).size)
-        if self.exact:
-            vals = (gr.astype(object) * xc.astype(object)).sum(axis=0)
+        # int64 where a bound on the sums allows it (exact), Python numbers otherwise
+        ints = self.exact and gf.dtype.kind in "iu" and xf.dtype.kind in "iu" and (
+            int(np.abs(gf).max(initial=0)) * int(np.abs(xf).max(initial=0)) * n
+            * max(m.nnz, 1) < 2**62)
+        # per (sample, entry): the gathered g and x and their product (measured in
+        # tests/benchmarks/bench_memory.py; a Python number is a new object of its own)
+        per = 80 if self.exact and not ints else 30
+        check_budget(n * m.nnz, MAX_GRAD_ENTRIES, per_entry=per, extra_bytes=m.nbytes,
+                     what="weight gradient")
+        taps = m.taps[:, 0]
+        if ints:
+            vals = (gf[:, m.rows].astype(np.int64) * xf[:, m.cols].astype(np.int64)).sum(axis=0)
+            out: NDArray[Any] = np.zeros(size, dtype=np.int64)
+            np.add.at(out, taps, vals)
+        elif self.exact:
+            vals = (gf[:, m.rows].astype(object) * xf[:, m.cols].astype(object)).sum(axis=0)
             out = np.zeros(size, dtype=object)
             out[:] = 0
             np.add.at(out, taps, vals)
         else:
-            vals = (gr.astype(float) * xc.astype(float)).sum(axis=0)
+            vals = (gf[:, m.rows].astype(float) * xf[:, m.cols].astype(float)).sum(axis=0)
             out = np.bincount(taps, weights=vals, minlength=size)
         return out.reshape(np.asarray(self.w).shape)
 

@@ -66,6 +66,15 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("conv_map + to_symbolic", "core", {"call": "symbolic", "n": 350}),
     ("conv @ conv (compose)", "core", {"call": "compose", "n": 600}),
     ("canonical (conv map)", "core", {"call": "canonical", "n": 1200}),
+    ("apply_exact int64", "core", {"call": "exact-int", "n": 1500}),
+    ("apply_exact int64 batch 4", "core", {"call": "exact-int4", "n": 800}),
+    ("apply_exact int64 avg-pool (Fractions out)", "core", {"call": "exact-avg", "n": 1500}),
+    ("apply_exact Python ints (object)", "core", {"call": "exact-object", "n": 500}),
+    ("apply_exact Fractions in", "core", {"call": "exact-fraction", "n": 400}),
+    ("apply float64 batch 4", "core", {"call": "float4", "n": 800}),
+    ("weight_grad int64 (testing kit)", "core", {"call": "wgrad-exact", "n": 1200}),
+    ("weight_grad Fractions (testing kit)", "core", {"call": "wgrad-fraction", "n": 500}),
+    ("weight_grad float64 (testing kit)", "core", {"call": "wgrad-float", "n": 1200}),
 ]
 
 
@@ -181,12 +190,102 @@ def _core_case(call: str, n: int) -> tuple[Any, Any, Any]:
             return int(plan_of(lambda: a.compose(b, **big)).nbytes - a.nbytes - b.nbytes)
         return pair, estimate, lambda ab: ab[0].compose(ab[1], **big)
 
+    if call.startswith(("exact", "float")):
+        return _apply_case(call, n, big)
+    if call.startswith("wgrad"):
+        return _weight_grad_case(call, n)
+
     def shuffled() -> Any:  # a conv map whose rows run backwards: canonical() must sort
         m = conv()
         return type(m)(m.shape, m.rows[::-1].copy(), m.cols, m.taps, m.num, m.den, m.weights)
 
     return (shuffled, lambda m: besides(m, lambda: m.canonical(max_memory=1 << 40)),
             lambda m: m.canonical(max_memory=1 << 40))
+
+
+def _apply_case(call: str, n: int, big: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """Applying a 3x3 conv (or avg-pool) map to a batch, exactly or in float64: the map and
+    the batch are the step's inputs (built before the baseline), the estimate is the step's
+    own budget check less those inputs."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    from symconv.core import linear_map
+    from symconv.core.budget import plan_of
+    from symconv.core.index import apply, apply_exact
+    from symconv.spec import AvgPool, Conv
+
+    batch = 4 if call.endswith("4") else 1
+    layer = AvgPool(kernel=3, stride=1) if call == "exact-avg" else Conv(kernel=3)
+    run = apply if call.startswith("float") else apply_exact
+
+    def setup() -> Any:
+        m = linear_map(layer, (1, n, n), **big) if call == "exact-avg" else \
+            linear_map(layer, (1, n, n), out_channels=1, **big)
+        rng = np.random.default_rng(0)
+        x: Any = rng.integers(-4, 5, (batch, 1, n, n))
+        if call == "exact-object":
+            x = x.astype(object) * (2**70)  # Python ints past int64
+        elif call == "exact-fraction":
+            x = np.frompyfunc(lambda v: Fraction(int(v), 3), 1, 1)(x).astype(object)
+        elif call.startswith("float"):
+            x = x.astype(np.float64)
+        w = None if call == "exact-avg" else (
+            np.arange(1, 10).reshape(1, 1, 3, 3) if call.startswith("exact")
+            else np.ones((1, 1, 3, 3)))
+        return m, x, w
+
+    def estimate(inputs: Any) -> int:
+        m, x, w = inputs
+        return int(plan_of(lambda: run(m, x, w)).nbytes - m.nbytes - x.nbytes)
+
+    def go(inputs: Any) -> Any:
+        m, x, w = inputs
+        out = run(m, x, w)
+
+        class Done:  # the child reports the entries of the step
+            nnz = batch * m.nnz
+        del out
+        return Done()
+
+    return setup, estimate, go
+
+
+def _weight_grad_case(call: str, n: int) -> tuple[Any, Any, Any]:
+    """The kit's weight gradient of a 3x3 conv (``Expected.weight_grad``): the expected
+    result and the cotangent are the inputs; the estimate is its budget check less the map."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    from symconv.core.budget import plan_of
+    from symconv.spec import Conv
+    from symconv.testing import expected, random_inputs
+
+    layer = Conv(kernel=3)
+    exact = call != "wgrad-float"
+
+    def setup() -> Any:
+        x, w = random_inputs(layer, (n, n), exact=exact)
+        if call == "wgrad-fraction":
+            x = np.frompyfunc(lambda v: Fraction(int(v), 3), 1, 1)(x).astype(object)
+        e = expected(layer, x, w, max_nnz=10**12, max_memory=1 << 40)
+        return e, np.ones(e.shape, dtype=np.int64 if exact else np.float64)
+
+    def estimate(inputs: Any) -> int:
+        e, g = inputs
+        return int(plan_of(lambda: e.weight_grad(g)).nbytes - e.maps[0].nbytes)
+
+    def go(inputs: Any) -> Any:
+        e, g = inputs
+        e.weight_grad(g)
+
+        class Done:
+            nnz = e.maps[0].nnz
+        return Done()
+
+    return setup, estimate, go
 
 
 def child(spec: dict[str, Any]) -> dict[str, Any]:
