@@ -7,33 +7,8 @@ from here by their old names, so no test file needs to change and no code is dup
 
 from __future__ import annotations
 
+from symconv.testing import specs as _specs
 from symconv.testing.networks import review_layer_dicts, scaled_networks
-from symconv.testing.specs import (
-    CONVENTIONS,
-    CUBIC_COEFFS,
-    adaptive_specs,
-    conv_specs,
-    conv_transpose_specs,
-    cubic_resize_specs,
-    layer_and_sizes,
-    pool_specs,
-    resize_specs,
-    shuffle_specs,
-    valid_input_sizes,
-)
+from symconv.testing.specs import *  # noqa: F403  - every public strategy, by its name
 
-__all__ = [
-    "CONVENTIONS",
-    "CUBIC_COEFFS",
-    "adaptive_specs",
-    "conv_specs",
-    "conv_transpose_specs",
-    "cubic_resize_specs",
-    "layer_and_sizes",
-    "pool_specs",
-    "resize_specs",
-    "review_layer_dicts",
-    "scaled_networks",
-    "shuffle_specs",
-    "valid_input_sizes",
-]
+__all__ = [*_specs.__all__, "review_layer_dicts", "scaled_networks"]
