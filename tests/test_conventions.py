@@ -68,7 +68,7 @@ def test_depth_to_space_defaults_to_dcr_and_space_to_depth_is_2d() -> None:
         ("Conv", {"kernel_shape": [3, 3], "strides": [1]}, InvalidSpecError,
          "strides=[1] must have one entry per spatial axis (2)"),
         ("MaxPool", {"kernel_shape": [3], "pads": [3, 0]}, InvalidSpecError,
-         "padding=(3,0) must be smaller than kernel=3 under convention onnx"),
+         "padding=((3, 0),) must be smaller than kernel=3 under convention onnx"),
         ("Conv", {}, InvalidSpecError, "kernel_shape=None must be given"),
         ("DepthToSpace", {}, InvalidSpecError, "blocksize=None must be given"),
         ("Gemm", {}, UnsupportedError, "op_type='Gemm'"),

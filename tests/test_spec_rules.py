@@ -214,7 +214,7 @@ SPEC_RULES: list[Row] = [
     ("onnx pool padding = kernel", lambda: MaxPool(kernel=2, padding=2, convention="onnx"),
      "padding=2 must be smaller than kernel=2"),
     ("onnx pool end padding = kernel",
-     lambda: AvgPool(kernel=3, padding=((0, 3),), convention="onnx"), "padding=(0,3)"),
+     lambda: AvgPool(kernel=3, padding=((0, 3),), convention="onnx"), "padding=((0,3),)"),
     # tf.nn.max_pool takes explicit pads below the window in 1-D and 2-D; avg_pool takes none
     ("tensorflow max pool padding = kernel",
      lambda: MaxPool(kernel=2, padding=2, convention="tensorflow"),

@@ -189,11 +189,18 @@ def test_every_drawn_case_is_valid(case: LayerCase) -> None:
 
 
 def _edges_seen(n: int = 400) -> set[str]:
+    """The edges the window kinds reach, forward windows and transposed convolutions drawn
+    apart (one draw of all four kinds left some edges to luck)."""
+    return _edges_of(layers(kind=("conv", "max-pool", "avg-pool")), n) | _edges_of(
+        layers(kind="conv-transpose"), n // 2)
+
+
+def _edges_of(strategy: Any, n: int) -> set[str]:
     seen: set[str] = set()
 
     @settings(max_examples=n, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
-    @given(case=layers(kind=("conv", "conv-transpose", "max-pool", "avg-pool")))
+    @given(case=strategy)
     def look(case: LayerCase) -> None:
         layer: Any = case.layer
         r = symconv.resolve(layer, case.input_size)
@@ -204,6 +211,10 @@ def _edges_seen(n: int = 400) -> set[str]:
                     op == max(s, d) - 1 > 0 for op, s, d in
                     zip(layer.output_padding, layer.stride, layer.dilation, strict=True)):
                 seen.add("output_padding-limit")
+            op = layer.output_padding or (0,) * len(layer.stride)
+            if any((k - 1) * d + 1 + o < s for k, d, o, s in
+                   zip(layer.kernel, layer.dilation, op, layer.stride, strict=True)):
+                seen.add("transpose-shorter-than-stride")
             return
         keff = [d * (k - 1) + 1 for k, d in zip(layer.kernel, layer.dilation, strict=True)]
         for n, k, (b, e), s, d in zip(case.input_size, keff, r.pads, layer.stride,
@@ -223,7 +234,8 @@ def _edges_seen(n: int = 400) -> set[str]:
 
 def test_strategies_reach_the_edges() -> None:
     assert _edges_seen() >= {"size-1", "output_padding-limit", "window-into-padding",
-                             "dilation-with-stride", "ceil-last-window", "same-asymmetric"}
+                             "dilation-with-stride", "ceil-last-window", "same-asymmetric",
+                             "transpose-shorter-than-stride"}
 
 
 @settings(max_examples=300, deadline=None, database=None)
@@ -497,6 +509,117 @@ def test_gradients_are_checked() -> None:
     assert_layer_matches(fn, layer, (5,), grad_fn=grads)
     with pytest.raises(LayerMismatch, match="input gradient"):
         assert_layer_matches(fn, layer, (5,), grad_fn=bad_grads, seed=2)
+
+
+def test_only_the_conventions_rule_is_a_rejection() -> None:
+    """A raising implementation passes only where the convention rejects the case; a case the
+    kit cannot judge (wrong weights, another channel count or rank, over the budget) is the
+    caller's error, whatever the implementation does (a user review found these passing)."""
+    def refuses(layer: Any, x: Any, w: Any) -> Any:
+        raise ValueError("no")
+
+    conv = symconv.Conv(kernel=3, in_channels=3, out_channels=2)
+    for kwargs, rule in [
+        ({"x": np.ones((1, 3, 5), dtype=int), "w": np.ones((2, 3, 2), dtype=int)}, "w"),
+        ({"x": np.ones((1, 4, 5), dtype=int), "w": np.ones((2, 3, 3), dtype=int)}, "channel"),
+        ({"x": np.ones((1, 3, 5, 5), dtype=int), "w": np.ones((2, 3, 3), dtype=int)},
+         "must have 4 axes"),
+    ]:
+        with pytest.raises(symconv.SymconvError, match=rule):
+            assert_layer_matches(refuses, conv, **kwargs)
+    with pytest.raises(symconv.SymconvError, match="w must be None"):
+        assert_layer_matches(refuses, symconv.MaxPool(kernel=2), x=np.ones((1, 1, 4)),
+                             w=np.ones((1, 1, 2)))
+    with pytest.raises(symconv.SymconvError, match="max_nnz=10 must be at least"):
+        assert_layer_matches(refuses, symconv.Conv(kernel=3), 64, max_nnz=10)
+    assert_layer_matches(refuses, symconv.Conv(kernel=3), 2)  # rejected: 2 < 3
+    with pytest.raises(symconv.SymconvError, match="x shape"):
+        assert_layer_matches(refuses, symconv.Conv(kernel=(3, 3)), x=np.ones((1, 1, 5)),
+                             w=np.ones((1, 1, 3, 3)))
+
+
+def test_the_implementation_gets_the_layer_at_the_inputs_rank() -> None:
+    seen = []
+
+    def pool(layer: Any, x: Any, w: Any) -> Any:
+        seen.append(layer.kernel)
+        return expected(layer, x).output
+
+    assert_layer_matches(pool, symconv.MaxPool(kernel=3), (5, 6))
+    assert seen == [(3, 3)]
+
+
+def test_samples_of_a_batch_are_told_apart() -> None:
+    """check_implementation runs two samples per case: a kernel that computes the first and
+    broadcasts it is caught; the python line reproduces the batch."""
+    def first_only(layer: Any, x: Any, w: Any) -> Any:
+        out = expected(layer, x[:1], w).output
+        return np.repeat(out, x.shape[0], axis=0)
+
+    with pytest.raises(LayerMismatch, match=r"with x of shape \(2, ") as info:
+        check_implementation(first_only, layers(kind="avg-pool", convention="torch"),
+                             max_examples=30, derandomize=True)
+    assert "batch=2" in str(info.value)
+
+
+def _python_line(err: Exception) -> str:
+    line = next(t for t in str(err).splitlines() if t.startswith("  python:"))
+    return line.split("python:", 1)[1].strip()
+
+
+@pytest.mark.parametrize("layer", [
+    symconv.MaxPool(kernel=2, stride=2, padding=((0, 1),), ceil_mode=True, convention="onnx"),
+    symconv.Conv(kernel=3, stride=2, padding=1, groups=2, in_channels=4, out_channels=2),
+])
+def test_the_python_reproduction_runs_and_reproduces(layer: Any) -> None:
+    """The python line is a runnable statement; it rebuilds the case (a 1-D layer with one
+    asymmetric pair included: its repr keeps the one-tuple) and the expected output."""
+    def off_by_one(layer: Any, x: Any, w: Any) -> Any:
+        return expected(layer, x, w).output + 1
+
+    with pytest.raises(LayerMismatch) as info:
+        assert_layer_matches(off_by_one, layer, (5,), channels=4 if
+                             isinstance(layer, symconv.Conv) else None, seed=3, batch=2)
+    code = f"import numpy, symconv, symconv.testing\n{_python_line(info.value)}\n" \
+        "print(e.shape, e.output.sum())"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    x, w = random_inputs(layer, (5,), channels=4 if isinstance(layer, symconv.Conv) else None,
+                         seed=3, batch=2)
+    want = expected(layer, x, w)
+    assert run.stdout.strip() == f"{want.shape} {want.output.sum()}"
+
+
+def test_gradient_failures_name_the_cotangent() -> None:
+    layer = symconv.Conv(kernel=2)
+
+    def fn(layer: Any, x: Any, w: Any) -> Any:
+        return numeric.conv(x, w)
+
+    def raises(layer: Any, x: Any, w: Any, g: Any) -> Any:
+        raise ValueError("bug in my adjoint")
+
+    def short(layer: Any, x: Any, w: Any, g: Any) -> Any:
+        return numeric.conv_grad_input(g, w, x.shape[2:]), np.zeros((2, 1, 1))
+
+    with pytest.raises(LayerMismatch, match="raises raised ValueError") as info:
+        assert_layer_matches(fn, layer, (5,), grad_fn=raises)
+    assert "gradient:  g = numpy.random.default_rng(1).integers(-3, 4, size=(1, 1, 4))" \
+        in str(info.value)
+    with pytest.raises(LayerMismatch, match=r"weight gradient shape \(2, 1, 1\), expected "
+                       r"\(1, 1, 2\)"):
+        assert_layer_matches(fn, layer, (5,), grad_fn=short)
+
+
+def test_check_implementation_refuses_what_checks_nothing() -> None:
+    def anything(layer: Any, x: Any, w: Any) -> Any:
+        return 1 / 0
+
+    with pytest.raises(symconv.SymconvError, match="drew nothing to check"):
+        check_implementation(anything, layers(kind="conv", convention="torch", valid=False,
+                                              rejects="params"), max_examples=10)
+    with pytest.raises(symconv.SymconvError, match="must be None when a strategy is given"):
+        check_implementation(anything, layers(convention="torch"), "onnx")
 
 
 # --------------------------------------------------------------------------- guard

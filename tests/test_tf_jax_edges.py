@@ -161,7 +161,7 @@ def test_tf_3d_negative_same_total_defect_is_pinned(
 
 def test_flax_names_as_specs() -> None:
     c = Conv(kernel=4, stride=2, padding="CIRCULAR", convention="flax.linen.Conv")
-    assert repr(c) == ("Conv(kernel=4, stride=2, padding=(1,2), padding_mode='circular', "
+    assert repr(c) == ("Conv(kernel=4, stride=2, padding=((1, 2),), padding_mode='circular', "
                        "convention='jax', api='flax.linen.Conv')")
     assert resolve(c, 9).output == (5,)
     r = Conv(kernel=3, dilation=2, padding="CAUSAL", convention="flax.linen.Conv")

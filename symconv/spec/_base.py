@@ -152,7 +152,8 @@ def _show(value: object, ndim: int | None) -> str:
         inner = value[0]
         if isinstance(inner, tuple) and len(inner) == 2 and inner[0] == inner[1]:
             return str(inner[0])
-        return fmt(inner) if isinstance(inner, tuple) else repr(inner)
+        # one asymmetric pair stays a one-tuple: ``padding=(1,2)`` would read as two axes
+        return repr(value) if isinstance(inner, tuple) else repr(inner)
     if isinstance(value, tuple) and value and all(
         isinstance(v, tuple) and len(v) == 2 and v[0] == v[1] for v in value
     ):

@@ -25,7 +25,7 @@ Traceback (most recent call last):
 symconv.testing.assertions.LayerMismatch: mean2 raised ValueError on AvgPool(kernel=2, stride=2, count_include_pad=True) with x of shape (1, 1, 5), where the expected output has shape (1, 1, 2) (ValueError: operands could not be broadcast together with shapes (1,1,3) (1,1,2))
   reproduce: symconv shape avg-pool --in 5 --kernel 2 --stride 2 --padding 0:0 --count-include-pad
   values:    symconv matrix avg-pool --in 5 --kernel 2 --stride 2 --padding 0:0 --count-include-pad --channels 1
-  python:    symconv.testing.expected(symconv.AvgPool(kernel=2, stride=2, count_include_pad=True), x) with x, w = symconv.testing.random_inputs(symconv.AvgPool(kernel=2, stride=2, count_include_pad=True), (5,), channels=1, seed=0, exact=True)
+  python:    x, w = symconv.testing.random_inputs(symconv.AvgPool(kernel=2, stride=2, count_include_pad=True), (5,), channels=1, batch=1, seed=0, exact=True); e = symconv.testing.expected(symconv.AvgPool(kernel=2, stride=2, count_include_pad=True), x)
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ def _name(fn: Any) -> str:
 
 
 def _reproduction(layer: Any, sizes: tuple[int, ...], channels: int, seed: int,
-                  exact: bool, out_channels: int | None) -> str:
+                  exact: bool, out_channels: int | None, batch: int = 1,
+                  given: bool = False) -> str:
     lines = []
     shape = reproduce_command(layer, sizes)
     if shape is not None:
@@ -85,13 +86,22 @@ def _reproduction(layer: Any, sizes: tuple[int, ...], channels: int, seed: int,
     if values is not None:
         lines.append(f"  values:    {values}")
     spec = f"symconv.{layer!r}"
-    wtext = ", w" if getattr(layer, "kernel", None) is not None and hasattr(layer, "groups") \
-        else ""
-    oc = "" if out_channels is None else f", out_channels={out_channels}"
-    lines.append(f"  python:    symconv.testing.expected({spec}, x{wtext}) with x, w = "
-                 f"symconv.testing.random_inputs({spec}, {sizes!r}, channels={channels}{oc}, "
-                 f"seed={seed}, exact={exact})")
+    weighted = getattr(layer, "kernel", None) is not None and hasattr(layer, "groups")
+    call = f"symconv.testing.expected({spec}, x{', w' if weighted else ''})"
+    if given:  # the caller's own arrays: the kit cannot name them
+        lines.append(f"  python:    {call}  (x{', w' if weighted else ''}: the arrays given)")
+    else:
+        oc = "" if out_channels is None else f", out_channels={out_channels}"
+        lines.append(f"  python:    x, w = symconv.testing.random_inputs({spec}, {sizes!r}, "
+                     f"channels={channels}{oc}, batch={batch}, seed={seed}, exact={exact}); "
+                     f"e = {call}")
     return "\n".join(lines)
+
+
+def _grad_line(seed: int, shape: tuple[int, ...], exact: bool) -> str:
+    draw = "integers(-3, 4, size=" if exact else "standard_normal("
+    return (f"\n  gradient:  g = numpy.random.default_rng({seed + 1}).{draw}{shape}); "
+            "e.input_grad(g), e.weight_grad(g)")
 
 
 def _first_difference(got: NDArray[Any], want: NDArray[Any], close: NDArray[Any]) -> str:
@@ -143,6 +153,8 @@ def assert_layer_matches(
     rtol: float = 1e-6,
     atol: float = 1e-6,
     grad_fn: GradFn | None = None,
+    max_nnz: int | None = None,
+    max_memory: int | None = None,
 ) -> None:
     """Assert that ``fn(layer, x, w)`` returns the exact expected output (and, with
     ``grad_fn(layer, x, w, g)`` returning ``grad_x`` or ``(grad_x, grad_w)``, the
@@ -151,17 +163,31 @@ def assert_layer_matches(
     The input is ``x`` (and ``w``) when given, else :func:`random_inputs` of
     ``input_size`` (``exact``: small integers, compared exactly when ``fn`` returns
     integers; float results are compared within ``rtol``/``atol``).  A configuration that
-    symconv rejects must make ``fn`` raise (or return an empty array); a ``fn`` that raises
+    symconv rejects must make ``fn`` raise (or return an empty array).  ``fn`` gets the layer
+    fitted to ``x``'s rank (``layer.at(ndim)``: ``kernel=3`` reaches a 2-D ``fn`` as
+    ``(3, 3)``).  A ``fn`` that raises
     :class:`ImplementationCrashed` (its process died) fails in either case.  Raises
-    :class:`LayerMismatch`.
+    :class:`LayerMismatch`.  Only the convention's own rule counts as a rejection: a case
+    the kit cannot judge (weights of the wrong shape, ``x`` of another rank or channel
+    count, a map over the budget ``max_nnz``/``max_memory`` of :func:`expected`) raises
+    :class:`~symconv.errors.SymconvError` whatever ``fn`` does.
     """
+    from symconv.errors import InvalidSpecError
+    from symconv.sizes.shapes import resolve
+    from symconv.testing.results import _check_x
+
+    given = x is not None
+    if isinstance(input_size, int):
+        input_size = (input_size,)
     if x is None:
         if input_size is None:
             raise SymconvError("input_size or x must be given")
         x, w0 = random_inputs(layer, tuple(input_size), channels=channels,
-                              out_channels=out_channels, batch=batch, seed=seed, exact=exact)
+                              out_channels=out_channels, batch=batch, seed=seed, exact=exact,
+                              max_nnz=max_nnz, max_memory=max_memory)
         w = w0 if w is None else w
-    arr = np.asarray(x)
+    arr = _check_x(layer, x)
+    layer = layer.at(arr.ndim - 2)  # what fn gets: every per-axis parameter fitted to x's rank
     sizes = tuple(int(v) for v in arr.shape[2:])
     chans = int(arr.shape[1])
     oc = out_channels
@@ -169,10 +195,10 @@ def assert_layer_matches(
     if w is not None and groups is not None:
         oc = int(np.asarray(w).shape[0]) if type(layer).__name__ == "Conv" \
             else int(np.asarray(w).shape[1]) * int(groups)
-    repro = _reproduction(layer, sizes, chans, seed, exact, oc)
+    repro = _reproduction(layer, sizes, chans, seed, exact, oc, int(arr.shape[0]), given)
     try:
-        want = expected(layer, arr, w)
-    except SymconvError as exc:
+        resolve(layer, sizes)  # the convention's rule: the one rejection fn must share
+    except InvalidSpecError as exc:
         try:
             got = fn(layer, arr.copy(), None if w is None else np.asarray(w).copy())
         except ImplementationCrashed as crash:
@@ -187,6 +213,7 @@ def assert_layer_matches(
             f"{_name(fn)} returned an output of shape {np.asarray(got).shape} for "
             f"{_describe(layer, arr)}, which the convention rejects: {exc}\n{repro}",
             layer, sizes) from None
+    want = expected(layer, arr, w, max_nnz=max_nnz, max_memory=max_memory)
     try:
         got = fn(layer, arr.copy(), None if w is None else np.asarray(w).copy())
     except ImplementationCrashed as crash:
@@ -212,7 +239,14 @@ def _check_grads(grad_fn: GradFn, want: Expected, layer: Any, seed: int, rtol: f
     g = (rng.integers(-3, 4, size=want.shape, dtype=np.int64) if want.exact
          else rng.standard_normal(want.shape))
     x = np.asarray(want.x)
-    got = grad_fn(layer, x.copy(), None if want.w is None else np.asarray(want.w).copy(), g)
+    repro += _grad_line(seed, tuple(want.shape), want.exact)
+    try:
+        got = grad_fn(layer, x.copy(), None if want.w is None else np.asarray(want.w).copy(),
+                      g)
+    except Exception as exc:
+        raise LayerMismatch(f"{_name(grad_fn)} raised {type(exc).__name__} on "
+                            f"{_describe(layer, x)} ({_message(exc)})\n{repro}", layer,
+                            sizes) from exc
     gx, gw = (got if isinstance(got, tuple) else (got, None))
     checks = [("input gradient", gx, want.input_grad(g))]
     if gw is not None:
@@ -222,6 +256,7 @@ def _check_grads(grad_fn: GradFn, want: Expected, layer: Any, seed: int, rtol: f
     for what, value, ref in checks:
         problem = _compare(value, np.asarray(ref), want.exact, rtol, atol)
         if problem is not None:
+            problem = problem.replace("output shape", f"{what} shape")
             raise LayerMismatch(f"{_name(grad_fn)}: the {what} disagrees on "
                                 f"{_describe(layer, x)}: {problem}\n{repro}", layer, sizes)
 
@@ -240,6 +275,9 @@ def check_implementation(
     grad_fn: GradFn | None = None,
     derandomize: bool = False,
     database: Any = None,
+    batch: int = 2,
+    max_nnz: int | None = None,
+    max_memory: int | None = None,
 ) -> None:
     """Check ``fn`` on every case ``strategy`` draws (default: ``layers(kind, convention,
     ndim)``), up to ``max_examples`` cases (:data:`DEFAULT_MAX_EXAMPLES`).
@@ -253,14 +291,23 @@ def check_implementation(
     ``database``: Hypothesis's example database (default none: every run starts afresh);
     ``derandomize=True``: the same examples every run.  A failure that does not repeat when
     Hypothesis runs the case again (a nondeterministic implementation) is still a
-    :class:`LayerMismatch`, marked ``flaky``.
+    :class:`LayerMismatch`, marked ``flaky``.  ``batch``: samples per case (two, so that an
+    implementation that mixes up samples is caught).  ``convention`` and ``kind``/``ndim``
+    choose the default strategy; with a ``strategy`` given they must be ``None``.  A
+    strategy that draws nothing to run (only rejected parameters, which have no layer) raises
+    :class:`~symconv.errors.SymconvError` rather than pass without a check.
     """
     from hypothesis import HealthCheck, given, settings
 
     from symconv.testing.cases import InvalidCase
     from symconv.testing.edges import layers
 
+    if strategy is not None and (convention, kind, ndim) != (None, None, None):
+        raise SymconvError(f"convention={fmt(convention)}, kind={fmt(kind)}, "
+                           f"ndim={fmt(ndim)} must be None when a strategy is given (they "
+                           "choose the default strategy: layers(kind, convention, ndim))")
     cases = layers(kind, convention, ndim) if strategy is None else strategy
+    checked = [0]
 
     @settings(max_examples=max_examples, deadline=None, database=database,
               derandomize=derandomize, report_multiple_bugs=False,
@@ -271,11 +318,14 @@ def check_implementation(
         if isinstance(case, InvalidCase):
             if case.layer is None:
                 return
-            _check_rejected(fn, case, exact)
+            checked[0] += 1
+            _check_rejected(fn, case, exact, batch)
             return
         layer, sizes = case
+        checked[0] += 1
         assert_layer_matches(fn, layer, tuple(sizes), exact=exact, rtol=rtol, atol=atol,
-                             grad_fn=grad_fn)
+                             grad_fn=grad_fn, batch=batch, max_nnz=max_nnz,
+                             max_memory=max_memory)
 
     run.__name__ = f"check_{_name(fn)}"
     try:
@@ -288,6 +338,10 @@ def check_implementation(
             f"{found}\n  flaky: the failure did not repeat when Hypothesis ran the case again "
             "(the implementation is nondeterministic: uninitialised memory, a race)",
             found.layer, found.input_size) from group
+    if not checked[0]:
+        raise SymconvError(f"strategy={fmt(cases)} drew nothing to check: rejected parameters "
+                           "have no layer to run (layers(valid=False, rejects='params')); "
+                           "draw rejected sizes (rejects='size') or valid layers")
 
 
 def _mismatch_in(group: BaseExceptionGroup[Any]) -> LayerMismatch | None:
@@ -302,9 +356,9 @@ def _mismatch_in(group: BaseExceptionGroup[Any]) -> LayerMismatch | None:
     return None
 
 
-def _check_rejected(fn: Fn, case: Any, exact: bool) -> None:
-    x, w = random_inputs(case.layer, case.input_size, exact=exact)
-    repro = _reproduction(case.layer, case.input_size, int(x.shape[1]), 0, exact, None)
+def _check_rejected(fn: Fn, case: Any, exact: bool, batch: int = 1) -> None:
+    x, w = random_inputs(case.layer, case.input_size, exact=exact, batch=batch)
+    repro = _reproduction(case.layer, case.input_size, int(x.shape[1]), 0, exact, None, batch)
     try:
         got = fn(case.layer, x, w)
     except ImplementationCrashed as crash:

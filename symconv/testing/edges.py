@@ -14,8 +14,9 @@ docs/CONVENTIONS.md); sizes are biased toward where implementations go wrong:
   hits a source exactly, so a float kernel reads one source early (:func:`float_sensitive_sizes`),
   half of the resizes;
 * transposed convolutions with ``output_padding`` at its limit (``max(s, d) - 1`` under
-  PyTorch, ``s - 1`` under ONNX and Keras) half of the time; dilation with stride as every
-  framework allows it.
+  PyTorch, ``s - 1`` under ONNX and Keras) half of the time, and with a window shorter than
+  its stride (gaps between windows; a SAME total padding below zero) a quarter of the time;
+  dilation with stride as every framework allows it.
 
 ``valid=False`` draws two families, each with the rule that rejects it: inputs below the
 smallest size (``n + p_b + p_e < k_eff``, biased to ``-s < n + p_b + p_e - k_eff < 0``,
@@ -88,6 +89,8 @@ def _spec(draw: st.DrawFn, kind: str, ndim: int, convention: str) -> Layer:
         return draw(conv_specs(ndim, convention))
     if kind == "conv-transpose":
         spec: Any = draw(conv_transpose_specs(ndim, convention))
+        if convention != "tensorflow" and draw(st.integers(0, 3)) == 0:
+            spec = _shorter_than_stride(spec)
         if convention in ("torch", "onnx", "keras") and spec.output_padding is not None \
                 and draw(st.booleans()):
             top = tuple((max(s, d) if convention == "torch" else s) - 1
@@ -107,6 +110,19 @@ def _spec(draw: st.DrawFn, kind: str, ndim: int, convention: str) -> Layer:
     if kind == "resize":
         return draw(resize_specs(ndim, convention))
     return draw(shuffle_specs(ndim, convention, unshuffle=kind == "pixel-unshuffle"))
+
+
+def _shorter_than_stride(spec: Any) -> Any:
+    """The transposed convolution with each stride raised past its window (and output
+    padding): gaps between the windows, and a SAME total padding below zero (which
+    onnxruntime clamps and ONNX's operator text does not)."""
+    op = spec.output_padding or (0,) * len(spec.stride)
+    stride = tuple(max(s, d * (k - 1) + 1 + o + 1) for s, k, d, o in
+                   zip(spec.stride, spec.kernel, spec.dilation, op, strict=True))
+    try:
+        return dataclasses.replace(spec, stride=stride)
+    except symconv.InvalidSpecError:  # a rule of the convention (stride with dilation)
+        return spec
 
 
 def _window_lows(spec: Any) -> list[int] | None:

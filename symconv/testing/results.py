@@ -99,14 +99,15 @@ def weight_shape(layer: Layer, channels: int, out_channels: int | None = None,
 def random_inputs(
     layer: Layer, input_size: tuple[int, ...], *, channels: int | None = None,
     out_channels: int | None = None, batch: int = 1, seed: int = 0, exact: bool = True,
-    low: int = -4, high: int = 4,
+    low: int = -4, high: int = 4, max_nnz: int | None = None, max_memory: int | None = None,
 ) -> tuple[NDArray[Any], NDArray[Any] | None]:
     """A reproducible input ``x`` of shape ``(batch, C, *input_size)`` and the layer's
     weights ``w`` (``None`` for a layer without any): small integers (int64) when ``exact``,
     else float64 standard normals.
 
     ``C`` is ``channels``, else the layer's ``in_channels``, else its groups (convolutions),
-    ``factor ** ndim`` (pixel shuffle), or 1.
+    ``factor ** ndim`` (pixel shuffle), or 1.  The arrays are checked against the budget
+    (``max_nnz`` values, ``max_memory`` bytes) before they are made.
 
     >>> x, w = random_inputs(Conv(kernel=3), (5,))
     >>> x.shape, w.shape, x.dtype.kind
@@ -121,8 +122,14 @@ def random_inputs(
             channels = int(factor) ** nd
     assert channels is not None
     seed = scalar("seed", seed, minimum=0, rule=" (the seed of numpy's default_rng)")
+    input_size = tuple(scalar("input_size", v, minimum=1) for v in input_size)
+    batch = scalar("batch", batch, minimum=1)
+    channels = scalar("channels", channels, minimum=1)
     rng = np.random.default_rng(seed)
     wshape = weight_shape(layer, channels, out_channels, nd)
+    # the arrays are made at once: budgeted first (8 bytes a value, one temporary copy)
+    check_budget(batch * channels * prod(input_size) + prod(wshape or (0,)), max_nnz,
+                 max_memory=max_memory, per_entry=16, what="input")
 
     def draw(shape: tuple[int, ...]) -> NDArray[Any]:
         if exact:
