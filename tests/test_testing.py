@@ -664,6 +664,52 @@ def test_assert_restores() -> None:
         assert_restores(odd, "H = 3 mod 4, W = 0 mod 4")
 
 
+AUTOENCODER = """
+inputs: [{name: x, size: [H, W]}]
+layers:
+  - {name: e1, op: conv, kernel: 3, stride: 2, padding: 1}
+  - {name: e2, op: conv, kernel: 3, stride: 2, padding: 1}
+  - {name: d2, op: conv-transpose, kernel: 3, stride: 2, padding: 1, output_padding: 1}
+  - {name: d1, op: conv-transpose, kernel: 3, stride: 2, padding: 1, output_padding: 1}
+"""
+
+
+def _restores_by_hand(n: int) -> bool:
+    """The autoencoder's decoder gives back every encoder size at input n (1-D, layer by
+    layer with symconv.resolve, independent of the review)."""
+    down = symconv.Conv(kernel=3, stride=2, padding=1)
+    up = symconv.ConvTranspose(kernel=3, stride=2, padding=1, output_padding=1)
+    e1 = symconv.resolve(down, (n,)).output[0]
+    e2 = symconv.resolve(down, (e1,)).output[0]
+    d2 = symconv.resolve(up, (e2,)).output[0]
+    return d2 == e1 and symconv.resolve(up, (d2,)).output[0] == n
+
+
+@pytest.mark.parametrize("residue", range(8))
+def test_assert_restores_checks_inferred_restores_at_every_promised_size(residue: int) -> None:
+    """No restore is declared: the review infers the encoder/decoder pairs, and the promise
+    mode checks them at every promised size (it used to pass any promise here)."""
+    net = loads(AUTOENCODER, "yaml")
+    promise = f"H = {residue} mod 8, W = 0 mod 8"
+    if all(_restores_by_hand(n) for n in range(residue or 8, 80, 8)):
+        assert_restores(net, promise)
+    else:
+        first = next(n for n in range(residue or 8, 80, 8) if not _restores_by_hand(n))
+        with pytest.raises(AssertionError, match=rf"inferred from its encoder pair, axis 0\) "
+                           rf"fails at H={first} \(promised by"):
+            assert_restores(net, promise)
+
+
+def test_promises_left_out_or_contradictory() -> None:
+    net = loads(AUTOENCODER, "yaml")
+    with pytest.raises(AssertionError, match="W is not in the promise 'H = 0 mod 4': all its "
+                       "valid sizes count"):
+        assert_restores(net, "H = 0 mod 4")
+    for guard in (assert_restores, assert_valid_sizes):
+        with pytest.raises(symconv.SymconvError, match="contradict each other"):
+            guard(net, "H = 1 mod 8, H = 0 mod 8")
+
+
 def test_parse_promise_evaluates_nothing() -> None:
     p = parse_promise("H mod 8 in {0, 4}, H > 16, H < 100")
     assert (p["H"].lo, p["H"].hi, p["H"].mods) == (17, 99, [(8, frozenset({0, 4}))])

@@ -172,7 +172,11 @@ def _scan(v: Any, p: Promise) -> Any:
         raise InvalidSpecError(
             f"sizes={fmt(p.text)} with the model's period {v.period} needs {top} sizes "
             f"compared, more than the {MAX_SCAN} this guard compares")
-    return np.arange(1, top + 1, dtype=np.int64)
+    ns = np.arange(1, top + 1, dtype=np.int64)
+    if not p.members(ns).any():  # the scan covers a whole period past every bound
+        raise InvalidSpecError(f"sizes={fmt(p.text)} must admit some size of {v.symbol}: "
+                               "its clauses contradict each other")
+    return ns
 
 
 def assert_valid_sizes(model: Any, sizes: str, *, exact: bool = False,
@@ -225,10 +229,12 @@ def assert_restores(model: Any, sizes: str | None = None, *, example_input: Any 
                     count: int = 8) -> None:
     """Assert that every decoder restore of ``model`` (declared ``restores:`` or inferred
     from an encoder/decoder pair) gives back its target's size for every valid input size
-    (``sizes=None``); or that at the ``count`` smallest sizes of the promise ``sizes`` the
-    review finds no size error (a layer rejecting its input, a concat/add or a restore
-    mismatch).  A concat/add restricts the valid sizes rather than failing on them: check
-    the sizes it leaves with :func:`assert_valid_sizes`.
+    (``sizes=None``); or, with a promise ``sizes``, that every such restore holds at every
+    promised size (a symbol the promise leaves out ranges over all its valid sizes) and that
+    at the ``count`` smallest promised sizes the review finds no size error (a layer
+    rejecting its input, a concat/add or a declared restore mismatch).  A concat/add
+    restricts the valid sizes rather than failing on them: check the sizes it leaves with
+    :func:`assert_valid_sizes`.  A promise that admits no size is refused.
 
     >>> from symconv.network import loads
     >>> net = loads('''
@@ -282,3 +288,40 @@ def assert_restores(model: Any, sizes: str | None = None, *, example_input: Any 
         if errors:
             raise AssertionError(f"at input size {'x'.join(map(str, size))} (promised by "
                                  f"{sizes!r}): {errors[0].code} {errors[0].message}")
+    _promised_restores(base, promise, sets, sizes)
+
+
+def _promised_restores(base: Any, promise: dict[str, Promise], sets: dict[str, Any],
+                       sizes: str) -> None:
+    """Every restore of the review (declared or inferred from an encoder/decoder pair) at
+    every promised size of its axis: a restore holds on residues of the size modulo the
+    period of its rows, so one scan over the promise's period decides every size.  A symbol
+    the promise leaves out ranges over all its valid sizes."""
+    from symconv.review.model import members
+
+    for c in base.checks:
+        if c.kind != "restore" or c.holds_always or not c.rows:
+            continue
+        v = base.validity[c.axis]
+        if v is None or v.symbol not in sets:
+            continue
+        period = len(c.rows)
+        bad = {int(r.residue) for r in c.rows if r.difference != 0}
+        p = promise.get(v.symbol)
+        scan = _scan(sets[v.symbol], p) if p is not None else None
+        if scan is None:
+            import numpy as np
+
+            scan = np.arange(1, sets[v.symbol].threshold + period + 1, dtype=np.int64)
+        chosen = members(sets[v.symbol], scan)
+        if p is not None:
+            chosen &= p.members(scan)
+        failing = [int(n) for n in scan[chosen] if int(n) % period in bad]
+        if failing:
+            whose = (f"promised by {sizes!r}" if p is not None else
+                     f"{v.symbol} is not in the promise {sizes!r}: all its valid sizes count")
+            how = "inferred from its encoder pair" if getattr(c, "inferred", False) \
+                else "declared"
+            raise AssertionError(
+                f"{c.node} (restore of {c.target}, {how}, axis {c.axis}) fails at "
+                f"{v.symbol}={failing[0]} ({whose}); {c.detail}")
