@@ -16,6 +16,8 @@ docs/CONVENTIONS.md); sizes are biased toward where implementations go wrong:
 * transposed convolutions with ``output_padding`` at its limit (``max(s, d) - 1`` under
   PyTorch, ``s - 1`` under ONNX and Keras) half of the time, and with a window shorter than
   its stride (gaps between windows; a SAME total padding below zero) a quarter of the time;
+* PyTorch ``padding='same'`` convolutions with an even window (an odd total padding, the
+  extra unit at the end) a quarter of the time;
   dilation with stride as every framework allows it.
 
 ``valid=False`` draws two families, each with the rule that rejects it: inputs below the
@@ -86,7 +88,15 @@ def _choices(value: Any, allowed: Sequence[Any], name: str) -> tuple[Any, ...]:
 @st.composite
 def _spec(draw: st.DrawFn, kind: str, ndim: int, convention: str) -> Layer:
     if kind == "conv":
-        return draw(conv_specs(ndim, convention))
+        conv: Any = draw(conv_specs(ndim, convention))
+        if convention == "torch" and draw(st.integers(0, 3)) == 0:
+            # PyTorch 'same' with an odd total padding (an even window): the extra unit goes
+            # at the end, the split a port most often reverses
+            dilation = tuple(d if d % 2 else d - 1 for d in conv.dilation)
+            kernel = tuple(k + k % 2 for k in conv.kernel)
+            conv = dataclasses.replace(conv, stride=(1,) * ndim, padding="same",
+                                       kernel=kernel, dilation=dilation)
+        return conv
     if kind == "conv-transpose":
         spec: Any = draw(conv_transpose_specs(ndim, convention))
         if convention != "tensorflow" and draw(st.integers(0, 3)) == 0:

@@ -248,7 +248,7 @@ def assert_restores(model: Any, sizes: str | None = None, *, example_input: Any 
     >>> assert_restores(net)
     Traceback (most recent call last):
     ...
-    AssertionError: out (restore, axis 0) fails at H=2 ...
+    AssertionError: out (restore, axis 0) fails at H=2: ...
     """
     if sizes is None:
         rev = review_of(model, example_input)
@@ -259,7 +259,7 @@ def assert_restores(model: Any, sizes: str | None = None, *, example_input: Any 
             sym = v.symbol if v is not None else "n"
             fix = f"; fix: {c.fix}" if c.fix else ""
             raise AssertionError(
-                f"{c.node} ({c.kind}, axis {c.axis}) fails at {sym}={c.counterexample} "
+                f"{c.node} ({c.kind}, axis {c.axis}) fails at {sym}={c.counterexample}: "
                 f"{c.detail}{fix}".rstrip())
         return
     net = _network(model, example_input)
