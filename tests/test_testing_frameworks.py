@@ -3,8 +3,9 @@
 
 Each framework is wrapped in an implementation ``fn(layer, x, w)`` that passes the spec's
 own parameters (never symconv's resolved pads or sizes) to the framework, so the framework's
-rules are what is tested.  onnxruntime runs in a child process (:class:`OrtChild`) that is
-restarted when a case crashes it (a SIGFPE must not take pytest down).
+rules are what is tested.  onnxruntime runs in the kit's child process
+(:func:`symconv.testing.isolated`): a case that crashes it is a finding, and costs a fork (a
+SIGFPE must not take pytest down).
 
 The known defects (docs/CONVENTIONS.md section 9, docs/testing.md "What the kit found"):
 
@@ -19,10 +20,6 @@ The known defects (docs/CONVENTIONS.md section 9, docs/testing.md "What the kit 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
 from typing import Any
 
 import numpy as np
@@ -187,79 +184,40 @@ def test_torch_resize_integer_factors() -> None:
 
 # --------------------------------------------------------------------------- onnxruntime
 
-_CHILD = textwrap.dedent("""
-    import json, sys
-    import numpy as np
+def _ort_setup() -> None:
+    """Imported once in the kit's child (symconv.testing.isolated), before any case."""
+    import onnx  # noqa: F401
+    import onnxruntime as ort
+
+    ort.set_default_logger_severity(4)
+
+
+def onnxruntime_fn(layer: Any, x: Any, w: Any) -> Any:
+    """Run ``layer`` (onnx convention) in onnxruntime (float32), with the spec's attributes:
+    a one-node model, in the kit's child process (an onnxruntime crash is a finding)."""
     import onnxruntime as ort
     from onnx import TensorProto, helper
-    ort.set_default_logger_severity(4)
-    for line in sys.stdin:
-        req = json.loads(line)
-        x = np.asarray(req["x"], dtype=np.float32).reshape(req["xshape"])
-        feeds, inputs = {"X": x}, [helper.make_tensor_value_info("X", TensorProto.FLOAT,
-                                                                  x.shape)]
-        names = ["X"]
-        if req["w"] is not None:
-            w = np.asarray(req["w"], dtype=np.float32).reshape(req["wshape"])
-            feeds["W"] = w
-            inputs.append(helper.make_tensor_value_info("W", TensorProto.FLOAT, w.shape))
-            names.append("W")
-        node = helper.make_node(req["op"], names, ["Y"], **req["attrs"])
-        graph = helper.make_graph([node], "g", inputs,
-                                  [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)])
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 22)])
-        try:
-            sess = ort.InferenceSession(model.SerializeToString(),
-                                        providers=["CPUExecutionProvider"])
-            y = sess.run(None, feeds)[0]
-            out = {"y": y.astype(float).ravel().tolist(), "shape": list(y.shape)}
-        except Exception as exc:
-            out = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
-        print(json.dumps(out), flush=True)
-""")
 
-
-class OrtChild:
-    """onnxruntime in a child process, one JSON line per case; restarted after a crash."""
-
-    def __init__(self) -> None:
-        self.proc: subprocess.Popen[str] | None = None
-
-    def _start(self) -> subprocess.Popen[str]:
-        if self.proc is None or self.proc.poll() is not None:
-            self.proc = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, text=True)
-        return self.proc
-
-    def run(self, request: dict[str, Any]) -> dict[str, Any]:
-        proc = self._start()
-        assert proc.stdin is not None and proc.stdout is not None
-        try:
-            proc.stdin.write(json.dumps(request) + "\n")
-            proc.stdin.flush()
-            line = proc.stdout.readline()
-        except BrokenPipeError:
-            line = ""
-        if not line:  # the child died on this case (SIGFPE, abort)
-            code = proc.wait()
-            self.proc = None
-            return {"error": f"onnxruntime crashed (exit status {code})"}
-        return dict(json.loads(line))
-
-    def close(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
+    feeds = {"X": np.asarray(x, dtype=np.float32)}
+    inputs = [helper.make_tensor_value_info("X", TensorProto.FLOAT, x.shape)]
+    if w is not None:
+        feeds["W"] = np.asarray(w, dtype=np.float32)
+        inputs.append(helper.make_tensor_value_info("W", TensorProto.FLOAT, w.shape))
+    node = helper.make_node(_OPS[type(layer).__name__], list(feeds), ["Y"],
+                            **ort_attrs(layer))
+    graph = helper.make_graph([node], "g", inputs,
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 22)])
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return np.asarray(sess.run(None, feeds)[0], dtype=np.float64)
 
 
 @pytest.fixture(scope="module")
 def ort_child() -> Any:
     requires("onnx")
     requires("onnxruntime")
-    child = OrtChild()
-    yield child
-    child.close()
+    with symconv.testing.isolated(onnxruntime_fn, setup=_ort_setup) as fn:
+        yield fn
 
 
 _OPS = {"Conv": "Conv", "ConvTranspose": "ConvTranspose", "MaxPool": "MaxPool",
@@ -287,25 +245,11 @@ def ort_attrs(layer: Any) -> dict[str, Any]:
     return attrs
 
 
-def make_ort_fn(child: OrtChild) -> Any:
-    def onnxruntime_fn(layer: Any, x: Any, w: Any) -> Any:
-        req = {"op": _OPS[type(layer).__name__], "attrs": ort_attrs(layer),
-               "x": np.asarray(x, dtype=float).ravel().tolist(), "xshape": list(x.shape),
-               "w": None if w is None else np.asarray(w, dtype=float).ravel().tolist(),
-               "wshape": None if w is None else list(w.shape)}
-        out = child.run(req)
-        if "error" in out:
-            raise RuntimeError(out["error"])
-        return np.asarray(out["y"], dtype=float).reshape(out["shape"])
-
-    return onnxruntime_fn
-
-
 @pytest.mark.onnx
-def test_onnxruntime_pools(ort_child: OrtChild) -> None:
+def test_onnxruntime_pools(ort_child: Any) -> None:
     """Max and average pooling, ceil mode included (the rule of onnx PR #5741): onnxruntime
     1.32 agrees with the kit on every case of the default budget."""
-    check_implementation(make_ort_fn(ort_child),
+    check_implementation(ort_child,
                          layers(kind=("max-pool", "avg-pool"), convention="onnx"),
                          rtol=1e-5, atol=1e-5)
 
@@ -318,11 +262,11 @@ def _same_with_dilation(case: Any) -> bool:
 
 
 @pytest.mark.onnx
-def test_onnxruntime_convolutions(ort_child: OrtChild) -> None:
+def test_onnxruntime_convolutions(ort_child: Any) -> None:
     """Unaided: onnxruntime refuses ``Conv`` with ``auto_pad=SAME_*`` and a dilation
     (onnxruntime#20582; ONNX defines it).  Without that family, onnxruntime 1.32 agrees with
     the kit on every convolution and transposed convolution of the default budget."""
-    fn = make_ort_fn(ort_child)
+    fn = ort_child
     with pytest.raises(LayerMismatch, match="Dilation not supported") as info:
         check_implementation(fn, layers(kind="conv", convention="onnx"), derandomize=True)
     assert _same_with_dilation(LayerCaseOf(info.value))
@@ -338,11 +282,11 @@ class LayerCaseOf:
 
 
 @pytest.mark.onnx
-def test_onnxruntime_pool_rejections(ort_child: OrtChild) -> None:
+def test_onnxruntime_pool_rejections(ort_child: Any) -> None:
     """Unaided, with the default budget: onnxruntime pooling returns one output where the
     window does not fit (``-s < n + p_b + p_e - k_eff < 0``, onnxruntime#25234)."""
     with pytest.raises(LayerMismatch, match="which onnx rejects") as info:
-        check_implementation(make_ort_fn(ort_child),
+        check_implementation(ort_child,
                              layers(kind=("max-pool", "avg-pool"), convention="onnx",
                                     valid=False, rejects="size"), derandomize=True)
     err = info.value
@@ -351,18 +295,6 @@ def test_onnxruntime_pool_rejections(ort_child: OrtChild) -> None:
             zip(err.input_size, layer.padding, layer.kernel, layer.dilation, strict=True)]
     assert any(-s < f < 0 for f, s in zip(fits, layer.stride, strict=True)), err
     assert "reproduce: symconv shape" in str(err)
-
-
-def test_ort_child_survives_a_crash() -> None:
-    """A crashed child (here one that raises SIGFPE at once) is reported as an error and
-    replaced; no framework needed."""
-    child = OrtChild()
-    child.proc = subprocess.Popen(
-        [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGFPE)"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert child.run({"op": "x"})["error"].startswith("onnxruntime crashed")
-    assert child.proc is None
-    child.close()
 
 
 def test_strategies_are_the_kits() -> None:

@@ -8,7 +8,7 @@ anyone who implements, ports or deploys convolution-family layers.
   configuration and printed with the ``symconv shape``/``symconv matrix`` command that
   reproduces it (:func:`reproduce_command`).  An implementation run in a child process
   raises :class:`ImplementationCrashed` when the child dies: a crash is a finding, on a
-  configuration the convention accepts or rejects.
+  configuration the convention accepts or rejects; :func:`isolated` runs one there.
 * :func:`layers` -- Hypothesis strategies drawing framework-valid layers with input sizes
   biased toward the edges, or (``valid=False``) configurations the convention rejects, with
   the rule that rejects them.  Needs Hypothesis (``pip install "symconv[testing]"``); the
@@ -36,6 +36,7 @@ __all__ = [
     "assert_valid_sizes",
     "check_implementation",
     "expected",
+    "isolated",
     "layers",
     "random_inputs",
     "reproduce_command",
@@ -50,6 +51,7 @@ _WHERE = {
     "assert_layer_matches": "assertions",
     "check_implementation": "assertions",
     "reproduce_command": "commands",
+    "isolated": "isolation",
     "LayerCase": "cases",
     "InvalidCase": "cases",
     "layers": "edges",
