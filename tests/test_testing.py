@@ -710,6 +710,33 @@ def test_promises_left_out_or_contradictory() -> None:
             guard(net, "H = 1 mod 8, H = 0 mod 8")
 
 
+UNET3 = """
+inputs: [{name: x, size: [H, W]}]
+layers:
+  - {name: e1, op: conv, kernel: 3, padding: 1}
+  - {name: p1, op: max-pool, kernel: 2}
+  - {name: e2, op: conv, kernel: 3, padding: 1}
+  - {name: p2, op: max-pool, kernel: 2}
+  - {name: e3, op: conv, kernel: 3, padding: 1}
+  - {name: p3, op: max-pool, kernel: 2}
+  - {name: u3, op: conv-transpose, kernel: 2, stride: 2}
+  - {name: c3, op: concat, inputs: [u3, e3]}
+  - {name: u2, op: conv-transpose, kernel: 2, stride: 2}
+  - {name: c2, op: concat, inputs: [u2, e2]}
+  - {name: u1, op: conv-transpose, kernel: 2, stride: 2}
+  - {name: c1, op: concat, inputs: [u1, e1]}
+"""
+
+
+@pytest.mark.parametrize(("start", "layer"), [(9, "c1"), (17, "c1"), (20, "c3"), (42, "c2")])
+def test_a_broken_promise_names_the_layer_that_rejects(start: int, layer: str) -> None:
+    """Every rejected size gets its reason, also below the threshold of the periodic set
+    (where no example of the review applies): the review at that size."""
+    with pytest.raises(AssertionError, match=rf"H={start} is promised .* rejects it \({layer}: "
+                       r"concat inputs"):
+        assert_valid_sizes(loads(UNET3, "yaml"), f"H >= {start}")
+
+
 def test_parse_promise_evaluates_nothing() -> None:
     p = parse_promise("H mod 8 in {0, 4}, H > 16, H < 100")
     assert (p["H"].lo, p["H"].hi, p["H"].mods) == (17, 99, [(8, frozenset({0, 4}))])

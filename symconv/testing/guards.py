@@ -24,7 +24,7 @@ input size symbol ``S`` of the model.
 >>> assert_valid_sizes(net, "H >= 8")
 Traceback (most recent call last):
 ...
-AssertionError: valid sizes of H: H=9 is promised ('H >= 8') but the model rejects it; the review's valid sizes: H = 0 mod 2
+AssertionError: valid sizes of H: H=9 is promised ('H >= 8') but the model rejects it (skip: add inputs have different spatial sizes at input 9: up=8, x=9); the review's valid sizes: H = 0 mod 2
 """
 
 from __future__ import annotations
@@ -189,10 +189,12 @@ def assert_valid_sizes(model: Any, sizes: str, *, exact: bool = False,
     :func:`symconv.network.torch_import.from_torch` takes it).  Raises ``AssertionError``
     naming the smallest size that breaks the promise and the review's set.
     """
+    from symconv.review import review
     from symconv.review.model import members
 
     promise = parse_promise(sizes)
-    rev = review_of(model, example_input)
+    net = _network(model, example_input)
+    rev = review(net)
     sets = _sets(rev)
     for symbol, p in promise.items():
         if symbol not in sets:
@@ -205,9 +207,10 @@ def assert_valid_sizes(model: Any, sizes: str, *, exact: bool = False,
         partial = "" if rev.complete else " (for the analysed outputs only)"
         if missing.size:
             n = int(missing[0])
+            why = _why(v, n) or _why_at(net, rev, sets, symbol, n)
             raise AssertionError(
                 f"valid sizes of {symbol}: {symbol}={n} is promised ({sizes!r}) but the model "
-                f"rejects it{_why(v, n)}; the review's valid sizes{partial}: {v.describe()}")
+                f"rejects it{why}; the review's valid sizes{partial}: {v.describe()}")
         extra = ns[valid & ~want]
         if exact and extra.size:
             n = int(extra[0])
@@ -223,6 +226,19 @@ def _why(v: Any, n: int) -> str:
         if n >= v.threshold and example % v.period == n % v.period:
             return f" (as {v.symbol}={example}: {reason})"
     return ""
+
+
+def _why_at(net: Any, rev: Any, sets: dict[str, Any], symbol: str, n: int) -> str:
+    """The review's first size error at ``symbol = n`` (the other input sizes at their
+    smallest valid values): the reason where the valid set's examples give none."""
+    from symconv.review import review
+
+    size = [n if v is not None and v.symbol == symbol else
+            (sets[v.symbol].minimum if v is not None and v.symbol in sets else 1)
+            for v in rev.validity]
+    errors = [f for f in review(net, tuple(size)).errors
+              if f.code in ("SC001", "SC002", "SC005", "SC006")]
+    return f" ({errors[0].message})" if errors else ""
 
 
 def assert_restores(model: Any, sizes: str | None = None, *, example_input: Any = None,
