@@ -426,6 +426,20 @@ def test_planted_ceil_for_floor_is_caught_and_shrunk() -> None:
     assert tuple(got["output"]) != wrong.shape[2:]  # the command shows the right size
 
 
+def test_an_nd_finding_comes_with_a_1d_case_that_fails_too() -> None:
+    """A 2-D finding names the 1-D case of one of its axes when that one fails too (the
+    finding itself stays the drawn case, so a strategy filtered by it cannot loop)."""
+    layer = symconv.MaxPool(kernel=(2, 1), stride=(2, 1))
+    with pytest.raises(LayerMismatch) as info:
+        check_implementation(ceil_max_pool, st.just(LayerCase(layer, (3, 1))), max_examples=1)
+    err = info.value
+    assert err.layer == layer and err.input_size == (3, 1)
+    assert err.one_axis == (symconv.MaxPool(kernel=2, stride=2, ndim=1), (3,))
+    assert "  1-D reproduce: symconv shape max-pool --in 3 --kernel 2 --stride 2" in str(err)
+    with pytest.raises(LayerMismatch):
+        assert_layer_matches(ceil_max_pool, *err.one_axis)
+
+
 def test_planted_reversed_same_split_is_caught_and_shrunk() -> None:
     err = _failure(reversed_same_conv, layers(kind="conv", convention="tensorflow"))
     layer: Any = err.layer

@@ -54,12 +54,16 @@ GradFn = Callable[[Layer, NDArray[Any], NDArray[Any] | None, NDArray[Any]], Any]
 
 class LayerMismatch(AssertionError):
     """An implementation disagrees with the expected result; the message says where and how
-    to reproduce it.  ``layer`` and ``input_size`` name the case."""
+    to reproduce it.  ``layer`` and ``input_size`` name the case (the one the strategy drew,
+    shrunk); ``one_axis`` a smaller 1-D case that fails too, where there is one."""
 
     def __init__(self, message: str, layer: Any, input_size: tuple[int, ...]) -> None:
         super().__init__(message)
         self.layer = layer
         self.input_size = input_size
+        #: ``(layer, input_size)`` of a 1-D case that fails too, taken from one axis of an
+        #: N-D finding by :func:`check_implementation` (``None``: none, or a 1-D finding)
+        self.one_axis: tuple[Any, tuple[int, ...]] | None = None
 
 
 class ImplementationCrashed(RuntimeError):
@@ -330,6 +334,19 @@ def check_implementation(
     run.__name__ = f"check_{_name(fn)}"
     try:
         run()
+    except LayerMismatch as err:
+        smaller = _one_axis(fn, err, exact=exact, rtol=rtol, atol=atol, grad_fn=grad_fn,
+                            batch=batch, max_nnz=max_nnz, max_memory=max_memory)
+        if smaller is None:
+            raise
+        # the drawn case stays the finding (a strategy filtered by it must not loop); the
+        # 1-D case that fails too is the one to debug first
+        lines = str(smaller).splitlines()
+        both = LayerMismatch(f"{err}\n  1-D:       {lines[0]}\n" + "\n".join(
+            "  1-D " + t.strip() for t in lines[1:] if t.strip().startswith(
+                ("reproduce:", "values:", "python:"))), err.layer, err.input_size)
+        both.one_axis = (smaller.layer, smaller.input_size)
+        raise both from err
     except BaseExceptionGroup as group:  # Hypothesis's FlakyFailure: failed, then passed
         found = _mismatch_in(group)
         if found is None:
@@ -342,6 +359,28 @@ def check_implementation(
         raise SymconvError(f"strategy={fmt(cases)} drew nothing to check: rejected parameters "
                            "have no layer to run (layers(valid=False, rejects='params')); "
                            "draw rejected sizes (rejects='size') or valid layers")
+
+
+def _one_axis(fn: Fn, err: LayerMismatch, **kwargs: Any) -> LayerMismatch | None:
+    """A 1-D case that fails too, from one axis of the shrunk N-D case (Hypothesis does not
+    always cross from a 2-D draw to a 1-D one), or ``None``."""
+    from symconv.sizes.inverse._axes import _axis_spec
+
+    layer, sizes = err.layer, tuple(err.input_size)
+    if len(sizes) < 2 or getattr(layer, "ndim", None) is None:
+        return None
+    for a, n in enumerate(sizes):
+        try:
+            one = _axis_spec(layer, a)
+        except SymconvError:  # a rule of the rank (a 2-D-only mode, 1-D-only 'causal')
+            continue
+        try:
+            assert_layer_matches(fn, one, (n,), **kwargs)
+        except LayerMismatch as smaller:
+            return smaller
+        except SymconvError:
+            continue
+    return None
 
 
 def _mismatch_in(group: BaseExceptionGroup[Any]) -> LayerMismatch | None:

@@ -74,7 +74,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         rows.append({"benchmark": f"{name}: caught and shrunk (worst of {args.runs})",
                      "measured_s": round(worst, 3), "floor_s": round(min(times), 3),
                      "ratio": None, "bar": f"<= {BAR_S} s", "passed": worst <= BAR_S,
-                     "case": f"{err.layer!r} on {err.input_size}"})
+                     "case": f"{err.layer!r} on {err.input_size}" + (
+                         "" if err.one_axis is None else
+                         f" (1-D: {err.one_axis[0]!r} on {err.one_axis[1]})")})
     print("| benchmark | worst (s) | best (s) | bar | passed | shrunk case |")
     print("|---|---|---|---|---|---|")
     for r in rows:
