@@ -218,6 +218,18 @@ KNOWN: tuple[Known, ...] = (
         "3e-4 apart); the keras convention models the TensorFlow backend, convention jax "
         "(jax.image.resize 'cubic') the other"),
     Known(
+        "keras-backend-nearest", "new: Keras Resizing 'nearest' differs by backend",
+        ("values",),
+        lambda ob: ob.observer == "keras-jax:call" and ob.api == "keras.Resizing"
+        and ob.case.get("method") == "nearest",
+        _case("keras.Resizing", n=[1, 10], size=[1, 25], method="nearest", probe=True),
+        "Keras on TensorFlow resizes through tf.image.resize, source floor((j + 0.5f) * "
+        "((float)n / (float)o)); on JAX through jax.image.resize, floor((j + 0.5) * (n * "
+        "(1/o))) in float32: 10 -> 25 reads source 0 for output 2 on JAX, 1 on TensorFlow "
+        "(the exact rule); 14 -> 23 reads 6 for output 11 on TensorFlow, 7 on JAX (the exact "
+        "rule); the keras convention models the TensorFlow backend, convention jax the "
+        "other; found by the conformance kit (test_testing_tf_jax.py::test_keras_resize)"),
+    Known(
         "tf-max-pool-sigfpe", "Framework defects (tf.nn.max_pool2d SIGFPE)", ("crash",),
         lambda ob: ob.fw_status == "crashed", None,
         "issue 14 reports SIGFPE for tf.nn.max_pool2d on (1, 35, 3, 1), ksize (5, 4), "
