@@ -57,7 +57,7 @@ from symconv.sizes.shapes import size_period
 from symconv.spec.syntax import format_layer, parse_layer
 
 from conftest import requires
-from strategies import CONVENTIONS, adaptive_specs
+from strategies import CONVENTIONS, adaptive_specs, valid_input_sizes
 
 # --------------------------------------------------------------------------- the definition
 
@@ -90,10 +90,10 @@ def dense_avg(spec: Any, n: tuple[int, ...]) -> np.ndarray:
 
 @st.composite
 def case(draw: st.DrawFn, max_n: int = 9, convention: str = "torch") -> tuple[Any, tuple[int, ...]]:
-    ndim = draw(st.integers(1, 3))
-    spec = draw(adaptive_specs(ndim, convention, max_size=max_n))
-    n = tuple(draw(st.integers(1, max_n)) for _ in range(ndim))
-    return spec, n
+    """The kit's adaptive pooling spec (output sizes up to ``max_n``) in 1-3 D and its valid
+    input sizes ``1..max_n`` (``layers(kind="adaptive-pool")`` fixes the output bound at 12)."""
+    spec = draw(adaptive_specs(draw(st.integers(1, 3)), convention, max_size=max_n))
+    return spec, draw(valid_input_sizes(spec, span=max_n - 1))
 
 
 # --------------------------------------------------------------------------- spec

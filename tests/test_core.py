@@ -47,15 +47,9 @@ from symconv.core import (
 )
 from symconv.errors import InvalidSpecError
 from symconv.spec import Slice
+from symconv.testing import layers
 
-from strategies import (
-    conv_specs,
-    conv_transpose_specs,
-    pool_specs,
-    resize_specs,
-    shuffle_specs,
-    valid_input_sizes,
-)
+from strategies import conv_specs, pool_specs, shuffle_specs, valid_input_sizes
 
 NDIMS = (1, 2, 3)
 #: Spatial span per rank: keeps 3-D maps around 10^5 entries.
@@ -89,9 +83,9 @@ def _channels(draw: st.DrawFn, declared: int | None, groups: int) -> int:
 def conv_cases(draw: st.DrawFn, ndim: int) -> tuple[Any, ...]:
     """A conv spec of any convention (resolved pads are explicit pairs), or a PyTorch spec
     with a non-zero ``padding_mode``, with channels, an input size, data and weights."""
-    if draw(st.booleans()):
-        spec = draw(conv_specs(ndim, draw(st.sampled_from(("torch", "onnx", "jax")))))
-        sizes = draw(valid_input_sizes(spec, span=SPAN[ndim]))
+    if draw(st.booleans()):  # the kit's layers, edge sizes included
+        spec, sizes = draw(layers(kind="conv", convention=("torch", "onnx", "jax"), ndim=ndim,
+                                  span=SPAN[ndim]))
     else:
         spec = draw(conv_specs(ndim, "torch"))
         pads = spec.padding if isinstance(spec.padding, tuple) else ((0, 0),) * ndim
@@ -109,9 +103,10 @@ def conv_cases(draw: st.DrawFn, ndim: int) -> tuple[Any, ...]:
 
 @st.composite
 def conv_transpose_cases(draw: st.DrawFn, ndim: int) -> tuple[Any, ...]:
-    convention = draw(st.sampled_from(("torch", "onnx", "keras", "jax")))
-    spec = draw(conv_transpose_specs(ndim, convention))
-    sizes = draw(valid_input_sizes(spec, span=SPAN[ndim]))
+    """The kit's transposed convs (output_padding at its limit half of the time, edge sizes),
+    with channels, data and weights."""
+    spec, sizes = draw(layers(kind="conv-transpose", convention=("torch", "onnx", "keras", "jax"),
+                              ndim=ndim, span=SPAN[ndim]))
     c_in = spec.groups * draw(st.integers(1, 2))
     c_out = spec.groups * draw(st.integers(1, 2))
     x = _ints(draw, (2, c_in, *sizes))
@@ -204,8 +199,8 @@ def test_avg_pool_map_equals_reference(ndim: int, data: st.DataObject) -> None:
 @pytest.mark.parametrize("ndim", NDIMS)
 @given(data=st.data())
 def test_max_pool_selection_times_x_is_max_pool(ndim: int, data: st.DataObject) -> None:
-    spec = data.draw(pool_specs(ndim, "torch", "max"))
-    sizes = data.draw(valid_input_sizes(spec, span=SPAN[ndim]))
+    spec, sizes = data.draw(layers(kind="max-pool", convention="torch", ndim=ndim,
+                                   span=SPAN[ndim]))
     # few distinct values: ties are common, so the arg-max rule matters
     x = data.draw(st.integers(0, 2**32 - 1).map(
         lambda s: np.random.default_rng(s).integers(0, 3, size=(2, *sizes))))
@@ -272,9 +267,10 @@ def resize_cases(draw: st.DrawFn, ndim: int) -> tuple[Any, ...]:
         align = draw(st.booleans()) if mode == "linear" else None
         sf = tuple(draw(st.sampled_from(FLOAT_FACTORS)) for _ in range(ndim))
         spec = symconv.Resize(scale_factor=sf, mode=mode, align_corners=align, ndim=ndim)
-    else:
-        spec = draw(resize_specs(ndim, "torch"))
-    sizes = draw(valid_input_sizes(spec, span=SPAN[ndim] + 3))
+        sizes = draw(valid_input_sizes(spec, span=SPAN[ndim] + 3))
+    else:  # the kit's resizes: float32-sensitive ratios half of the time
+        spec, sizes = draw(layers(kind="resize", convention="torch", ndim=ndim,
+                                  span=SPAN[ndim] + 3))
     x = draw(st.integers(0, 2**32 - 1).map(
         lambda s: np.random.default_rng(s).integers(-9, 10, size=(1, 2, *sizes))))
     return spec, tuple(sizes), x
@@ -506,10 +502,23 @@ def test_conv_transpose_matrix_equals_conv_matrix_transposed(
                                        output_padding=op, dilation=d, groups=g)
         except InvalidSpecError:  # that op leaves an empty output on this input
             return
-        assert tuple(n - aa + o for n, aa, o in zip(sizes, a, op, strict=True)) != sizes
-        # a different output grid; the flat matrices can only coincide when the conv reads
-        # nothing but padding (both all zero on the same number of positions)
-        assert t2 != c.T or (c.is_zero_matrix and t2.is_zero_matrix)
+        out = tuple(n - aa + o for n, aa, o in zip(sizes, a, op, strict=True))
+        assert out != sizes  # a different output grid: never the conv's adjoint
+        # the flat matrices can only coincide on a grid with as many positions: (2, 1)
+        # against (1, 2) for k=1, s=(1, 2), d=(2, 1), op=(1, 0) on (1, 2), both [w, 0]
+        assert t2 != c.T or prod(out) == prod(sizes)
+
+
+def test_a_wrong_output_padding_can_give_the_flat_adjoint_on_another_grid() -> None:
+    """k=1, s=(1, 2), d=(2, 1) on (1, 2): a = (0, 1); op = (1, 0) outputs a (2, 1) grid whose
+    flat 2x1 matrix [w, 0]^T equals the conv's transpose on the (1, 2) grid (Hypothesis found
+    this against the old claim that only all-zero maps coincide)."""
+    kw: dict[str, Any] = {"stride": (1, 2), "padding": ((0, 0), (0, 0)), "dilation": (2, 1)}
+    c = conv_matrix((1, 1, 2), (1, 1, 1, 1), **kw)
+    t2 = conv_transpose_matrix((1, 1, 1), (1, 1, 1, 1), output_padding=(1, 0), **kw)
+    assert t2 == c.T and c.nnz() == 1  # [w, 0]: not a zero map
+    out = symconv.resolve(symconv.ConvTranspose(kernel=1, output_padding=(1, 0), **kw), (1, 1))
+    assert out.output == (2, 1)  # not the conv's input grid (1, 2)
 
 
 def test_output_padding_below_dilation_is_not_the_adjoint() -> None:

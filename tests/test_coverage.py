@@ -47,8 +47,9 @@ from symconv.coverage import (
 from symconv.coverage.receptive import receptive_field
 from symconv.numeric import conv, conv_transpose
 from symconv.spec.syntax import parse_layers
+from symconv.testing import LayerCase, layers
 
-from strategies import conv_specs, conv_transpose_specs, pool_specs, resize_specs
+from strategies import conv_specs, conv_transpose_specs
 
 # --------------------------------------------------------------------------- closed forms
 
@@ -150,33 +151,28 @@ def _every(coords: Any) -> Any:
     return np.ones(coords.shape[1], dtype=bool)
 
 
-@st.composite
-def shift_invariant_layers(draw: st.DrawFn) -> tuple[Any, tuple[int, ...]]:
-    """Torch layers whose structure commutes with shifting the input (explicit pads, resizes
-    by a scale factor with a shift-invariant coordinate map) and a valid input size."""
-    ndim = draw(st.integers(1, 2))
-    kind = draw(st.sampled_from(["conv", "transpose", "max", "avg", "resize"]))
-    if kind == "conv":
-        spec = draw(conv_specs(ndim, "torch"))
-        assume(not isinstance(spec.padding, str))
-        spec = dataclasses.replace(spec, groups=1, in_channels=None, out_channels=None)
-    elif kind == "transpose":
-        spec = dataclasses.replace(draw(conv_transpose_specs(ndim, "torch")), groups=1,
-                                   in_channels=None, out_channels=None)
-    elif kind == "resize":
-        spec = draw(resize_specs(ndim, "torch"))
-        assume(spec.scale_factor is not None and spec.align_corners is not True)
-    else:
-        spec = draw(pool_specs(ndim, "torch", kind))
-    sizes = tuple(draw(st.integers(1, 14)) for _ in range(ndim))
-    try:
-        resolve(spec, sizes)
-    except InvalidSpecError:
-        assume(False)
-    return spec, sizes
+def _shift_invariant(case: LayerCase) -> bool:
+    """Explicit pads, and resizes by a scale factor with a shift-invariant coordinate map (no
+    ``align_corners``): the layers whose structure commutes with shifting the input."""
+    layer: Any = case.layer
+    if isinstance(layer, Resize):
+        return layer.scale_factor is not None and layer.align_corners is not True
+    return not isinstance(layer.padding, str)
 
 
-@given(shift_invariant_layers())
+def _one_group(case: LayerCase) -> LayerCase:
+    if isinstance(case.layer, Conv | ConvTranspose):
+        return case._replace(layer=dataclasses.replace(case.layer, groups=1, in_channels=None,
+                                                       out_channels=None))
+    return case
+
+
+#: The kit's torch layers whose structure commutes with shifting the input, with edge sizes.
+SHIFT_INVARIANT = layers(kind=("conv", "conv-transpose", "max-pool", "avg-pool", "resize"),
+                         convention="torch", ndim=(1, 2)).filter(_shift_invariant).map(_one_group)
+
+
+@given(SHIFT_INVARIANT)
 def test_forward_interior_is_border_free(case: tuple[Any, tuple[int, ...]]) -> None:
     layer, sizes = case
     cb = checkerboard(layer, sizes)
@@ -191,7 +187,7 @@ def test_forward_interior_is_border_free(case: tuple[Any, tuple[int, ...]]) -> N
                               big.out_shape[1:])[tuple(slice(a, b) for a, b in moved)])
 
 
-@given(shift_invariant_layers())
+@given(SHIFT_INVARIANT)
 def test_gradient_interior_is_border_free(case: tuple[Any, tuple[int, ...]]) -> None:
     layer, sizes = case
     cb = gradient_checkerboard(layer, sizes)

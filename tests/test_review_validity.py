@@ -98,9 +98,15 @@ def _unpool_specs(draw: st.DrawFn, nd: int, conv: str) -> MaxUnpool:
 
 
 def _specs(nd: int, conv: str) -> st.SearchStrategy[Any]:
-    return st.one_of(S.conv_specs(nd, conv), S.pool_specs(nd, conv), S.resize_specs(nd, conv),
-                     S.shuffle_specs(nd, conv), S.conv_transpose_specs(nd, conv),
-                     _unpool_specs(nd, conv))
+    """Every spec strategy of the kit (max and average pooling, adaptive pooling, pixel
+    shuffle and unshuffle, cubic resizes where the convention has them) and max-unpooling."""
+    makers = [S.conv_specs(nd, conv), S.pool_specs(nd, conv, "max"), S.pool_specs(nd, conv, "avg"),
+              S.adaptive_specs(nd, conv), S.resize_specs(nd, conv), S.shuffle_specs(nd, conv),
+              S.shuffle_specs(nd, conv, unshuffle=True), S.conv_transpose_specs(nd, conv),
+              _unpool_specs(nd, conv)]
+    if conv == "onnx" or (conv == "torch" and nd == 2):  # PyTorch's bicubic is 2-D only
+        makers.append(S.cubic_resize_specs(nd, conv))
+    return st.one_of(makers)
 
 
 @st.composite

@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 import symconv
@@ -28,7 +28,6 @@ from symconv import (
     InvalidSpecError,
     MaxPool,
     MaxUnpool,
-    PadMode,
     PixelShuffle,
     PixelUnshuffle,
     Resize,
@@ -47,8 +46,10 @@ from symconv.sizes.proof import (
 )
 from tests.strategies import (
     CONVENTIONS,
+    adaptive_specs,
     conv_specs,
     conv_transpose_specs,
+    cubic_resize_specs,
     pool_specs,
     resize_specs,
     shuffle_specs,
@@ -66,27 +67,22 @@ def unpool_specs(draw: st.DrawFn, ndim: int = 1, convention: str = "torch") -> M
                      ndim=ndim)
 
 
-def _known_bug(spec: Any) -> bool:
-    """ONNX pooling with padding='valid' and ceil_mode=True: shapes.py drops ceil_mode (see
-    test_onnx_valid_ceil_mode_is_honoured)."""
-    return (isinstance(spec, MaxPool | AvgPool) and spec.padding is PadMode.VALID
-            and spec.ceil_mode)
-
-
 @st.composite
 def provable_layers(draw: st.DrawFn, ndim: int = 1) -> Any:
-    """A valid spec of any layer whose output size is a function of the input size."""
+    """A valid spec of any layer whose output size is a function of the input size: every
+    spec strategy of the kit (cubic resizes where the convention has them) and max-unpooling."""
     convention = draw(st.sampled_from(CONVENTIONS))
     makers = [conv_specs(ndim, convention), pool_specs(ndim, convention, "max"),
               pool_specs(ndim, convention, "avg"), resize_specs(ndim, convention),
-              shuffle_specs(ndim, convention), shuffle_specs(ndim, convention, unshuffle=True)]
+              adaptive_specs(ndim, convention), shuffle_specs(ndim, convention),
+              shuffle_specs(ndim, convention, unshuffle=True)]
     if convention != "tensorflow":  # TensorFlow transposed convs need output_shape
         makers.append(conv_transpose_specs(ndim, convention))
     if convention in ("torch", "onnx"):
         makers.append(unpool_specs(ndim, convention))
-    spec = draw(st.one_of(makers))
-    assume(not _known_bug(spec))
-    return spec
+    if convention == "onnx" or (convention == "torch" and ndim == 2):  # bicubic: 2-D only
+        makers.append(cubic_resize_specs(ndim, convention))
+    return draw(st.one_of(makers))
 
 
 def closed(spec: Any, sizes: Any, axis: int = 0) -> int | None:

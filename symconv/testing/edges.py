@@ -148,6 +148,8 @@ def _window_lows(spec: Any) -> list[int] | None:
             return [k if name == "valid" else 1 for k in keff]
         if isinstance(spec, MaxPool | AvgPool) and any(d > 1 for d in spec.dilation):
             return keff  # a dilated window can skip the whole input: keep it inside
+        if isinstance(spec, AvgPool) and spec.convention.value == "torch" and len(keff) == 3:
+            return keff  # PyTorch avg_pool3d: input >= kernel, whatever the padding
         return [max(1, k - b - e) for k, (b, e) in zip(keff, pairs, strict=True)]
     if isinstance(spec, ConvTranspose):
         if spec.convention.value == "tensorflow":
