@@ -150,6 +150,47 @@ def test_expected_transpose_and_resize_against_reference() -> None:
         x, scale_factor=Fraction(3, 2)).tolist()
 
 
+@pytest.mark.parametrize(("c_in", "c_out", "groups", "size"),
+                         [(64, 64, 1, (12, 10)), (64, 64, 64, (9,)), (16, 32, 4, (7, 6)),
+                          (6, 4, 2, (3, 4, 3))])
+def test_wide_convolutions_are_exact_and_quick(c_in: int, c_out: int, groups: int,
+                                               size: tuple[int, ...]) -> None:
+    """The factored map (spatial map once, channels mixed per tap) against the reference
+    ops, forward and both gradients, for convolutions and transposed ones of real width."""
+    nd = len(size)
+    for layer in (symconv.Conv(kernel=3, stride=2, padding=1, dilation=1, groups=groups),
+                  symconv.ConvTranspose(kernel=3, stride=2, padding=1, output_padding=1,
+                                        groups=groups)):
+        x, w = random_inputs(layer, size, channels=c_in, out_channels=c_out, batch=2)
+        e = expected(layer, x, w)
+        assert e.factored is not None and e.output.dtype == np.int64
+        g = np.random.default_rng(3).integers(-3, 4, size=e.shape)
+        s, p = (2,) * nd, ((1, 1),) * nd
+        if isinstance(layer, symconv.Conv):
+            ref = numeric.conv(x, w, s, p, (1,) * nd, groups)
+            gx = numeric.conv_grad_input(g, w, size, s, p, (1,) * nd, groups)
+            gw = numeric.conv_grad_weight(x, g, (3,) * nd, s, p, (1,) * nd, groups)
+            assert e.input_grad(g).tolist() == np.asarray(gx).tolist()
+            assert e.weight_grad(g).tolist() == np.asarray(gw).tolist()
+        else:
+            ref = numeric.conv_transpose(x, w, s, p, (1,) * nd, groups=groups)
+            # the adjoint: <layer(x), g> = <x, input_grad(g)>
+            assert int((e.output * g).sum()) == int((x * e.input_grad(g)).sum())
+        assert e.output.tolist() == np.asarray(ref).tolist()
+
+
+def test_the_factored_map_leaves_int64_only_where_it_must() -> None:
+    """Past int64's bound the sums go to Python ints; Fractions stay Fractions."""
+    layer = symconv.Conv(kernel=2, groups=2)
+    x, w = random_inputs(layer, (5,), channels=4, out_channels=2)
+    small = expected(layer, x, w).output
+    big = expected(layer, x * 2**40, w * 2**22).output
+    assert big.dtype == object and (big == small.astype(object) * 2**62).all()
+    halves = expected(layer, x, np.frompyfunc(lambda v: Fraction(int(v), 2), 1, 1)(w)
+                      .astype(object)).output
+    assert (halves * 2 == small).all() and isinstance(halves.flat[0], Fraction | int)
+
+
 def test_expected_is_exact_or_float() -> None:
     pool = symconv.AvgPool(kernel=2)
     assert expected(pool, np.array([[[1, 2]]])).output.tolist() == [[[Fraction(3, 2)]]]
@@ -438,6 +479,15 @@ def test_an_nd_finding_comes_with_a_1d_case_that_fails_too() -> None:
     assert "  1-D reproduce: symconv shape max-pool --in 3 --kernel 2 --stride 2" in str(err)
     with pytest.raises(LayerMismatch):
         assert_layer_matches(ceil_max_pool, *err.one_axis)
+
+    def no_1d(layer: Any, x: Any, w: Any) -> Any:  # a 2-D-only implementation
+        if x.ndim == 3:
+            raise NotImplementedError("2-D only")
+        return ceil_max_pool(layer, x, w)
+
+    with pytest.raises(LayerMismatch) as info:
+        check_implementation(no_1d, st.just(LayerCase(layer, (3, 1))), max_examples=1)
+    assert info.value.one_axis is None and "1-D" not in str(info.value)
 
 
 def test_planted_reversed_same_split_is_caught_and_shrunk() -> None:

@@ -47,6 +47,7 @@ from symconv.spec import (
     MaxPool,
     MaxUnpool,
 )
+from symconv.testing.channels import ChannelMap, channel_map
 
 __all__ = ["Expected", "expected", "is_exact", "random_inputs", "weight_shape"]
 
@@ -145,7 +146,9 @@ class Expected:
 
     ``output`` has shape ``(N, C_out, *out)``; ``exact`` says whether it is exact
     (``int``/``Fraction``) or float64; ``maps`` holds the map per sample (one shared map,
-    except for max pooling, whose selection depends on the sample).  ``layer`` is the layer
+    except for max pooling, whose selection depends on the sample); a convolution's map is
+    ``factored`` instead: its spatial map once, the channels mixed per tap
+    (:mod:`symconv.testing.channels`).  ``layer`` is the layer
     broadcast to the input's rank, ``pads`` the ``(before, after)`` pads applied per axis.
     """
 
@@ -156,6 +159,7 @@ class Expected:
     exact: bool
     pads: tuple[tuple[int, int], ...] | None
     maps: tuple[IndexMap, ...] = field(repr=False, default=())
+    factored: ChannelMap | None = field(repr=False, default=None)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -178,6 +182,9 @@ class Expected:
         """``A^T g``: the gradient with respect to ``x`` of ``<g, layer(x)>`` (the adjoint
         map; exact when the output is)."""
         arr = self._g(g)
+        if self.factored is not None:
+            assert self.w is not None
+            return self.factored.adjoint(arr, self.w, self.exact)
         outs = [self._apply(self._map(n).T, arr[n:n + 1]) for n in range(arr.shape[0])] \
             if len(self.maps) > 1 else [self._apply(self.maps[0].T, arr)]
         return np.concatenate(outs) if len(outs) > 1 else outs[0]
@@ -188,6 +195,9 @@ class Expected:
         if self.w is None:
             return None
         arr = self._g(g)
+        if self.factored is not None:
+            return self.factored.weight_grad(self.x, arr, tuple(np.asarray(self.w).shape),
+                                             self.exact)
         m = self.maps[0]
         n = arr.shape[0]
         gf, xf = arr.reshape(n, -1), self.x.reshape(n, -1)
@@ -276,6 +286,21 @@ def expected(layer: Layer, x: Any, w: Any = None, *, max_nnz: int | None = None,
                                "covers every other layer kind")
     per_sample = isinstance(layer, MaxPool | AdaptiveMaxPool)
     check_budget(n * c * max(1, prod(sizes)), max_nnz, max_memory=max_memory, what="input")
+    pads: tuple[tuple[int, int], ...] | None = None if r.pads is None else tuple(
+        (int(b), int(e)) for b, e in r.pads)
+    if wt is not None and out_channels is not None:
+        from symconv.core.budget import plan_of
+
+        # the full map's rules (channels, groups) without building it
+        plan_of(lambda: linear_map(layer, (c, *sizes), out_channels=out_channels,
+                                   max_nnz=1 << 62, max_memory=1 << 62))
+        want = weight_shape(layer, c, out_channels, len(sizes))
+        if tuple(wt.shape) != want:
+            raise InvalidSpecError(f"w shape={fmt(wt.shape)} must be {fmt(want)} (weight "
+                                   f"layout of {type(layer).__name__})")
+        cmap = channel_map(layer, sizes, c, out_channels, max_nnz=max_nnz,
+                           max_memory=max_memory)
+        return Expected(r.layer, arr, wt, cmap.apply(arr, wt, exact), exact, pads, (), cmap)
     if per_sample:
         sel = arr.astype(np.float64) if not exact else arr
         maps = tuple(linear_map(layer, (c, *sizes), x=sel[i], max_nnz=max_nnz,
@@ -283,9 +308,8 @@ def expected(layer: Layer, x: Any, w: Any = None, *, max_nnz: int | None = None,
     else:
         maps = (linear_map(layer, (c, *sizes), out_channels=out_channels, max_nnz=max_nnz,
                            max_memory=max_memory),)
-    pads = tuple(tuple(int(v) for v in p) for p in r.pads) if r.pads is not None else None
-    result = Expected(r.layer, arr, wt, arr, exact, pads, maps)  # type: ignore[arg-type]
+    result = Expected(r.layer, arr, wt, arr, exact, pads, maps)
     outs = [result._apply(m, arr[i:i + 1]) for i, m in enumerate(maps)] if per_sample \
         else [result._apply(maps[0], arr)]
     out = np.concatenate(outs) if len(outs) > 1 else outs[0]
-    return Expected(r.layer, arr, wt, out, exact, pads, maps)  # type: ignore[arg-type]
+    return Expected(r.layer, arr, wt, out, exact, pads, maps)

@@ -72,9 +72,12 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("apply_exact Python ints (object)", "core", {"call": "exact-object", "n": 500}),
     ("apply_exact Fractions in", "core", {"call": "exact-fraction", "n": 400}),
     ("apply float64 batch 4", "core", {"call": "float4", "n": 800}),
-    ("weight_grad int64 (testing kit)", "core", {"call": "wgrad-exact", "n": 1200}),
-    ("weight_grad Fractions (testing kit)", "core", {"call": "wgrad-fraction", "n": 500}),
-    ("weight_grad float64 (testing kit)", "core", {"call": "wgrad-float", "n": 1200}),
+    ("kit weight_grad int64", "core", {"call": "wgrad-exact", "n": 1200}),
+    ("kit weight_grad Fractions", "core", {"call": "wgrad-fraction", "n": 500}),
+    ("kit weight_grad float64", "core", {"call": "wgrad-float", "n": 1200}),
+    ("kit 64->64 channels, apply", "core", {"call": "wide-apply", "n": 200}),
+    ("kit apply Fractions", "core", {"call": "fraction-apply", "n": 500}),
+    ("kit 64->64 channels, weight_grad", "core", {"call": "wgrad-wide", "n": 200}),
 ]
 
 
@@ -193,7 +196,13 @@ def _core_case(call: str, n: int) -> tuple[Any, Any, Any]:
     if call.startswith(("exact", "float")):
         return _apply_case(call, n, big)
     if call.startswith("wgrad"):
-        return _weight_grad_case(call, n)
+        kind = call.split("-")[1]
+        return _factored_case(n, True, 64 if kind == "wide" else 1,
+                              "int" if kind in ("wide", "exact") else kind)
+    if call == "wide-apply":
+        return _factored_case(n, grad=False)
+    if call == "fraction-apply":
+        return _factored_case(n, False, 1, "fraction")
 
     def shuffled() -> Any:  # a conv map whose rows run backwards: canonical() must sort
         m = conv()
@@ -252,37 +261,44 @@ def _apply_case(call: str, n: int, big: dict[str, Any]) -> tuple[Any, Any, Any]:
     return setup, estimate, go
 
 
-def _weight_grad_case(call: str, n: int) -> tuple[Any, Any, Any]:
-    """The kit's weight gradient of a 3x3 conv (``Expected.weight_grad``): the expected
-    result and the cotangent are the inputs; the estimate is its budget check less the map."""
+def _factored_case(n: int, grad: bool, channels: int = 64,
+                   kind: str = "int") -> tuple[Any, Any, Any]:
+    """The kit's factored map of a ``channels``-to-``channels`` 3x3 convolution on n x n,
+    batch 2 (:mod:`symconv.testing.channels`): applied, or its weight gradient; the spatial
+    map, x, w and g (int64, float64 or Fractions) are the inputs."""
     from fractions import Fraction
 
     import numpy as np
 
     from symconv.core.budget import plan_of
     from symconv.spec import Conv
-    from symconv.testing import expected, random_inputs
+    from symconv.testing import random_inputs
+    from symconv.testing.channels import channel_map
 
-    layer = Conv(kernel=3)
-    exact = call != "wgrad-float"
+    layer = Conv(kernel=3, padding=1)
 
     def setup() -> Any:
-        x, w = random_inputs(layer, (n, n), exact=exact)
-        if call == "wgrad-fraction":
+        x, w = random_inputs(layer, (n, n), channels=channels, out_channels=channels,
+                             batch=2, exact=kind != "float")
+        if kind == "fraction":
             x = np.frompyfunc(lambda v: Fraction(int(v), 3), 1, 1)(x).astype(object)
-        e = expected(layer, x, w, max_nnz=10**12, max_memory=1 << 40)
-        return e, np.ones(e.shape, dtype=np.int64 if exact else np.float64)
+        cmap = channel_map(layer, (n, n), channels, channels)
+        return cmap, x, w, np.ones((2, channels, n, n), dtype=np.int64)
+
+    def step(inputs: Any) -> Any:
+        cmap, x, w, g = inputs
+        exact = kind != "float"
+        return (lambda: cmap.weight_grad(x, g, w.shape, exact)) if grad else (
+            lambda: cmap.apply(x, w, exact))
 
     def estimate(inputs: Any) -> int:
-        e, g = inputs
-        return int(plan_of(lambda: e.weight_grad(g)).nbytes - e.maps[0].nbytes)
+        return int(plan_of(step(inputs)).nbytes - inputs[0].spatial.nbytes)
 
     def go(inputs: Any) -> Any:
-        e, g = inputs
-        e.weight_grad(g)
+        step(inputs)()
 
         class Done:
-            nnz = e.maps[0].nnz
+            nnz = inputs[0].nnz
         return Done()
 
     return setup, estimate, go
