@@ -142,43 +142,36 @@ class ChannelMap:
     # ------------------------------------------------------------------ the three products
     def apply(self, x: NDArray[Any], w: NDArray[Any], exact: bool) -> NDArray[Any]:
         """``layer(x)``: ``x`` of shape ``(N, C_in, *in)`` -> ``(N, C_out, *out)``."""
-        n, g = x.shape[0], self.groups
-        dtype = self._dtype(exact, self._per_index() * max(self.c_in, self.c_out), x, w)
-        self._budget(n, dtype, "channel-mixed application",
-                     n * self.c_out * math.prod(self._out_spatial()))
-        xs = x.reshape(n, g, self.c_in // g, -1).astype(dtype)
-        ws = self._weights(w).astype(dtype)
-        out_size = math.prod(self.spatial.out_shape or (0,))
-        out = np.zeros((n, g, self.c_out // g, out_size), dtype=dtype)
-        if dtype is object:
-            out[...] = 0
-        for t, rows, cols, coef in self._taps():
-            gathered = xs[..., cols]  # (n, g, ci, m)
-            if coef is not None:
-                gathered = gathered * coef.astype(dtype)
-            terms = np.einsum("goc,ngcm->ngom", ws[..., t], gathered)
-            np.add.at(out.transpose(3, 0, 1, 2), rows, terms.transpose(3, 0, 1, 2))
-        return self._finish(out.reshape(n, self.c_out, *self._out_spatial()), exact, dtype)
+        return self._mix(x, w, exact, forward=True)
 
     def adjoint(self, g_out: NDArray[Any], w: NDArray[Any], exact: bool) -> NDArray[Any]:
         """``A^T g``: the input gradient, ``g`` of shape ``(N, C_out, *out)``."""
-        n, g = g_out.shape[0], self.groups
-        dtype = self._dtype(exact, self._per_index() * max(self.c_in, self.c_out), g_out, w)
-        self._budget(n, dtype, "channel-mixed adjoint",
-                     n * self.c_in * math.prod(self._in_spatial()))
-        gs = g_out.reshape(n, g, self.c_out // g, -1).astype(dtype)
-        ws = self._weights(w).astype(dtype)
-        in_size = math.prod(self.spatial.in_shape or (0,))
-        out = np.zeros((n, g, self.c_in // g, in_size), dtype=dtype)
+        return self._mix(g_out, w, exact, forward=False)
+
+    def _mix(self, src: NDArray[Any], w: NDArray[Any], exact: bool,
+             forward: bool) -> NDArray[Any]:
+        """The map (``forward``: gather the cols, scatter into the rows) or its adjoint
+        (gather the rows, scatter into the cols), the channels mixed per tap."""
+        n, g = src.shape[0], self.groups
+        c_src, c_dst = (self.c_in, self.c_out) if forward else (self.c_out, self.c_in)
+        dst_spatial = self._out_spatial() if forward else self._in_spatial()
+        dtype = self._dtype(exact, self._per_index() * max(self.c_in, self.c_out), src, w)
+        self._budget(n, dtype, "channel-mixed application" if forward else
+                     "channel-mixed adjoint", n * c_dst * math.prod(dst_spatial))
+        ss = src.reshape(n, g, c_src // g, -1).astype(dtype)
+        ws = self._weights(w).astype(dtype)  # (g, out/g, in/g, K)
+        out = np.zeros((n, g, c_dst // g, math.prod(dst_spatial)), dtype=dtype)
         if dtype is object:
             out[...] = 0
+        spec = "goc,ngcm->ngom" if forward else "goc,ngom->ngcm"
         for t, rows, cols, coef in self._taps():
-            gathered = gs[..., rows]  # (n, g, co, m)
+            take, put = (cols, rows) if forward else (rows, cols)
+            gathered = ss[..., take]  # (n, g, channels of src, m)
             if coef is not None:
                 gathered = gathered * coef.astype(dtype)
-            terms = np.einsum("goc,ngom->ngcm", ws[..., t], gathered)
-            np.add.at(out.transpose(3, 0, 1, 2), cols, terms.transpose(3, 0, 1, 2))
-        return self._finish(out.reshape(n, self.c_in, *self._in_spatial()), exact, dtype)
+            terms = np.einsum(spec, ws[..., t], gathered)
+            np.add.at(out.transpose(3, 0, 1, 2), put, terms.transpose(3, 0, 1, 2))
+        return self._finish(out.reshape(n, c_dst, *dst_spatial), exact, dtype)
 
     def weight_grad(self, x: NDArray[Any], g_out: NDArray[Any], w_shape: tuple[int, ...],
                     exact: bool) -> NDArray[Any]:
