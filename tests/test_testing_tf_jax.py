@@ -535,18 +535,15 @@ def test_tensorflow_resize(sessions: Any) -> None:
                                                ndim=2).filter(expressible), **RESIZE_TOL)
 
 
-def test_tensorflow_onednn_sigfpe(sessions: Any) -> None:
-    """TensorFlow's default kernels on x86 (oneDNN): unaided, with the default budget, the
-    kit finds issue 14's SIGFPE (known class ``tf-max-pool-sigfpe``) in max pooling with a
-    window larger than the input, and shrinks it to ``tf.nn.max_pool1d``, window 2, stride 1,
-    'VALID' on one input (TensorFlow 2.21.0, an AVX-512 CPU).  oneDNN's kernels depend on the
-    CPU: a run where TensorFlow rejects every case passes too; anything else fails."""
-    fn = _tf(sessions, **ONEDNN)
+def _sigfpe_or_refusals(fn: Framework, convention: str, who: str) -> None:
+    """On oneDNN kernels the pools' rejected sizes either kill the worker with SIGFPE
+    (issue 14, class ``tf-max-pool-sigfpe``: a max pooling window larger than the input,
+    shrunk by the kit) or are all refused: anything else fails."""
     try:
-        check_implementation(fn, layers(kind=("max-pool", "avg-pool"), convention="tensorflow",
+        check_implementation(fn, layers(kind=("max-pool", "avg-pool"), convention=convention,
                                         valid=False, rejects="size"), derandomize=True)
     except LayerMismatch as err:
-        assert "crashed (tensorflow killed by SIGFPE)" in str(err), err
+        assert f"crashed ({who} killed by SIGFPE)" in str(err), err
         assert fn.judge(err).name == "tf-max-pool-sigfpe"
         layer: Any = err.layer
         assert isinstance(layer, symconv.MaxPool), err
@@ -554,6 +551,15 @@ def test_tensorflow_onednn_sigfpe(sessions: Any) -> None:
         assert "reproduce: symconv shape max-pool" in str(err)
     else:
         assert fn.session.crashes == []
+
+
+def test_tensorflow_onednn_sigfpe(sessions: Any) -> None:
+    """TensorFlow's default kernels on x86 (oneDNN): unaided, with the default budget, the
+    kit finds issue 14's SIGFPE (known class ``tf-max-pool-sigfpe``) in max pooling with a
+    window larger than the input, and shrinks it to ``tf.nn.max_pool1d``, window 2, stride 1,
+    'VALID' on one input (TensorFlow 2.21.0, an AVX-512 CPU).  oneDNN's kernels depend on the
+    CPU: a run where TensorFlow rejects every case passes too; anything else fails."""
+    _sigfpe_or_refusals(_tf(sessions, **ONEDNN), "tensorflow", "tensorflow")
 
 
 def test_tensorflow_onednn_strided_convolution(sessions: Any) -> None:
@@ -735,17 +741,7 @@ def test_keras_tensorflow_onednn(sessions: Any) -> None:
     requires("tensorflow")
     fn = Framework(sessions("keras-tensorflow", **ONEDNN), keras_case,
                    "keras-tensorflow (oneDNN)")
-    try:
-        check_implementation(fn, layers(kind=("max-pool", "avg-pool"), convention="keras",
-                                        valid=False, rejects="size"), derandomize=True)
-    except LayerMismatch as err:
-        assert "crashed (keras-tensorflow killed by SIGFPE)" in str(err), err
-        assert fn.judge(err).name == "tf-max-pool-sigfpe"
-        layer: Any = err.layer
-        assert isinstance(layer, symconv.MaxPool), err
-        assert any(n < k for n, k in zip(err.input_size, layer.kernel, strict=True)), err
-    else:
-        assert fn.session.crashes == []
+    _sigfpe_or_refusals(fn, "keras", "keras-tensorflow")
     try:
         check_implementation(fn, layers(kind="conv", convention="keras"), derandomize=True,
                              **KIT_TOL)
