@@ -149,7 +149,8 @@ class Expected:
     except for max pooling, whose selection depends on the sample); a convolution's map is
     ``factored`` instead: its spatial map once, the channels mixed per tap
     (:mod:`symconv.testing.channels`).  ``layer`` is the layer
-    broadcast to the input's rank, ``pads`` the ``(before, after)`` pads applied per axis.
+    broadcast to the input's rank, ``pads`` the ``(before, after)`` pads applied per axis (a
+    transposed convolution's: what is cropped from its full output, under every convention).
     """
 
     layer: Layer
