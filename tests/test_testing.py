@@ -675,6 +675,57 @@ def test_gradient_failures_name_the_cotangent() -> None:
         assert_layer_matches(fn, layer, (5,), grad_fn=short)
 
 
+def _hwio_valid_conv(layer: Any, x: Any, w: Any) -> Any:
+    """TensorFlow's layout by its definition: ``x`` NHWC, ``w`` HWIO, 'VALID', stride 1:
+    ``y[n, i, j, o] = sum x[n, i + a, j + b, c] w[a, b, c, o]``."""
+    ka, kb = w.shape[:2]
+    oa, ob = x.shape[1] - ka + 1, x.shape[2] - kb + 1
+    if oa < 1 or ob < 1:
+        raise ValueError("window larger than the input")
+    y = np.zeros((x.shape[0], oa, ob, w.shape[3]), dtype=np.int64)
+    for a in range(ka):
+        for b in range(kb):
+            y += np.einsum("nijc,co->nijo", x[:, a:a + oa, b:b + ob, :], w[a, b])
+    return y
+
+
+def test_channels_last_is_tensorflows_layout() -> None:
+    """``layout='channels_last'`` hands the implementation NHWC inputs and HWIO kernels
+    (TensorFlow's, Keras's), checked here against a convolution written from TensorFlow's
+    definition; the channels-first kit layout given to it fails."""
+    layer = symconv.Conv(kernel=(2, 3), padding="VALID", convention="tensorflow")
+    assert_layer_matches(_hwio_valid_conv, layer, (5, 6), channels=3, out_channels=4,
+                         batch=2, layout="channels_last")
+
+    def nhwc(layer: Any, x: Any, w: Any) -> Any:  # the reference op behind a NHWC front
+        r = symconv.resolve(layer, x.shape[1:-1])
+        y = numeric.conv(np.moveaxis(x, -1, 1), np.moveaxis(w, (-1, -2), (0, 1)),
+                         r.layer.stride, r.pads, r.layer.dilation, r.layer.groups)
+        return np.moveaxis(y, 1, -1)
+
+    check_implementation(nhwc, layers(kind="conv", convention="tensorflow"),
+                         layout="channels_last", max_examples=40)
+    with pytest.raises(LayerMismatch):
+        assert_layer_matches(_hwio_valid_conv, layer, (5, 6), channels=3, out_channels=4)
+
+    def transposed(layer: Any, x: Any, w: Any) -> Any:  # (*k, C_out, C_in) kernels
+        assert w.shape[-1] == x.shape[-1]
+        back = np.moveaxis(w, (-1, -2), (0, 1))
+        return np.moveaxis(expected(layer, np.moveaxis(x, -1, 1), back).output, 1, -1)
+
+    def grads(layer: Any, x: Any, w: Any, g: Any) -> Any:
+        e = expected(layer, np.moveaxis(x, -1, 1), np.moveaxis(w, (-1, -2), (0, 1)))
+        gc = np.moveaxis(g, -1, 1)
+        return (np.moveaxis(e.input_grad(gc), 1, -1),
+                np.moveaxis(e.weight_grad(gc), (0, 1), (-1, -2)))
+
+    up = symconv.ConvTranspose(kernel=3, stride=2, groups=1)
+    assert_layer_matches(transposed, up, (4, 3), channels=2, out_channels=5,
+                         layout="channels_last", grad_fn=grads)
+    with pytest.raises(symconv.SymconvError, match="layout='NHWC' must be one of"):
+        assert_layer_matches(transposed, up, (4, 3), layout="NHWC")
+
+
 def test_check_implementation_refuses_what_checks_nothing() -> None:
     def anything(layer: Any, x: Any, w: Any) -> Any:
         return 1 / 0

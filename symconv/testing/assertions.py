@@ -74,6 +74,38 @@ class ImplementationCrashed(RuntimeError):
     not dying).  The message says how it died (``"killed by SIGFPE"``)."""
 
 
+LAYOUTS = ("channels_first", "channels_last")
+
+
+class _Layout:
+    """The arrays as an implementation takes them: ``channels_first`` (the kit's: ``x`` of
+    shape ``(N, C, *spatial)``, PyTorch's weights) or ``channels_last`` (``(N, *spatial, C)``
+    and channels-last kernels ``(*k, C_in/groups, C_out)``, ``(*k, C_out/groups, C_in)`` for a
+    transposed convolution: TensorFlow's, Keras's, JAX's ``HWIO``)."""
+
+    def __init__(self, layout: str) -> None:
+        if layout not in LAYOUTS:
+            raise SymconvError(f"layout={fmt(layout)} must be one of {', '.join(LAYOUTS)}")
+        self.last = layout == "channels_last"
+
+    def x(self, a: Any) -> Any:
+        return np.moveaxis(a, 1, -1) if self.last else a
+
+    def w(self, a: Any) -> Any:
+        return None if a is None else np.moveaxis(a, (0, 1), (-1, -2)) if self.last else a
+
+    def back(self, a: Any) -> Any:
+        arr = np.asarray(a)
+        return np.moveaxis(arr, -1, 1) if self.last and arr.ndim >= 2 else arr
+
+    def back_w(self, a: Any) -> Any:
+        arr = np.asarray(a)
+        return np.moveaxis(arr, (-1, -2), (0, 1)) if self.last and arr.ndim >= 2 else arr
+
+    def note(self) -> str:
+        return " (channels_last: shapes shown channels first)" if self.last else ""
+
+
 def _name(fn: Any) -> str:
     return str(getattr(fn, "__name__", None) or type(fn).__name__)
 
@@ -159,6 +191,7 @@ def assert_layer_matches(
     grad_fn: GradFn | None = None,
     max_nnz: int | None = None,
     max_memory: int | None = None,
+    layout: str = "channels_first",
 ) -> None:
     """Assert that ``fn(layer, x, w)`` returns the exact expected output (and, with
     ``grad_fn(layer, x, w, g)`` returning ``grad_x`` or ``(grad_x, grad_w)``, the
@@ -174,12 +207,16 @@ def assert_layer_matches(
     :class:`LayerMismatch`.  Only the convention's own rule counts as a rejection: a case
     the kit cannot judge (weights of the wrong shape, ``x`` of another rank or channel
     count, a map over the budget ``max_nnz``/``max_memory`` of :func:`expected`) raises
-    :class:`~symconv.errors.SymconvError` whatever ``fn`` does.
+    :class:`~symconv.errors.SymconvError` whatever ``fn`` does.  ``layout="channels_last"``
+    hands ``fn`` (and ``grad_fn``) ``x`` as ``(N, *spatial, C)`` and channels-last kernels
+    (``(*k, C_in/groups, C_out)``; transposed: ``(*k, C_out/groups, C_in)``) and reads its
+    results the same way; ``x`` and ``w`` given here stay in the kit's layout.
     """
     from symconv.errors import InvalidSpecError
     from symconv.sizes.shapes import resolve
     from symconv.testing.results import _check_x
 
+    lay = _Layout(layout)
     given = x is not None
     if isinstance(input_size, int):
         input_size = (input_size,)
@@ -204,7 +241,7 @@ def assert_layer_matches(
         resolve(layer, sizes)  # the convention's rule: the one rejection fn must share
     except InvalidSpecError as exc:
         try:
-            got = fn(layer, arr.copy(), None if w is None else np.asarray(w).copy())
+            got = fn(layer, lay.x(arr).copy(), lay.w(None if w is None else np.asarray(w).copy()))
         except ImplementationCrashed as crash:
             raise LayerMismatch(
                 f"{_name(fn)} crashed ({crash}) on {_describe(layer, arr)}, which the "
@@ -219,7 +256,7 @@ def assert_layer_matches(
             layer, sizes) from None
     want = expected(layer, arr, w, max_nnz=max_nnz, max_memory=max_memory)
     try:
-        got = fn(layer, arr.copy(), None if w is None else np.asarray(w).copy())
+        got = fn(layer, lay.x(arr).copy(), lay.w(None if w is None else np.asarray(w).copy()))
     except ImplementationCrashed as crash:
         raise LayerMismatch(
             f"{_name(fn)} crashed ({crash}) on {_describe(layer, arr)}, where the expected "
@@ -229,29 +266,30 @@ def assert_layer_matches(
             f"{_name(fn)} raised {type(exc).__name__} on {_describe(layer, arr)}, where the "
             f"expected output has shape {want.shape} ({_message(exc)})\n{repro}", layer,
             sizes) from exc
-    problem = _compare(got, want.output, want.exact, rtol, atol)
+    problem = _compare(lay.back(got), want.output, want.exact, rtol, atol)
     if problem is not None:
-        raise LayerMismatch(f"{_name(fn)} disagrees on {_describe(layer, arr)}: {problem}\n"
-                            f"{repro}", layer, sizes)
+        raise LayerMismatch(f"{_name(fn)} disagrees on {_describe(layer, arr)}: {problem}"
+                            f"{lay.note()}\n{repro}", layer, sizes)
     if grad_fn is not None:
-        _check_grads(grad_fn, want, layer, seed, rtol, atol, repro, sizes)
+        _check_grads(grad_fn, want, layer, seed, rtol, atol, repro, sizes, lay)
 
 
 def _check_grads(grad_fn: GradFn, want: Expected, layer: Any, seed: int, rtol: float,
-                 atol: float, repro: str, sizes: tuple[int, ...]) -> None:
+                 atol: float, repro: str, sizes: tuple[int, ...], lay: _Layout) -> None:
     rng = np.random.default_rng(seed + 1)
     g = (rng.integers(-3, 4, size=want.shape, dtype=np.int64) if want.exact
          else rng.standard_normal(want.shape))
     x = np.asarray(want.x)
     repro += _grad_line(seed, tuple(want.shape), want.exact)
     try:
-        got = grad_fn(layer, x.copy(), None if want.w is None else np.asarray(want.w).copy(),
-                      g)
+        got = grad_fn(layer, lay.x(x).copy(),
+                      lay.w(None if want.w is None else np.asarray(want.w).copy()), lay.x(g))
     except Exception as exc:
         raise LayerMismatch(f"{_name(grad_fn)} raised {type(exc).__name__} on "
                             f"{_describe(layer, x)} ({_message(exc)})\n{repro}", layer,
                             sizes) from exc
     gx, gw = (got if isinstance(got, tuple) else (got, None))
+    gx, gw = lay.back(gx), None if gw is None else lay.back_w(gw)
     checks = [("input gradient", gx, want.input_grad(g))]
     if gw is not None:
         wg = want.weight_grad(g)
@@ -262,7 +300,8 @@ def _check_grads(grad_fn: GradFn, want: Expected, layer: Any, seed: int, rtol: f
         if problem is not None:
             problem = problem.replace("output shape", f"{what} shape")
             raise LayerMismatch(f"{_name(grad_fn)}: the {what} disagrees on "
-                                f"{_describe(layer, x)}: {problem}\n{repro}", layer, sizes)
+                                f"{_describe(layer, x)}: {problem}{lay.note()}\n{repro}",
+                                layer, sizes)
 
 
 def check_implementation(
@@ -282,6 +321,7 @@ def check_implementation(
     batch: int = 2,
     max_nnz: int | None = None,
     max_memory: int | None = None,
+    layout: str = "channels_first",
 ) -> None:
     """Check ``fn`` on every case ``strategy`` draws (default: ``layers(kind, convention,
     ndim)``), up to ``max_examples`` cases (:data:`DEFAULT_MAX_EXAMPLES`).
@@ -299,9 +339,10 @@ def check_implementation(
     implementation that mixes up samples is caught).  ``convention`` and ``kind``/``ndim``
     choose the default strategy; with a ``strategy`` given they must be ``None``.  A
     strategy that draws nothing to run (only rejected parameters, which have no layer) raises
-    :class:`~symconv.errors.SymconvError` rather than pass without a check.
+    :class:`~symconv.errors.SymconvError` rather than pass without a check.  ``layout``: as
+    for :func:`assert_layer_matches`.
     """
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, given, seed, settings
 
     from symconv.testing.cases import InvalidCase
     from symconv.testing.edges import layers
@@ -311,10 +352,11 @@ def check_implementation(
                            f"ndim={fmt(ndim)} must be None when a strategy is given (they "
                            "choose the default strategy: layers(kind, convention, ndim))")
     cases = layers(kind, convention, ndim) if strategy is None else strategy
+    _Layout(layout)  # checked before any case runs
     checked = [0]
 
     @settings(max_examples=max_examples, deadline=None, database=database,
-              derandomize=derandomize, report_multiple_bugs=False,
+              report_multiple_bugs=False,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                      HealthCheck.data_too_large])
     @given(case=cases)
@@ -323,20 +365,23 @@ def check_implementation(
             if case.layer is None:
                 return
             checked[0] += 1
-            _check_rejected(fn, case, exact, batch)
+            _check_rejected(fn, case, exact, batch, _Layout(layout))
             return
         layer, sizes = case
         checked[0] += 1
         assert_layer_matches(fn, layer, tuple(sizes), exact=exact, rtol=rtol, atol=atol,
                              grad_fn=grad_fn, batch=batch, max_nnz=max_nnz,
-                             max_memory=max_memory)
+                             max_memory=max_memory, layout=layout)
 
     run.__name__ = f"check_{_name(fn)}"
+    if derandomize:  # a fixed seed, not Hypothesis's derandomize: its seed is a digest of
+        run = seed(0)(run)  # this function's source, so the examples moved with each edit
     try:
         run()
     except LayerMismatch as err:
         smaller = _one_axis(fn, err, exact=exact, rtol=rtol, atol=atol, grad_fn=grad_fn,
-                            batch=batch, max_nnz=max_nnz, max_memory=max_memory)
+                            batch=batch, max_nnz=max_nnz, max_memory=max_memory,
+                            layout=layout)
         if smaller is None:
             raise
         # the drawn case stays the finding (a strategy filtered by it must not loop); the
@@ -413,11 +458,13 @@ def _mismatch_in(group: BaseExceptionGroup[Any]) -> LayerMismatch | None:
     return None
 
 
-def _check_rejected(fn: Fn, case: Any, exact: bool, batch: int = 1) -> None:
+def _check_rejected(fn: Fn, case: Any, exact: bool, batch: int = 1,
+                    lay: _Layout | None = None) -> None:
+    lay = lay or _Layout("channels_first")
     x, w = random_inputs(case.layer, case.input_size, exact=exact, batch=batch)
     repro = _reproduction(case.layer, case.input_size, int(x.shape[1]), 0, exact, None, batch)
     try:
-        got = fn(case.layer, x, w)
+        got = fn(case.layer, lay.x(x), lay.w(w))
     except ImplementationCrashed as crash:
         raise LayerMismatch(
             f"{_name(fn)} crashed ({crash}) on {_describe(case.layer, x)}, which "
