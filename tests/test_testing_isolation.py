@@ -115,3 +115,16 @@ def test_close_ends_the_child() -> None:
     fn.close()  # idempotent
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)  # reaped
+
+
+def test_two_runners_close_at_once() -> None:
+    """A later child must not keep an earlier runner's pipe open: closing the first runner
+    ends its child at once, not after the kill timeout."""
+    first, second = isolated(exact_pool), isolated(exact_pool)
+    pool, x = symconv.MaxPool(kernel=2), np.ones((1, 1, 4), dtype=int)
+    first(pool, x, None)
+    second(pool, x, None)
+    start = time.monotonic()
+    first.close()
+    second.close()
+    assert time.monotonic() - start < 5

@@ -41,6 +41,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -48,6 +49,10 @@ from symconv._params import fmt
 from symconv.errors import InvalidSpecError, UnsupportedError
 
 __all__ = ["Isolated", "isolated"]
+
+#: The runners with a child: a later child closes its copies of their ends of the pipe, so
+#: that closing one runner ends its child at once.
+_LIVE: weakref.WeakSet[Isolated] = weakref.WeakSet()
 
 
 def _death(status: int) -> str:
@@ -137,11 +142,15 @@ class Isolated:
         if pid == 0:  # the child: never returns
             try:
                 ours.close()
+                for other in list(_LIVE):  # other children's ends: they must see their EOF
+                    if other._conn is not None:
+                        other._conn.close()
                 _zygote(theirs, self.fn, self.setup)
             finally:
                 os._exit(1)
         theirs.close()
         self._conn, self._zygote, self._worker = ours, pid, None
+        _LIVE.add(self)
 
     def _receive(self, timeout: float) -> tuple[Any, ...] | None:
         """The child's next message (``None``: none within ``timeout`` seconds)."""
@@ -203,6 +212,7 @@ class Isolated:
 
     def close(self) -> None:
         """End the child and its worker (idempotent)."""
+        _LIVE.discard(self)
         if self._conn is not None:
             self._conn.close()
             self._conn = None
