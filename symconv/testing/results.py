@@ -51,9 +51,6 @@ from symconv.testing.channels import ChannelMap, channel_map
 
 __all__ = ["Expected", "expected", "is_exact", "random_inputs", "weight_shape"]
 
-#: Largest batch x entries product :func:`expected` builds gradients for (O(N nnz) values).
-MAX_GRAD_ENTRIES = 20_000_000
-
 
 def is_exact(a: Any) -> bool:
     """``a`` holds only integers or Fractions (an integer array, or an object array of them).
@@ -196,36 +193,9 @@ class Expected:
         if self.w is None:
             return None
         arr = self._g(g)
-        if self.factored is not None:
-            return self.factored.weight_grad(self.x, arr, tuple(np.asarray(self.w).shape),
-                                             self.exact)
-        m = self.maps[0]
-        n = arr.shape[0]
-        gf, xf = arr.reshape(n, -1), self.x.reshape(n, -1)
-        size = int(np.asarray(self.w).size)
-        # int64 where a bound on the sums allows it (exact), Python numbers otherwise
-        ints = self.exact and gf.dtype.kind in "iu" and xf.dtype.kind in "iu" and (
-            int(np.abs(gf).max(initial=0)) * int(np.abs(xf).max(initial=0)) * n
-            * max(m.nnz, 1) < 2**62)
-        # per (sample, entry): the gathered g and x and their product (measured in
-        # tests/benchmarks/bench_memory.py; a Python number is a new object of its own)
-        per = 80 if self.exact and not ints else 30
-        check_budget(n * m.nnz, MAX_GRAD_ENTRIES, per_entry=per, extra_bytes=m.nbytes,
-                     what="weight gradient")
-        taps = m.taps[:, 0]
-        if ints:
-            vals = (gf[:, m.rows].astype(np.int64) * xf[:, m.cols].astype(np.int64)).sum(axis=0)
-            out: NDArray[Any] = np.zeros(size, dtype=np.int64)
-            np.add.at(out, taps, vals)
-        elif self.exact:
-            vals = (gf[:, m.rows].astype(object) * xf[:, m.cols].astype(object)).sum(axis=0)
-            out = np.zeros(size, dtype=object)
-            out[:] = 0
-            np.add.at(out, taps, vals)
-        else:
-            vals = (gf[:, m.rows].astype(float) * xf[:, m.cols].astype(float)).sum(axis=0)
-            out = np.bincount(taps, weights=vals, minlength=size)
-        return out.reshape(np.asarray(self.w).shape)
+        assert self.factored is not None  # every layer with weights has its map factored
+        return self.factored.weight_grad(self.x, arr, tuple(np.asarray(self.w).shape),
+                                         self.exact)
 
     def _apply(self, m: IndexMap, batch: NDArray[Any]) -> NDArray[Any]:
         w = None if self.w is None else self.w
