@@ -179,6 +179,19 @@ def test_wide_convolutions_are_exact_and_quick(c_in: int, c_out: int, groups: in
         assert e.output.tolist() == np.asarray(ref).tolist()
 
 
+def test_the_factored_map_keeps_the_callers_budget() -> None:
+    from symconv.testing.channels import channel_map
+
+    layer = symconv.Conv(kernel=3, padding=1)
+    x, w = random_inputs(layer, (40, 40), channels=64, out_channels=64)
+    tight = channel_map(layer, (40, 40), 64, 64, max_nnz=50_000)
+    with pytest.raises(symconv.InvalidSpecError, match=r"max_nnz=50000 .* channel-mixed "
+                       "application"):
+        tight.apply(x, w, True)
+    assert channel_map(layer, (40, 40), 64, 64, max_nnz=10**6).apply(x, w, True).shape == \
+        (1, 64, 40, 40)
+
+
 def test_the_factored_map_leaves_int64_only_where_it_must() -> None:
     """Past int64's bound the sums go to Python ints; Fractions stay Fractions."""
     layer = symconv.Conv(kernel=2, groups=2)

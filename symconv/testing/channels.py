@@ -44,13 +44,17 @@ RESULT_OBJECT_BYTES = 120
 @dataclasses.dataclass(frozen=True)
 class ChannelMap:
     """The spatial map of one channel pair (``spatial``: rows, cols, taps, coefficients) and
-    the channel layout: ``groups``, ``c_in``, ``c_out`` and whether it is transposed."""
+    the channel layout: ``groups``, ``c_in``, ``c_out`` and whether it is transposed; each
+    product is checked against ``max_nnz`` values and ``max_memory`` bytes (the core's
+    defaults when ``None``) before it runs."""
 
     spatial: IndexMap
     groups: int
     c_in: int
     c_out: int
     transposed: bool
+    max_nnz: int | None = None
+    max_memory: int | None = None
 
     @property
     def nnz(self) -> int:
@@ -129,7 +133,8 @@ class ChannelMap:
         values = n * (self.c_in * math.prod(self._in_spatial())
                       + self.c_out * math.prod(self._out_spatial()))
         per = (GRAD_BYTES_PER_VALUE if what == "weight gradient" else BYTES_PER_VALUE)[kind]
-        check_budget(n * max(self.c_in, self.c_out) * biggest, None, per_entry=per, what=what,
+        check_budget(n * max(self.c_in, self.c_out) * biggest, self.max_nnz,
+                     max_memory=self.max_memory, per_entry=per, what=what,
                      extra_bytes=m.nbytes + 2 * m.nnz + 24 * biggest + 8 * values
                      + (RESULT_OBJECT_BYTES if kind == "object" else 0) * result)
 
@@ -215,4 +220,5 @@ def channel_map(layer: Any, sizes: tuple[int, ...], c_in: int, c_out: int, *,
                               out_channels=None)
     spatial = linear_map(one, (1, *sizes), out_channels=1, max_nnz=max_nnz,
                          max_memory=max_memory)
-    return ChannelMap(spatial, int(layer.groups), c_in, c_out, not isinstance(layer, Conv))
+    return ChannelMap(spatial, int(layer.groups), c_in, c_out, not isinstance(layer, Conv),
+                      max_nnz, max_memory)
