@@ -843,6 +843,19 @@ def test_assert_restores_checks_inferred_restores_at_every_promised_size(residue
             assert_restores(net, promise)
 
 
+def test_the_scan_spans_a_restores_period() -> None:
+    """The sizes compared reach a whole period of the restore past every bound: a restore
+    of period 8 that holds on residues 5, 6, 7 is not declared good from 101..103."""
+    from types import SimpleNamespace
+
+    from symconv.testing.guards import _scan
+
+    everything = SimpleNamespace(threshold=1, period=1, symbol="H")
+    promise = parse_promise("H >= 101")["H"]
+    assert _scan(everything, promise, 8)[-1] >= 101 + 8
+    assert _scan(everything, None, 8)[-1] >= 1 + 8
+
+
 def test_promises_left_out_or_contradictory() -> None:
     net = loads(AUTOENCODER, "yaml")
     with pytest.raises(AssertionError, match="W is not in the promise 'H = 0 mod 4': all its "

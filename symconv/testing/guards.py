@@ -164,16 +164,21 @@ def _sets(rev: Any) -> dict[str, Any]:
     return {s: vs[0] if len(vs) == 1 else intersect(vs, s) for s, vs in by.items()}
 
 
-def _scan(v: Any, p: Promise) -> Any:
+def _scan(v: Any, p: Promise | None, period: int = 1) -> Any:
+    """The sizes ``1..top`` that decide every size: past every bound of the valid set ``v``
+    and of the promise ``p`` (``None``: none), and one whole common period further (with
+    ``period``, a restore's)."""
     import numpy as np
 
-    top = max(v.threshold, p.lo, p.hi or 0) + math.lcm(v.period, p.period()) + 1
+    lo, hi, step = (p.lo, p.hi or 0, p.period()) if p is not None else (0, 0, 1)
+    top = max(v.threshold, lo, hi) + math.lcm(v.period, step, period) + 1
     if top > MAX_SCAN:
         raise InvalidSpecError(
-            f"sizes={fmt(p.text)} with the model's period {v.period} needs {top} sizes "
+            f"sizes={fmt(p.text if p is not None else '')} with the model's period "
+            f"{v.period} needs {top} sizes "
             f"compared, more than the {MAX_SCAN} this guard compares")
     ns = np.arange(1, top + 1, dtype=np.int64)
-    if not p.members(ns).any():  # the scan covers a whole period past every bound
+    if p is not None and not p.members(ns).any():  # a whole period past every bound
         raise InvalidSpecError(f"sizes={fmt(p.text)} must admit some size of {v.symbol}: "
                                "its clauses contradict each other")
     return ns
@@ -324,11 +329,7 @@ def _promised_restores(base: Any, promise: dict[str, Promise], sets: dict[str, A
         period = len(c.rows)
         bad = {int(r.residue) for r in c.rows if r.difference != 0}
         p = promise.get(v.symbol)
-        scan = _scan(sets[v.symbol], p) if p is not None else None
-        if scan is None:
-            import numpy as np
-
-            scan = np.arange(1, sets[v.symbol].threshold + period + 1, dtype=np.int64)
+        scan = _scan(sets[v.symbol], p, period)
         chosen = members(sets[v.symbol], scan)
         if p is not None:
             chosen &= p.members(scan)
