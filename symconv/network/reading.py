@@ -114,9 +114,9 @@ def _parse(text: str, fmt: str, where: str) -> Any:
         raise InvalidSpecError(f"{where} is YAML, which needs PyYAML (pip install pyyaml)"
                                ) from None
     try:
-        # safe: the loader is SafeLoader's parts (SafeConstructor, Resolver) with a depth-
-        # bounded composer; no tag constructs an object (a python/object tag is refused)
-        return yaml.load(text, Loader=_yaml_loader())
+        # the loader is SafeLoader's parts (SafeConstructor, Resolver) with a depth-bounded
+        # composer; no tag constructs an object (a python/object tag is refused)
+        return yaml.load(text, Loader=_yaml_loader())  # safe: SafeLoader parts, no objects
     except _TooDeep:
         raise InvalidSpecError(f"{where} must not nest values more than {MAX_DEPTH} levels "
                                "deep") from None
