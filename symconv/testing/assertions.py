@@ -102,6 +102,10 @@ class _Layout:
         arr = np.asarray(a)
         return np.moveaxis(arr, (-1, -2), (0, 1)) if self.last and arr.ndim >= 2 else arr
 
+    def call(self, fn: Fn, layer: Any, x: NDArray[Any], w: Any) -> Any:
+        """``fn`` on copies of ``x`` and ``w`` in this layout (``fn`` may write into them)."""
+        return fn(layer, self.x(x).copy(), self.w(None if w is None else np.asarray(w).copy()))
+
     def note(self) -> str:
         return " (channels_last: shapes shown channels first)" if self.last else ""
 
@@ -241,7 +245,7 @@ def assert_layer_matches(
         resolve(layer, sizes)  # the convention's rule: the one rejection fn must share
     except InvalidSpecError as exc:
         try:
-            got = fn(layer, lay.x(arr).copy(), lay.w(None if w is None else np.asarray(w).copy()))
+            got = lay.call(fn, layer, arr, w)
         except ImplementationCrashed as crash:
             raise LayerMismatch(
                 f"{_name(fn)} crashed ({crash}) on {_describe(layer, arr)}, which the "
@@ -256,7 +260,7 @@ def assert_layer_matches(
             layer, sizes) from None
     want = expected(layer, arr, w, max_nnz=max_nnz, max_memory=max_memory)
     try:
-        got = fn(layer, lay.x(arr).copy(), lay.w(None if w is None else np.asarray(w).copy()))
+        got = lay.call(fn, layer, arr, w)
     except ImplementationCrashed as crash:
         raise LayerMismatch(
             f"{_name(fn)} crashed ({crash}) on {_describe(layer, arr)}, where the expected "
@@ -467,7 +471,7 @@ def _check_rejected(fn: Fn, case: Any, exact: bool, batch: int = 1,
     x, w = random_inputs(case.layer, case.input_size, exact=exact, batch=batch)
     repro = _reproduction(case.layer, case.input_size, int(x.shape[1]), 0, exact, None, batch)
     try:
-        got = fn(case.layer, lay.x(x), lay.w(w))
+        got = lay.call(fn, case.layer, x, w)
     except ImplementationCrashed as crash:
         raise LayerMismatch(
             f"{_name(fn)} crashed ({crash}) on {_describe(case.layer, x)}, which "
